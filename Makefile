@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine with Python 3.11 and make:
+#   make demo   – virtual environment, pinned install, sample province, the monthly DAG through Airflow
+#   make test   – the whole test suite (SQLite and the PostgreSQL at 127.0.0.1:5432)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := constraints-3.11.txt
+DEMO_DIR ?= $(CURDIR)/var/demo
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test test-fast generate benchmark clean help
+
+help:
+	@echo "make demo | make test | make generate | make benchmark | make clean"
+
+$(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) -e ".[test]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/python scripts/demo.py --data-dir $(DEMO_DIR)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+generate: venv
+	$(BIN)/techreform-generate --out $(DEMO_DIR)/landing --help
+
+benchmark: venv
+	$(BIN)/python scripts/benchmark_validation.py
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,22 @@
+-- Code lists of the contract, loaded from include/techreform/reference/ (copies of shared/reference/).
+
+-- GB/T 2260 divisions of Gansu: province, 14 prefectures, counties, with validity (YYYY-MM, inclusive
+-- from, exclusive to).
+create table if not exists dim_division (
+    code text primary key,
+    name text not null,
+    level text not null,              -- province | prefecture | county
+    prefecture_code text,
+    prefecture_name text,
+    valid_from text,
+    valid_to text,
+    note text
+);
+
+-- GB/T 4754-2011 divisions of sections B, C, D with the policy's sector groups (行业板块).
+create table if not exists dim_industry (
+    division text primary key,
+    section text not null,
+    name text not null,
+    sector_group text not null
+);

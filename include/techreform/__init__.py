@@ -1,0 +1,14 @@
+"""Statistical monitoring of Gansu's enterprise technical-transformation programme (企业技术改造).
+
+The package holds all logic of the pipeline; the Airflow DAGs in ``dags/`` only wire its functions.
+Modules, one job each:
+
+- :mod:`techreform.periods` – report periods (报告期) ``YYYY-MM`` and their arithmetic.
+- :mod:`techreform.codes` – unified social credit codes (GB 32100-2015) and code lists.
+- :mod:`techreform.forms` – the reporting forms of the data contract, as data.
+- :mod:`techreform.cells` / :mod:`techreform.readers` – reading delivered files and normalising cells.
+- :mod:`techreform.ingest` – landing → raw zone → staging, quarantine of rows that do not parse.
+- :mod:`techreform.warehouse` – engines, SQL files, per-period transactional writes.
+"""
+
+__version__ = "0.1.0"

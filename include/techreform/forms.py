@@ -1,0 +1,182 @@
+"""The reporting forms of the data contract (``shared/spec/reporting-forms.md``), as data.
+
+Each :class:`Form` lists its fields with the Chinese header (表头), the type cells are normalised to,
+the unit and whether the field is required. Files land under ``landing/<form.name>/<YYYY-MM>/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldType = Literal["text", "decimal", "integer", "period", "boolean", "enum"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    header_zh: str
+    type: FieldType
+    unit: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    description_en: str = ""
+
+    @property
+    def label(self) -> str:
+        """``主营业务收入 (revenue)``: how messages name a field for people."""
+        return f"{self.header_zh} ({self.name})"
+
+
+@dataclass(frozen=True)
+class Form:
+    code: str  # E1, P1, R1, S1
+    name: str  # enterprise_monthly, ... (the landing folder and the table suffix)
+    title_zh: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    snapshot: bool = False  # a full snapshot in force from its period on (R1, S1)
+    fact_table: str | None = None
+    staging_table: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "staging_table", f"stg_{self.name}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.code} has no field {name!r}")
+
+    @property
+    def required_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+    def header_map(self) -> dict[str, str]:
+        """Every accepted header (Chinese or canonical) → canonical field name."""
+        mapping = {f.name: f.name for f in self.fields}
+        mapping.update({f.header_zh: f.name for f in self.fields})
+        return mapping
+
+
+def _f(name: str, header: str, type_: FieldType, unit: str = "", required: bool = True,
+       choices: tuple[str, ...] = (), en: str = "") -> Field:
+    return Field(name, header, type_, unit, required, choices, en)
+
+
+PROJECT_STATUSES = ("未开工", "在建", "停建", "竣工", "投产")
+ENTERPRISE_SCALES = ("大型", "中型", "小型", "微型")
+OPERATING_STATUSES = ("在营", "停产", "注销")
+
+ENTERPRISE_MONTHLY = Form(
+    code="E1",
+    name="enterprise_monthly",
+    title_zh="企业技术改造及主要经济指标月报",
+    key=("uscc", "period"),
+    fact_table="fct_enterprise_monthly",
+    fields=(
+        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
+        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
+        _f("region_code", "行政区划代码", "text", en="County-level division code"),
+        _f("industry_code", "行业代码", "text", en="Industry class, GB/T 4754-2011"),
+        _f("period", "报告期", "period", en="Report period"),
+        _f("gross_output", "工业总产值", "decimal", "万元", en="Gross industrial output, YTD"),
+        _f("value_added", "工业增加值", "decimal", "万元", en="Industrial value added, YTD"),
+        _f("revenue", "主营业务收入", "decimal", "万元", en="Main business revenue, YTD"),
+        _f("profit", "利润总额", "decimal", "万元", en="Total profit, YTD (may be negative)"),
+        _f("employees", "从业人员平均人数", "integer", "人", en="Average employees"),
+        _f("rd_expense", "研究与试验发展经费支出", "decimal", "万元", False, en="R&D expenditure, YTD"),
+        _f("new_product_output", "新产品产值", "decimal", "万元", False, en="New-product output, YTD"),
+        _f("techreform_investment", "技术改造投资完成额", "decimal", "万元",
+           en="Technical-transformation investment, YTD"),
+        _f("energy_tce", "综合能源消费量", "decimal", "吨标准煤", en="Energy consumption, YTD"),
+        _f("water_m3", "工业用水量", "decimal", "立方米", False, en="Industrial water use, YTD"),
+        _f("solid_waste_generated", "一般工业固体废物产生量", "decimal", "吨", False,
+           en="General industrial solid waste generated, YTD"),
+        _f("solid_waste_utilized", "一般工业固体废物综合利用量", "decimal", "吨", False,
+           en="General industrial solid waste utilised, YTD"),
+        _f("purchase_total", "采购总额", "decimal", "万元", False, en="Total purchases, YTD"),
+        _f("ecommerce_purchase", "电子商务采购额", "decimal", "万元", False, en="E-commerce purchases, YTD"),
+        _f("ecommerce_sales", "电子商务销售额", "decimal", "万元", False, en="E-commerce sales, YTD"),
+    ),
+)
+
+PROJECT_MONTHLY = Form(
+    code="P1",
+    name="project_monthly",
+    title_zh="技术改造项目进展月报",
+    key=("project_code", "period"),
+    fact_table="fct_project_monthly",
+    fields=(
+        _f("project_code", "项目代码", "text", en="Project code YYYY-62NNNN-NN-NN-NNNNNN"),
+        _f("project_name", "项目名称", "text", en="Project name"),
+        _f("uscc", "项目单位统一社会信用代码", "text", en="Project unit's USCC"),
+        _f("region_code", "建设地点行政区划代码", "text", en="County of the site"),
+        _f("industry_code", "行业代码", "text", en="Industry class"),
+        _f("key_project", "是否省列重点项目", "boolean", en="Provincial key project"),
+        _f("planned_total_investment", "计划总投资", "decimal", "万元", en="Planned total investment"),
+        _f("planned_start", "计划开工年月", "period", en="Planned start month"),
+        _f("planned_completion", "计划竣工年月", "period", en="Planned completion month"),
+        _f("actual_start", "实际开工年月", "period", required=False, en="Actual start month"),
+        _f("actual_completion", "实际竣工年月", "period", required=False, en="Actual completion month"),
+        _f("annual_plan_investment", "本年计划投资", "decimal", "万元", en="Investment planned this year"),
+        _f("ytd_investment", "本年累计完成投资", "decimal", "万元", en="Investment done this year"),
+        _f("cumulative_investment", "自开工累计完成投资", "decimal", "万元",
+           en="Investment done since the start"),
+        _f("status", "项目状态", "enum", choices=PROJECT_STATUSES, en="Status"),
+        _f("subsidy", "本年到位财政资金(贴息、以奖代补)", "decimal", "万元", False,
+           en="Public funds received this year"),
+        _f("remarks", "存在问题及说明", "text", required=False, en="Problems and remarks"),
+        _f("period", "报告期", "period", en="Report period"),
+    ),
+)
+
+ENTERPRISE_REGISTER = Form(
+    code="R1",
+    name="enterprise_register",
+    title_zh="企业名录",
+    key=("uscc",),
+    snapshot=True,
+    fields=(
+        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
+        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
+        _f("region_code", "行政区划代码", "text", en="County-level division code"),
+        _f("industry_code", "行业代码", "text", en="Industry class"),
+        _f("scale", "企业规模", "enum", choices=ENTERPRISE_SCALES, en="Size class"),
+        _f("above_scale", "是否规模以上", "boolean", en="Above designated size"),
+        _f("key_enterprise", "是否重点企业", "boolean", en="Key enterprise"),
+        _f("emerging_industry", "是否战略性新兴产业企业", "boolean", en="Strategic emerging industry"),
+        _f("process_backbone", "是否流程型生产骨干企业", "boolean", en="Process-industry backbone"),
+        _f("operating_status", "经营状态", "enum", choices=OPERATING_STATUSES, en="Operating status"),
+        _f("contact_email", "统计联系人邮箱", "text", required=False, en="Statistics contact e-mail"),
+    ),
+)
+
+SUPERVISORS = Form(
+    code="S1",
+    name="supervisors",
+    title_zh="督办联系人",
+    key=("region_code", "email"),
+    snapshot=True,
+    fields=(
+        _f("region_code", "行政区划代码", "text", en="Prefecture code, or 620000 for the province"),
+        _f("name", "姓名", "text", en="Name"),
+        _f("email", "邮箱", "text", en="E-mail address"),
+        _f("role", "职责", "text", required=False, en="Role"),
+    ),
+)
+
+FORMS: dict[str, Form] = {f.code: f for f in (ENTERPRISE_MONTHLY, PROJECT_MONTHLY, ENTERPRISE_REGISTER, SUPERVISORS)}
+FORMS_BY_NAME: dict[str, Form] = {f.name: f for f in FORMS.values()}
+
+
+def form(code_or_name: str) -> Form:
+    """Look a form up by its code (``E1``) or name (``enterprise_monthly``)."""
+    try:
+        return FORMS.get(code_or_name) or FORMS_BY_NAME[code_or_name]
+    except KeyError:
+        raise KeyError(f"unknown form {code_or_name!r}; known: {', '.join(FORMS)}") from None

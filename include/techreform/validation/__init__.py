@@ -1,0 +1,1 @@
+"""Validation seam (placeholder until the Great Expectations validation lands): only required fields."""

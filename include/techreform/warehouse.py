@@ -1,0 +1,125 @@
+"""The warehouse: engines, SQL files, and per-period transactional writes.
+
+The same code and SQL run on SQLite (embedded default) and PostgreSQL (production). SQL lives in
+``include/sql/``; a file ``name.sql`` may have dialect variants ``name.postgresql.sql`` and
+``name.sqlite.sql`` side by side, and the variant of the engine's dialect wins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from techreform.config import SQL_DIR
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per URL and process. SQLite gets foreign keys, WAL and a busy timeout."""
+    if url not in _ENGINES:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+            @sa.event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+                cursor = dbapi_connection.cursor()
+                cursor.execute("pragma journal_mode=wal")
+                cursor.execute("pragma synchronous=normal")
+                cursor.close()
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        _ENGINES[url] = engine
+    return _ENGINES[url]
+
+
+def dispose_engines() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+@lru_cache(maxsize=None)
+def _read_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def sql_path(name: str, dialect: str) -> Path:
+    """The file for ``name`` (e.g. ``"ingest/delete_staging"``), preferring the dialect's variant."""
+    base = SQL_DIR / name
+    for candidate in (base.with_name(f"{base.name}.{dialect}.sql"), base.with_name(f"{base.name}.sql")):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"no SQL file {name}.sql (or .{dialect}.sql) under {SQL_DIR}")
+
+
+def sql_text(name: str, dialect: str) -> str:
+    return _read_sql(sql_path(name, dialect))
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a script of DDL on ``;`` at line ends (our DDL keeps no ``;`` inside literals)."""
+    without_comments = re.sub(r"--[^\n]*", "", script)
+    return [s.strip() for s in without_comments.split(";") if s.strip()]
+
+
+def run_script(conn: Connection, name: str) -> None:
+    """Run every statement of a SQL file (DDL)."""
+    for statement in split_statements(sql_text(name, conn.dialect.name)):
+        conn.exec_driver_sql(statement)
+
+
+def query(conn: Connection, name: str, **params: Any) -> sa.CursorResult:
+    """Run the single statement of ``include/sql/<name>.sql`` with bound parameters."""
+    return conn.execute(sa.text(sql_text(name, conn.dialect.name)), params)
+
+
+def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> None:
+    conn.execute(sa.text(sql_text(name, conn.dialect.name)), params or {})
+
+
+def insert_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None) -> int:
+    """Insert ``rows`` (dicts) into ``table`` in batches, as bound parameters (executemany)."""
+    if not rows:
+        return 0
+    names = list(columns) if columns is not None else list(rows[0].keys())
+    statement = sa.insert(sa.table(table, *(sa.column(n) for n in names)))
+    batch = 5000
+    for start in range(0, len(rows), batch):
+        conn.execute(statement, [{n: r.get(n) for n in names} for r in rows[start:start + batch]])
+    return len(rows)
+
+
+def delete_where(conn: Connection, table: str, **equals: Any) -> int:
+    """``delete from table where col = :col and ...`` with bound values."""
+    tbl = sa.table(table, *(sa.column(n) for n in equals))
+    condition = sa.and_(*(tbl.c[n] == sa.bindparam(n) for n in equals))
+    return conn.execute(sa.delete(tbl).where(condition), equals).rowcount
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every warehouse table that does not exist yet (idempotent)."""
+    with engine.begin() as conn:
+        for script in sorted((SQL_DIR / "ddl").glob("*.sql")):
+            if script.name.count(".") > 1:  # a dialect variant: run only for its dialect
+                if script.name.split(".")[-2] != conn.dialect.name:
+                    continue
+                run_script(conn, f"ddl/{script.name.rsplit('.', 2)[0]}")
+            elif not any(script.with_name(f"{script.stem}.{d}.sql").exists() for d in ("sqlite", "postgresql")):
+                run_script(conn, f"ddl/{script.stem}")
+
+
+def read_frame(conn: Connection, name: str, **params: Any):
+    """Run a query file and return a pandas DataFrame."""
+    import pandas as pd
+
+    result = query(conn, name, **params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
