@@ -26,6 +26,7 @@ create table if not exists stg_enterprise_monthly (
     file_sha256 text not null,
     source_row integer not null,      -- the row as a spreadsheet numbers it (header = 1)
     delivery_seq integer not null,
+    raw_json text not null,           -- the row as received: {header: cell}
     uscc text,
     enterprise_name text,
     region_code text,
@@ -54,6 +55,7 @@ create table if not exists stg_project_monthly (
     file_sha256 text not null,
     source_row integer not null,
     delivery_seq integer not null,
+    raw_json text not null,           -- the row as received: {header: cell}
     project_code text,
     project_name text,
     uscc text,
@@ -80,6 +82,7 @@ create table if not exists stg_enterprise_register (
     file_sha256 text not null,
     source_row integer not null,
     delivery_seq integer not null,
+    raw_json text not null,           -- the row as received: {header: cell}
     uscc text,
     enterprise_name text,
     region_code text,
@@ -99,11 +102,26 @@ create table if not exists stg_supervisors (
     file_sha256 text not null,
     source_row integer not null,
     delivery_seq integer not null,
+    raw_json text not null,           -- the row as received: {header: cell}
     region_code text,
     name text,
     email text,
     role text,
     primary key (delivery_period, file_sha256, source_row)
+);
+
+-- Rows whose cells could not be read as their type (rule <CODE>-H00), found while parsing a file.
+create table if not exists stg_parse_error (
+    form text not null,
+    delivery_period text not null,
+    file_sha256 text not null,
+    source_row integer not null,
+    delivery_seq integer not null,
+    record_key text not null,
+    raw_json text not null,
+    fields text not null,             -- canonical names of the cells that did not parse, comma-separated
+    messages text not null,           -- Chinese, '；'-separated
+    primary key (form, delivery_period, file_sha256, source_row)
 );
 
 -- Rows that cannot be used: the row as received, where it came from, every rule it broke.
