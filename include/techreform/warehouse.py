@@ -101,8 +101,10 @@ def insert_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]],
 def delete_where(conn: Connection, table: str, **equals: Any) -> int:
     """``delete from table where col = :col and ...`` with bound values."""
     tbl = sa.table(table, *(sa.column(n) for n in equals))
-    condition = sa.and_(*(tbl.c[n] == sa.bindparam(n) for n in equals))
-    return conn.execute(sa.delete(tbl).where(condition), equals).rowcount
+    statement = sa.delete(tbl)
+    if equals:
+        statement = statement.where(sa.and_(*(tbl.c[n] == sa.bindparam(n) for n in equals)))
+    return conn.execute(statement, equals).rowcount
 
 
 def create_schema(engine: Engine) -> None:

@@ -1,0 +1,140 @@
+"""Normalising cells as real submissions write them (单元格规范化).
+
+Seen in deliveries: thousands separators (``1,234.5``), full-width digits and punctuation (``１２３．５``),
+surrounding spaces, ``-``, ``—`` or empty for "not reported", booleans as 是/否, Y/N, 1/0, months as
+``2013-06``, ``2013-6``, ``2013年6月``, ``201306`` or an Excel date. Each parser returns the clean value or
+``None`` for null, and raises :class:`CellError` with a Chinese reason when the cell cannot be read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from techreform.forms import Field
+
+NULL_MARKERS = frozenset({"", "-", "—", "–", "－", "——", "--", "/", "null", "NULL", "None", "nan", "NaN", "N/A", "n/a"})
+TRUE_MARKERS = frozenset({"是", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "√"})
+FALSE_MARKERS = frozenset({"否", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "×"})
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_MONTH_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月?$"),
+    re.compile(r"^(\d{4})(\d{2})$"),
+    re.compile(r"^(\d{4})-(\d{1,2})-\d{1,2}(?:[ T]00:00(?::00)?)?$"),  # a date written as text: its month
+    re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:[ T]00:00(?::00)?)?$"),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its field's type; ``reason`` is Chinese, for the reporting unit."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def clean_text(value: Any) -> str | None:
+    """NFKC-normalise (full-width → half-width), strip, and map null markers to ``None``.
+
+    Numbers from spreadsheets come back as text without a trailing ``.0`` (620102.0 → ``620102``)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer():
+            value = int(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = text.replace("\u3000", " ").strip()
+    if text in NULL_MARKERS:
+        return None
+    return text
+
+
+def parse_decimal(value: Any) -> float | None:
+    if isinstance(value, bool):
+        raise CellError(f"“{value}”不是数字")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if value != value else float(value)
+    text = clean_text(value)
+    if text is None:
+        return None
+    compact = text.replace(" ", "")
+    if _GROUPED_RE.match(compact):
+        compact = compact.replace(",", "")
+    if not _NUMBER_RE.match(compact):
+        raise CellError(f"“{text}”不是数字")
+    return float(compact)
+
+
+def parse_boolean(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return int(value)
+    text = clean_text(value)
+    if text is None:
+        return None
+    if text in TRUE_MARKERS:
+        return 1
+    if text in FALSE_MARKERS:
+        return 0
+    raise CellError(f"“{text}”不是有效的是/否值（应为 是/否、Y/N 或 1/0）")
+
+
+def parse_month(value: Any) -> str | None:
+    """A month in any of the delivered spellings → ``YYYY-MM``."""
+    if isinstance(value, dt.datetime):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, dt.date):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        number = int(value)
+        if 190001 <= number <= 299912 and float(value).is_integer():
+            text = str(number)
+        elif 1 <= number < 2958466:  # an Excel serial date that lost its format
+            day = _EXCEL_EPOCH + dt.timedelta(days=number)
+            return f"{day.year:04d}-{day.month:02d}"
+        else:
+            raise CellError(f"“{value}”不是有效的年月")
+    else:
+        text = clean_text(value)
+        if text is None:
+            return None
+        text = text.replace(" ", "")
+    for pattern in _MONTH_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            year, month = int(match.group(1)), int(match.group(2))
+            if 1 <= month <= 12 and 1900 <= year <= 2999:
+                return f"{year:04d}-{month:02d}"
+            break
+    raise CellError(f"“{text}”不是有效的年月（应为如 2013-06、2013年6月、201306）")
+
+
+def parse_text(value: Any) -> str | None:
+    return clean_text(value)
+
+
+_PARSERS = {
+    "text": parse_text,
+    "enum": parse_text,
+    "decimal": parse_decimal,
+    "integer": parse_decimal,  # integer-ness is a rule (E1-H07), not a parse error
+    "period": parse_month,
+    "boolean": parse_boolean,
+}
+
+
+def parse_cell(field: Field, value: Any) -> Any:
+    """The clean value of ``value`` for ``field``, ``None`` for null; raises :class:`CellError`."""
+    return _PARSERS[field.type](value)

@@ -1,0 +1,182 @@
+"""Load (入库): staged rows of one form and period → validation → quarantine, row outcomes and facts.
+
+One transaction per (form, period) replaces exactly that period, so a re-run gives identical tables:
+
+1. every staged row of the period (all deliveries) is validated (:func:`techreform.validation.validate_staged`);
+2. a row that broke a hard rule (强制性审核), or whose cells did not parse (``<CODE>-H00``), is quarantined;
+   every other row is accepted, as ``query`` (待核实) if it broke a soft rule without an explanation,
+   ``explained`` if every soft rule it broke is explained, else ``ok``;
+3. for each key, the latest delivery wins: rows of earlier deliveries with the same key are
+   ``superseded`` (they stay in the history and in the counts, but not in the facts or the receipts);
+4. the facts (or, for R1 and S1, the snapshot of the period) hold the current accepted rows.
+
+Input rows = accepted + quarantined, always (superseded rows stay counted where they were decided).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection, Engine
+
+from techreform.config import Settings
+from techreform.forms import ENTERPRISE_REGISTER, SUPERVISORS, Form
+from techreform.ingest import parse_rule_id
+from techreform.periods import Period
+from techreform.supervisor_rules import validate_supervisors
+from techreform.warehouse import delete_where, insert_rows, read_frame
+
+OUTCOME_COLUMNS = ["form", "period", "file_sha256", "source_row", "record_key", "prefecture_code", "outcome",
+                   "review_status", "rule_ids", "superseded"]
+QUARANTINE_COLUMNS = ["form", "period", "file_sha256", "file_name", "source_row", "record_key", "prefecture_code",
+                      "row_json", "rule_ids", "fields", "messages", "superseded"]
+
+
+@dataclass
+class LoadSummary:
+    form: str
+    period: str
+    received: int
+    accepted: int
+    quarantined: int
+    queried: int
+    explained: int
+    superseded: int
+    current_rows: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _joined(values: pd.Series) -> str:
+    return ",".join(sorted(set(values)))
+
+
+def record_keys(form: Form, frame: pd.DataFrame) -> pd.Series:
+    """The key a later delivery supersedes by, as text (the period is the delivery folder's)."""
+    if form is SUPERVISORS:
+        return frame["region_code"].fillna("").astype(str) + "/" + frame["email"].fillna("").astype(str).str.lower()
+    return frame[form.key[0]].fillna("").astype(str)
+
+
+def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, failures: pd.DataFrame,
+                    county_prefecture: dict[str, str]) -> pd.DataFrame:
+    """One row per input row with outcome, review status, rule ids, messages and superseded flag."""
+    rows = staged[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json"]].copy()
+    rows["record_key"] = record_keys(form, staged)
+    rows["region_code"] = staged["region_code"] if "region_code" in staged else None
+    rows["hard_rules"] = ""
+    rows["soft_rules"] = ""
+    rows["fields"] = ""
+    rows["messages"] = ""
+    rows["unexplained_soft"] = False
+    if len(failures):
+        f = failures.copy()
+        f["source_row"] = f["source_row"].astype(int)
+        keyed = f.groupby(["file_sha256", "source_row"], sort=False)
+        hard = f[f["severity"] == "hard"].groupby(["file_sha256", "source_row"])
+        soft = f[f["severity"] == "soft"].groupby(["file_sha256", "source_row"])
+        index = pd.MultiIndex.from_frame(rows[["file_sha256", "source_row"]])
+        rows["hard_rules"] = hard["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
+        rows["soft_rules"] = soft["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
+        hard_fields = hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("")
+        rows["fields"] = hard_fields.to_numpy()
+        hard_messages = hard["message"].agg(lambda s: "；".join(s)).reindex(index).fillna("")
+        rows["messages"] = hard_messages.to_numpy()
+        unexplained = soft.apply(lambda g: bool((~g["explained"].astype(bool)).any()), include_groups=False)
+        rows["unexplained_soft"] = unexplained.reindex(index).fillna(False).astype(bool).to_numpy()
+        del keyed
+    if len(unparsed):
+        bad = unparsed[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key",
+                        "fields", "messages"]].copy()
+        bad["region_code"] = None
+        bad["hard_rules"] = parse_rule_id(form)
+        bad["soft_rules"] = ""
+        bad["unexplained_soft"] = False
+        rows = pd.concat([rows, bad], ignore_index=True)
+    latest = rows[rows["record_key"] != ""].groupby("record_key")["delivery_seq"].transform("max")
+    rows["superseded"] = 0
+    rows.loc[latest.index, "superseded"] = (rows.loc[latest.index, "delivery_seq"] < latest).astype(int)
+    rows["outcome"] = rows["hard_rules"].map(lambda r: "quarantined" if r else "accepted")
+    rows["review_status"] = "ok"
+    rows.loc[rows["soft_rules"] != "", "review_status"] = "explained"
+    rows.loc[rows["unexplained_soft"], "review_status"] = "query"
+    rows.loc[rows["outcome"] == "quarantined", "review_status"] = "quarantined"
+    rows["rule_ids"] = [
+        ",".join(sorted(set(filter(None, (h + "," + s).split(","))))) for h, s in zip(rows["hard_rules"], rows["soft_rules"])
+    ]
+    file_prefecture = rows["file_name"].str.extract(r"_(62\d{2}00)_", expand=False)
+    rows["prefecture_code"] = rows["region_code"].map(county_prefecture).fillna(file_prefecture)
+    if form is SUPERVISORS:
+        rows["prefecture_code"] = staged["region_code"].reindex(rows.index)
+    return rows
+
+
+def load_form_period(engine: Engine, settings: Settings, form: Form, period: Period) -> LoadSummary:
+    """Validate and load one form and period in a single transaction (idempotent)."""
+    from techreform.validation import record_results, validate_staged
+
+    p = str(period)
+    with engine.begin() as conn:
+        staged = read_frame(conn, f"load/staged_{form.name}", period=p)
+        unparsed = read_frame(conn, "load/parse_errors", form=form.code, period=p)
+        county_prefecture = dict(read_frame(conn, "load/county_prefectures").itertuples(index=False, name=None))
+        if form is SUPERVISORS:
+            result = validate_supervisors(staged)
+        else:
+            result = validate_staged(conn, settings, form, period, staged)
+        rows = decide_outcomes(form, staged, unparsed, result.failures, county_prefecture)
+        _replace_period(conn, form, p, staged, rows)
+        if form is not SUPERVISORS:
+            record_results(conn, form, period, result)
+    current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
+    return LoadSummary(
+        form=form.code, period=p, received=len(rows),
+        accepted=int((rows["outcome"] == "accepted").sum()),
+        quarantined=int((rows["outcome"] == "quarantined").sum()),
+        queried=int((current["review_status"] == "query").sum()),
+        explained=int((current["review_status"] == "explained").sum()),
+        superseded=int(rows["superseded"].sum()),
+        current_rows=len(current),
+    )
+
+
+def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFrame, rows: pd.DataFrame) -> None:
+    delete_where(conn, "etl_row_outcome", form=form.code, period=period)
+    delete_where(conn, "quarantine", form=form.code, period=period)
+    outcomes = rows.assign(form=form.code, period=period)
+    insert_rows(conn, "etl_row_outcome", _records(outcomes[OUTCOME_COLUMNS]))
+    quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
+    insert_rows(conn, "quarantine", _records(quarantined[QUARANTINE_COLUMNS]))
+
+    current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
+    facts = staged.merge(current[["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"]],
+                         on=["file_sha256", "source_row"], how="inner")
+    facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
+    if form is ENTERPRISE_REGISTER:
+        delete_where(conn, "dim_enterprise_register", snapshot_period=period)
+        columns = ["snapshot_period", *form.field_names, "prefecture_code"]
+        insert_rows(conn, "dim_enterprise_register", _records(facts.assign(snapshot_period=period)[columns]))
+    elif form is SUPERVISORS:
+        delete_where(conn, "dim_supervisor", snapshot_period=period)
+        columns = ["snapshot_period", *form.field_names]
+        facts = facts.assign(snapshot_period=period, email=facts["email"].str.strip())
+        insert_rows(conn, "dim_supervisor", _records(facts[columns]))
+    else:
+        delete_where(conn, form.fact_table, period=period)
+        if "employees" in facts:
+            facts["employees"] = facts["employees"].round().astype("Int64")
+        columns = [*form.field_names, "prefecture_code", "review_status", "soft_rule_ids", "file_sha256",
+                   "source_row"]
+        insert_rows(conn, form.fact_table, _records(facts[columns]))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame → list of dicts with Python scalars and None for missing values (driver friendly)."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()}
+        for record in clean.to_dict(orient="records")
+    ]

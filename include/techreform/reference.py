@@ -1,0 +1,67 @@
+"""Code lists shipped with the package (copies of ``shared/reference/``) and their warehouse tables."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy.engine import Connection
+
+from techreform.config import REFERENCE_DIR
+from techreform.warehouse import delete_where, insert_rows
+
+PROVINCE_CODE = "620000"
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+    level: str
+    prefecture_code: str | None
+    prefecture_name: str | None
+    valid_from: str | None
+    valid_to: str | None
+
+    def valid_in(self, period: str) -> bool:
+        """Valid in ``period`` (YYYY-MM): from ``valid_from`` inclusive to ``valid_to`` exclusive."""
+        return (not self.valid_from or self.valid_from <= period) and (not self.valid_to or period < self.valid_to)
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@lru_cache(maxsize=1)
+def divisions() -> tuple[Division, ...]:
+    return tuple(
+        Division(r["code"], r["name"], r["level"], r["prefecture_code"] or None, r["prefecture_name"] or None,
+                 r["valid_from"] or None, r["valid_to"] or None)
+        for r in _read_csv("gansu_divisions.csv")
+    )
+
+
+def prefectures() -> dict[str, str]:
+    """The 14 prefectures: code → name, in code order."""
+    return {d.code: d.name for d in divisions() if d.level == "prefecture"}
+
+
+def counties() -> dict[str, Division]:
+    return {d.code: d for d in divisions() if d.level == "county"}
+
+
+@lru_cache(maxsize=1)
+def industry_divisions() -> dict[str, dict[str, str]]:
+    """GB/T 4754-2011 divisions of sections B, C, D: two-digit code → section, name, sector_group."""
+    return {r["division"]: r for r in _read_csv("industry_divisions_gbt4754_2011.csv")}
+
+
+def load_reference_tables(conn: Connection) -> None:
+    """Replace ``dim_division`` and ``dim_industry`` with the shipped code lists (idempotent)."""
+    delete_where(conn, "dim_division")
+    insert_rows(conn, "dim_division", [r | {k: (v or None) for k, v in r.items() if k in ("prefecture_code",
+                "prefecture_name", "valid_from", "valid_to", "note")} for r in _read_csv("gansu_divisions.csv")])
+    delete_where(conn, "dim_industry")
+    insert_rows(conn, "dim_industry", _read_csv("industry_divisions_gbt4754_2011.csv"))

@@ -1,0 +1,91 @@
+"""Ingestion: raw zone with sha256, file log, staging, parse errors, rejected files (on SQLite and PostgreSQL)."""
+
+import hashlib
+
+import pytest
+import sqlalchemy as sa
+
+from landing_files import e1_row, uscc_for, write_delivery
+from techreform.forms import ENTERPRISE_MONTHLY as E1
+from techreform.ingest import ingest_form_period, map_headers
+from techreform.periods import Period
+from techreform.pipeline import prepare_warehouse
+
+PERIOD = Period(2013, 6)
+
+
+def _count(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+@pytest.fixture
+def engine(settings):
+    return prepare_warehouse(settings)
+
+
+def test_a_delivered_file_is_kept_unchanged_in_the_raw_zone_and_logged_with_its_sha256(settings, engine):
+    path = write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv",
+                          [e1_row(uscc_for("620102", 1), "2013-06")], encoding="gbk")
+    summary = ingest_form_period(engine, settings, E1, PERIOD)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [f.status for f in summary.files] == ["loaded"]
+    raw = settings.raw_dir / "enterprise_monthly" / "2013-06" / sha / path.name
+    assert raw.read_bytes() == path.read_bytes()
+    with engine.connect() as conn:
+        log = conn.execute(sa.text("select * from etl_file_log")).mappings().one()
+    assert (log["file_sha256"], log["encoding"], log["rows_received"], log["delivery_seq"]) == (sha, "gb18030", 1, 1)
+    with engine.connect() as conn:
+        staged = conn.execute(sa.text("select gross_output, energy_tce, rd_expense, period from stg_enterprise_monthly")).one()
+    assert tuple(staged) == (1200.5, 500.0, None, "2013-06")
+
+
+def test_the_same_bytes_delivered_again_change_nothing(settings, engine):
+    rows = [e1_row(uscc_for("620102", 1), "2013-06")]
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    ingest_form_period(engine, settings, E1, PERIOD)
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06_again.csv", rows)
+    summary = ingest_form_period(engine, settings, E1, PERIOD)
+    assert sorted(f.status for f in summary.files) == ["loaded", "unchanged"] or \
+        [f.status for f in summary.files] == ["unchanged", "unchanged"]
+    assert _count(engine, "select count(*) from etl_file_log") == 1
+    assert _count(engine, "select count(*) from stg_enterprise_monthly") == 1
+
+
+def test_a_file_missing_a_required_column_is_rejected_by_name_and_the_others_go_on(settings, engine):
+    good = [e1_row(uscc_for("620102", 1), "2013-06")]
+    bad = [{k: v for k, v in e1_row(uscc_for("620402", 2), "2013-06", region="620402").items() if k != "主营业务收入"}]
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", good)
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620400_2013-06.csv", bad)
+    summary = ingest_form_period(engine, settings, E1, PERIOD)
+    by_name = {f.file_name: f for f in summary.files}
+    assert by_name["E1_620100_2013-06.csv"].status == "loaded"
+    rejected = by_name["E1_620400_2013-06.csv"]
+    assert rejected.status == "rejected"
+    assert "E1_620400_2013-06.csv" in rejected.message and "主营业务收入 (revenue)" in rejected.message
+    assert _count(engine, "select count(*) from stg_enterprise_monthly") == 1
+
+
+def test_cells_that_do_not_parse_are_kept_with_field_and_reason(settings, engine):
+    rows = [e1_row(uscc_for("620102", 1), "2013-06"), e1_row(uscc_for("620102", 2), "2013-06", **{"主营业务收入": "12,3a4"})]
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    ingest_form_period(engine, settings, E1, PERIOD)
+    with engine.connect() as conn:
+        error = conn.execute(sa.text("select source_row, record_key, fields, messages from stg_parse_error")).one()
+    assert error.source_row == 3
+    assert error.record_key == uscc_for("620102", 2)
+    assert error.fields == "revenue"
+    assert "主营业务收入 (revenue)" in error.messages and "12,3a4" in error.messages
+    assert _count(engine, "select count(*) from stg_enterprise_monthly") == 1
+
+
+def test_canonical_headers_units_in_headers_and_extra_columns_are_understood():
+    mapping, extras, problems = map_headers(E1, [*E1.field_names[:5], "工业总产值(万元)", *E1.field_names[6:], "填表人"])
+    assert problems == []
+    assert extras == ["填表人"]
+    assert set(mapping.values()) == set(E1.field_names)
+
+
+def test_a_column_given_twice_is_a_problem():
+    _, _, problems = map_headers(E1, [*E1.field_names, "企业名称"])
+    assert problems and "企业名称 (enterprise_name)" in problems[0]
