@@ -1,0 +1,1 @@
+delete from sup_case where project_code in :codes

@@ -1,0 +1,1 @@
+delete from sup_project_light where period = :period

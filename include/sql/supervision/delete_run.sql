@@ -1,0 +1,1 @@
+delete from sup_run where period = :period

@@ -1,0 +1,8 @@
+-- One version of the e-mail of a (period, recipient, kind, region).
+with entry as (
+    select period, recipient, kind, region_code, version, digest, status, attempts
+    from sup_email_log
+    where period = :period and recipient = :recipient and kind = :kind and region_code = :region_code
+      and version = :version
+)
+select period, recipient, kind, region_code, version, digest, status, attempts from entry

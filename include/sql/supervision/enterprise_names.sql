@@ -1,0 +1,21 @@
+-- Enterprise names by USCC for :period: the register snapshot in force (preference 1), else the
+-- latest E1 report up to the period (preference 2).
+with register_snapshot as (
+    select max(snapshot_period) as snapshot_period
+    from dim_enterprise_register
+    where snapshot_period <= :period
+),
+registered as (
+    select r.uscc, r.enterprise_name, 1 as preference
+    from dim_enterprise_register as r
+    join register_snapshot as s on r.snapshot_period = s.snapshot_period
+),
+reported as (
+    select uscc, enterprise_name,
+           row_number() over (partition by uscc order by period desc) as recency
+    from fct_enterprise_monthly
+    where period <= :period
+)
+select uscc, enterprise_name, preference from registered
+union all
+select uscc, enterprise_name, 2 as preference from reported where recency = 1

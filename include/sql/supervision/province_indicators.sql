@@ -1,0 +1,10 @@
+-- Province-level indicators of :period against their targets (from the indicator system).
+with province as (
+    select f.indicator_code, f.value, f.target, f.target_2015, f.status
+    from fct_indicator as f
+    where f.period = :period and f.level = 'province'
+)
+select p.indicator_code as code, d.name_zh, d.unit, p.value, p.target, p.target_2015, p.status, d.sort_order
+from province as p
+join dim_indicator as d on d.code = p.indicator_code
+order by d.sort_order, p.indicator_code

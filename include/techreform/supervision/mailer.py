@@ -1,0 +1,128 @@
+"""Getting a message out: through an SMTP server (``SmtpConfig``, e.g. from the Airflow connection
+``techreform_smtp``) or, with no server configured, as an ``.eml`` file in the outbox folder.
+
+A message counts as sent only when the server accepted it: :func:`send_smtp` returns only then and
+raises otherwise (refused recipients, a 5xx after DATA, a connection error)."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONN_ID = "techreform_smtp"
+_TRUE = {"1", "true", "yes", "y", "on"}
+
+
+class EmailDeliveryFailed(RuntimeError):
+    """Some messages of a period were not accepted by the SMTP server; they stay ``unsent`` in
+    ``sup_email_log`` and go out on the next run (the Airflow task fails so that it retries)."""
+
+    def __init__(self, period: str, failures: list[tuple[str, str]]):
+        self.period = period
+        self.failures = failures
+        detail = "; ".join(f"{recipient}: {error}" for recipient, error in failures[:10])
+        super().__init__(f"{len(failures)} e-mail(s) of {period} not accepted by the SMTP server: {detail}")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """An SMTP server to send through."""
+
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    use_starttls: bool = False
+    use_ssl: bool = False
+    sender: str | None = None
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:  # never show the password in logs
+        return (f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
+                f"use_starttls={self.use_starttls}, use_ssl={self.use_ssl}, sender={self.sender!r})")
+
+
+def _flag(value: Any, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE
+
+
+def smtp_config_from_connection(conn: Any) -> SmtpConfig:
+    """An :class:`SmtpConfig` from an Airflow connection (``host``, ``port``, ``login``,
+    ``password``; extras ``starttls``, ``ssl``, ``from`` (sender), ``timeout``)::
+
+        AIRFLOW_CONN_TECHREFORM_SMTP='smtp://user:pass@mail.example.org:587?starttls=true&from=jigai%40example.org'
+    """
+    extra = dict(getattr(conn, "extra_dejson", None) or {})
+    use_ssl = _flag(extra.get("ssl", extra.get("use_ssl")))
+    port = int(conn.port) if getattr(conn, "port", None) else (465 if use_ssl else 25)
+    starttls_default = port == 587 and not use_ssl
+    return SmtpConfig(
+        host=conn.host or "localhost",
+        port=port,
+        username=conn.login or None,
+        password=conn.password or None,
+        use_starttls=_flag(extra.get("starttls", extra.get("use_starttls")), starttls_default),
+        use_ssl=use_ssl,
+        sender=extra.get("from") or extra.get("sender") or (conn.login if conn.login and "@" in conn.login else None),
+        timeout=float(extra.get("timeout", 30)),
+    )
+
+
+def smtp_config_from_airflow(conn_id: str = DEFAULT_CONN_ID) -> SmtpConfig | None:
+    """The SMTP server of the Airflow connection ``conn_id``, or ``None`` when it is not defined (then
+    the e-mails are written to the outbox)."""
+    from airflow.exceptions import AirflowNotFoundException
+
+    try:
+        from airflow.sdk import Connection
+
+        conn = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+    if conn is None:
+        return None
+    return smtp_config_from_connection(conn)
+
+
+def send_smtp(config: SmtpConfig, message: EmailMessage, sender: str, recipients: list[str]) -> None:
+    """Send ``message`` to ``recipients``; returns only when the server accepted it for every one."""
+    context = ssl.create_default_context()
+    if config.use_ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+    else:
+        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    with client:
+        client.ehlo()
+        if config.use_starttls and not config.use_ssl:
+            client.starttls(context=context)
+            client.ehlo()
+        if config.username:
+            client.login(config.username, config.password or "")
+        refused = client.send_message(message, from_addr=sender, to_addrs=recipients)
+        if refused:
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+
+def write_eml(folder: Path, name: str, message: EmailMessage) -> Path:
+    """Write ``message`` as ``folder/name`` atomically (written aside, then moved into place)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(message.as_bytes())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,144 @@
+"""``notify_period``: the period's e-mails to S1 supervisors, exactly once per (period, recipient, kind,
+region) – through SMTP when a server is configured, else as ``.eml`` files in
+``<output_dir>/outbox/<YYYY-MM>/``."""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from techreform.config import Settings
+from techreform.periods import Period
+from techreform.supervision import delivery_log
+from techreform.supervision.content import (PREFECTURE, Content, describe_changes, prefecture_contents,
+                                            province_content)
+from techreform.supervision.emails import compose, header_safe, valid_address
+from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
+from techreform.supervision.options import EmailOptions, SupervisionOptions
+from techreform.supervision.sources import division_names, supervisors_in_force
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    content: Content
+    name: str
+    email: str
+
+
+def outbox_dir(settings: Settings, period: Period):
+    return settings.output_dir / "outbox" / str(period)
+
+
+def _eml_name(content: Content, email: str, version: int) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._@-]", "_", email)
+    return f"{content.kind}-{content.region_code}-{safe}-v{version}.eml"
+
+
+def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple[list[Delivery], dict[str, Any]]:
+    """Who gets which content this period, from S1 only: the provincial supervisors get the summary;
+    each prefecture's supervisors get their prefecture's content when something is flagged (or they
+    were e-mailed about this period before, so a correction can say it is all clear now, or the
+    deployment asks for all-clear notes). Also returns what could not be addressed."""
+    supervision = SupervisionOptions.from_settings(settings)
+    options = EmailOptions.from_settings(settings)
+    with engine.connect() as conn:
+        supervisors = supervisors_in_force(conn, period)
+        names = division_names(conn)
+        prefecture_codes = {s["region_code"] for s in supervisors if s["region_code"] != options.province_code}
+        contents = prefecture_contents(conn, period, {c: names.get(c, c) for c in prefecture_codes})
+        province = province_content(conn, period, options.province_code,
+                                    names.get(options.province_code, options.province_name), contents)
+        earlier = {(k.recipient, k.kind, k.region_code) for k in delivery_log.keys_of_period(conn, str(period))}
+    deliveries: dict[tuple[str, str, str], Delivery] = {}
+    invalid: list[str] = []
+    for supervisor in supervisors:
+        email = (supervisor["email"] or "").strip()
+        if not valid_address(email):
+            invalid.append(f"{supervisor['region_code']}:{email!r}")
+            continue
+        region = supervisor["region_code"]
+        content = province if region == options.province_code else contents[region]
+        if content.kind == PREFECTURE and not content.flagged and not supervision.all_clear_notes \
+                and (email, PREFECTURE, region) not in earlier:
+            continue
+        deliveries.setdefault((email.lower(), content.kind, region), Delivery(content, supervisor["name"] or "", email))
+    addressed = {region for s in supervisors for region in [s["region_code"]]}
+    unaddressed = sorted(code for code, c in contents.items() if c.flagged and code not in addressed)
+    return list(deliveries.values()), {"invalid_recipients": invalid, "unaddressed_prefectures": unaddressed}
+
+
+def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp: SmtpConfig | None = None) -> dict:
+    """Compose the period's e-mails and send them through ``smtp`` (or write them to the outbox when it
+    is ``None``), each at most once per content; a changed content goes out once more as a correction
+    (更正). Raises :class:`EmailDeliveryFailed` after logging the messages the server did not accept
+    (they stay ``unsent`` and go out on the next run).
+
+    Returns ``{"sent", "unchanged", "corrections", "unsent", "outbox", "invalid_recipients",
+    "unaddressed_prefectures"}`` (``sent`` counts messages delivered this run, written ones included)."""
+    period = Period.parse(period)
+    options = EmailOptions.from_settings(settings)
+    sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
+    if not valid_address(sender):
+        raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")
+    deliveries, problems = plan_deliveries(engine, settings, period)
+    outbox = outbox_dir(settings, period) if smtp is None else None
+    result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0,
+                              "outbox": str(outbox) if outbox else None, **problems}
+    failures: list[tuple[str, str]] = []
+    for delivery in deliveries:
+        content = delivery.content
+        key = delivery_log.Key(str(period), delivery.email, content.kind, content.region_code)
+        digest = content.digest
+        with engine.begin() as conn:
+            decision = delivery_log.plan(conn, key, digest)
+            if decision.unchanged:
+                delivery_log.cancel_unsent(conn, key)
+                result["unchanged"] += 1
+                continue
+            changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
+            message = compose(content, delivery.name, delivery.email, options, sender, changes)
+            delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json())
+        message_id = str(message["Message-ID"])
+        if outbox is not None:
+            path = write_eml(outbox, _eml_name(content, delivery.email, decision.version), message)
+            with engine.begin() as conn:
+                delivery_log.record_attempt(conn, key, decision.version, delivery_log.WRITTEN,
+                                            message_id=message_id, outbox_path=str(path))
+            delivered = True
+        else:
+            delivered = False
+            error = ""
+            for attempt in range(1, max(options.send_attempts, 1) + 1):
+                try:
+                    send_smtp(smtp, message, sender, [delivery.email])
+                    delivered = True
+                except (smtplib.SMTPException, OSError) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
+                with engine.begin() as conn:
+                    delivery_log.record_attempt(conn, key, decision.version,
+                                                delivery_log.SENT if delivered else delivery_log.UNSENT,
+                                                last_error="" if delivered else error,
+                                                message_id=message_id if delivered else "")
+                if delivered:
+                    break
+                if attempt < options.send_attempts:
+                    time.sleep(options.retry_delay_seconds)
+            if not delivered:
+                failures.append((delivery.email, error))
+                result["unsent"] += 1
+        if delivered:
+            result["sent"] += 1
+            result["corrections"] += int(decision.correction)
+    log.info("notification %s: %s", period, result)
+    if failures:
+        raise EmailDeliveryFailed(str(period), failures)
+    return result

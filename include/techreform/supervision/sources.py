@@ -1,0 +1,138 @@
+"""What supervision reads from the warehouse: P1 history, current quarantined P1 rows, names of
+enterprises and divisions, S1 supervisors, missing reporters (validation) and indicators (indicators).
+
+Tables of other areas that may not exist yet in a warehouse (``dq_missing_reporter``,
+``fct_indicator``) are read through functions that return nothing when the table is absent."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from techreform.forms import form
+from techreform.periods import Period
+from techreform.warehouse import query, read_frame, sql_text
+
+CHUNK = 500
+"""Project codes per expanding ``in`` list (SQLite limits bound parameters per statement)."""
+
+_TRUE = {"是", "y", "yes", "1", "true", "t", "√"}
+_FALSE = {"否", "n", "no", "0", "false", "f", ""}
+
+
+def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -> list[sa.Row]:
+    """Run ``include/sql/<name>.sql`` whose ``:codes`` is an expanding list, in chunks."""
+    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
+    rows: list[sa.Row] = []
+    codes = list(codes)
+    for start in range(0, len(codes), CHUNK):
+        result = conn.execute(statement, {"codes": codes[start:start + CHUNK], **params})
+        if result.returns_rows:
+            rows.extend(result.fetchall())
+    return rows
+
+
+def load_history(conn: Connection, period: Period, depth: int) -> pd.DataFrame:
+    """The latest ``depth`` accepted P1 reports per project up to ``period``, with
+    ``first_finished_period``."""
+    return read_frame(conn, "supervision/project_history", period=str(period), depth=depth)
+
+
+def _parse_bool(value: Any) -> int | None:
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE:
+        return 1
+    if text in _FALSE and text:
+        return 0
+    return None
+
+
+def parse_quarantined_row(row_json: str) -> dict[str, Any]:
+    """What can be read of a quarantined P1 row as received (headers Chinese or canonical): project
+    name, USCC, region, key-project flag, status. Unreadable cells become ``None``."""
+    try:
+        cells = json.loads(row_json or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(cells, dict):
+        return {}
+    headers = form("P1").header_map()
+    canonical: dict[str, Any] = {}
+    for header, value in cells.items():
+        name = headers.get(str(header).strip())
+        if name is not None and value is not None and not (isinstance(value, float) and math.isnan(value)):
+            canonical[name] = str(value).strip()
+    out: dict[str, Any] = {
+        "project_name": canonical.get("project_name") or None,
+        "uscc": canonical.get("uscc") or None,
+        "region_code": canonical.get("region_code") or None,
+        "status": canonical.get("status") or None,
+        "key_project": _parse_bool(canonical.get("key_project")),
+    }
+    return out
+
+
+def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFrame:
+    """Current quarantined P1 rows of ``first`` .. ``last``, one per (period, project_code), with what
+    could be read of them (see :func:`parse_quarantined_row`)."""
+    frame = read_frame(conn, "supervision/quarantined_projects", first_period=str(first), last_period=str(last))
+    records = []
+    for row in frame.to_dict("records"):
+        parsed = parse_quarantined_row(row["row_json"])
+        region = parsed.get("region_code") or ""
+        prefecture = row.get("prefecture_code") or (region[:4] + "00" if len(region) == 6 and region.isdigit() else None)
+        records.append({"period": row["period"], "project_code": str(row["project_code"]).strip(),
+                        "prefecture_code": prefecture, "rule_ids": row["rule_ids"], **parsed})
+    columns = ["period", "project_code", "prefecture_code", "rule_ids", "project_name", "uscc", "region_code",
+               "status", "key_project"]
+    out = pd.DataFrame(records, columns=columns)
+    return out.drop_duplicates(["period", "project_code"], keep="last", ignore_index=True)
+
+
+def enterprise_names(conn: Connection, period: Period) -> dict[str, str]:
+    """USCC → enterprise name: the register in force, else the latest E1 report."""
+    names: dict[str, tuple[int, str]] = {}
+    for uscc, name, preference in query(conn, "supervision/enterprise_names", period=str(period)):
+        if uscc and name and (uscc not in names or preference < names[uscc][0]):
+            names[uscc] = (preference, name)
+    return {uscc: name for uscc, (_, name) in names.items()}
+
+
+def division_names(conn: Connection) -> dict[str, str]:
+    """Division code → name (counties and prefectures)."""
+    return {code: name for code, name, *_ in query(conn, "supervision/divisions")}
+
+
+def supervisors_in_force(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """S1 supervisors in force for ``period``: region_code, name, email, role."""
+    return [dict(r._mapping) for r in query(conn, "register/supervisors_in_force", period=str(period))]
+
+
+def has_table(conn: Connection, table: str) -> bool:
+    return sa.inspect(conn).has_table(table)
+
+
+def missing_reporters(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """Enterprises expected to report E1 for ``period`` that did not (缺报), from validation's
+    completeness table; ``[]`` while that table does not exist in the warehouse."""
+    if not has_table(conn, "dq_missing_reporter"):
+        return []
+    return [dict(r._mapping) for r in query(conn, "supervision/missing_reporters", period=str(period))]
+
+
+def province_indicators(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """Province-level indicators of ``period`` against their targets, from ``fct_indicator``; ``[]``
+    while that table does not exist."""
+    if not has_table(conn, "fct_indicator"):
+        return []
+    return [dict(r._mapping) for r in query(conn, "supervision/province_indicators", period=str(period))]
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    return sorted({v for v in values if v})
