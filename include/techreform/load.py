@@ -75,19 +75,16 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     if len(failures):
         f = failures.copy()
         f["source_row"] = f["source_row"].astype(int)
-        keyed = f.groupby(["file_sha256", "source_row"], sort=False)
+        f["unexplained"] = (f["severity"] == "soft") & ~f["explained"].astype(bool)
+        index = pd.MultiIndex.from_frame(rows[["file_sha256", "source_row"]])
         hard = f[f["severity"] == "hard"].groupby(["file_sha256", "source_row"])
         soft = f[f["severity"] == "soft"].groupby(["file_sha256", "source_row"])
-        index = pd.MultiIndex.from_frame(rows[["file_sha256", "source_row"]])
         rows["hard_rules"] = hard["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
         rows["soft_rules"] = soft["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
-        hard_fields = hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("")
-        rows["fields"] = hard_fields.to_numpy()
-        hard_messages = hard["message"].agg(lambda s: "；".join(s)).reindex(index).fillna("")
-        rows["messages"] = hard_messages.to_numpy()
-        unexplained = soft.apply(lambda g: bool((~g["explained"].astype(bool)).any()), include_groups=False)
+        rows["fields"] = hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("").to_numpy()
+        rows["messages"] = hard["message"].agg("；".join).reindex(index).fillna("").to_numpy()
+        unexplained = f.groupby(["file_sha256", "source_row"])["unexplained"].any()
         rows["unexplained_soft"] = unexplained.reindex(index).fillna(False).astype(bool).to_numpy()
-        del keyed
     if len(unparsed):
         bad = unparsed[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key",
                         "fields", "messages"]].copy()
