@@ -1,0 +1,148 @@
+"""Computing a period's indicators on the warehouse: measures by SQL family, then values, targets and
+statuses (``include/sql/indicators/finalise.sql``), in one transaction that replaces the period.
+
+Every period is computed from the facts alone (its own rows, the same period last year, the Decembers
+of earlier plan years, and 2010-12 for the baseline), never from other periods' indicator rows: a
+backfill over a range gives the same tables as month-by-month runs, in any order, and re-running a
+period after a correction picks the correction up (see :func:`periods_affected_by`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from techreform.config import Settings
+from techreform.indicators.catalogue import Indicator, load_catalogue, revenue_threshold_yi, write_catalogue
+from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END, PLAN_START, path_share, year_start
+from techreform.periods import Period, period_range
+from techreform.warehouse import delete_where, execute, insert_rows, query
+
+EPSILON = 1e-9
+MEASURE_COLUMNS = (
+    "indicator_code", "level", "area_code", "value_rule", "numerator", "denominator",
+    "numerator_comparable", "denominator_comparable", "numerator_last_year", "denominator_last_year",
+    "reporters",
+)
+
+
+def family_parameters(period: Period, settings: Settings | None) -> dict[str, Any]:
+    """The bound parameters every family SQL file may use for ``period``."""
+    last_year = period.same_period_last_year
+    threshold_yi = revenue_threshold_yi(settings)
+    return {
+        "period": str(period),
+        "period_last_year": str(last_year),
+        "month": period.month,
+        "year_start": str(year_start(period)),
+        "year_start_last_year": str(year_start(last_year)),
+        "plan_start": str(PLAN_START),
+        "threshold_yi": threshold_yi,
+        "threshold_wan": threshold_yi * 10000.0,
+    }
+
+
+def _has_table(conn: Connection, table: str) -> bool:
+    return sa.inspect(conn).has_table(table)
+
+
+def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str | None = None) -> list[str]:
+    """The SQL families of the catalogue, in catalogue order, whose required table exists."""
+    out: list[str] = []
+    for ind in catalogue:
+        if not ind.family or ind.family in out or (only and ind.code != only):
+            continue
+        if ind.requires_table and not _has_table(conn, ind.requires_table):
+            continue
+        out.append(ind.family)
+    return out
+
+
+def collect_measures(conn: Connection, families: list[str], run_period: Period, measure_period: Period,
+                     settings: Settings | None) -> list[dict[str, Any]]:
+    """Run each family for ``measure_period`` and tag its rows for the scratch table."""
+    params = family_parameters(measure_period, settings)
+    rows: list[dict[str, Any]] = []
+    for family in families:
+        result = query(conn, f"indicators/{family}", **params)
+        for r in result.mappings():
+            row = {c: r[c] for c in MEASURE_COLUMNS}
+            for c in MEASURE_COLUMNS[4:10]:
+                row[c] = None if row[c] is None else float(row[c])
+            row["reporters"] = None if row["reporters"] is None else int(row["reporters"])
+            row.update(run_period=str(run_period), measure_period=str(measure_period))
+            rows.append(row)
+    return rows
+
+
+def _write_period(conn: Connection, settings: Settings | None, period: Period,
+                  catalogue: list[Indicator], only: str | None) -> dict[str, Any]:
+    families = families_to_run(conn, catalogue, only)
+    delete_where(conn, "wrk_indicator_measure", run_period=str(period))
+    measures: list[dict[str, Any]] = []
+    for measure_period in sorted({period, BASELINE_PERIOD}):
+        measures += collect_measures(conn, families, period, measure_period, settings)
+    insert_rows(conn, "wrk_indicator_measure", measures)
+    if only:
+        delete_where(conn, "fct_indicator", period=str(period), indicator_code=only)
+    else:
+        delete_where(conn, "fct_indicator", period=str(period))
+    execute(conn, "indicators/finalise", {
+        "period": str(period),
+        "baseline_period": str(BASELINE_PERIOD),
+        "path_share": path_share(period),
+        "all_indicators": 0 if only else 1,
+        "indicator_code": only or "",
+        "epsilon": EPSILON,
+    })
+    delete_where(conn, "wrk_indicator_measure", run_period=str(period))
+    statuses = query(conn, "indicators/status_counts", period=str(period),
+                     all_indicators=0 if only else 1, indicator_code=only or "").all()
+    counts = Counter({s: int(n) for s, n in statuses})
+    return {"period": str(period), "families": families, "rows": sum(counts.values()),
+            "by_status": dict(sorted(counts.items()))}
+
+
+def compute_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:
+    """Compute every indicator of ``period`` and replace the period's rows of ``fct_indicator`` in one
+    transaction (the catalogue ``dim_indicator`` is rewritten in it too). PROJECT_RED is included when
+    the supervision table exists. Returns a small summary (rows by status, families run)."""
+    period = Period.parse(period)
+    catalogue = load_catalogue(settings)
+    with engine.begin() as conn:
+        write_catalogue(conn, catalogue)
+        return _write_period(conn, settings, period, catalogue, None)
+
+
+def refresh_supervision_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:
+    """Recompute PROJECT_RED for ``period`` after supervision ran (one transaction, only its rows);
+    while ``sup_project_light`` does not exist its rows say ``no_data``."""
+    period = Period.parse(period)
+    catalogue = load_catalogue(settings)
+    with engine.begin() as conn:
+        write_catalogue(conn, catalogue)
+        return _write_period(conn, settings, period, catalogue, "PROJECT_RED")
+
+
+def compute_indicators_range(engine: Engine, settings: Settings, first: Period | str,
+                             last: Period | str) -> list[dict]:
+    """Backfill: :func:`compute_indicators` for every period of ``first..last`` (one transaction each)."""
+    return [compute_indicators(engine, settings, p) for p in period_range(first, last)]
+
+
+def periods_affected_by(corrected: Period | str, last: Period | str = PLAN_END) -> list[Period]:
+    """The periods up to ``last`` whose indicators a correction of ``corrected``'s facts can change, to
+    re-run after it: ``corrected`` itself and the same period next year (its same period last year);
+    when it is a December, every later period (cumulative investment adds earlier years' Decembers);
+    when it is the 2010-12 baseline, every period from 2010-01 (baselines and targets)."""
+    corrected, last = Period.parse(corrected), Period.parse(last)
+    if corrected == BASELINE_PERIOD:
+        candidates = set(period_range(Period(2010, 1), max(last, corrected)))
+    elif corrected.month == 12:
+        candidates = set(period_range(corrected, max(last, corrected)))
+    else:
+        candidates = {corrected, corrected.shift(12)}
+    return sorted(p for p in candidates if p <= last)

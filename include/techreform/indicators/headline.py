@@ -1,0 +1,28 @@
+"""The province's headline indicators against their targets: what the demo prints and the provincial
+supervision email may include."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from techreform.periods import Period
+from techreform.warehouse import read_frame
+
+HEADLINE_COLUMNS = ("code", "name_zh", "unit", "value", "target", "status")
+STATUS_ZH = {"met": "已达标", "on_track": "达到序时目标", "lagging": "滞后", "no_target": "无目标", "no_data": "无数据"}
+
+
+def headline_table(engine: Engine, period: Period | str) -> pd.DataFrame:
+    """Headline indicators of ``period`` at province level: code, name_zh, unit, value, target (the
+    period's target on the straight path), status, then target_2015, status_zh, the same period last
+    year and growth. Values rounded to 2 decimals; empty if the period was not computed."""
+    with engine.connect() as conn:
+        frame = read_frame(conn, "indicators/headline", period=str(Period.parse(period)))
+    if frame.empty:
+        return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "target_2015", "status_zh",
+                                     "value_same_period_last_year", "growth"])
+    for column in ("value", "target", "target_2015", "value_same_period_last_year", "growth"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
+    frame["status_zh"] = frame["status"].map(STATUS_ZH)
+    return frame[[*HEADLINE_COLUMNS, "target_2015", "status_zh", "value_same_period_last_year", "growth"]]
