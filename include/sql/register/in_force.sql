@@ -1,4 +1,4 @@
--- The register snapshot in force for :period: the latest snapshot delivered for a month <= :period.
+-- The register snapshot in force for the period: the latest snapshot delivered for a month <= the period.
 with snapshot as (
     select max(snapshot_period) as snapshot_period
     from dim_enterprise_register

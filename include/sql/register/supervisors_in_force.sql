@@ -1,4 +1,4 @@
--- The supervisors (S1) in force for :period: the latest snapshot delivered for a month <= :period.
+-- The supervisors (S1) in force for the period: the latest snapshot delivered for a month <= the period.
 with snapshot as (
     select max(snapshot_period) as snapshot_period
     from dim_supervisor

@@ -1,1 +1,170 @@
-"""Validation seam (placeholder until the Great Expectations validation lands): only required fields."""
+"""Validation (审核) with Great Expectations Core 1.x between staging and the facts.
+
+The seam with the load (``techreform.load``), per (form, period), inside the load's transaction:
+
+1. :func:`validate_staged` runs the form's suite (``expectations/<form.name>.json``) on every staged row
+   of the delivery folder's period, after :mod:`techreform.validation.derive` added helper columns for
+   the cross-period, cross-form, register and Hidiroglou–Berthelot rules; it returns one failure per
+   (input row, rule broken) with a Chinese message, and per rule the rows evaluated and failed.
+2. The load quarantines rows with a hard failure and loads the others as ``ok``/``query``/``explained``.
+3. :func:`record_results` stores the rule counts (``dq_rule_result``) and the failures with the values as
+   received (``dq_row_failure``, the source of the review receipts), replacing that (form, period).
+
+Other entry points: :func:`techreform.validation.completeness.compute_completeness`,
+:func:`techreform.validation.receipts.write_receipts`, :func:`techreform.validation.gate.check_gate`,
+:func:`techreform.validation.datadocs.write_data_docs`, and
+:func:`techreform.validation.explanations.sync_explanations` (called by :func:`validate_staged`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from techreform.config import Settings
+from techreform.forms import Form
+from techreform.periods import Period
+from techreform.validation import derive, explanations, outcomes, suites
+from techreform.warehouse import delete_where, insert_rows, read_frame
+
+__all__ = ["ValidationResult", "validate_staged", "record_results"]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    failures: pd.DataFrame
+    """One row per (input row, rule broken): file_sha256, source_row, rule_id, severity (hard|soft),
+    field (canonical names, comma-separated), message (Chinese), explained (bool; False for hard)."""
+    rule_counts: pd.DataFrame
+    """One row per rule of the suite: rule_id, severity, evaluated, failed."""
+    details: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=outcomes.DETAIL_COLUMNS))
+    """Aligned with ``failures`` (same index): file_name, record_key, unit_name, prefecture_code and the
+    values as received (received_json), for ``dq_row_failure`` and the receipts."""
+    gx_result: Any = None
+    """GX's ExpectationSuiteValidationResult (for the Data Docs)."""
+
+    def failed_keys(self, severity: str) -> set[tuple[str, int]]:
+        """``{(file_sha256, source_row)}`` of the rows with a failure of ``severity``."""
+        rows = self.failures[self.failures["severity"] == severity]
+        return set(zip(rows["file_sha256"], rows["source_row"].astype(int)))
+
+
+def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
+    divisions = read_frame(conn, "validation/divisions")
+    industries = read_frame(conn, "validation/industry_divisions")
+    return {
+        "county_divisions": [[c, f or None, t or None] for c, f, t in
+                             zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])],
+        "industry_divisions": [str(d) for d in industries["division"]],
+        "delivery_period_set": [str(period)],
+    }
+
+
+def _empty_result(form: Form) -> ValidationResult:
+    counts = pd.DataFrame([{"rule_id": r.rule_id, "severity": r.severity, "evaluated": 0, "failed": 0}
+                           for r in suites.rules_of(form).values()], columns=outcomes.COUNT_COLUMNS)
+    return ValidationResult(pd.DataFrame(columns=outcomes.FAILURE_COLUMNS), counts)
+
+
+def validate_staged(conn: Connection, settings: Settings, form: Form, period: Period,
+                    staged: pd.DataFrame) -> ValidationResult:
+    """Validate every staged row of ``form`` for the delivery folder's ``period``.
+
+    ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``. Reads the warehouse through
+    ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
+    writes only ``dim_explanation`` (from ``landing/explanations/``). Data Docs of the run are written
+    under ``settings.output_dir / "data_docs"``."""
+    if form.code not in suites.SUITE_FILES:
+        raise ValueError(f"no validation suite for form {form.code}")
+    period = Period.parse(period)
+    if staged.empty:
+        return _empty_result(form)
+    options = settings.section("validation")
+    explained: set[tuple[str, str, str]] = set()
+    if form.code in ("E1", "P1"):
+        explanations.sync_explanations(conn, settings)
+        explained = explanations.explained_keys(conn, form.code)
+
+    frame = derive.helper_columns(conn, form, staged, period, options)
+    gx_result = suites.run_suite(form, frame, _parameters(conn, period))
+    grouped, rule_counts = outcomes.failures_from_results(frame, gx_result.results)
+
+    # every rule of the suite appears in the counts, in suite order
+    order = list(suites.rules_of(form))
+    rule_counts = rule_counts.set_index("rule_id").reindex(order).reset_index()
+    rule_counts["severity"] = [suites.rules_of(form)[r].severity for r in rule_counts["rule_id"]]
+    rule_counts[["evaluated", "failed"]] = rule_counts[["evaluated", "failed"]].fillna(0).astype(int)
+
+    positions = grouped["position"].to_numpy(dtype=int)
+    rows = frame.iloc[positions].reset_index(drop=True)
+    key_field, name_field = outcomes.KEY_FIELD[form.code], outcomes.NAME_FIELD[form.code]
+    record_keys = rows[key_field].astype(object).where(rows[key_field].notna(), "").astype(str)
+    report_periods = rows["_period"].astype(str)
+    is_soft = (grouped["severity"] == "soft").to_numpy()
+    explained_flags = [bool(soft) and (k, p, r) in explained
+                       for soft, k, p, r in zip(is_soft, record_keys, report_periods, grouped["rule_id"])]
+    failures = pd.DataFrame({
+        "file_sha256": rows["file_sha256"].astype(str),
+        "source_row": rows["source_row"].astype(int),
+        "rule_id": grouped["rule_id"].to_numpy(),
+        "severity": grouped["severity"].to_numpy(),
+        "field": grouped["field"].to_numpy(),
+        "message": grouped["message"].to_numpy(),
+        "explained": pd.Series(explained_flags, dtype=bool),
+    }, columns=outcomes.FAILURE_COLUMNS)
+
+    prefectures = set(read_frame(conn, "validation/prefectures")["code"])
+    region = rows["region_code"] if "region_code" in rows else pd.Series([None] * len(rows))
+    raw = rows["raw_json"] if "raw_json" in rows else pd.Series([None] * len(rows))
+    typed = rows.to_dict("records")
+    details = pd.DataFrame({
+        "form": form.code,
+        "period": str(period),
+        "file_sha256": failures["file_sha256"],
+        "file_name": (rows["file_name"] if "file_name" in rows else pd.Series([""] * len(rows))).fillna("").astype(str),
+        "source_row": failures["source_row"],
+        "record_key": record_keys,
+        "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
+        "prefecture_code": [outcomes.prefecture_of(r, u, prefectures) for r, u in zip(region, rows["uscc"])],
+        "rule_id": failures["rule_id"],
+        "received_json": [outcomes.received_values(form, j, f, t) for j, f, t in zip(raw, failures["field"], typed)],
+    }, columns=outcomes.DETAIL_COLUMNS)
+
+    result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)
+    if options.get("data_docs", True):
+        from techreform.validation.datadocs import write_data_docs
+
+        write_data_docs(settings, form, period, result)
+    return result
+
+
+def record_results(conn: Connection, form: Form, period: Period, result: ValidationResult) -> None:
+    """Replace the (form, period) rule counts and row failures in the warehouse."""
+    period_text = str(Period.parse(period))
+    delete_where(conn, "dq_rule_result", form=form.code, period=period_text)
+    delete_where(conn, "dq_row_failure", form=form.code, period=period_text)
+    insert_rows(conn, "dq_rule_result", [
+        {"form": form.code, "period": period_text, "rule_id": r["rule_id"], "severity": r["severity"],
+         "evaluated": int(r["evaluated"]), "failed": int(r["failed"])}
+        for r in result.rule_counts.to_dict("records")])
+    failures = result.failures
+    if failures.empty:
+        return
+    details = result.details.reindex(failures.index)
+    rows = []
+    for f, d in zip(failures.to_dict("records"), details.to_dict("records")):
+        rows.append({
+            "form": form.code, "period": period_text, "file_sha256": f["file_sha256"],
+            "file_name": d.get("file_name") if isinstance(d.get("file_name"), str) else "",
+            "source_row": int(f["source_row"]),
+            "record_key": d.get("record_key") if isinstance(d.get("record_key"), str) else "",
+            "unit_name": d.get("unit_name") if isinstance(d.get("unit_name"), str) else "",
+            "prefecture_code": d.get("prefecture_code") if isinstance(d.get("prefecture_code"), str) else "",
+            "rule_id": f["rule_id"], "severity": f["severity"], "field": f["field"], "message": f["message"],
+            "received_json": d.get("received_json") if isinstance(d.get("received_json"), str) else "{}",
+            "explained": 1 if f["explained"] else 0,
+        })
+    insert_rows(conn, "dq_row_failure", rows)

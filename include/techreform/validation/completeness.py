@@ -1,0 +1,60 @@
+"""Completeness (报送率) of the enterprise monthly report E1, per prefecture, and the missing reporters.
+
+Expected: every enterprise the register in force for the period lists as above-scale (规模以上) and
+operating (在营). Received: expected enterprises that sent any E1 row in the period's delivery folder
+(accepted, quarantined or unparsable: a unit that reported wrongly is asked to correct, not to report).
+January is excepted (its report is optional): nobody is expected, nobody is missing. Missing reporters
+(缺报) are not data errors; they are stored for the supervisors' emails and the reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from techreform.config import Settings
+from techreform.periods import Period
+from techreform.warehouse import delete_where, insert_rows, read_frame
+
+PROVINCE = ("620000", "甘肃省")
+
+
+def compute_completeness(engine: Engine, settings: Settings, period: Period | str) -> dict[str, Any]:
+    """Replace the period's rows of ``dq_completeness`` and ``dq_missing_reporter``; return a summary.
+
+    The summary: ``{"period", "expected", "received", "missing", "rate", "by_prefecture": {code: {...}}}``."""
+    period = Period.parse(period)
+    p = str(period)
+    with engine.begin() as conn:
+        prefectures = read_frame(conn, "validation/prefectures")
+        if period.month == 1:
+            expected = read_frame(conn, "validation/expected_reporters", period=p).iloc[0:0]
+        else:
+            expected = read_frame(conn, "validation/expected_reporters", period=p)
+        received = set(read_frame(conn, "validation/received_reporters", period=p)["uscc"])
+        expected["received"] = expected["uscc"].isin(received)
+        rows = []
+        for code, name in [*zip(prefectures["code"], prefectures["name"]), PROVINCE]:
+            part = expected if code == PROVINCE[0] else expected[expected["prefecture_code"] == code]
+            n_expected, n_received = len(part), int(part["received"].sum())
+            rows.append({"period": p, "prefecture_code": code, "prefecture_name": name, "expected": n_expected,
+                         "received": n_received, "missing": n_expected - n_received,
+                         "rate": (n_received / n_expected) if n_expected else None})
+        missing = expected[~expected["received"]]
+        missing_rows = [
+            {"period": p, "uscc": r["uscc"], "enterprise_name": r["enterprise_name"], "region_code": r["region_code"],
+             "county_name": r["county_name"], "prefecture_code": r["prefecture_code"],
+             "prefecture_name": r["prefecture_name"], "contact_email": r["contact_email"]}
+            for r in missing.astype(object).where(missing.notna(), None).to_dict("records")]
+        delete_where(conn, "dq_completeness", period=p)
+        delete_where(conn, "dq_missing_reporter", period=p)
+        insert_rows(conn, "dq_completeness", rows)
+        insert_rows(conn, "dq_missing_reporter", missing_rows)
+    province = rows[-1]
+    return {
+        "period": p, "expected": province["expected"], "received": province["received"],
+        "missing": province["missing"], "rate": province["rate"],
+        "by_prefecture": {r["prefecture_code"]: {k: r[k] for k in ("expected", "received", "missing", "rate")}
+                          for r in rows[:-1]},
+    }

@@ -1,0 +1,139 @@
+"""Helper columns for the rules GX has no row-level form for (cross-period, cross-form, register, HB).
+
+Each ``_``-prefixed column is computed here from the staged rows and the warehouse (through the load's
+connection), then asserted by an expectation of the suite that carries the rule id. Conventions: a
+``_prev_*`` / ``_register_*`` / ``_p1_*`` column is null where the rule does not apply (no previous
+report, no register, no project), so the pair expectations skip the row; a ``_hb_ok_*`` or
+``_in_register`` flag is 1 (passes), 0 (fails) or null (not evaluated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from techreform.forms import Form
+from techreform.periods import Period
+from techreform.validation import hb
+from techreform.warehouse import read_frame
+
+CUMULATIVE_FIELDS = (
+    "gross_output", "value_added", "revenue", "rd_expense", "new_product_output", "techreform_investment",
+    "energy_tce", "water_m3", "solid_waste_generated", "solid_waste_utilized", "purchase_total",
+    "ecommerce_purchase", "ecommerce_sales",
+)
+"""E1-S07: every amount and quantity that is year-to-date (all but profit and employees)."""
+
+HB_FIELDS = ("gross_output", "revenue", "techreform_investment")
+"""E1-S08: the fields whose monthly increments are screened with Hidiroglou–Berthelot."""
+
+
+def _month(periods: pd.Series) -> pd.Series:
+    return pd.to_numeric(periods.astype("string").str[5:7], errors="coerce")
+
+
+def latest_per_key(frame: pd.DataFrame, key: str) -> pd.Series:
+    """True on the row of each key that the load keeps (latest delivery, then last row of it)."""
+    order = frame.sort_values(["delivery_seq", "source_row"], kind="stable")
+    last = ~order.duplicated(subset=[key], keep="last")
+    return last.reindex(frame.index).fillna(False).astype(bool)
+
+
+def _register(conn: Connection, period: Period) -> pd.DataFrame:
+    register = read_frame(conn, "register/in_force", period=str(period))
+    return register[["uscc", "region_code", "industry_code"]].drop_duplicates("uscc")
+
+
+def _register_columns(frame: pd.DataFrame, register: pd.DataFrame, with_codes: bool) -> pd.DataFrame:
+    if register.empty:  # no register delivered yet: the rule cannot be evaluated
+        frame["_in_register"] = np.nan
+        if with_codes:
+            frame["_register_region_code"] = None
+            frame["_register_industry_code"] = None
+        return frame
+    lookup = register.set_index("uscc")
+    known = frame["uscc"].isin(lookup.index)
+    frame["_in_register"] = np.where(frame["uscc"].isna(), np.nan, known.astype(float))
+    if with_codes:
+        frame["_register_region_code"] = frame["uscc"].map(lookup["region_code"]).astype(object)
+        frame["_register_industry_code"] = frame["uscc"].map(lookup["industry_code"]).astype(object)
+    return frame
+
+
+def common(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """``_period``: the row's period, or the delivery folder's where the row has none (R1 has none)."""
+    if "period" in frame.columns:
+        frame["_period"] = frame["period"].astype(object).where(frame["period"].notna(), str(period))
+    else:
+        frame["_period"] = str(period)
+    frame["delivery_period"] = frame.get("delivery_period", str(period))
+    return frame
+
+
+def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
+                       options: Mapping[str, Any]) -> pd.DataFrame:
+    """Helper columns of E1 (S02, S06, S07, S08, S09, S10)."""
+    frame["_abs_profit"] = frame["profit"].abs()
+    frame["_solid_waste_utilization_cap"] = frame["solid_waste_generated"] * 1.5
+
+    previous = read_frame(conn, "validation/previous_enterprise_reports", period=str(period),
+                          year_start=f"{period.year:04d}-01")
+    previous = previous.drop_duplicates("uscc").set_index("uscc")
+    frame["_prev_period"] = frame["uscc"].map(previous["prev_period"]).astype(object)
+    for name in CUMULATIVE_FIELDS:
+        frame[f"_prev_{name}"] = pd.to_numeric(frame["uscc"].map(previous[name]), errors="coerce").astype(float)
+
+    # E1-S08: own monthly increment vs own average monthly increment so far this year.
+    current_month = float(period.month)
+    prev_month = _month(frame["_prev_period"]).astype(float)
+    keep = latest_per_key(frame, "uscc")
+    for name in HB_FIELDS:
+        prev = frame[f"_prev_{name}"]
+        increment = (frame[name] - prev) / (current_month - prev_month)
+        reference = prev / prev_month
+        frame[f"_hb_increment_{name}"] = increment.round(4)
+        frame[f"_hb_reference_{name}"] = reference.round(4)
+        fence = hb.fit(reference[keep], increment[keep], hb.HBParameters.from_options(options, name))
+        frame[f"_hb_ok_{name}"] = hb.flags(reference, increment, fence)
+
+    frame = _register_columns(frame, _register(conn, period), with_codes=True)
+
+    projects = read_frame(conn, "validation/project_investment_by_unit", period=str(period))
+    sums = projects.set_index("uscc")["p1_ytd_investment"] if not projects.empty else pd.Series(dtype=float)
+    frame["_p1_ytd_investment"] = pd.to_numeric(frame["uscc"].map(sums), errors="coerce").astype(float).round(6)
+    return frame
+
+
+def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
+                    options: Mapping[str, Any]) -> pd.DataFrame:
+    """Helper columns of P1 (H07, S01, S03, S04)."""
+    frame["_ytd_investment_less_tolerance"] = frame["ytd_investment"] - 0.5
+    frame["_planned_total_investment_x1_2"] = frame["planned_total_investment"] * 1.2
+    previous = read_frame(conn, "validation/previous_project_reports", period=str(period),
+                          year_start=f"{period.year:04d}-01")
+    previous = previous.drop_duplicates("project_code").set_index("project_code")
+    frame["_prev_period"] = frame["project_code"].map(previous["prev_period"]).astype(object)
+    for name in ("ytd_investment", "cumulative_investment"):
+        frame[f"_prev_{name}"] = pd.to_numeric(frame["project_code"].map(previous[f"prev_{name}"]),
+                                               errors="coerce").astype(float)
+    return _register_columns(frame, _register(conn, period), with_codes=False)
+
+
+def enterprise_register(conn: Connection, frame: pd.DataFrame, period: Period,
+                        options: Mapping[str, Any]) -> pd.DataFrame:
+    """R1 needs only ``_period`` (the snapshot's month, for division validity)."""
+    return frame
+
+
+BY_FORM = {"E1": enterprise_monthly, "P1": project_monthly, "R1": enterprise_register}
+
+
+def helper_columns(conn: Connection, form: Form, frame: pd.DataFrame, period: Period,
+                   options: Mapping[str, Any]) -> pd.DataFrame:
+    """The staged rows with the form's helper columns added (a copy; the index is 0..n−1)."""
+    frame = common(frame.reset_index(drop=True).copy(), period)
+    return BY_FORM[form.code](conn, frame, period, options)

@@ -1,0 +1,136 @@
+"""Explanations (核实说明): the reporting units' answers to soft-rule queries.
+
+A delivery form ``explanations`` lands under ``landing/explanations/<YYYY-MM>/`` as CSV or XLSX with the
+columns (Chinese or canonical headers):
+
+| field | 表头 | |
+|---|---|---|
+| uscc | 统一社会信用代码 | for an E1 query (or project_code for a P1 query) |
+| project_code | 项目代码 | |
+| period | 报告期 | the report period explained (any delivered month spelling) |
+| rule_id | 审核规则 | e.g. E1-S01 |
+| explanation | 核实说明 | the unit's explanation, not blank |
+| confirmed_by | 核实人 | who confirmed it, not blank |
+
+Rows are stored in ``dim_explanation``; a folder's rows are replaced as a whole each time it is read,
+so re-reading changes nothing. A soft failure of (uscc or project_code, period, rule_id) is then
+``explained`` when the period is validated again. Rows that cannot match anything (no key, no valid
+period, a hard or unknown rule id, blank explanation or confirmer) are skipped and returned as problems.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from techreform.config import Settings
+from techreform.warehouse import delete_where, insert_rows, read_frame
+
+FOLDER = "explanations"
+HEADERS = {
+    "统一社会信用代码": "uscc", "项目代码": "project_code", "报告期": "period", "审核规则": "rule_id",
+    "核实说明": "explanation", "核实人": "confirmed_by",
+}
+COLUMNS = ("uscc", "project_code", "period", "rule_id", "explanation", "confirmed_by")
+_RULE = re.compile(r"^(E1|P1)-S\d{2}$")
+
+
+@dataclass
+class ExplanationLoad:
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def _month(value: Any) -> str | None:
+    try:
+        from techreform.cells import parse_month
+
+        return parse_month(value)
+    except ImportError:  # pragma: no cover - the lead's cell module is part of the package
+        text = _text(value)
+        match = re.match(r"^(\d{4})\D*(\d{1,2})", text or "")
+        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}" if match else None
+    except ValueError:
+        return None
+
+
+def read_file(path: Path) -> pd.DataFrame:
+    """One delivered explanations file as a frame of the canonical columns plus ``source_row``."""
+    try:
+        from techreform.readers import read_delivery
+
+        table = read_delivery(path)
+        headers = [HEADERS.get(h.strip(), h.strip()) for h in table.headers]
+        records = [dict(zip(headers, cells)) | {"source_row": row} for row, cells in table.rows]
+        frame = pd.DataFrame.from_records(records)
+    except ImportError:  # pragma: no cover
+        reader = pd.read_excel if path.suffix.lower() == ".xlsx" else pd.read_csv
+        frame = reader(path, dtype=str).rename(columns=lambda h: HEADERS.get(str(h).strip(), str(h).strip()))
+        frame["source_row"] = range(2, len(frame) + 2)
+    for column in COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame
+
+
+def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
+    """Replace the explanations of one delivery folder (``landing/explanations/<YYYY-MM>``)."""
+    outcome = ExplanationLoad()
+    rows: list[dict[str, Any]] = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx")):
+        for record in read_file(path).to_dict("records"):
+            where = f"{path.name} 第{record['source_row']}行"
+            uscc, project = _text(record["uscc"]), _text(record["project_code"])
+            rule = (_text(record["rule_id"]) or "").upper()
+            period = _month(record["period"])
+            explanation, confirmed = _text(record["explanation"]), _text(record["confirmed_by"])
+            form = rule[:2]
+            key = project if form == "P1" else uscc
+            if not _RULE.match(rule):
+                outcome.problems.append(f"{where}：审核规则 “{rule}” 不是可核实的核实性审核规则（如 E1-S01）")
+            elif not key:
+                outcome.problems.append(f"{where}：缺少{'项目代码' if form == 'P1' else '统一社会信用代码'}")
+            elif not period:
+                outcome.problems.append(f"{where}：报告期 “{record['period']}” 无效")
+            elif not explanation or not confirmed:
+                outcome.problems.append(f"{where}：核实说明或核实人为空")
+            else:
+                rows.append({"delivery_period": folder.name, "file_name": path.name,
+                             "source_row": int(record["source_row"]), "form": form, "record_key": key,
+                             "period": period, "rule_id": rule, "explanation": explanation,
+                             "confirmed_by": confirmed})
+    delete_where(conn, "dim_explanation", delivery_period=folder.name)
+    outcome.rows = insert_rows(conn, "dim_explanation", rows)
+    return outcome
+
+
+def sync_explanations(conn: Connection, settings: Settings) -> ExplanationLoad:
+    """Read every folder under ``landing/explanations/`` into ``dim_explanation`` (idempotent)."""
+    total = ExplanationLoad()
+    root = Path(settings.landing_dir) / FOLDER
+    if not root.is_dir():
+        return total
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)):
+        outcome = load_folder(conn, folder)
+        total.rows += outcome.rows
+        total.problems.extend(outcome.problems)
+    return total
+
+
+def explained_keys(conn: Connection, form_code: str) -> set[tuple[str, str, str]]:
+    """``{(record_key, period, rule_id)}`` explained for the form."""
+    frame = read_frame(conn, "validation/explanations_for_form", form=form_code)
+    return set(zip(frame["record_key"], frame["period"], frame["rule_id"]))

@@ -1,0 +1,120 @@
+"""Builders for the validation tests: a warehouse with its code lists, clean rows of E1/P1/R1, staged
+frames shaped like ``stg_<form>`` (plus ``file_name``), and facts of earlier periods."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from techreform.codes import make_uscc
+from techreform.config import REFERENCE_DIR
+from techreform.forms import form
+from techreform.warehouse import create_schema, engine_for, insert_rows
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def prepare_warehouse(url: str) -> sa.Engine:
+    """Create the schema and fill dim_division / dim_industry from the shipped code lists."""
+    engine = engine_for(url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        if conn.exec_driver_sql("select count(*) from dim_division").scalar() == 0:
+            insert_rows(conn, "dim_division", [{k: (v or None) for k, v in r.items()}
+                                               for r in _csv("gansu_divisions.csv")])
+            insert_rows(conn, "dim_industry", _csv("industry_divisions_gbt4754_2011.csv"))
+    return engine
+
+
+def uscc(n: int, prefecture: str = "620100") -> str:
+    """A valid USCC numbered ``n`` registered in ``prefecture``."""
+    return make_uscc(f"91{prefecture}MA{n:07d}")
+
+
+def e1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any]:
+    row = {
+        "uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "region_code": "620102",
+        "industry_code": "3311", "period": period,
+        "gross_output": 1000.0, "value_added": 300.0, "revenue": 950.0, "profit": 50.0, "employees": 120.0,
+        "rd_expense": 10.0, "new_product_output": 100.0, "techreform_investment": 200.0, "energy_tce": 500.0,
+        "water_m3": 1000.0, "solid_waste_generated": 100.0, "solid_waste_utilized": 80.0,
+        "purchase_total": 400.0, "ecommerce_purchase": 40.0, "ecommerce_sales": 30.0,
+    }
+    row.update(changes)
+    return row
+
+
+def p1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any]:
+    row = {
+        "project_code": f"2013-620102-33-03-{n:06d}", "project_name": f"测试技改项目{n}", "uscc": uscc(n),
+        "region_code": "620102", "industry_code": "3311", "key_project": 0,
+        "planned_total_investment": 5000.0, "planned_start": "2013-01", "planned_completion": "2014-12",
+        "actual_start": "2013-02", "actual_completion": None, "annual_plan_investment": 2000.0,
+        "ytd_investment": 150.0, "cumulative_investment": 800.0, "status": "在建", "subsidy": 0.0,
+        "remarks": None, "period": period,
+    }
+    row.update(changes)
+    return row
+
+
+def r1_row(n: int = 1, **changes: Any) -> dict[str, Any]:
+    row = {
+        "uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "region_code": "620102", "industry_code": "3311",
+        "scale": "中型", "above_scale": 1, "key_enterprise": 0, "emerging_industry": 0, "process_backbone": 0,
+        "operating_status": "在营", "contact_email": f"stat{n}@example.cn",
+    }
+    row.update(changes)
+    return row
+
+
+def staged(form_code: str, period: str, files: Mapping[str, Iterable[Mapping[str, Any]]]) -> pd.DataFrame:
+    """A staged frame: ``files`` maps a file name to its rows (source_row 2, 3, ... in each file)."""
+    spec = form(form_code)
+    records = []
+    for seq, (name, rows) in enumerate(files.items(), start=1):
+        sha = hashlib.sha256(f"{period}/{name}".encode()).hexdigest()
+        for i, row in enumerate(rows, start=2):
+            raw = {spec.field(k).header_zh: ("" if v is None else str(v)) for k, v in row.items()}
+            records.append({"delivery_period": period, "file_sha256": sha, "source_row": i, "delivery_seq": seq,
+                            "raw_json": json.dumps(raw, ensure_ascii=False), **row, "file_name": name})
+    columns = ["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json",
+               *spec.field_names, "file_name"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for f in spec.fields:
+        if f.type in ("decimal", "integer"):
+            frame[f.name] = pd.to_numeric(frame[f.name]).astype(float)
+        elif f.type == "boolean":
+            frame[f.name] = frame[f.name].astype("Int64").astype(object).where(frame[f.name].notna(), None)
+        else:
+            frame[f.name] = frame[f.name].astype(object).where(frame[f.name].notna(), None)
+    return frame
+
+
+def sha_of(period: str, name: str) -> str:
+    return hashlib.sha256(f"{period}/{name}".encode()).hexdigest()
+
+
+def add_register(conn: sa.Connection, snapshot: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    insert_rows(conn, "dim_enterprise_register", [
+        {**r, "snapshot_period": snapshot, "prefecture_code": r["region_code"][:4] + "00"} for r in rows])
+
+
+def add_enterprise_facts(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    insert_rows(conn, "fct_enterprise_monthly", [
+        {**r, "prefecture_code": r["region_code"][:4] + "00", "review_status": "ok", "soft_rule_ids": "",
+         "file_sha256": "f" * 64, "source_row": 2 + i} for i, r in enumerate(rows)])
+
+
+def add_project_facts(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    insert_rows(conn, "fct_project_monthly", [
+        {**r, "prefecture_code": r["region_code"][:4] + "00", "review_status": "ok", "soft_rule_ids": "",
+         "file_sha256": "f" * 64, "source_row": 2 + i} for i, r in enumerate(rows)])
