@@ -1,4 +1,4 @@
--- Projects with a light in :first_period .. :last_period (whose cases a re-run of a period can touch).
+-- Projects with a light in first_period .. last_period (whose cases a re-run of a period can touch).
 with lit as (
     select distinct project_code
     from sup_project_light

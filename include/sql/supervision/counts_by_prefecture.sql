@@ -1,4 +1,4 @@
--- Projects of :period by prefecture and light.
+-- Projects of period by prefecture and light.
 with lights as (
     select prefecture_code, prefecture_name, light, escalated
     from sup_project_light

@@ -1,4 +1,4 @@
--- Every (recipient, kind, region) that has had an e-mail of :period (delivered or not).
+-- Every (recipient, kind, region) that has had an e-mail of period (delivered or not).
 with keys as (
     select distinct recipient, kind, region_code
     from sup_email_log

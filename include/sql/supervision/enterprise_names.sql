@@ -1,4 +1,4 @@
--- Enterprise names by USCC for :period: the register snapshot in force (preference 1), else the
+-- Enterprise names by USCC for period: the register snapshot in force (preference 1), else the
 -- latest E1 report up to the period (preference 2).
 with register_snapshot as (
     select max(snapshot_period) as snapshot_period

@@ -1,4 +1,4 @@
--- Cases flagged in :period that are escalated to the province (升级督办), with their project.
+-- Cases flagged in period that are escalated to the province (升级督办), with their project.
 with escalated as (
     select cp.case_id, cp.project_code, cp.months_open, c.opened_period, c.escalated_period
     from sup_case_period as cp

@@ -1,4 +1,4 @@
--- The red and yellow projects of :period with their case (督办事项) as of the period.
+-- The red and yellow projects of period with their case (督办事项) as of the period.
 with lights as (
     select period, project_code, project_name, uscc, enterprise_name, region_code, county_name,
            prefecture_code, prefecture_name, key_project, annual_plan_investment, ytd_investment,

@@ -1,4 +1,4 @@
--- Every stored light of the projects :codes (an expanding list), for rebuilding their cases.
+-- Every stored light of the projects codes (an expanding list), for rebuilding their cases.
 with lights as (
     select period, project_code, light, reasons, escalated
     from sup_project_light

@@ -1,4 +1,4 @@
--- Missing E1 reporters (缺报) of :period, from validation's completeness check.
+-- Missing E1 reporters (缺报) of period, from validation's completeness check.
 with missing as (
     select uscc, enterprise_name, region_code, county_name, prefecture_code, prefecture_name
     from dq_missing_reporter

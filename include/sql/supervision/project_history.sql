@@ -1,4 +1,4 @@
--- The latest :depth accepted P1 reports of every project up to :period, with the first period each
+-- The latest depth accepted P1 reports of every project up to period, with the first period each
 -- project was reported finished (竣工/投产), for the light rules.
 with reports as (
     select f.period, f.project_code, f.project_name, f.uscc, f.region_code, f.prefecture_code,

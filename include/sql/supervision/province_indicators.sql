@@ -1,4 +1,4 @@
--- Province-level indicators of :period against their targets (from the indicator system).
+-- Province-level indicators of period against their targets (from the indicator system).
 with province as (
     select f.indicator_code, f.value, f.target, f.target_2015, f.status
     from fct_indicator as f

@@ -1,4 +1,4 @@
--- Current (not superseded) quarantined P1 rows of the periods :first_period .. :last_period that
+-- Current (not superseded) quarantined P1 rows of the periods first_period .. last_period that
 -- name a project.
 with current_rows as (
     select q.period, q.record_key as project_code, q.prefecture_code, q.row_json, q.rule_ids,

@@ -70,7 +70,7 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
                 and (email, PREFECTURE, region) not in earlier:
             continue
         deliveries.setdefault((email.lower(), content.kind, region), Delivery(content, supervisor["name"] or "", email))
-    addressed = {region for s in supervisors for region in [s["region_code"]]}
+    addressed = {s["region_code"] for s in supervisors if valid_address((s["email"] or "").strip())}
     unaddressed = sorted(code for code, c in contents.items() if c.flagged and code not in addressed)
     return list(deliveries.values()), {"invalid_recipients": invalid, "unaddressed_prefectures": unaddressed}
 

@@ -74,7 +74,7 @@ class SupervisionOptions:
 class EmailOptions:
     """Composing and sending (settings section ``email``)."""
 
-    sender: str = "techreform@localhost"
+    sender: str = "techreform@localhost.localdomain"
     """From address when the SMTP connection names none."""
     subject_prefix: str = "【技改督办】"
     province_code: str = "620000"

@@ -1,0 +1,212 @@
+"""notify_period against a real SMTP server on localhost (aiosmtpd): what arrives is parsed – subjects
+decoded, recipients, counts, the attached spreadsheet – and exactly-once delivery, corrections (更正),
+refusals and retries, injection attempts, and the .eml outbox."""
+
+from __future__ import annotations
+
+import io
+from email import message_from_bytes, policy
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from supervision_fixtures import (LANZHOU, SUPERVISORS, TIANSHUI, TIANSHUI_COUNTY, CollectingHandler, add_facts,
+                                  free_port, make_warehouse, replace_fact, report)
+from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
+from techreform.warehouse import insert_rows
+
+RED_CODE, YELLOW_CODE, GREEN_CODE = "2013-620102-35-03-000001", "2013-620102-35-03-000002", "2013-620502-35-03-000003"
+
+
+@pytest.fixture
+def smtp_server():
+    handler = CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def fast(settings):
+    return settings.with_options(email={"retry_delay_seconds": 0, "send_attempts": 2})
+
+
+def june_facts():
+    return [
+        report("2013-05", RED_CODE, status="停建", key_project=1), report("2013-06", RED_CODE, status="停建", key_project=1),
+        report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0, project_name="滞后项目"),
+        report("2013-06", GREEN_CODE, region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI),
+    ]
+
+
+@pytest.fixture
+def june(warehouse_url, fast):
+    engine = make_warehouse(warehouse_url)
+    add_facts(engine, june_facts())
+    supervise_period(engine, fast, "2013-06")
+    return engine
+
+
+def by_recipient(handler):
+    out = {}
+    for rcpts, message in handler.messages:
+        for r in rcpts:
+            out.setdefault(r, []).append(message)
+    return out
+
+
+def attachment_rows(message):
+    parts = [p for p in message.iter_attachments()]
+    assert len(parts) == 1
+    assert parts[0].get_filename().endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(parts[0].get_content()))
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+def html_of(message):
+    return message.get_body(("html",)).get_content()
+
+
+def log_rows(engine):
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "select recipient, kind, region_code, version, status, attempts, last_error <> '' from sup_email_log "
+            "order by kind, recipient, version"))]
+
+
+def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable_email(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    result = notify_period(june, fast, "2013-06", smtp)
+    assert (result["sent"], result["unchanged"], result["corrections"], result["outbox"]) == (2, 0, 0, None)
+    got = by_recipient(handler)
+    assert sorted(got) == ["lz@example.org", "prov@example.org"]  # Tianshui is all green: no e-mail
+    lz = got["lz@example.org"][0]
+    assert lz["Subject"] == "【技改督办】2013年6月 兰州市：红灯1个 黄灯1个"
+    assert lz["To"].addresses[0].addr_spec == "lz@example.org"
+    assert lz["From"].addresses[0].addr_spec == "jigai@example.org"
+    sheets = attachment_rows(lz)
+    projects = sheets["督办项目"]
+    assert projects[0][:3] == ["项目代码", "项目名称", "项目单位"]
+    assert [r[0] for r in projects[1:]] == [RED_CODE, YELLOW_CODE]  # worst first
+    assert projects[1][7] == "红灯" and "项目停建(SUSPENDED)" in projects[1][8] and projects[1][10] == "是"
+    assert projects[2][6] == 15.0
+    page = html_of(lz)
+    assert "<table" in page and "滞后项目" in page and "兰州示范制造有限公司" in page
+    prov = got["prov@example.org"][0]
+    assert prov["Subject"] == "【技改督办】2013年6月 全省汇总：红灯1个 黄灯1个 升级督办1个"
+    prov_sheets = attachment_rows(prov)
+    assert [r[0] for r in prov_sheets["升级督办"][1:]] == ["兰州市"]
+    assert prov_sheets["各市州汇总"][1:] == [["兰州市", 1, 1, 0, 1, 0], ["天水市", 0, 0, 1, 0, 0]]
+
+
+def test_a_period_notified_twice_sends_once(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    notify_period(june, fast, "2013-06", smtp)
+    supervise_period(june, fast, "2013-06")
+    again = notify_period(june, fast, "2013-06", smtp)
+    assert (again["sent"], again["unchanged"]) == (0, 2)
+    assert len(handler.messages) == 2
+    assert [r[4] for r in log_rows(june)] == ["sent", "sent"]
+
+
+def test_a_corrected_delivery_sends_one_correction_saying_what_changed(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    notify_period(june, fast, "2013-06", smtp)
+    replace_fact(june, "2013-06", YELLOW_CODE, report("2013-06", YELLOW_CODE, project_name="滞后项目"))
+    supervise_period(june, fast, "2013-06")
+    result = notify_period(june, fast, "2013-06", smtp)
+    assert (result["sent"], result["corrections"]) == (2, 2)
+    assert notify_period(june, fast, "2013-06", smtp)["sent"] == 0
+    got = by_recipient(handler)
+    correction = got["lz@example.org"][1]
+    assert correction["Subject"] == "【技改督办】【更正】2013年6月 兰州市：红灯1个 黄灯0个"
+    text = correction.get_body(("plain",)).get_content()
+    assert "黄灯：由1个改为0个" in text and f"不再列入督办：{YELLOW_CODE} 滞后项目" in text
+    assert "【更正】" in html_of(correction)
+    assert [r[3:5] for r in log_rows(june)] == [(1, "sent"), (2, "sent"), (1, "sent"), (2, "sent")]
+
+
+def test_a_refusing_server_fails_the_run_leaves_the_log_unsent_and_a_later_run_sends(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    handler.refuse_with = "554 5.7.1 Message rejected"
+    with pytest.raises(EmailDeliveryFailed, match="554"):
+        notify_period(june, fast, "2013-06", smtp)
+    assert handler.messages == [] and handler.refused == 4  # 2 messages x 2 attempts
+    assert log_rows(june) == [("lz@example.org", "prefecture", LANZHOU, 1, "unsent", 2, True),
+                              ("prov@example.org", "province", "620000", 1, "unsent", 2, True)]
+    handler.refuse_with = None
+    result = notify_period(june, fast, "2013-06", smtp)
+    assert (result["sent"], result["corrections"]) == (2, 0)
+    assert [r[4:] for r in log_rows(june)] == [("sent", 3, False), ("sent", 3, False)]
+    assert "【更正】" not in handler.messages[0][1]["Subject"]
+
+
+def test_an_unreachable_server_fails_the_run_too(june, fast):
+    dead = SmtpConfig(host="127.0.0.1", port=free_port(), sender="jigai@example.org", timeout=2)
+    with pytest.raises(EmailDeliveryFailed):
+        notify_period(june, fast, "2013-06", dead)
+    assert {r[4] for r in log_rows(june)} == {"unsent"}
+
+
+def test_names_with_line_breaks_or_markup_inject_neither_headers_nor_html(warehouse_url, fast, smtp_server):
+    handler, smtp = smtp_server
+    evil_s1 = [dict(SUPERVISORS[0], name="督查科\r\nBcc: evil@attacker.example"), SUPERVISORS[2],
+               dict(SUPERVISORS[1], email="ts@example.org\r\nBcc: evil@attacker.example")]
+    engine = make_warehouse(warehouse_url, supervisors=evil_s1)
+    add_facts(engine, [report("2013-06", RED_CODE, status="停建",
+                              project_name="<script>alert(1)</script>\r\nBcc: evil@attacker.example"),
+                       report("2013-06", GREEN_CODE, status="停建", project_name="=HYPERLINK(\"http://x\")",
+                              region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI)])
+    supervise_period(engine, fast, "2013-06")
+    result = notify_period(engine, fast, "2013-06", smtp)
+    assert result["invalid_recipients"] == [f"{TIANSHUI}:'ts@example.org\\r\\nBcc: evil@attacker.example'"]
+    assert result["unaddressed_prefectures"] == [TIANSHUI]
+    recipients = sorted(r for rcpts, _ in handler.messages for r in rcpts)
+    assert recipients == ["lz@example.org", "prov@example.org"]
+    for _, message in handler.messages:
+        assert message["Bcc"] is None and message.get_all("Bcc") is None
+        assert "<script>" not in html_of(message)
+    lz = by_recipient(handler)["lz@example.org"][0]
+    assert "\n" not in str(lz["To"]) and "&lt;script&gt;" in html_of(lz)
+    assert attachment_rows(lz)["督办项目"][1][1].startswith("<script>")  # kept as text in the sheet
+
+
+def test_without_smtp_the_emails_are_written_once_to_the_outbox(june, fast):
+    result = notify_period(june, fast, "2013-06", None)
+    outbox = fast.output_dir / "outbox" / "2013-06"
+    assert result["outbox"] == str(outbox) and result["sent"] == 2
+    files = sorted(outbox.glob("*.eml"))
+    assert [f.name for f in files] == ["prefecture-620100-lz@example.org-v1.eml",
+                                       "province-620000-prov@example.org-v1.eml"]
+    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert message["Subject"] == "【技改督办】2013年6月 兰州市：红灯1个 黄灯1个"
+    assert notify_period(june, fast, "2013-06", None)["sent"] == 0
+    assert sorted(outbox.glob("*.eml")) == files
+    assert {r[4] for r in log_rows(june)} == {"written"}
+
+
+def test_all_clear_notes_go_to_quiet_prefectures_only_when_configured(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    settings = fast.with_options(supervision={"all_clear_notes": True})
+    notify_period(june, settings, "2013-06", smtp)
+    got = by_recipient(handler)
+    assert got["ts@example.org"][0]["Subject"] == "【技改督办】2013年6月 天水市：红灯0个 黄灯0个"
+    assert "本月无亮灯项目" in html_of(got["ts@example.org"][0])
+
+
+def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    with june.begin() as conn:
+        insert_rows(conn, "dq_missing_reporter", [{
+            "period": "2013-06", "uscc": "91620500MA00000002", "enterprise_name": "天水缺报企业",
+            "region_code": TIANSHUI_COUNTY, "county_name": "秦州区", "prefecture_code": TIANSHUI,
+            "prefecture_name": "天水市", "contact_email": None}])
+    notify_period(june, fast, "2013-06", smtp)
+    ts = by_recipient(handler)["ts@example.org"][0]
+    assert ts["Subject"] == "【技改督办】2013年6月 天水市：红灯0个 黄灯0个 缺报1家"
+    assert attachment_rows(ts)["缺报企业"][1] == ["91620500MA00000002", "天水缺报企业", "秦州区"]
