@@ -7,7 +7,8 @@ Asia/Shanghai (a run scheduled on 2013-07-01 processes 2013-06), or the `period`
 
 1. `prepare_warehouse` – create missing tables, load the code lists (GB/T 2260, GB/T 4754-2011).
 2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), in that order:
-   `ingest_<form>` keeps every new file of `landing/<form>/<period>/` in the raw zone with its sha256 and
+   `ingest_<form>` keeps every new file of `landing/<form>/<period>/` (for R1 and S1: of every snapshot
+   landed up to the period) in the raw zone with its sha256 and
    stages its rows; `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
 3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
@@ -67,26 +68,22 @@ def techreform_monthly():
     @task
     def ingest(form_code: str, period: str) -> dict:
         from techreform.airflow_support import settings_for_task
-        from techreform.forms import form
-        from techreform.ingest import ingest_form_period
         from techreform.periods import Period
+        from techreform.pipeline import ingest_step
         from techreform.warehouse import engine_for
 
         settings = settings_for_task()
-        summary = ingest_form_period(engine_for(settings.warehouse_url), settings, form(form_code), Period.parse(period))
-        return {"form": form_code, "new_files": summary.new_files,
-                "rejected": [f.message for f in summary.files if f.status == "rejected"]}
+        return ingest_step(engine_for(settings.warehouse_url), settings, form_code, Period.parse(period))
 
     @task
     def validate_load(form_code: str, period: str, ingested: dict) -> dict:
         from techreform.airflow_support import settings_for_task
-        from techreform.pipeline import process_form
         from techreform.periods import Period
+        from techreform.pipeline import load_step
         from techreform.warehouse import engine_for
 
         settings = settings_for_task()
-        result = process_form(engine_for(settings.warehouse_url), settings, form_code, Period.parse(period))
-        return result.get("load") or {"skipped": result.get("skipped")}
+        return load_step(engine_for(settings.warehouse_url), settings, form_code, Period.parse(period))
 
     @task
     def review(period: str) -> dict:

@@ -35,20 +35,48 @@ def prepare_warehouse(settings: Settings) -> Engine:
     return engine
 
 
-def _snapshot_ever_received(engine: Engine, form_: Form, period: Period) -> bool:
+def _periods_to_process(engine: Engine, settings: Settings, form_: Form, period: Period) -> list[Period]:
+    """The periods a run of ``period`` processes for a form: the period itself for monthly forms; for
+    snapshot forms (R1, S1) every snapshot landed up to the period, so that a snapshot delivered in a
+    month the pipeline did not run for is still in force."""
+    if not form_.snapshot:
+        return [period]
+    return [p for p in landed_periods(settings, form_) if p <= period]
+
+
+def ingest_step(engine: Engine, settings: Settings, form_code: str, period: Period) -> dict[str, Any]:
+    """Ingest the new files of a form for the run of ``period`` (see :func:`_periods_to_process`)."""
+    form_ = form(form_code)
+    files = []
+    for p in _periods_to_process(engine, settings, form_, period):
+        files.extend(ingest_form_period(engine, settings, form_, p).files)
+    return {
+        "form": form_.code,
+        "period": str(period),
+        "new_files": sum(1 for f in files if f.status != "unchanged"),
+        "rejected": [f.message for f in files if f.status == "rejected"],
+    }
+
+
+def load_step(engine: Engine, settings: Settings, form_code: str, period: Period) -> dict[str, Any]:
+    """Validate and load a form for the run of ``period``. A monthly form's period is always loaded (no
+    delivery = no facts); a snapshot is loaded for its own period, and for earlier snapshot periods that
+    have not been loaded yet."""
+    form_ = form(form_code)
     with engine.connect() as conn:
-        return bool(query(conn, "ingest/file_log_for_period", form=form_.code, period=str(period)).first())
+        loaded = {row.period for row in query(conn, "load/loaded_periods", form=form_.code)}
+    results = {}
+    for p in _periods_to_process(engine, settings, form_, period):
+        if p == period or str(p) not in loaded:
+            results[str(p)] = load_form_period(engine, settings, form_, p).as_dict()
+    return {"form": form_.code, "period": str(period), "loaded": results}
 
 
 def process_form(engine: Engine, settings: Settings, form_code: str, period: Period) -> dict[str, Any]:
-    """Ingest new files of a form and period, then validate and load the period. Snapshot forms (R1, S1)
-    are loaded only for periods in which a snapshot was delivered: the previous one stays in force."""
-    form_ = form(form_code)
-    ingest = ingest_form_period(engine, settings, form_, period)
-    if form_.snapshot and not ingest.files and not _snapshot_ever_received(engine, form_, period):
-        return {"form": form_.code, "period": str(period), "skipped": "no snapshot delivered for this period"}
-    loaded = load_form_period(engine, settings, form_, period)
-    return {"form": form_.code, "period": str(period), "ingest": ingest.as_dict(), "load": loaded.as_dict()}
+    """Ingest then load a form for the run of ``period``; ``load`` is that period's load summary."""
+    ingest = ingest_step(engine, settings, form_code, period)
+    loaded = load_step(engine, settings, form_code, period)
+    return {**ingest, "load": loaded["loaded"].get(str(period)), "loaded": loaded["loaded"]}
 
 
 def review_period(engine: Engine, settings: Settings, period: Period) -> dict[str, Any]:
