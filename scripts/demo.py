@@ -82,13 +82,17 @@ def main() -> int:
     _step("4. What happened")
     from techreform.config import Settings
     from techreform.indicators import headline_table
-    from techreform.reports import format_counts, period_counts
+    from techreform.reports import format_counts, period_counts, quarantine_lines
     from techreform.warehouse import engine_for
 
     settings = Settings.from_env()
     for period in airflow_periods:
         print(f"\n-- {period.label_zh}: rows per form and prefecture")
         print(format_counts(period_counts(settings, period)))
+        lines = quarantine_lines(settings, period)
+        print(f"   {len(lines)} rows quarantined, for example:")
+        for line in lines[:4]:
+            print(f"   {line}")
     last = max(airflow_periods)
     print(f"\n-- {last.label_zh}: the province's headline indicators against the policy's targets")
     table = headline_table(engine_for(settings.warehouse_url), last)

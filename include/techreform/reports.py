@@ -48,9 +48,20 @@ def format_counts(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def quarantine_lines(settings: Settings, period: Period, limit: int | None = None) -> list[str]:
+    """``E1_620100_2013-06.csv 第17行 [E1-H00] 主营业务收入 (revenue)：“12,3a4”不是数字`` — one line a row."""
+    with engine_for(settings.warehouse_url).connect() as conn:
+        frame = read_frame(conn, "reports/quarantine_lines", period=str(period))
+    rows = frame if limit is None else frame.head(limit)
+    return [f"{r.file_name} 第{r.source_row}行 [{r.rule_ids}] {r.messages}" for r in rows.itertuples()]
+
+
 def log_period_summary(settings: Settings, period: Period) -> list[dict]:
     counts = period_counts(settings, period)
     log.info("Period %s: rows per form and prefecture\n%s", period, format_counts(counts))
     for row in rejected_files(settings, period).itertuples():
         log.warning("Rejected file: %s", row.message)
+    lines = quarantine_lines(settings, period)
+    if lines:
+        log.warning("%d rows quarantined in %s; the first ones:\n%s", len(lines), period, "\n".join(lines[:50]))
     return counts.to_dict(orient="records")
