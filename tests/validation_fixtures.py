@@ -3,13 +3,17 @@ frames shaped like ``stg_<form>`` (plus ``file_name``), and facts of earlier per
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from techreform.codes import make_uscc
@@ -118,3 +122,30 @@ def add_project_facts(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) ->
     insert_rows(conn, "fct_project_monthly", [
         {**r, "prefecture_code": r["region_code"][:4] + "00", "review_status": "ok", "soft_rule_ids": "",
          "file_sha256": "f" * 64, "source_row": 2 + i} for i, r in enumerate(rows)])
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, tmp: Path, pg_available: bool) -> Iterator[str]:
+    """A fresh warehouse URL for a module-scoped fixture: a SQLite file under ``tmp`` or a new
+    PostgreSQL database (dropped afterwards), like conftest's ``warehouse_url`` but reusable."""
+    from conftest import PG_ADMIN_URL
+
+    from techreform.warehouse import dispose_engines
+
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'warehouse.sqlite'}"
+        dispose_engines()
+        return
+    if not pg_available:
+        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is not reachable")
+    name = f"techreform_v_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'create database "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
+        admin.dispose()
