@@ -210,3 +210,23 @@ def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smt
     ts = by_recipient(handler)["ts@example.org"][0]
     assert ts["Subject"] == "【技改督办】2013年6月 天水市：红灯0个 黄灯0个 缺报1家"
     assert attachment_rows(ts)["缺报企业"][1] == ["91620500MA00000002", "天水缺报企业", "秦州区"]
+
+
+def test_the_provincial_summary_shows_province_indicators_against_their_targets(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    with june.begin() as conn:
+        insert_rows(conn, "dim_indicator", [{
+            "code": "TR_INV_CUM", "sort_order": 1, "name_zh": "“十二五”技术改造投资累计", "name_en": "x", "unit": "亿元",
+            "frequency": "monthly", "formula": "f", "target_kind": "at_least", "target_value": 5000.0,
+            "target_source": "catalogue", "direction": "up", "target_basis": "absolute", "strict_target": 0,
+            "tolerance": 0.0, "path": "linear", "levels": "province", "target_levels": "province", "scale": 1.0,
+            "family": "f", "headline": 1, "seed_clause": "二", "source": "E1", "note": ""}])
+        insert_rows(conn, "fct_indicator", [
+            {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "province", "area_code": "620000",
+             "area_name": "甘肃省", "value": 2345.678, "target": 2500.0, "target_2015": 5000.0, "status": "lagging"},
+            {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "prefecture", "area_code": LANZHOU,
+             "area_name": "兰州市", "value": 1.0, "target": None, "target_2015": None, "status": "no_target"}])
+    notify_period(june, fast, "2013-06", smtp)
+    prov = by_recipient(handler)["prov@example.org"][0]
+    assert attachment_rows(prov)["全省指标"][1:] == [["TR_INV_CUM", "“十二五”技术改造投资累计", 2345.68, "亿元", 2500, "滞后"]]
+    assert "2,345.68" in html_of(prov)

@@ -83,8 +83,6 @@ class EmailOptions:
     send_attempts: int = 3
     """Attempts per message within one run before the task fails (Airflow then retries the task)."""
     retry_delay_seconds: float = 2.0
-    max_escalated_rows: int = 500
-    """Rows of the escalated-case table in the provincial summary (all are in the attachment)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailOptions:
