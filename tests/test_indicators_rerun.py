@@ -1,0 +1,119 @@
+"""Re-runs replace a period as a whole; a backfill gives the same tables as month-by-month runs; a
+corrected earlier month changes the later months that depend on it when they are re-run; SQLite and
+PostgreSQL give the same indicators from the same facts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from indicators_fixtures import cell, enterprise, indicator_frame, insert, project, random_facts, register_row, warehouse
+from techreform.config import Settings
+from techreform.indicators import compute_indicators, compute_indicators_range, periods_affected_by
+from techreform.periods import Period, period_range
+
+PERIODS = [str(p) for p in period_range("2010-11", "2012-03")]
+
+
+def _settings(tmp_path, url: str) -> Settings:
+    return Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path), "TECHREFORM_WAREHOUSE_URL": url})
+
+
+def _load_sample(engine) -> None:
+    insert(engine, "fct_enterprise_monthly", random_facts(seed=11, periods=PERIODS, enterprises=30))
+    insert(engine, "dim_enterprise_register",
+           [register_row("2010-01", n, emerging_industry=int(n % 4 == 0)) for n in range(1, 31)])
+    insert(engine, "fct_project_monthly", [project(p, n, ytd_investment=100.0 * n * int(p[5:]))
+                                           for p in PERIODS for n in range(1, 6)])
+
+
+def _everything(engine) -> dict[str, pd.DataFrame]:
+    with engine.connect() as conn:
+        return {t: pd.read_sql_query(sa.text(f"select * from {t}"), conn).sort_values(k).reset_index(drop=True)
+                for t, k in (("fct_indicator", ["period", "indicator_code", "level", "area_code"]),
+                             ("dim_indicator", ["code"]), ("wrk_indicator_measure", ["run_period"]))}
+
+
+def test_rerunning_a_period_changes_nothing(warehouse_url, tmp_path):
+    engine = warehouse(warehouse_url)
+    _load_sample(engine)
+    settings = _settings(tmp_path, warehouse_url)
+    first = compute_indicators(engine, settings, "2011-12")
+    before = _everything(engine)
+    second = compute_indicators(engine, settings, "2011-12")
+    after = _everything(engine)
+    assert first == second and first["rows"] > 400
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table])
+    assert after["wrk_indicator_measure"].empty
+
+
+def test_a_backfill_equals_month_by_month_runs_in_any_order(warehouse_url, tmp_path):
+    engine = warehouse(warehouse_url)
+    _load_sample(engine)
+    settings = _settings(tmp_path, warehouse_url)
+    compute_indicators_range(engine, settings, PERIODS[0], PERIODS[-1])
+    backfill = indicator_frame(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("delete from fct_indicator"))
+    for period in reversed(PERIODS):
+        compute_indicators(engine, settings, period)
+    pd.testing.assert_frame_equal(backfill, indicator_frame(engine))
+    assert set(backfill.period) == set(PERIODS)
+
+
+def test_a_corrected_earlier_month_changes_the_months_that_depend_on_it_when_rerun(warehouse_url, tmp_path):
+    engine = warehouse(warehouse_url)
+    insert(engine, "fct_enterprise_monthly", [
+        enterprise("2011-03", 1, techreform_investment=100.0, value_added=300.0),
+        enterprise("2011-12", 1, techreform_investment=1000.0),
+        enterprise("2012-03", 1, techreform_investment=200.0, value_added=300.0),
+        enterprise("2012-05", 1, techreform_investment=400.0),
+    ])
+    settings = _settings(tmp_path, warehouse_url)
+    for period in ("2011-03", "2012-03", "2012-05"):
+        compute_indicators(engine, settings, period)
+    before = indicator_frame(engine)
+    # corrections: December 2011's investment (cumulative figures) and March 2011's (growth next March)
+    with engine.begin() as conn:
+        conn.execute(sa.text("update fct_enterprise_monthly set techreform_investment = 3000 where period = '2011-12'"))
+        conn.execute(sa.text("update fct_enterprise_monthly set techreform_investment = 50 where period = '2011-03'"))
+    affected = set(periods_affected_by("2011-12", "2012-05")) | set(periods_affected_by("2011-03", "2012-05"))
+    assert {Period(2011, 3), Period(2012, 3), Period(2012, 5)} <= affected
+    for period in sorted(affected):
+        compute_indicators(engine, settings, period)
+    after = indicator_frame(engine)
+    may = cell(after[after.period == "2012-05"], "TR_INV_CUM")
+    assert math.isclose(may.value, (3000 + 400) / 10000)
+    assert math.isclose(cell(before[before.period == "2012-05"], "TR_INV_CUM").value, (1000 + 400) / 10000)
+    march = cell(after[after.period == "2012-03"], "TR_INV_GROWTH")
+    assert math.isclose(march.value, (200 / 50 - 1) * 100)
+    assert math.isclose(cell(before[before.period == "2012-03"], "TR_INV_GROWTH").value, (200 / 100 - 1) * 100)
+
+
+def test_periods_affected_by_a_correction():
+    assert periods_affected_by("2012-03", "2015-12") == [Period(2012, 3), Period(2013, 3)]
+    assert periods_affected_by("2012-12", "2013-03") == [Period(2012, 12), Period(2013, 1), Period(2013, 2),
+                                                         Period(2013, 3)]
+    assert len(periods_affected_by("2010-12", "2015-12")) == 72
+    assert periods_affected_by("2015-06", "2015-12") == [Period(2015, 6)]
+
+
+def test_sqlite_and_postgresql_give_the_same_indicators_from_the_same_facts(sqlite_url, pg_url, tmp_path):
+    frames = []
+    for url in (sqlite_url, pg_url):
+        engine = warehouse(url)
+        _load_sample(engine)
+        compute_indicators_range(engine, _settings(tmp_path, url), "2011-10", "2012-03")
+        frames.append(indicator_frame(engine))
+    sqlite_frame, pg_frame = frames
+    assert len(sqlite_frame) == len(pg_frame) > 2000
+    numeric = sqlite_frame.select_dtypes("number").columns
+    text = [c for c in sqlite_frame.columns if c not in numeric]
+    pd.testing.assert_frame_equal(sqlite_frame[text], pg_frame[text])
+    pd.testing.assert_frame_equal(sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float),
+                                  check_exact=False, rtol=1e-9, atol=1e-9)
+    assert (sqlite_frame.status != "no_data").sum() > 500
