@@ -214,16 +214,20 @@ def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smt
 
 def test_the_provincial_summary_shows_province_indicators_against_their_targets(june, fast, smtp_server):
     handler, smtp = smtp_server
+    indicator = {
+        "code": "TR_INV_CUM", "sort_order": 1, "name_zh": "“十二五”技术改造投资累计", "name_en": "x", "unit": "亿元",
+        "frequency": "monthly", "formula": "f", "target_kind": "at_least", "target_value": 5000.0,
+        "target_source": "catalogue", "direction": "up", "target_basis": "absolute", "strict_target": 0,
+        "tolerance": 0.0, "path": "linear", "levels": "province", "target_levels": "province", "scale": 1.0,
+        "family": "e1_investment_cumulative", "headline": 1, "seed_clause": "二", "source": "E1", "note": ""}
     with june.begin() as conn:
-        insert_rows(conn, "dim_indicator", [{
-            "code": "TR_INV_CUM", "sort_order": 1, "name_zh": "“十二五”技术改造投资累计", "name_en": "x", "unit": "亿元",
-            "frequency": "monthly", "formula": "f", "target_kind": "at_least", "target_value": 5000.0,
-            "target_source": "catalogue", "direction": "up", "target_basis": "absolute", "strict_target": 0,
-            "tolerance": 0.0, "path": "linear", "levels": "province", "target_levels": "province", "scale": 1.0,
-            "family": "f", "headline": 1, "seed_clause": "二", "source": "E1", "note": ""}])
+        insert_rows(conn, "dim_indicator", [indicator, dict(indicator, code="PROJECT_RED", sort_order=2,
+                                                            family="supervision_red", name_zh="红灯项目")])
         insert_rows(conn, "fct_indicator", [
             {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "province", "area_code": "620000",
              "area_name": "甘肃省", "value": 2345.678, "target": 2500.0, "target_2015": 5000.0, "status": "lagging"},
+            {"period": "2013-06", "indicator_code": "PROJECT_RED", "level": "province", "area_code": "620000",
+             "area_name": "甘肃省", "value": 1.0, "target": 0.0, "target_2015": 0.0, "status": "lagging"},
             {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "prefecture", "area_code": LANZHOU,
              "area_name": "兰州市", "value": 1.0, "target": None, "target_2015": None, "status": "no_target"}])
     notify_period(june, fast, "2013-06", smtp)
