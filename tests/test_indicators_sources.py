@@ -102,9 +102,10 @@ def test_red_projects_are_counted_after_supervision_and_survive_a_rerun_of_the_i
     pd.testing.assert_frame_equal(results, indicator_frame(engine, "2013-06"))
 
 
-def test_red_projects_are_no_data_while_the_supervision_table_is_absent(engine, settings):
+@pytest.mark.parametrize("absent", ["sup_project_light", "sup_run"])
+def test_red_projects_are_no_data_while_a_supervision_table_is_absent(engine, settings, absent):
     with engine.begin() as conn:
-        conn.execute(sa.text("drop table sup_project_light"))
+        conn.execute(sa.text(f"drop table {absent}"))
     summary = refresh_supervision_indicators(engine, settings, "2013-06")
     assert summary["by_status"] == {"no_data": 1 + 14 + 10}
     assert "supervision_red" not in compute_indicators(engine, settings, "2013-06")["families"]

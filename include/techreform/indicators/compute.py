@@ -50,12 +50,13 @@ def _has_table(conn: Connection, table: str) -> bool:
 
 
 def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str | None = None) -> list[str]:
-    """The SQL families of the catalogue, in catalogue order, whose required table exists."""
+    """The SQL families of the catalogue, in catalogue order, whose required tables (``requires_table``,
+    space-separated) all exist."""
     out: list[str] = []
     for ind in catalogue:
         if not ind.family or ind.family in out or (only and ind.code != only):
             continue
-        if ind.requires_table and not _has_table(conn, ind.requires_table):
+        if not all(_has_table(conn, table) for table in ind.requires_table.split()):
             continue
         out.append(ind.family)
     return out
