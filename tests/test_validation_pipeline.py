@@ -1,0 +1,154 @@
+"""Validation through the real chain (landing files → ingest → validate → load), on SQLite and PostgreSQL:
+stable outcomes on re-run, explanations turning exactly their query into ``explained``, completeness,
+review receipts, Data Docs and the quality gate."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from landing_files import e1_row, uscc_for, write_delivery
+from techreform.forms import ENTERPRISE_MONTHLY as E1
+from techreform.forms import ENTERPRISE_REGISTER as R1
+from techreform.periods import Period
+from techreform.pipeline import prepare_warehouse, process_form, review_period
+from techreform.validation.completeness import compute_completeness
+from techreform.validation.gate import DeliveryTooBroken, check_gate
+from techreform.validation.receipts import write_receipts
+from warehouse_snapshot import snapshot
+
+PERIOD = Period(2013, 6)
+A, B, D, E, F = (uscc_for("620102", n) for n in (1, 2, 4, 5, 6))
+G, H = uscc_for("620402", 7), uscc_for("620402", 8)  # 白银市 (620400)
+
+
+def _r1(uscc: str, region: str, name: str, **overrides: str) -> dict[str, str]:
+    row = {"统一社会信用代码": uscc, "企业名称": name, "行政区划代码": region, "行业代码": "2614", "企业规模": "中型",
+           "是否规模以上": "是", "是否重点企业": "否", "是否战略性新兴产业企业": "否", "是否流程型生产骨干企业": "否",
+           "经营状态": "在营", "统计联系人邮箱": "stat@example.cn"}
+    row.update(overrides)
+    return row
+
+
+def _explanation(folder, name: str, rows: list[dict[str, str]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    headers = ["统一社会信用代码", "项目代码", "报告期", "审核规则", "核实说明", "核实人"]
+    lines = [",".join(headers)] + [",".join(r.get(h, "") for h in headers) for r in rows]
+    (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _rows(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).fetchall()
+
+
+@pytest.fixture
+def chain(settings):
+    """A register, and an E1 delivery with one clean row, one soft query, one hard failure (in 白银)."""
+    settings = settings.with_options(validation={"hard_fail_threshold": 0.20})
+    engine = prepare_warehouse(settings)
+    write_delivery(settings.landing_dir, R1, "2013-06", "R1_2013-06.csv", [
+        _r1(A, "620102", "甲公司"), _r1(B, "620102", "乙公司"), _r1(D, "620402", "丁公司"),
+        _r1(E, "620102", "戊公司", **{"是否规模以上": "否"}), _r1(F, "620102", "己公司", **{"经营状态": "停产"}),
+    ])
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", [
+        e1_row(A, "2013-06"),
+        e1_row(B, "2013-06", **{"工业增加值": "1300"}),                          # E1-S01: query
+        e1_row(G, "2013-06", "620402", **{"主营业务收入": "-5", "企业名称": "<script>庚</script>"}),  # E1-H07
+        e1_row(H, "2013-06", "620402", **{"工业增加值": "1300"}),                # E1-S01 and E1-S09
+    ])
+    for code in ("R1", "E1"):
+        process_form(engine, settings, code, PERIOD)
+    return settings, engine
+
+
+def _status(engine) -> dict[str, tuple[str, str]]:
+    return {r.uscc: (r.review_status, r.soft_rule_ids)
+            for r in _rows(engine, "select uscc, review_status, soft_rule_ids from fct_enterprise_monthly")}
+
+
+def test_rows_are_ok_query_or_quarantined_and_results_are_kept_per_rule(chain):
+    settings, engine = chain
+    assert _status(engine) == {A: ("ok", ""), B: ("query", "E1-S01"), H: ("query", "E1-S01,E1-S09")}
+    quarantined = _rows(engine, "select record_key, rule_ids from quarantine where form = 'E1'")
+    assert [(q.record_key, q.rule_ids) for q in quarantined] == [(G, "E1-H07,E1-S02,E1-S05,E1-S09")]
+    counts = {r.rule_id: (r.severity, r.evaluated, r.failed)
+              for r in _rows(engine, "select * from dq_rule_result where form = 'E1' and period = '2013-06'")}
+    assert counts["E1-S01"] == ("soft", 4, 2) and counts["E1-H07"] == ("hard", 4, 1)
+    assert counts["E1-H01"] == ("hard", 4, 0) and len(counts) == 18
+    failure = _rows(engine, "select * from dq_row_failure where rule_id = 'E1-H07'")[0]
+    assert failure.prefecture_code == "620400" and failure.file_name == "E1_620100_2013-06.csv"
+    assert json.loads(failure.received_json) == {"主营业务收入 (revenue)": "-5"}
+
+
+def test_rerunning_a_period_gives_the_same_outcomes(chain):
+    settings, engine = chain
+    before = snapshot(engine)
+    process_form(engine, settings, "E1", PERIOD)
+    assert snapshot(engine) == before
+
+
+def test_an_explanation_turns_exactly_its_query_into_explained_on_rerun(chain):
+    settings, engine = chain
+    _explanation(settings.landing_dir / "explanations" / "2013-07", "核实说明_兰州.csv", [
+        {"统一社会信用代码": B, "报告期": "2013年6月", "审核规则": "E1-S01", "核实说明": "含委托加工收入，已核实", "核实人": "张三"},
+    ])
+    process_form(engine, settings, "E1", PERIOD)
+    assert _status(engine) == {A: ("ok", ""), B: ("explained", "E1-S01"), H: ("query", "E1-S01,E1-S09")}
+    explained = _rows(engine, "select uscc_or_key, rule_id from (select record_key as uscc_or_key, rule_id, explained "
+                              "from dq_row_failure) as f where explained = 1")
+    assert [(r.uscc_or_key, r.rule_id) for r in explained] == [(B, "E1-S01")]
+    before = snapshot(engine)
+    process_form(engine, settings, "E1", PERIOD)  # re-reading the same explanations changes nothing
+    assert snapshot(engine) == before
+
+
+def test_completeness_counts_expected_and_received_per_prefecture_and_lists_the_missing(chain):
+    settings, engine = chain
+    summary = compute_completeness(engine, settings, PERIOD)
+    assert (summary["expected"], summary["received"], summary["missing"]) == (3, 2, 1)
+    assert summary["by_prefecture"]["620100"] == {"expected": 2, "received": 2, "missing": 0, "rate": 1.0}
+    assert summary["by_prefecture"]["620400"] == {"expected": 1, "received": 0, "missing": 1, "rate": 0.0}
+    assert summary["by_prefecture"]["620200"]["rate"] is None
+    missing = _rows(engine, "select uscc, enterprise_name, county_name, prefecture_name from dq_missing_reporter")
+    assert [tuple(m) for m in missing] == [(D, "丁公司", "白银区", "白银市")]
+    assert compute_completeness(engine, settings, Period(2013, 1))["expected"] == 0  # January excepted
+    compute_completeness(engine, settings, PERIOD)
+    assert len(_rows(engine, "select * from dq_completeness where period = '2013-06'")) == 15
+
+
+def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_received_values(chain):
+    settings, engine = chain
+    compute_completeness(engine, settings, PERIOD)
+    paths = write_receipts(engine, settings, PERIOD)
+    names = sorted(p.name for p in paths)
+    assert names == ["receipt_2013-06_620100.html", "receipt_2013-06_620100.xlsx",
+                     "receipt_2013-06_620400.html", "receipt_2013-06_620400.xlsx"]
+    page = (settings.output_dir / "receipts" / "2013-06" / "receipt_2013-06_620400.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;庚&lt;/script&gt;" in page
+    assert "E1-H07" in page and "需更正" in page and "主营业务收入 (revenue)=-5" in page and "丁公司" in page
+    book = openpyxl.load_workbook(settings.output_dir / "receipts" / "2013-06" / "receipt_2013-06_620100.xlsx")
+    explain = [[c.value for c in row] for row in book["需说明（核实性审核）"].iter_rows(min_row=3)]
+    assert {(r[3], r[5]) for r in explain} == {(B, "E1-S01")}
+    assert any("工业增加值 (value_added)=1300" in (r[9] or "") for r in explain)
+    assert book["需更正（强制性审核）"].max_row == 2  # title and headers only
+
+
+def test_review_writes_data_docs_for_the_period(chain):
+    settings, engine = chain
+    review = review_period(engine, settings, PERIOD)
+    index = settings.output_dir / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert review["data_docs"] == str(index) and index.exists()
+    pages = list(index.parent.glob("validations/enterprise_monthly/E1_2013-06/*/*.html"))
+    assert len(pages) == 1 and "E1-S01" in pages[0].read_text(encoding="utf-8")
+
+
+def test_the_gate_fails_a_delivery_whose_hard_failed_share_passes_the_threshold(chain):
+    settings, engine = chain
+    with pytest.raises(DeliveryTooBroken, match=r"E1 .*2013-06.*1 of 4 rows quarantined \(25.0%\).*20%"):
+        check_gate(engine, settings, E1, PERIOD)
+    check_gate(engine, settings.with_options(validation={"hard_fail_threshold": 0.25}), E1, PERIOD)
+    check_gate(engine, settings, R1, PERIOD)
