@@ -127,8 +127,15 @@ def test_a_quarantined_row_gives_a_yellow_light_named_from_the_row_as_received(e
 
 def test_a_missing_report_after_a_quarantined_one_is_not_reported(engine, settings):
     with engine.begin() as conn:
-        insert_rows(conn, "quarantine", [quarantine_row("2013-05", "Q-1", name="上月被隔离")])
+        insert_rows(conn, "quarantine", [quarantine_row("2013-05", "2013-620102-35-03-000009", name="上月被隔离")])
     add_facts(engine, [report("2013-06", "OTHER")])
     supervise_period(engine, settings, "2013-06")
     assert rows(engine, "select project_code, light, reasons, source from sup_project_light order by 1") == [
-        ("OTHER", "green", "", "accepted"), ("Q-1", "yellow", "NOT_REPORTED", "missing")]
+        ("2013-620102-35-03-000009", "yellow", "NOT_REPORTED", "missing"), ("OTHER", "green", "", "accepted")]
+
+
+def test_a_quarantined_row_whose_project_code_is_malformed_names_no_project(engine, settings):
+    with engine.begin() as conn:
+        insert_rows(conn, "quarantine", [quarantine_row("2013-05", "2013-620102-35-03-00009", rule_ids="P1-H01"),
+                                         quarantine_row("2013-06", "2013-62O102-35-03-000009", rule_ids="P1-H01")])
+    assert supervise_period(engine, settings, "2013-06")["projects"] == 0

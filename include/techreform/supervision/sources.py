@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,6 +22,10 @@ from techreform.warehouse import query, read_frame, sql_text
 
 CHUNK = 500
 """Project codes per expanding ``in`` list (SQLite limits bound parameters per statement)."""
+
+PROJECT_CODE_RE = re.compile(r"^\d{4}-62\d{4}-\d{2}-\d{2}-\d{6}$")
+"""Project codes of the contract (P1-H01). A quarantined row whose code does not match names no project
+(it is in the review receipt for its reporting unit, not in supervision)."""
 
 _TRUE = {"是", "y", "yes", "1", "true", "t", "√"}
 _FALSE = {"否", "n", "no", "0", "false", "f", ""}
@@ -79,11 +84,13 @@ def parse_quarantined_row(row_json: str) -> dict[str, Any]:
 
 
 def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFrame:
-    """Current quarantined P1 rows of ``first`` .. ``last``, one per (period, project_code), with what
-    could be read of them (see :func:`parse_quarantined_row`)."""
+    """Current quarantined P1 rows of ``first`` .. ``last`` whose project code is well-formed, one per
+    (period, project_code), with what could be read of them (see :func:`parse_quarantined_row`)."""
     frame = read_frame(conn, "supervision/quarantined_projects", first_period=str(first), last_period=str(last))
     records = []
     for row in frame.to_dict("records"):
+        if not PROJECT_CODE_RE.match(str(row["project_code"]).strip()):
+            continue
         parsed = parse_quarantined_row(row["row_json"])
         region = parsed.get("region_code") or ""
         prefecture = row.get("prefecture_code") or (region[:4] + "00" if len(region) == 6 and region.isdigit() else None)
