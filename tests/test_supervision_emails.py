@@ -146,11 +146,14 @@ def test_a_refusing_server_fails_the_run_leaves_the_log_unsent_and_a_later_run_s
     assert "【更正】" not in handler.messages[0][1]["Subject"]
 
 
-def test_an_unreachable_server_fails_the_run_too(june, fast):
+def test_an_unreachable_server_fails_the_run_without_waiting_for_it_once_per_message(june, fast, smtp_server):
     dead = SmtpConfig(host="127.0.0.1", port=free_port(), sender="jigai@example.org", timeout=2)
-    with pytest.raises(EmailDeliveryFailed):
+    with pytest.raises(EmailDeliveryFailed, match="unreachable"):
         notify_period(june, fast, "2013-06", dead)
-    assert {r[4] for r in log_rows(june)} == {"unsent"}
+    assert sorted(r[4:6] for r in log_rows(june)) == [("unsent", 0), ("unsent", 2)]  # the second not tried
+    handler, smtp = smtp_server
+    assert notify_period(june, fast, "2013-06", smtp)["sent"] == 2
+    assert [r[4] for r in log_rows(june)] == ["sent", "sent"]
 
 
 def test_names_with_line_breaks_or_markup_inject_neither_headers_nor_html(warehouse_url, fast, smtp_server):

@@ -103,5 +103,11 @@ def record_attempt(conn: Connection, key: Key, version: int, status: str, *, las
         "message_id": message_id, "outbox_path": outbox_path, "updated_at": now_utc()})
 
 
+def record_not_attempted(conn: Connection, key: Key, version: int, reason: str) -> None:
+    """A version left ``unsent`` without an attempt (``attempts`` unchanged), with the reason."""
+    execute(conn, "supervision/email_log_not_attempted", {
+        **key.params(), "version": version, "last_error": reason[:2000], "updated_at": now_utc()})
+
+
 def keys_of_period(conn: Connection, period: str) -> list[Key]:
     return [Key(period, r, k, g) for r, k, g in query(conn, "supervision/email_log_keys", period=period)]

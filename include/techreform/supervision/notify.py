@@ -42,6 +42,16 @@ def _eml_name(content: Content, email: str, version: int) -> str:
     return f"{content.kind}-{content.region_code}-{safe}-v{version}.eml"
 
 
+def server_unreachable(exc: OSError) -> bool:
+    """True for errors of the connection or the session (no server, TLS, login), after which every
+    further message would fail the same way; False for the refusal of one message (e.g. 554 after DATA,
+    a refused recipient)."""
+    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.SMTPHeloError,
+                        smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)):
+        return True
+    return not isinstance(exc, smtplib.SMTPException)
+
+
 def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple[list[Delivery], dict[str, Any]]:
     """Who gets which content this period, from S1 only: the provincial supervisors get the summary;
     each prefecture's supervisors get their prefecture's content when something is flagged (or they
@@ -93,6 +103,7 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0,
                               "outbox": str(outbox) if outbox else None, **problems}
     failures: list[tuple[str, str]] = []
+    unreachable: str | None = None
     for delivery in deliveries:
         content = delivery.content
         key = delivery_log.Key(str(period), delivery.email, content.kind, content.region_code)
@@ -113,6 +124,14 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 delivery_log.record_attempt(conn, key, decision.version, delivery_log.WRITTEN,
                                             message_id=message_id, outbox_path=str(path))
             delivered = True
+        elif unreachable is not None:
+            # the server could not be reached for an earlier message: do not wait for it again
+            delivered = False
+            error = f"not attempted, the SMTP server was unreachable: {unreachable}"
+            with engine.begin() as conn:
+                delivery_log.record_not_attempted(conn, key, decision.version, error)
+            failures.append((delivery.email, error))
+            result["unsent"] += 1
         else:
             delivered = False
             error = ""
@@ -120,8 +139,9 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 try:
                     send_smtp(smtp, message, sender, [delivery.email])
                     delivered = True
-                except (smtplib.SMTPException, OSError) as exc:
+                except OSError as exc:  # smtplib.SMTPException is an OSError too
                     error = f"{type(exc).__name__}: {exc}"
+                    server_level = server_unreachable(exc)
                     log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
                 with engine.begin() as conn:
                     delivery_log.record_attempt(conn, key, decision.version,
@@ -135,6 +155,8 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
             if not delivered:
                 failures.append((delivery.email, error))
                 result["unsent"] += 1
+                if server_level:
+                    unreachable = error
         if delivered:
             result["sent"] += 1
             result["corrections"] += int(decision.correction)
