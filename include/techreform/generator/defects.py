@@ -35,6 +35,12 @@ class Delivery:
     defects: list[dict[str, object]] = field(default_factory=list)  # _idx, rule_id, field, description
     extra: list[tuple[int, dict[str, object]]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # plain object columns: setting one cell of an Arrow-backed string column copies the whole column
+        strings = [c for c in self.frame.columns if pd.api.types.is_string_dtype(self.frame[c].dtype)]
+        if strings:
+            self.frame = self.frame.astype({c: object for c in strings})
+
     def add(self, idx: int, rule: str, field_name: str, description: str) -> None:
         self.defects.append({"_idx": int(idx), "rule_id": rule, "field": field_name, "description": description})
 
@@ -227,7 +233,7 @@ def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float,
             d.set_raw(r, "period", impossible_month(period))
             d.add(r, rule, "period", "报告期 is not a month (13月)")
     elif rule == "E1-H01":
-        f.loc[r, "uscc"] = bad_check_uscc(row["uscc"])
+        f.at[r, "uscc"] = bad_check_uscc(row["uscc"])
         d.add(r, rule, "uscc", "统一社会信用代码校验位错误")
     elif rule == "E1-H02":
         new = d.append_copy(r)
@@ -235,26 +241,26 @@ def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float,
         d.add(new, rule, "uscc", "(uscc, period) delivered twice in the file")
     elif rule == "E1-H03":
         d.set_raw(r, "enterprise_name", "")
-        f.loc[r, "enterprise_name"] = None
+        f.at[r, "enterprise_name"] = None
         d.add(r, rule, "enterprise_name", "企业名称 is blank")
         d.add(r, "E1-H08", "enterprise_name", "required 企业名称 is missing (blank name)")
     elif rule == "E1-H04":
         if variant % 2 == 1 and period < "2012-08" and row["prefecture_code"] == "620100":
-            f.loc[r, "region_code"] = "620171"
+            f.at[r, "region_code"] = "620171"
             d.add(r, rule, "region_code", "行政区划代码 620171 (兰州新区) is not valid before 2012-08")
         else:
-            f.loc[r, "region_code"] = unknown_county(row["region_code"])
+            f.at[r, "region_code"] = unknown_county(row["region_code"])
             d.add(r, rule, "region_code", "行政区划代码 is not a county of Gansu")
     elif rule == "E1-H05":
-        f.loc[r, "industry_code"] = foreign_industry(row["industry_code"])
+        f.at[r, "industry_code"] = foreign_industry(row["industry_code"])
         d.add(r, rule, "industry_code", "行业代码 is not in sections B, C, D")
     elif rule == "E1-H06":
         other = period_of_index(period_index(period) + (-1 if variant % 2 == 0 else 1))
-        f.loc[r, "period"] = other
+        f.at[r, "period"] = other
         d.add(r, rule, "period", f"报告期 {other} differs from the delivery folder {period}")
     elif rule == "E1-H07":
         if variant % 2 == 0:
-            f.loc[r, "energy_tce"] = -row["energy_tce"]
+            f.at[r, "energy_tce"] = -row["energy_tce"]
             d.add(r, rule, "energy_tce", "综合能源消费量 is negative")
         else:
             d.set_raw(r, "employees", f"{int(row['employees'])}.5")
@@ -264,45 +270,45 @@ def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float,
         d.set_raw(r, name, ("-", "—", "")[variant % 3])
         d.add(r, rule, name, f"required {name} is missing")
     elif rule == "E1-S01":
-        f.loc[r, "value_added"] = round(row["gross_output"] * 1.08, 2)
+        f.at[r, "value_added"] = round(row["gross_output"] * 1.08, 2)
         d.add(r, rule, "value_added", "工业增加值 exceeds 工业总产值")
     elif rule == "E1-S02":
-        f.loc[r, "profit"] = -round(row["revenue"] * 1.3 + 1, 2)
+        f.at[r, "profit"] = -round(row["revenue"] * 1.3 + 1, 2)
         d.add(r, rule, "profit", "abs(利润总额) exceeds 主营业务收入")
     elif rule == "E1-S03":
-        f.loc[r, "employees"] = 0
+        f.at[r, "employees"] = 0
         d.add(r, rule, "employees", "从业人员平均人数 is 0")
     elif rule == "E1-S04":
         if variant % 2 == 0:
-            f.loc[r, "rd_expense"] = round(row["revenue"] * 1.1 + 1, 2)
+            f.at[r, "rd_expense"] = round(row["revenue"] * 1.1 + 1, 2)
             d.add(r, rule, "rd_expense", "研究与试验发展经费支出 exceeds 主营业务收入")
         else:
-            f.loc[r, "new_product_output"] = round(row["gross_output"] * 1.1 + 1, 2)
+            f.at[r, "new_product_output"] = round(row["gross_output"] * 1.1 + 1, 2)
             d.add(r, rule, "new_product_output", "新产品产值 exceeds 工业总产值")
     elif rule == "E1-S05":
-        f.loc[r, "ecommerce_sales"] = round(row["revenue"] * 1.1 + 1, 2)
+        f.at[r, "ecommerce_sales"] = round(row["revenue"] * 1.1 + 1, 2)
         d.add(r, rule, "ecommerce_sales", "电子商务销售额 exceeds 主营业务收入")
     elif rule == "E1-S06":
-        f.loc[r, "solid_waste_utilized"] = round(row["solid_waste_generated"] * 2.0 + 1, 2)
+        f.at[r, "solid_waste_utilized"] = round(row["solid_waste_generated"] * 2.0 + 1, 2)
         d.add(r, rule, "solid_waste_utilized", "综合利用量 exceeds 1.5 × 产生量")
     elif rule == "E1-S07":
-        f.loc[r, "energy_tce"] = round(f.loc[p, "energy_tce"] * 0.8, 2)
+        f.at[r, "energy_tce"] = round(f.at[p, "energy_tce"] * 0.8, 2)
         d.add(r, rule, "energy_tce", "综合能源消费量 (YTD) is lower than the previous report of the year")
     elif rule == "E1-S08":
-        before = f.loc[p, "gross_output"]
-        f.loc[r, "gross_output"] = round(before + 50 * (row["gross_output"] - before), 2)
+        before = f.at[p, "gross_output"]
+        f.at[r, "gross_output"] = round(before + 50 * (row["gross_output"] - before), 2)
         d.add(r, rule, "gross_output", "the month's increment of 工业总产值 is 50 times the usual")
     elif rule == "E1-S09":
         kind = variant % 3
         if kind == 0:
             division = row["industry_code"][:2]
             other = "31" if division != "31" else "32"
-            f.loc[r, "industry_code"] = other + row["industry_code"][2:]
+            f.at[r, "industry_code"] = other + row["industry_code"][2:]
             d.add(r, rule, "industry_code", "行业代码 differs from the register")
         elif kind == 1:
             options = [c for c in _counties_in(row["prefecture_code"], period) if c != row["region_code"]] or \
                       [c for c in _all_counties(period) if c != row["region_code"]]
-            f.loc[r, "region_code"] = options[int(rng.integers(0, len(options)))]
+            f.at[r, "region_code"] = options[int(rng.integers(0, len(options)))]
             d.add(r, rule, "region_code", "行政区划代码 differs from the register")
         else:
             code = make_usccs(rng, np.array([row["region_code"]], dtype=object), taken=set(registered))[0]
@@ -310,11 +316,11 @@ def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float,
                                 enterprise_name=str(row["enterprise_name"]).replace("有限", "新材料有限", 1))
             d.add(new, rule, "uscc", "the enterprise is not in the register (R1)")
     elif rule == "E1-S10":
-        before = f.loc[p, "techreform_investment"] if p >= 0 else 0.0
+        before = f.at[p, "techreform_investment"] if p >= 0 else 0.0
         value = round(max(before, 0.5 * proj), 2)
         if value > proj - 0.5:
             return
-        f.loc[r, "techreform_investment"] = value
+        f.at[r, "techreform_investment"] = value
         d.add(r, rule, "techreform_investment", "技术改造投资完成额 is below its projects' P1 本年累计完成投资")
     else:  # pragma: no cover - every rule id is handled above
         raise ValueError(rule)
@@ -380,66 +386,66 @@ def _apply_p1(d: Delivery, rule: str, variant: int, r: int, p: int) -> None:
     elif rule == "P1-H01":
         if variant % 2 == 0:
             code = row["project_code"]
-            f.loc[r, "project_code"] = code[:-6] + code[-5:]  # serial of 5 digits
+            f.at[r, "project_code"] = code[:-6] + code[-5:]  # serial of 5 digits
             d.add(r, rule, "project_code", "项目代码 does not match YYYY-62NNNN-NN-NN-NNNNNN")
         else:
             new = d.append_copy(r)
             d.add(r, rule, "project_code", "(project_code, period) delivered twice in the file")
             d.add(new, rule, "project_code", "(project_code, period) delivered twice in the file")
     elif rule == "P1-H02":
-        f.loc[r, "uscc"] = bad_check_uscc(row["uscc"])
+        f.at[r, "uscc"] = bad_check_uscc(row["uscc"])
         d.add(r, rule, "uscc", "项目单位统一社会信用代码校验位错误")
     elif rule == "P1-H03":
         if variant % 2 == 0:
-            f.loc[r, "region_code"] = unknown_county(row["region_code"])
+            f.at[r, "region_code"] = unknown_county(row["region_code"])
             d.add(r, rule, "region_code", "建设地点行政区划代码 is not a county of Gansu")
         else:
-            f.loc[r, "industry_code"] = foreign_industry(row["industry_code"])
+            f.at[r, "industry_code"] = foreign_industry(row["industry_code"])
             d.add(r, rule, "industry_code", "行业代码 is not in sections B, C, D")
     elif rule == "P1-H04":
         if variant % 2 == 0:
-            f.loc[r, "planned_total_investment"] = 0.0
+            f.at[r, "planned_total_investment"] = 0.0
             d.add(r, rule, "planned_total_investment", "计划总投资 is 0")
         else:
-            f.loc[r, "subsidy"] = -round(max(row["ytd_investment"] * 0.05, 10.0), 2)
+            f.at[r, "subsidy"] = -round(max(row["ytd_investment"] * 0.05, 10.0), 2)
             d.add(r, rule, "subsidy", "本年到位财政资金 is negative")
     elif rule == "P1-H05":
         if variant % 2 == 0:
-            f.loc[r, "planned_start"], f.loc[r, "planned_completion"] = row["planned_completion"], row["planned_start"]
+            f.at[r, "planned_start"], f.at[r, "planned_completion"] = row["planned_completion"], row["planned_start"]
             d.add(r, rule, "planned_start", "计划开工年月 is after 计划竣工年月")
         else:
-            f.loc[r, "actual_start"] = period_of_index(period_index(period) + 2)
+            f.at[r, "actual_start"] = period_of_index(period_index(period) + 2)
             d.add(r, rule, "actual_start", "实际开工年月 is after the report period")
     elif rule == "P1-H06":
         if variant % 2 == 0:
-            f.loc[r, "status"] = "进行中"
+            f.at[r, "status"] = "进行中"
             d.add(r, rule, "status", "项目状态 is not one of 未开工/在建/停建/竣工/投产")
         else:
-            f.loc[r, "actual_start"] = None
+            f.at[r, "actual_start"] = None
             d.add(r, rule, "actual_start", "项目状态 在建 without 实际开工年月")
     elif rule == "P1-H07":
-        f.loc[r, "cumulative_investment"] = round(row["ytd_investment"] * 0.5 - 1, 2)
+        f.at[r, "cumulative_investment"] = round(row["ytd_investment"] * 0.5 - 1, 2)
         d.add(r, rule, "cumulative_investment", "自开工累计完成投资 is below 本年累计完成投资")
     elif rule == "P1-H08":
         if variant % 2 == 0:
             d.set_raw(r, "project_name", "-")
-            f.loc[r, "project_name"] = None
+            f.at[r, "project_name"] = None
             d.add(r, rule, "project_name", "required 项目名称 is missing")
         else:
             other = period_of_index(period_index(period) - 1)
-            f.loc[r, "period"] = other
+            f.at[r, "period"] = other
             d.add(r, rule, "period", f"报告期 {other} differs from the delivery folder {period}")
     elif rule == "P1-S01":
-        f.loc[r, "cumulative_investment"] = round(row["planned_total_investment"] * 1.3, 2)
+        f.at[r, "cumulative_investment"] = round(row["planned_total_investment"] * 1.3, 2)
         d.add(r, rule, "cumulative_investment", "自开工累计完成投资 exceeds 1.2 × 计划总投资")
     elif rule == "P1-S02":
-        f.loc[r, "annual_plan_investment"] = round(row["planned_total_investment"] * 1.2, 2)
+        f.at[r, "annual_plan_investment"] = round(row["planned_total_investment"] * 1.2, 2)
         d.add(r, rule, "annual_plan_investment", "本年计划投资 exceeds 计划总投资")
     elif rule == "P1-S04":
-        f.loc[r, "ytd_investment"] = round(f.loc[p, "ytd_investment"] * 0.5, 2)
+        f.at[r, "ytd_investment"] = round(f.at[p, "ytd_investment"] * 0.5, 2)
         d.add(r, rule, "ytd_investment", "本年累计完成投资 fell below the previous report of the year")
     elif rule == "P1-S05":
-        f.loc[r, "status"] = "未开工"
+        f.at[r, "status"] = "未开工"
         d.add(r, rule, "status", "项目状态 未开工 with 自开工累计完成投资 > 0")
     else:  # pragma: no cover
         raise ValueError(rule)
@@ -471,22 +477,22 @@ def plant_r1(config: GeneratorConfig, delivery: Delivery, reporting: np.ndarray)
             delivery.set_raw(r, name, "也许")
             delivery.add(r, rule, name, "boolean cell is not a yes/no value")
         elif rule == "R1-H01":
-            f.loc[r, "uscc"] = bad_check_uscc(row["uscc"])
+            f.at[r, "uscc"] = bad_check_uscc(row["uscc"])
             delivery.add(r, rule, "uscc", "统一社会信用代码校验位错误")
         elif rule == "R1-H02":
             new = delivery.append_copy(r)
             delivery.add(r, rule, "uscc", "uscc delivered twice in the snapshot")
             delivery.add(new, rule, "uscc", "uscc delivered twice in the snapshot")
         elif rule == "R1-H03":
-            f.loc[r, "region_code"] = unknown_county(row["region_code"])
+            f.at[r, "region_code"] = unknown_county(row["region_code"])
             delivery.add(r, rule, "region_code", "行政区划代码 is not a county of Gansu")
         elif rule == "R1-H04":
-            f.loc[r, "industry_code"] = foreign_industry(row["industry_code"])
+            f.at[r, "industry_code"] = foreign_industry(row["industry_code"])
             delivery.add(r, rule, "industry_code", "行业代码 is not in sections B, C, D")
         elif rule == "R1-H05":
             if variant % 2 == 0:
-                f.loc[r, "scale"] = "特大型"
+                f.at[r, "scale"] = "特大型"
                 delivery.add(r, rule, "scale", "企业规模 is not one of 大型/中型/小型/微型")
             else:
-                f.loc[r, "operating_status"] = "营业中"
+                f.at[r, "operating_status"] = "营业中"
                 delivery.add(r, rule, "operating_status", "经营状态 is not one of 在营/停产/注销")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 from techreform.forms import Field
 
@@ -51,39 +52,69 @@ def _is_null(value: object) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
+def format_amounts(values: np.ndarray, integer: bool = False) -> np.ndarray:
+    """Vectorised :func:`number_text`: at most two decimals, no trailing zeros; NaN gives ''."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return np.array([], dtype=object)
+    nan = np.isnan(v)
+    cents = np.round(np.where(nan, 0.0, np.abs(v)) * 100).astype(np.int64)
+    whole = (cents // 100).astype(str)
+    frac = cents % 100
+    tenths = (frac // 10).astype(str)
+    two = np.char.zfill(frac.astype(str), 2)
+    text = np.where(frac == 0, whole, np.where(frac % 10 == 0, np.char.add(np.char.add(whole, "."), tenths),
+                                                np.char.add(np.char.add(whole, "."), two)))
+    negative = (v < 0) & (cents > 0)
+    text = np.where(negative, np.char.add("-", text), text)
+    return np.where(nan, "", text).astype(object)
+
+
 def render_column(field: Field, values: list[object], rng: np.random.Generator, quirk_share: float,
                   xlsx: bool, boolean_style: tuple[str, str]) -> list[object]:
-    """Cells of one column: ``str`` for CSV; for XLSX also numbers (``float``/``int``) and dates, ``None`` = empty."""
+    """Cells of one column: ``str`` for CSV; for XLSX also numbers (``float``/``int``) and dates, ``None`` = empty.
+
+    Vectorised: only the few quirky and null cells are handled one by one."""
     n = len(values)
     quirk = rng.random(n) < quirk_share
     null_pick = rng.integers(0, 10, n)  # 0..6 empty, 7..8 '-', 9 '—'
-    out: list[object] = [None] * n
     ftype = field.type
-    for i, value in enumerate(values):
-        if _is_null(value):
-            token = "" if null_pick[i] <= 6 else ("-" if null_pick[i] <= 8 else "—")
-            out[i] = None if (xlsx and token == "") else token
-            continue
-        if ftype in ("decimal", "integer"):
-            v = float(value)
-            if xlsx and not quirk[i]:
-                out[i] = int(v) if ftype == "integer" and v.is_integer() else v
-                continue
-            text = number_text(v, integer=ftype == "integer")
-            out[i] = _quirky_number(text, v, rng) if quirk[i] else text
-        elif ftype == "period":
-            text = str(value)
-            if xlsx and quirk[i] and rng.random() < 0.5:
-                out[i] = dt.date(int(text[:4]), int(text[5:7]), 1)
-            elif quirk[i]:
-                out[i] = month_text(text, int(rng.integers(1, 4)))
-            else:
-                out[i] = text
-        elif ftype == "boolean":
-            out[i] = boolean_style[0] if int(value) else boolean_style[1]
+    if ftype in ("decimal", "integer"):
+        v = np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
+        null = np.isnan(v)
+        text = format_amounts(v, integer=ftype == "integer")
+        if xlsx:
+            out = np.array(v.tolist(), dtype=object)
+            if ftype == "integer":
+                whole = ~null & (v == np.round(v))
+                out[whole] = [int(x) for x in v[whole]]
         else:
-            text = str(value)
-            if quirk[i] and field.name not in CODE_FIELDS and field.name != "email":
-                text = f" {text} "
-            out[i] = text
-    return out
+            out = text
+        for i in np.flatnonzero(quirk & ~null):
+            out[i] = _quirky_number(text[i], float(v[i]), rng)
+    else:
+        raw = np.array(values, dtype=object)
+        null = pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+        if ftype == "boolean":
+            flags = np.array([bool(int(x)) if not nulls else False for x, nulls in zip(raw, null, strict=True)])
+            out = np.where(flags, boolean_style[0], boolean_style[1]).astype(object)
+        else:
+            out = raw.copy()
+            plain = ~null & ~quirk
+            if plain.any():
+                out[plain] = [str(x) for x in raw[plain]]
+            for i in np.flatnonzero(quirk & ~null):
+                text = str(raw[i])
+                if ftype == "period":
+                    if xlsx and rng.random() < 0.5:
+                        out[i] = dt.date(int(text[:4]), int(text[5:7]), 1)
+                    else:
+                        out[i] = month_text(text, int(rng.integers(1, 4)))
+                elif field.name not in CODE_FIELDS and field.name != "email":
+                    out[i] = f" {text} "
+                else:
+                    out[i] = text
+    for i in np.flatnonzero(null):
+        token = "" if null_pick[i] <= 6 else ("-" if null_pick[i] <= 8 else "—")
+        out[i] = None if (xlsx and token == "") else token
+    return out.tolist()
