@@ -80,7 +80,10 @@ def render_column(field: Field, values: list[object], rng: np.random.Generator, 
     null_pick = rng.integers(0, 10, n)  # 0..6 empty, 7..8 '-', 9 '—'
     ftype = field.type
     if ftype in ("decimal", "integer"):
-        v = np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
+        try:
+            v = np.array(values, dtype=float)  # None → NaN
+        except (TypeError, ValueError):
+            v = np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
         null = np.isnan(v)
         text = format_amounts(v, integer=ftype == "integer")
         if xlsx:
@@ -94,7 +97,7 @@ def render_column(field: Field, values: list[object], rng: np.random.Generator, 
             out[i] = _quirky_number(text[i], float(v[i]), rng)
     else:
         raw = np.array(values, dtype=object)
-        null = pd.isna(pd.Series(raw, dtype=object)).to_numpy()
+        null = pd.isna(raw)
         if ftype == "boolean":
             flags = np.array([bool(int(x)) if not nulls else False for x, nulls in zip(raw, null, strict=True)])
             out = np.where(flags, boolean_style[0], boolean_style[1]).astype(object)

@@ -89,7 +89,7 @@ def write_file(config: GeneratorConfig, landing: Path, form_code: str, period: s
 
 def _write_xlsx(path: Path, header: list[str], columns: list[list[object]], title: str) -> None:
     book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "constant_memory": True})
+                                           "strings_to_urls": False, "in_memory": True})
     book.set_properties({"title": title, "author": "techreform generator", "created": _FIXED_TIME})
     month = book.add_format({"num_format": "yyyy-mm"})
     sheet = book.add_worksheet("Sheet1")
