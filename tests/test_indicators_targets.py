@@ -83,6 +83,14 @@ def test_statuses_follow_the_straight_path_from_the_2010_baseline(warehouse_url,
     assert math.isclose(cumulative.target, 2500) and cumulative.target_2015 == 5000 and cumulative.status == "lagging"
     assert cumulative.baseline_2010 is None or math.isnan(cumulative.baseline_2010)
     assert cell(results, "TR_INV_CUM", "prefecture", "620100").status == "no_target"  # a provincial target
+    # a baseline already beyond the 2015 target does not raise the period's target above it
+    insert(engine, "fct_enterprise_monthly", [
+        enterprise("2010-12", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=85.0),
+        enterprise("2013-06", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=80.0),
+    ])
+    compute_indicators(engine, _settings(tmp_path, warehouse_url), "2013-06")
+    waste = cell(indicator_frame(engine, "2013-06"), "SOLID_WASTE_UTIL", "prefecture", "621100")
+    assert (waste.baseline_2010, waste.target, waste.target_2015, waste.status) == (85.0, 75.0, 75.0, "met")
     # monitor-only and unassigned targets
     assert cell(results, "ENERGY_INTENSITY").status == "no_target"
 

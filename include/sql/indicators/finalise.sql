@@ -105,7 +105,10 @@ with_path_target as (
            case
                when t.target_2015 is null then null
                when t.path = 'cumulative' then t.target_2015 * :path_share
+               -- the straight path from the baseline, unless the baseline is already beyond the target
                when t.path = 'linear' and t.baseline_value is not null
+                    and ((t.direction = 'up' and t.baseline_value < t.target_2015)
+                         or (t.direction = 'down' and t.baseline_value > t.target_2015))
                    then t.baseline_value + (t.target_2015 - t.baseline_value) * :path_share
                else t.target_2015
            end as target,
