@@ -246,6 +246,10 @@ def test_messages_name_the_field_the_values_and_the_rule(outcomes):
     assert "1000.5" in row["message"] and "1000" in row["message"]
     h01 = failures[(failures["file_sha256"] == sha_of(period, "h01a")) & (failures["rule_id"] == "E1-H01")].iloc[0]
     assert "校验位" in h01["message"] and "91350100M000100Y44" in h01["message"]
+    h08 = failures[(failures["file_sha256"] == sha_of(period, "h08a")) & (failures["rule_id"] == "E1-H08")].iloc[0]
+    assert h08["field"] == "revenue" and "必填项 主营业务收入 (revenue) 为空" in h08["message"]
+    h07 = failures[(failures["file_sha256"] == sha_of(period, "h07c")) & (failures["rule_id"] == "E1-H07")].iloc[0]
+    assert h07["field"] == "water_m3" and "工业用水量 (water_m3) 为 -0.01" in h07["message"]
 
 
 def test_rule_counts_cover_every_rule_with_evaluated_and_failed_rows(outcomes):

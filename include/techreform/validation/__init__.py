@@ -56,8 +56,8 @@ def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
     divisions = read_frame(conn, "validation/divisions")
     industries = read_frame(conn, "validation/industry_divisions")
     return {
-        "county_divisions": [[c, f or None, t or None] for c, f, t in
-                             zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])],
+        "county_divisions": [[c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
+                             for c, f, t in zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])],
         "industry_divisions": [str(d) for d in industries["division"]],
         "delivery_period_set": [str(period)],
     }
@@ -90,7 +90,7 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
 
     frame = derive.helper_columns(conn, form, staged, period, options)
     gx_result = suites.run_suite(form, frame, _parameters(conn, period))
-    grouped, rule_counts = outcomes.failures_from_results(frame, gx_result.results)
+    grouped, rule_counts = outcomes.failures_from_results(frame, gx_result.results, form)
 
     # every rule of the suite appears in the counts, in suite order
     order = list(suites.rules_of(form))

@@ -13,6 +13,11 @@ them by their snake-case type:
   ``divisions`` (GB/T 4754-2011 divisions of sections B, C, D; E1-H05, P1-H03, R1-H04), given at run
   time as the suite parameter ``industry_divisions``.
 - ``expect_column_values_to_be_whole_numbers`` – a number without a fractional part (E1-H07 employees).
+- ``expect_column_values_to_not_be_blank`` – text with at least one non-space character (E1-H03).
+- ``expect_multicolumn_values_to_be_non_negative`` – every given column is ≥ 0 or null in the row
+  (E1-H07, P1-H04): one expectation instead of one per column keeps GX fast at national size.
+- ``expect_multicolumn_values_to_be_present`` – no given column is null in the row (E1-H08, P1-H08).
+  The failures name the offending columns of each row (``techreform.validation.outcomes``).
 
 All four are vectorised pandas conditions; nulls are not evaluated (GX map semantics), which is why
 every suite pairs them with ``expect_column_values_to_not_be_null`` where a value is required.
@@ -26,12 +31,20 @@ import numpy as np
 import pandas as pd
 from great_expectations.core.suite_parameters import SuiteParameterDict
 from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
 from great_expectations.expectations.metrics.map_metric_provider import (
     ColumnMapMetricProvider,
     ColumnPairMapMetricProvider,
+    MulticolumnMapMetricProvider,
     column_condition_partial,
     column_pair_condition_partial,
+)
+from great_expectations.expectations.metrics.map_metric_provider.multicolumn_condition_partial import (
+    multicolumn_condition_partial,
 )
 
 from techreform.codes import USCC_ALPHABET, USCC_WEIGHTS
@@ -58,22 +71,29 @@ def uscc_valid_mask(values: pd.Series) -> np.ndarray:
     return result
 
 
+def _bound(value: object) -> str:
+    """A validity bound as text; null, NaN and empty mean unbounded ('')."""
+    return value if isinstance(value, str) else ""
+
+
 def division_valid_mask(codes: pd.Series, periods: pd.Series, divisions: list) -> np.ndarray:
     """True where ``codes`` is a county-level division valid in ``periods`` (YYYY-MM text).
 
     ``divisions``: ``[code, valid_from, valid_to]`` rows; valid_from inclusive, valid_to exclusive,
     empty or null = unbounded."""
-    table = pd.DataFrame(list(divisions or []), columns=["code", "valid_from", "valid_to"]).astype(object)
-    frame = pd.DataFrame({"code": codes.astype(object).to_numpy(), "period": periods.astype(object).to_numpy(),
-                          "_pos": np.arange(len(codes))})
-    merged = frame.merge(table, on="code", how="inner")
-    period = merged["period"].astype("string").fillna("")
-    start = merged["valid_from"].astype("string").fillna("")
-    end = merged["valid_to"].astype("string").fillna("")
-    ok = ((start == "") | (start <= period)) & ((end == "") | (period < end))
-    result = np.zeros(len(codes), dtype=bool)
-    result[merged.loc[ok.to_numpy(dtype=bool), "_pos"].to_numpy()] = True
-    return result
+    rows = [(str(c), _bound(f), _bound(t)) for c, f, t in (divisions or [])]
+    starts = {c: f for c, f, _ in rows}
+    ends = {c: t for c, _, t in rows}
+    text = codes.astype(object)
+    known = text.isin(list(starts)).to_numpy(dtype=bool)
+    period = periods.astype(object).where(periods.notna(), "").astype(str).to_numpy(dtype=object)
+    start = text.map(starts).where(known, "").to_numpy(dtype=object)
+    end = text.map(ends).where(known, "").to_numpy(dtype=object)
+    open_start = start == ""
+    open_end = end == ""
+    after_start = open_start | (start.astype(str) <= period.astype(str))
+    before_end = open_end | (period.astype(str) < end.astype(str))
+    return known & after_start & before_end
 
 
 def industry_class_mask(values: pd.Series, divisions: list) -> np.ndarray:
@@ -156,4 +176,57 @@ class ExpectColumnPairValuesToBeDivisionValidInPeriod(ColumnPairMapExpectation):
     map_metric = "column_pair_values.division_valid_in_period"
     success_keys = ("column_A", "column_B", "divisions", "ignore_row_if", "mostly")
     args_keys = ("column_A", "column_B", "divisions")
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["techreform"], "contributors": []}
+
+
+class ColumnValuesNotBlank(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.not_blank"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, **kwargs):
+        return column.astype("string").str.strip().str.len() > 0
+
+
+class ExpectColumnValuesToNotBeBlank(ColumnMapExpectation):
+    """Expect text with at least one character that is not white space."""
+
+    map_metric = "column_values.not_blank"
+    success_keys = ("mostly",)
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["techreform"], "contributors": []}
+
+
+class MulticolumnValuesNonNegative(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.non_negative"
+    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        values = column_list.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        return pd.Series(~(values < 0).any(axis=1), index=column_list.index)
+
+
+class ExpectMulticolumnValuesToBeNonNegative(MulticolumnMapExpectation):
+    """Expect every column of ``column_list`` to be ≥ 0 (or null) in each row."""
+
+    ignore_row_if: str = "all_values_are_missing"
+    map_metric = "multicolumn_values.non_negative"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
+    library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["techreform"], "contributors": []}
+
+
+class MulticolumnValuesPresent(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.present"
+    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        return column_list.notna().all(axis=1)
+
+
+class ExpectMulticolumnValuesToBePresent(MulticolumnMapExpectation):
+    """Expect no column of ``column_list`` to be null in any row (``ignore_row_if`` must stay "never")."""
+
+    ignore_row_if: str = "never"
+    map_metric = "multicolumn_values.present"
+    success_keys = ("column_list", "ignore_row_if", "mostly")
     library_metadata: ClassVar[dict] = {"maturity": "experimental", "tags": ["techreform"], "contributors": []}

@@ -43,7 +43,7 @@ class _RowValues(dict):
 
 
 def _message(template: str, row: Mapping[str, Any]) -> str:
-    values = _RowValues({k: show(v) for k, v in row.items()})
+    values = _RowValues({k: (v if k == "_row_fields" else show(v)) for k, v in row.items()})
     values["_raw_uscc"] = row.get("uscc")
     return template.format_map(values)
 
@@ -54,11 +54,28 @@ def _placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-def failures_from_results(frame: pd.DataFrame, results: Iterable[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _label(form: Form | None, name: str) -> str:
+    try:
+        return form.field(name).label if form is not None else name
+    except KeyError:
+        return name
+
+
+def _offending(kind: str, columns: list[str], row: Mapping[str, Any]) -> list[str]:
+    """The columns of a multicolumn expectation that made this row fail (null or negative)."""
+    if kind == "missing":
+        return [c for c in columns if show(row.get(c)) == "空"]
+    return [c for c in columns if isinstance(row.get(c), (int, float, np.number)) and row.get(c) < 0]
+
+
+def failures_from_results(frame: pd.DataFrame, results: Iterable[Any],
+                          form: Form | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(failures by (position, rule), rule counts)`` from GX's expectation results on ``frame``.
 
-    ``position`` is the row's place in ``frame`` (its index 0..n−1)."""
-    pieces: list[pd.DataFrame] = []
+    ``position`` is the row's place in ``frame`` (its index 0..n−1). An expectation whose meta has
+    ``row_fields`` ("missing" or "negative") over a ``column_list`` names, per row, only the columns
+    that failed (placeholder ``{_row_fields}``: their labels and values)."""
+    merged: dict[tuple[int, str], list] = {}  # (position, rule) → [severity, fields, messages]
     counts: dict[str, dict[str, Any]] = {}
     for item in results:
         config = item.expectation_config
@@ -74,27 +91,36 @@ def failures_from_results(frame: pd.DataFrame, results: Iterable[Any]) -> tuple[
         if not positions:
             continue
         template = meta.get("message_zh", "")
-        columns = [c for c in dict.fromkeys(_placeholders(template) + ["uscc"]) if c in frame.columns]
+        fields = [f for f in meta.get("fields", []) if f]
+        row_fields = meta.get("row_fields")
+        listed = list(config.kwargs.get("column_list") or []) if row_fields else []
+        columns = [c for c in dict.fromkeys(_placeholders(template) + ["uscc"] + listed) if c in frame.columns]
         rows = frame.iloc[positions][columns].to_dict("records") if columns else [{} for _ in positions]
-        pieces.append(pd.DataFrame({
-            "position": positions,
-            "rule_id": rule_id,
-            "severity": severity,
-            "field": ",".join(meta.get("fields", [])),
-            "message": [_message(template, row) for row in rows],
-        }))
+        for position, row in zip(positions, rows):
+            if row_fields:
+                fields = _offending(row_fields, listed, row) or listed
+                shown = [_label(form, c) if row_fields == "missing" else f"{_label(form, c)} 为 {show(row.get(c))}"
+                         for c in fields]
+                row = {**row, "_row_fields": "、".join(shown)}
+            message = _message(template, row)
+            found = merged.get((position, rule_id))
+            if found is None:
+                merged[(position, rule_id)] = [severity, list(fields), [message]]
+            else:
+                found[1].extend(f for f in fields if f not in found[1])
+                if message not in found[2]:
+                    found[2].append(message)
     rule_counts = pd.DataFrame(
         [{**c, "failed": len(c["failed"])} for c in counts.values()], columns=COUNT_COLUMNS)
-    if not pieces:
-        return pd.DataFrame(columns=["position", "rule_id", "severity", "field", "message"]), rule_counts
-    raw = pd.concat(pieces, ignore_index=True)
-    grouped = raw.groupby(["position", "rule_id"], sort=True, as_index=False).agg(
-        severity=("severity", "first"),
-        field=("field", lambda s: ",".join(dict.fromkeys(f for v in s for f in v.split(",") if f))),
-        message=("message", lambda s: "；".join(dict.fromkeys(s))),
-    )
-    grouped["message"] = [f"{r}（{SEVERITY_ZH[s]}）：{m}"
-                          for r, s, m in zip(grouped["rule_id"], grouped["severity"], grouped["message"])]
+    keys = sorted(merged)
+    grouped = pd.DataFrame({
+        "position": pd.Series([k[0] for k in keys], dtype="int64"),
+        "rule_id": pd.Series([k[1] for k in keys], dtype=object),
+        "severity": pd.Series([merged[k][0] for k in keys], dtype=object),
+        "field": pd.Series([",".join(merged[k][1]) for k in keys], dtype=object),
+        "message": pd.Series([f"{k[1]}（{SEVERITY_ZH[merged[k][0]]}）：{'；'.join(merged[k][2])}" for k in keys],
+                             dtype=object),
+    })
     return grouped, rule_counts
 
 
