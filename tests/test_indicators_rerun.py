@@ -12,7 +12,12 @@ import sqlalchemy as sa
 
 from indicators_fixtures import cell, enterprise, indicator_frame, insert, project, random_facts, register_row, warehouse
 from techreform.config import Settings
-from techreform.indicators import compute_indicators, compute_indicators_range, periods_affected_by
+from techreform.indicators import (
+    compute_indicators,
+    compute_indicators_range,
+    periods_affected_by,
+    recompute_after_correction,
+)
 from techreform.periods import Period, period_range
 
 PERIODS = [str(p) for p in period_range("2010-11", "2012-03")]
@@ -83,8 +88,8 @@ def test_a_corrected_earlier_month_changes_the_months_that_depend_on_it_when_rer
         conn.execute(sa.text("update fct_enterprise_monthly set techreform_investment = 50 where period = '2011-03'"))
     affected = set(periods_affected_by("2011-12", "2012-05")) | set(periods_affected_by("2011-03", "2012-05"))
     assert {Period(2011, 3), Period(2012, 3), Period(2012, 5)} <= affected
-    for period in sorted(affected):
-        compute_indicators(engine, settings, period)
+    rerun = recompute_after_correction(engine, settings, "2011-12") + recompute_after_correction(engine, settings, "2011-03")
+    assert [r["period"] for r in rerun] == ["2011-12", "2012-03", "2012-05", "2011-03", "2012-03"]
     after = indicator_frame(engine)
     may = cell(after[after.period == "2012-05"], "TR_INV_CUM")
     assert math.isclose(may.value, (3000 + 400) / 10000)
@@ -100,6 +105,7 @@ def test_periods_affected_by_a_correction():
                                                          Period(2013, 3)]
     assert len(periods_affected_by("2010-12", "2015-12")) == 72
     assert periods_affected_by("2015-06", "2015-12") == [Period(2015, 6)]
+    assert periods_affected_by("2016-02") == [Period(2016, 2), Period(2017, 2)]
 
 
 def test_sqlite_and_postgresql_give_the_same_indicators_from_the_same_facts(sqlite_url, pg_url, tmp_path):

@@ -14,6 +14,7 @@ from techreform.indicators.compute import (
     compute_indicators,
     compute_indicators_range,
     periods_affected_by,
+    recompute_after_correction,
     refresh_supervision_indicators,
 )
 from techreform.indicators.headline import headline_table
@@ -23,5 +24,6 @@ __all__ = [
     "compute_indicators_range",
     "headline_table",
     "periods_affected_by",
+    "recompute_after_correction",
     "refresh_supervision_indicators",
 ]

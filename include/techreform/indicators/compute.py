@@ -134,12 +134,14 @@ def compute_indicators_range(engine: Engine, settings: Settings, first: Period |
     return [compute_indicators(engine, settings, p) for p in period_range(first, last)]
 
 
-def periods_affected_by(corrected: Period | str, last: Period | str = PLAN_END) -> list[Period]:
-    """The periods up to ``last`` whose indicators a correction of ``corrected``'s facts can change, to
-    re-run after it: ``corrected`` itself and the same period next year (its same period last year);
-    when it is a December, every later period (cumulative investment adds earlier years' Decembers);
-    when it is the 2010-12 baseline, every period from 2010-01 (baselines and targets)."""
-    corrected, last = Period.parse(corrected), Period.parse(last)
+def periods_affected_by(corrected: Period | str, last: Period | str | None = None) -> list[Period]:
+    """The periods up to ``last`` (default: the later of 2015-12 and a year after ``corrected``) whose
+    indicators a correction of ``corrected``'s facts can change, to re-run after it: ``corrected`` itself
+    and the same period next year (its same period last year); when it is a December, every later period
+    (cumulative investment adds earlier years' Decembers); when it is the 2010-12 baseline, every period
+    from 2010-01 (baselines and targets)."""
+    corrected = Period.parse(corrected)
+    last = max(PLAN_END, corrected.shift(12)) if last is None else Period.parse(last)
     if corrected == BASELINE_PERIOD:
         candidates = set(period_range(Period(2010, 1), max(last, corrected)))
     elif corrected.month == 12:
@@ -147,3 +149,13 @@ def periods_affected_by(corrected: Period | str, last: Period | str = PLAN_END) 
     else:
         candidates = {corrected, corrected.shift(12)}
     return sorted(p for p in candidates if p <= last)
+
+
+def recompute_after_correction(engine: Engine, settings: Settings, corrected: Period | str) -> list[dict]:
+    """Re-run ``corrected`` and every period already computed that :func:`periods_affected_by` lists."""
+    corrected = Period.parse(corrected)
+    with engine.connect() as conn:
+        computed = {Period.parse(r[0]) for r in query(conn, "indicators/computed_periods")}
+    last = max(computed | {corrected})
+    todo = [p for p in periods_affected_by(corrected, last) if p in computed or p == corrected]
+    return [compute_indicators(engine, settings, p) for p in todo]
