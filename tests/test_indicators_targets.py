@@ -29,6 +29,8 @@ def test_the_catalogue_holds_every_indicator_of_the_spec_in_its_order():
     assert [i.code for i in catalogue] == [r["code"] for r in spec]
     by_code = {i.code: i for i in catalogue}
     assert by_code["TR_INV_CUM"].target_value == 5000 and by_code["TR_INV_CUM"].path == "cumulative"
+    assert by_code["TR_INV_CUM"].name_zh == "“十二五”技术改造投资累计"
+    assert by_code["TR_INV_GROWTH"].formula.startswith("(YTD / same-period-last-year YTD - 1) x 100, comparable")
     assert by_code["WATER_INTENSITY"].direction == "down" and by_code["WATER_INTENSITY"].target_basis == "pct_vs_2010"
     assert by_code["ENERGY_INTENSITY"].target_value is None  # assigned: no target without configuration
     assert by_code["PROJECT_RED"].direction is None

@@ -27,6 +27,8 @@ it is a headline). :func:`load_catalogue` joins them and applies ``settings.sect
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -107,9 +109,15 @@ class Indicator:
         return row
 
 
+# A field that opens with a quote closed before its end (``"十二五"技术改造投资累计``) is not valid CSV;
+# its quotes are meant as text: read them as Chinese quotation marks (“十二五”技术改造投资累计).
+_QUOTED_PREFIX_RE = re.compile(r'(^|,)"([^",\n]*)"([^,"\n][^,\n]*)(?=,|$)', re.MULTILINE)
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    text = path.read_text(encoding="utf-8")
+    text = _QUOTED_PREFIX_RE.sub(lambda m: f"{m.group(1)}\u201c{m.group(2)}\u201d{m.group(3)}", text)
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def _number(text: str | float | int | None, where: str) -> float | None:
