@@ -15,14 +15,13 @@ STATUS_ZH = {"met": "已达标", "on_track": "达到序时目标", "lagging": "�
 
 def headline_table(engine: Engine, period: Period | str) -> pd.DataFrame:
     """Headline indicators of ``period`` at province level: code, name_zh, unit, value, target (the
-    period's target on the straight path), status, then target_2015, status_zh, the same period last
-    year and growth. Values rounded to 2 decimals; empty if the period was not computed."""
+    period's target on the straight path), status, then target_2015 and status_zh. Values rounded to 2
+    decimals; empty if the period was not computed. (Same period last year and growth: ``rpt_indicator``.)"""
     with engine.connect() as conn:
         frame = read_frame(conn, "indicators/headline", period=str(Period.parse(period)))
     if frame.empty:
-        return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "target_2015", "status_zh",
-                                     "value_same_period_last_year", "growth"])
-    for column in ("value", "target", "target_2015", "value_same_period_last_year", "growth"):
+        return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "target_2015", "status_zh"])
+    for column in ("value", "target", "target_2015"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
     frame["status_zh"] = frame["status"].map(STATUS_ZH)
-    return frame[[*HEADLINE_COLUMNS, "target_2015", "status_zh", "value_same_period_last_year", "growth"]]
+    return frame[[*HEADLINE_COLUMNS, "target_2015", "status_zh"]]
