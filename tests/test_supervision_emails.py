@@ -237,3 +237,32 @@ def test_the_provincial_summary_shows_province_indicators_against_their_targets(
     prov = by_recipient(handler)["prov@example.org"][0]
     assert attachment_rows(prov)["全省指标"][1:] == [["TR_INV_CUM", "“十二五”技术改造投资累计", 2345.68, "亿元", 2500, "滞后"]]
     assert "2,345.68" in html_of(prov)
+
+
+def test_headers_are_encoded_words_in_plain_ascii(june, fast):
+    notify_period(june, fast, "2013-06", None)
+    raw = next((fast.output_dir / "outbox" / "2013-06").glob("prefecture-*.eml")).read_bytes()
+    head = raw.split(b"\n\n", 1)[0]
+    head.decode("ascii")  # no raw UTF-8 in headers
+    assert b"Subject: =?utf-8?" in head
+
+
+def test_a_correction_says_which_projects_changed_light_came_or_went():
+    from techreform.supervision.content import describe_changes
+
+    def row(code, light, reasons, name="项目"):
+        zh = {"red": "红灯", "yellow": "黄灯"}[light]
+        return {"project_code": code, "project_name": name, "light": light, "light_zh": zh, "reasons": reasons,
+                "reasons_zh": reasons, "months_open": 1}
+    old = {"counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 1},
+           "projects": [row("A", "red", "SUSPENDED"), row("B", "yellow", "STALLED")],
+           "missing": [{"uscc": "U1", "enterprise_name": "缺报甲"}]}
+    new = {"counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 0},
+           "projects": [row("A", "yellow", "STALLED"), row("C", "red", "SUSPENDED", "新项目")], "missing": []}
+    assert describe_changes(old, new) == [
+        "缺报企业：由1个改为0个",
+        "新增红灯项目：C 新项目（SUSPENDED）",
+        "不再列入督办：B 项目（原为黄灯）",
+        "A 项目：由红灯（SUSPENDED）改为黄灯（STALLED）",
+        "已补报或不再缺报：U1 缺报甲",
+    ]

@@ -55,14 +55,20 @@ def subject_for(content: Content, options: EmailOptions, correction: bool) -> st
     return header_safe(text)
 
 
-def _e(value: Any) -> str:
+def display(value: Any) -> str:
+    """A cell as people read it: ``12,345.6``, ``50``, text as it is, nothing for a missing value."""
     if value is None:
         return ""
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-    return html.escape(str(value), quote=True)
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
+    return str(value)
+
+
+def _e(value: Any) -> str:
+    """``value`` for HTML: displayed, then escaped (quotes included)."""
+    return html.escape(display(value), quote=True)
 
 
 def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
@@ -87,7 +93,7 @@ def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]
 def text_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
     lines = ["\t".join(h for _, h in columns)]
     for row in rows:
-        lines.append("\t".join(header_safe("" if row.get(k) is None else row.get(k)) for k, _ in columns))
+        lines.append("\t".join(header_safe(display(row.get(k))) for k, _ in columns))
     return "\n".join(lines)
 
 
