@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .config import GeneratorConfig
-from .population import Population
+from .population import DEREGISTERED, STOPPED, Population
 from .rand import rng_for
 from .reference import (OUTPUT_SEASON, INVESTMENT_SEASON, REFERENCE_ENTERPRISES, SECTOR_ENERGY_INTENSITY,
                         SECTOR_WASTE_INTENSITY, period_index, period_of_index, techreform_total,
@@ -99,8 +99,11 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
         rev_year = go_year * rev_ratio[active]
         margin = np.clip(yrng.normal(0.04, 0.06, k), -0.3, 0.25)
         nm = len(months)
-        season = OUTPUT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.12, size=(k, nm))
-        inv_season = INVESTMENT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.2, size=(k, nm))
+        # no output or investment while stopped (停产) or deregistered: YTD resumes where it stood
+        snap = np.array([population.snapshot_index(period_of_index(int(max(t, first)))) for t in months])
+        producing = ~np.isin(population.state[active][:, snap], [STOPPED, DEREGISTERED])
+        season = OUTPUT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.12, size=(k, nm)) * producing
+        inv_season = INVESTMENT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.2, size=(k, nm)) * producing
 
         def ytd(annual: np.ndarray, shape: np.ndarray = season) -> np.ndarray:
             return np.round(np.cumsum(annual[:, None] * shape, axis=1), 2)

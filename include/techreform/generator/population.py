@@ -4,7 +4,7 @@ Enterprises get a county, an industry class, a skewed (lognormal) size, a unifie
 the county at positions 3–8 and a correct check character, and a Chinese name. The register changes only
 in snapshot months (the first period, every January, two mid-year months a year): enterprises enter (new,
 or rising above scale), leave (注销, or falling below scale at a January), stop production (停产) for some
-months. An enterprise reports E1 in a period when the snapshot in force lists it above scale and 在营."""
+months (resuming with a new year). An enterprise reports E1 in a period when the snapshot in force lists it above scale and 在营."""
 
 from __future__ import annotations
 
@@ -194,7 +194,9 @@ def build_population(config: GeneratorConfig) -> Population:
         if lo >= n_snap:
             continue
         s = int(rng.integers(lo, n_snap))
-        resume = int(rng.integers(s + 1, n_snap + 2))  # beyond the last snapshot: stays stopped
+        # production resumes with a new year (a January snapshot), or never within the generated periods
+        later_januaries = [j for j in sorted(januaries) if j > s]
+        resume = int(rng.choice(later_januaries + [n_snap]))
         stop_end = min(resume, n_snap)
         stopped = state[e, s:stop_end] == OPERATING
         state[e, s:stop_end][stopped] = STOPPED
