@@ -121,8 +121,8 @@ def test_a_quarantined_row_gives_a_yellow_light_named_from_the_row_as_received(e
         insert_rows(conn, "quarantine", [quarantine_row("2013-06", "2013-620102-35-03-000009", name="隔离的项目")])
     counts = supervise_period(engine, settings, "2013-06")
     assert counts["yellow"] == 1
-    assert rows(engine, "select project_name, light, reasons, source, prefecture_code from sup_project_light") == [
-        ("隔离的项目", "yellow", "QUARANTINED", "quarantined", LANZHOU)]
+    assert rows(engine, "select project_name, light, reasons, source, prefecture_code, detail from sup_project_light") == [
+        ("隔离的项目", "yellow", "QUARANTINED", "quarantined", LANZHOU, "P1_2013-06.csv 第3行：未通过P1-H04，请更正后重报")]
 
 
 def test_a_missing_report_after_a_quarantined_one_is_not_reported(engine, settings):

@@ -93,7 +93,9 @@ def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable
     projects = sheets["督办项目"]
     assert projects[0][:3] == ["项目代码", "项目名称", "项目单位"]
     assert [r[0] for r in projects[1:]] == [RED_CODE, YELLOW_CODE]  # worst first
-    assert projects[1][7] == "红灯" and "项目停建(SUSPENDED)" in projects[1][8] and projects[1][10] == "是"
+    assert projects[1][7] == "红灯" and "项目停建(SUSPENDED)" in projects[1][8] and projects[1][11] == "是"
+    assert projects[1][9] == "项目状态为停建"
+    assert projects[2][9] == "序时进度应完成6/12，实际完成本年计划的35.0%，滞后15.0个百分点"
     assert projects[2][6] == 15.0
     page = html_of(lz)
     assert "<table" in page and "滞后项目" in page and "兰州示范制造有限公司" in page

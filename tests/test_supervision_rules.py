@@ -100,11 +100,14 @@ def test_suspended_projects_are_red():
     assert (j.light, j.reasons) == ("red", ("SUSPENDED",))
 
 
-def test_the_worst_light_wins_and_every_fired_rule_is_kept_sorted():
-    row = report("2013-06", annual_plan_investment=1000.0, ytd_investment=350.0, planned_completion="2013-01")
+def test_the_worst_light_wins_and_every_fired_rule_is_kept_sorted_with_what_it_saw():
+    row = report("2013-06", annual_plan_investment=1000.0, ytd_investment=350.0, planned_completion="2013-01",
+                 cumulative_investment=2900.0)
     j = judge(row, [row["cumulative_investment"]] * 4)
     assert j.light == "red"
     assert j.reasons == ("COMPLETION_OVERDUE", "SCHEDULE_YELLOW", "STALLED")
+    assert j.details == ("计划2013-01竣工，现状态为在建", "序时进度应完成6/12，实际完成本年计划的35.0%，滞后15.0个百分点",
+                         "自开工累计完成投资连续3次报告未增长（2,900.00万元）")
 
 
 def test_thresholds_come_from_configuration():

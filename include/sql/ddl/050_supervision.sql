@@ -30,6 +30,7 @@ create table if not exists sup_project_light (
     lag_pp double precision,          -- schedule lag L in percentage points (null when not applicable)
     light text not null,              -- green | yellow | red
     reasons text not null,            -- fired rules, sorted, ';'-joined ('' for green)
+    detail text not null default '',  -- what each fired rule saw, Chinese, '；'-joined (file and row of a quarantined one)
     escalated smallint not null,      -- 1: red and (red in the previous periods too, or a key project)
     source text not null,             -- accepted | quarantined | missing (the row the light is judged on)
     primary key (period, project_code)

@@ -7,7 +7,7 @@ with escalated as (
 )
 select e.case_id, e.project_code, e.months_open, e.opened_period, e.escalated_period,
        l.project_name, l.enterprise_name, l.county_name, l.prefecture_code, l.prefecture_name,
-       l.key_project, l.annual_plan_investment, l.ytd_investment, l.lag_pp, l.light, l.reasons
+       l.key_project, l.annual_plan_investment, l.ytd_investment, l.lag_pp, l.light, l.reasons, l.detail
 from escalated as e
 join sup_project_light as l on l.project_code = e.project_code and l.period = :period
 order by l.prefecture_code, e.project_code

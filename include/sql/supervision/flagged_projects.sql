@@ -2,7 +2,7 @@
 with lights as (
     select period, project_code, project_name, uscc, enterprise_name, region_code, county_name,
            prefecture_code, prefecture_name, key_project, annual_plan_investment, ytd_investment,
-           lag_pp, light, reasons, escalated, source
+           lag_pp, light, reasons, detail, escalated, source
     from sup_project_light
     where period = :period and light <> 'green'
 ),
@@ -13,7 +13,7 @@ case_now as (
 )
 select l.period, l.project_code, l.project_name, l.uscc, l.enterprise_name, l.region_code, l.county_name,
        l.prefecture_code, l.prefecture_name, l.key_project, l.annual_plan_investment, l.ytd_investment,
-       l.lag_pp, l.light, l.reasons, l.escalated, l.source,
+       l.lag_pp, l.light, l.reasons, l.detail, l.escalated, l.source,
        c.case_id, c.months_open, c.case_escalated
 from lights as l
 left join case_now as c on c.project_code = l.project_code

@@ -30,6 +30,7 @@ PROJECT_TABLE = [  # (key in a project row, Chinese column header)
     ("lag_pp", "序时进度滞后(百分点)"),
     ("light_zh", "灯色"),
     ("reasons_zh", "原因"),
+    ("detail", "说明"),
     ("months_open", "督办月数"),
     ("escalated_zh", "升级督办"),
 ]
@@ -57,6 +58,7 @@ ESCALATED_TABLE = [
     ("months_open", "督办月数"),
     ("lag_pp", "序时进度滞后(百分点)"),
     ("reasons_zh", "原因"),
+    ("detail", "说明"),
 ]
 INDICATOR_TABLE = [
     ("code", "指标代码"),
@@ -136,6 +138,7 @@ def _project_row(row: dict[str, Any]) -> dict[str, Any]:
         "light_zh": LIGHT_LABELS_ZH.get(row["light"], row["light"]),
         "reasons": row.get("reasons") or "",
         "reasons_zh": reasons_zh(row.get("reasons") or ""),
+        "detail": row.get("detail") or "",
         "months_open": int(row["months_open"]) if row.get("months_open") is not None else 1,
         "escalated": escalated,
         "escalated_zh": "是" if escalated else "",
@@ -202,7 +205,8 @@ def province_content(conn: Connection, period: Period, province_code: str, provi
             "enterprise_name": data["enterprise_name"] or "", "county_name": data["county_name"] or "",
             "opened_period": data["opened_period"], "escalated_period": data["escalated_period"] or "",
             "months_open": int(data["months_open"]), "lag_pp": _round(data["lag_pp"], 1),
-            "reasons": data["reasons"] or "", "reasons_zh": reasons_zh(data["reasons"] or "")})
+            "reasons": data["reasons"] or "", "reasons_zh": reasons_zh(data["reasons"] or ""),
+            "detail": data["detail"] or ""})
     indicators = []
     for row in province_indicators(conn, period):
         indicators.append({"code": row.get("code") or "", "name_zh": row.get("name_zh") or "",

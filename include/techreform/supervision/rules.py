@@ -59,7 +59,7 @@ RULE_LABELS_ZH = {
 LIGHT_LABELS_ZH = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯"}
 
 LIGHT_COLUMNS = [
-    "project_code", "light", "reasons", "lag_pp", "source", "key_project", "project_name", "uscc",
+    "project_code", "light", "reasons", "detail", "lag_pp", "source", "key_project", "project_name", "uscc",
     "region_code", "prefecture_code", "annual_plan_investment", "ytd_investment",
 ]
 """Columns of :func:`judge_period`'s result (plus ``period``)."""
@@ -72,6 +72,12 @@ class Judgement:
     light: str
     reasons: tuple[str, ...]
     lag_pp: float | None = None
+    details: tuple[str, ...] = ()
+    """What each fired rule saw, in Chinese, in the order of ``reasons``."""
+
+    @property
+    def detail(self) -> str:
+        return "；".join(self.details)
 
 
 def worst_light(lights: Sequence[str]) -> str:
@@ -124,31 +130,41 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
     ``cumulatives`` are the cumulative investments of the project's latest accepted reports up to and
     including this one, oldest first (STALLED needs ``stalled_reports + 1`` of them)."""
     fired: dict[str, str] = {}
+    said: dict[str, str] = {}
     status = _text(report.get("status")) or ""
 
     lag = schedule_lag(period.month, report.get("annual_plan_investment"), report.get("ytd_investment"),
                        options.lag_decimals)
     if lag is not None:
-        if lag >= options.schedule_red_pp:
-            fired[SCHEDULE_RED] = RED
-        elif lag >= options.schedule_yellow_pp:
-            fired[SCHEDULE_YELLOW] = YELLOW
+        rule = SCHEDULE_RED if lag >= options.schedule_red_pp else (
+            SCHEDULE_YELLOW if lag >= options.schedule_yellow_pp else None)
+        if rule is not None:
+            fired[rule] = RED if rule == SCHEDULE_RED else YELLOW
+            said[rule] = (f"序时进度应完成{period.month}/12，实际完成本年计划的"
+                          f"{_number(report.get('ytd_investment')) / _number(report.get('annual_plan_investment')):.1%}，"
+                          f"滞后{lag:.1f}个百分点")
 
     k = months_between(report.get("planned_start"), period)
     if k is not None and k >= options.start_yellow_months and _text(report.get("actual_start")) is None:
         fired[START_OVERDUE] = RED if k >= options.start_red_months else YELLOW
+        said[START_OVERDUE] = f"计划{_text(report.get('planned_start'))}开工，已逾期{k}个月未开工"
 
     completion = _text(report.get("planned_completion"))
     if completion is not None and completion < str(period) and status not in FINISHED_STATUSES:
         fired[COMPLETION_OVERDUE] = RED
+        said[COMPLETION_OVERDUE] = f"计划{completion}竣工，现状态为{status or '未填'}"
 
     if status == UNDER_CONSTRUCTION and is_stalled(cumulatives, options.stalled_reports):
         fired[STALLED] = YELLOW
+        said[STALLED] = (f"自开工累计完成投资连续{options.stalled_reports}次报告未增长"
+                         f"（{_number(cumulatives[-1]):,.2f}万元）")
 
     if status == SUSPENDED_STATUS:
         fired[SUSPENDED] = RED
+        said[SUSPENDED] = "项目状态为停建"
 
-    return Judgement(worst_light(list(fired.values())), tuple(sorted(fired)), lag)
+    reasons = tuple(sorted(fired))
+    return Judgement(worst_light(list(fired.values())), reasons, lag, tuple(said[r] for r in reasons))
 
 
 def is_stalled(cumulatives: Sequence[Any], reports: int) -> bool:
@@ -221,15 +237,18 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
             info = _info(quar_now[code], latest_accepted)
             if latest_accepted is not None:
                 info["key_project"] = _info(latest_accepted, None)["key_project"]
-            rows.append({"project_code": code, "light": YELLOW, "reasons": QUARANTINED, "lag_pp": None,
-                         "source": "quarantined", "annual_plan_investment": None, "ytd_investment": None,
-                         **info})
+            q = quar_now[code]
+            where = f"{q.get('file_name') or ''} 第{q.get('source_row')}行：" if q.get("file_name") else ""
+            rows.append({"project_code": code, "light": YELLOW, "reasons": QUARANTINED,
+                         "detail": f"{where}未通过{_text(q.get('rule_ids')) or '强制性审核'}，请更正后重报",
+                         "lag_pp": None, "source": "quarantined", "annual_plan_investment": None,
+                         "ytd_investment": None, **info})
             continue
         report = latest_accepted  # its period is this period: codes come from this period's rows
         cumulatives = list(group["cumulative_investment"])
         judgement = judge_report(report, period, cumulatives, options)
         rows.append({"project_code": code, "light": judgement.light, "reasons": ";".join(judgement.reasons),
-                     "lag_pp": judgement.lag_pp, "source": "accepted",
+                     "detail": judgement.detail, "lag_pp": judgement.lag_pp, "source": "accepted",
                      "annual_plan_investment": _number(report.get("annual_plan_investment")),
                      "ytd_investment": _number(report.get("ytd_investment")), **_info(report, None)})
 
@@ -242,7 +261,8 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
             continue
         group = by_project.get(code)
         latest_accepted = group.iloc[-1].to_dict() if group is not None else None
-        rows.append({"project_code": code, "light": YELLOW, "reasons": NOT_REPORTED, "lag_pp": None,
+        rows.append({"project_code": code, "light": YELLOW, "reasons": NOT_REPORTED,
+                     "detail": f"{previous}有报表，{this}未报送", "lag_pp": None,
                      "source": "missing", "annual_plan_investment": None, "ytd_investment": None,
                      **_info(prev_row, latest_accepted)})
 

@@ -95,9 +95,10 @@ def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFr
         region = parsed.get("region_code") or ""
         prefecture = row.get("prefecture_code") or (region[:4] + "00" if len(region) == 6 and region.isdigit() else None)
         records.append({"period": row["period"], "project_code": str(row["project_code"]).strip(),
-                        "prefecture_code": prefecture, "rule_ids": row["rule_ids"], **parsed})
-    columns = ["period", "project_code", "prefecture_code", "rule_ids", "project_name", "uscc", "region_code",
-               "status", "key_project"]
+                        "prefecture_code": prefecture, "rule_ids": row["rule_ids"], "file_name": row["file_name"],
+                        "source_row": int(row["source_row"]), **parsed})
+    columns = ["period", "project_code", "prefecture_code", "rule_ids", "file_name", "source_row", "project_name",
+               "uscc", "region_code", "status", "key_project"]
     out = pd.DataFrame(records, columns=columns)
     return out.drop_duplicates(["period", "project_code"], keep="last", ignore_index=True)
 

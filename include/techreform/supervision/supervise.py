@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 LIGHT_TABLE_COLUMNS = [
     "period", "project_code", "project_name", "uscc", "enterprise_name", "region_code", "county_name",
     "prefecture_code", "prefecture_name", "key_project", "annual_plan_investment", "ytd_investment",
-    "lag_pp", "light", "reasons", "escalated", "source",
+    "lag_pp", "light", "reasons", "detail", "escalated", "source",
 ]
 
 
