@@ -98,6 +98,7 @@ def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable
     assert projects[2][9] == "序时进度应完成6/12，实际完成本年计划的35.0%，滞后15.0个百分点"
     assert projects[2][6] == 15.0
     page = html_of(lz)
+    assert "最需关注：示范技改项目（红灯，已升级督办，项目停建(SUSPENDED)）。" in page
     assert "<table" in page and "滞后项目" in page and "兰州示范制造有限公司" in page
     prov = got["prov@example.org"][0]
     assert prov["Subject"] == "【技改督办】2013年6月 全省汇总：红灯1个 黄灯1个 升级督办1个"

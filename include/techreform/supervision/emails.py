@@ -115,6 +115,10 @@ def summary_lines(content: Content) -> list[str]:
         if not content.flagged:
             lines.append("本月无亮灯项目，无缺报企业。")
         elif content.projects:
+            worst = [p for p in content.projects if p["light"] == "red"][:3] or content.projects[:3]
+            lines.append("最需关注：" + "；".join(
+                f"{header_safe(p['project_name']) or p['project_code']}（{p['light_zh']}"
+                f"{'，已升级督办' if p['escalated'] else ''}，{p['reasons_zh']}）" for p in worst) + "。")
             lines.append("下表按严重程度排列（红灯、升级督办、滞后程度在前），请督促项目单位整改并及时报送。")
     else:
         lines = [f"{label}，全省纳入督办的技术改造项目：红灯{c['red']}个、黄灯{c['yellow']}个；"

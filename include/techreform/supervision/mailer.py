@@ -81,7 +81,7 @@ def smtp_config_from_connection(conn: Any) -> SmtpConfig:
 def smtp_config_from_airflow(conn_id: str = DEFAULT_CONN_ID) -> SmtpConfig | None:
     """The SMTP server of the Airflow connection ``conn_id``, or ``None`` when it is not defined (then
     the e-mails are written to the outbox)."""
-    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
         from airflow.sdk import Connection
