@@ -82,7 +82,7 @@ def make_warehouse(url: str, supervisors: list[dict[str, Any]] | None = None):
             "snapshot_period": "2010-01", "uscc": USCC, "enterprise_name": "兰州示范制造有限公司",
             "region_code": LANZHOU_COUNTY, "prefecture_code": LANZHOU, "industry_code": "3511", "scale": "中型",
             "above_scale": 1, "key_enterprise": 0, "emerging_industry": 0, "process_backbone": 0,
-            "operating_status": "在营", "contact_email": None}])
+            "operating_status": "在营", "contact_email": "tongji@enterprise.example"}])  # never a recipient
     return engine
 
 

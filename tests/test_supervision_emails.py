@@ -110,10 +110,14 @@ def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable
 def test_a_period_notified_twice_sends_once(june, fast, smtp_server):
     handler, smtp = smtp_server
     notify_period(june, fast, "2013-06", smtp)
+    with june.connect() as conn:
+        log_before = conn.execute(sa.text("select * from sup_email_log order by recipient")).fetchall()
     supervise_period(june, fast, "2013-06")
     again = notify_period(june, fast, "2013-06", smtp)
     assert (again["sent"], again["unchanged"]) == (0, 2)
     assert len(handler.messages) == 2
+    with june.connect() as conn:
+        assert conn.execute(sa.text("select * from sup_email_log order by recipient")).fetchall() == log_before
     assert [r[4] for r in log_rows(june)] == ["sent", "sent"]
 
 
