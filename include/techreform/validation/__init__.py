@@ -119,7 +119,6 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
     prefectures = set(read_frame(conn, "validation/prefectures")["code"])
     region = rows["region_code"] if "region_code" in rows else pd.Series([None] * len(rows))
     raw = rows["raw_json"] if "raw_json" in rows else pd.Series([None] * len(rows))
-    typed = rows.to_dict("records")
     details = pd.DataFrame({
         "form": form.code,
         "period": str(period),
@@ -130,7 +129,8 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
         "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
         "prefecture_code": [outcomes.prefecture_of(r, u, prefectures) for r, u in zip(region, rows["uscc"])],
         "rule_id": failures["rule_id"],
-        "received_json": [outcomes.received_values(form, j, f, t) for j, f, t in zip(raw, failures["field"], typed)],
+        "received_json": [outcomes.received_values(form, j, f, lambda name, i=i: rows.at[i, name])
+                          for i, (j, f) in enumerate(zip(raw.tolist(), failures["field"].tolist()))],
     }, columns=outcomes.DETAIL_COLUMNS)
 
     result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)

@@ -19,7 +19,17 @@ from sqlalchemy.engine import Connection
 from techreform.forms import Form
 from techreform.periods import Period
 from techreform.validation import hb
-from techreform.warehouse import read_frame
+from techreform.warehouse import query
+
+
+def read_frame(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
+    """A query file's result as a DataFrame, built column-wise (much faster than from Row objects at
+    hundreds of thousands of rows)."""
+    result = query(conn, name, **params)
+    keys = list(result.keys())
+    rows = result.fetchall()
+    columns = list(zip(*rows)) if rows else [()] * len(keys)
+    return pd.DataFrame({k: pd.Series(list(c), dtype=object) for k, c in zip(keys, columns)}, columns=keys)
 
 CUMULATIVE_FIELDS = (
     "gross_output", "value_added", "revenue", "rd_expense", "new_product_output", "techreform_investment",
@@ -43,9 +53,16 @@ def latest_per_key(frame: pd.DataFrame, key: str) -> pd.Series:
     return last.reindex(frame.index).fillna(False).astype(bool)
 
 
+def align(keys: pd.Series, table: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows of ``table`` (unique by ``key``) matched to ``keys`` position by position (one lookup for
+    all columns; unmatched or null keys give null rows)."""
+    indexed = table.drop_duplicates(key).set_index(key)
+    return indexed.reindex(pd.Index(keys.astype(object).to_numpy(), dtype=object))
+
+
 def _register(conn: Connection, period: Period) -> pd.DataFrame:
-    register = read_frame(conn, "register/in_force", period=str(period))
-    return register[["uscc", "region_code", "industry_code"]].drop_duplicates("uscc")
+    register = read_frame(conn, "validation/register_codes", period=str(period))
+    return register.drop_duplicates("uscc")
 
 
 def _register_columns(frame: pd.DataFrame, register: pd.DataFrame, with_codes: bool) -> pd.DataFrame:
@@ -55,12 +72,12 @@ def _register_columns(frame: pd.DataFrame, register: pd.DataFrame, with_codes: b
             frame["_register_region_code"] = None
             frame["_register_industry_code"] = None
         return frame
-    lookup = register.set_index("uscc")
-    known = frame["uscc"].isin(lookup.index)
-    frame["_in_register"] = np.where(frame["uscc"].isna(), np.nan, known.astype(float))
+    matched = align(frame["uscc"], register, "uscc")
+    known = matched["region_code"].notna().to_numpy()
+    frame["_in_register"] = np.where(frame["uscc"].isna().to_numpy(), np.nan, known.astype(float))
     if with_codes:
-        frame["_register_region_code"] = frame["uscc"].map(lookup["region_code"]).astype(object)
-        frame["_register_industry_code"] = frame["uscc"].map(lookup["industry_code"]).astype(object)
+        frame["_register_region_code"] = matched["region_code"].to_numpy(dtype=object)
+        frame["_register_industry_code"] = matched["industry_code"].to_numpy(dtype=object)
     return frame
 
 
@@ -82,10 +99,10 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
 
     previous = read_frame(conn, "validation/previous_enterprise_reports", period=str(period),
                           year_start=f"{period.year:04d}-01")
-    previous = previous.drop_duplicates("uscc").set_index("uscc")
-    frame["_prev_period"] = frame["uscc"].map(previous["prev_period"]).astype(object)
+    previous = align(frame["uscc"], previous, "uscc")
+    frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
     for name in CUMULATIVE_FIELDS:
-        frame[f"_prev_{name}"] = pd.to_numeric(frame["uscc"].map(previous[name]), errors="coerce").astype(float)
+        frame[f"_prev_{name}"] = pd.to_numeric(previous[name], errors="coerce").to_numpy(dtype=float)
 
     # E1-S08: own monthly increment vs own average monthly increment so far this year.
     current_month = float(period.month)
@@ -103,8 +120,8 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     frame = _register_columns(frame, _register(conn, period), with_codes=True)
 
     projects = read_frame(conn, "validation/project_investment_by_unit", period=str(period))
-    sums = projects.set_index("uscc")["p1_ytd_investment"] if not projects.empty else pd.Series(dtype=float)
-    frame["_p1_ytd_investment"] = pd.to_numeric(frame["uscc"].map(sums), errors="coerce").astype(float).round(6)
+    sums = align(frame["uscc"], projects, "uscc")["p1_ytd_investment"]
+    frame["_p1_ytd_investment"] = pd.to_numeric(sums, errors="coerce").to_numpy(dtype=float).round(6)
     return frame
 
 
@@ -115,11 +132,10 @@ def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     frame["_planned_total_investment_x1_2"] = frame["planned_total_investment"] * 1.2
     previous = read_frame(conn, "validation/previous_project_reports", period=str(period),
                           year_start=f"{period.year:04d}-01")
-    previous = previous.drop_duplicates("project_code").set_index("project_code")
-    frame["_prev_period"] = frame["project_code"].map(previous["prev_period"]).astype(object)
+    previous = align(frame["project_code"], previous, "project_code")
+    frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
     for name in ("ytd_investment", "cumulative_investment"):
-        frame[f"_prev_{name}"] = pd.to_numeric(frame["project_code"].map(previous[f"prev_{name}"]),
-                                               errors="coerce").astype(float)
+        frame[f"_prev_{name}"] = pd.to_numeric(previous[f"prev_{name}"], errors="coerce").to_numpy(dtype=float)
     return _register_columns(frame, _register(conn, period), with_codes=False)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -134,8 +134,9 @@ def prefecture_of(region_code: Any, uscc: Any, prefectures: set[str]) -> str:
     return ""
 
 
-def received_values(form: Form, raw_json: Any, fields: str, typed: Mapping[str, Any]) -> str:
-    """``{field label: cell as received}`` for the fields of a failure (JSON text)."""
+def received_values(form: Form, raw_json: Any, fields: str, typed: Callable[[str], Any]) -> str:
+    """``{field label: cell as received}`` for the fields of a failure (JSON text); ``typed(name)``
+    gives the staged value where the raw row lacks the cell."""
     try:
         raw = json.loads(raw_json) if isinstance(raw_json, str) else {}
     except ValueError:
@@ -151,7 +152,7 @@ def received_values(form: Form, raw_json: Any, fields: str, typed: Mapping[str, 
         elif name in raw:
             value = raw[name]
         else:
-            value = typed.get(name)
+            value = typed(name)
         if value is None or (isinstance(value, float) and math.isnan(value)):
             out[spec.label] = None
         elif isinstance(value, (np.integer, np.floating)):
