@@ -89,3 +89,11 @@ def test_canonical_headers_units_in_headers_and_extra_columns_are_understood():
 def test_a_column_given_twice_is_a_problem():
     _, _, problems = map_headers(E1, [*E1.field_names, "企业名称"])
     assert problems and "企业名称 (enterprise_name)" in problems[0]
+
+
+def test_a_file_with_only_the_header_is_a_valid_delivery_of_nothing(settings, engine):
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", [e1_row(uscc_for("620201", 1), "2013-06")])
+    path = settings.landing_dir / "enterprise_monthly" / "2013-06" / "E1_620200_2013-06.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    summary = ingest_form_period(engine, settings, E1, PERIOD)
+    assert [(f.status, f.rows_received) for f in summary.files] == [("loaded", 0)]

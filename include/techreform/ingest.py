@@ -4,7 +4,8 @@
 - The same bytes delivered again change nothing: a file whose sha256 is already logged for the form and
   period is skipped.
 - A file that cannot be used (unreadable, empty, a required column missing) is rejected as a whole with a
-  message naming the file and the column; the other files go on.
+  message naming the file and the column; the other files go on. A file with the header and no rows is a
+  valid delivery of nothing (a prefecture with no project to report that month).
 - Rows whose cells do not parse are kept in ``stg_parse_error`` with the field and the reason (rule
   ``<CODE>-H00``); the load step quarantines them. Rows that parse go to ``stg_<form>``, typed.
 - Each new file is staged in one transaction with its log row: it is in the warehouse whole or not at all.
@@ -135,8 +136,6 @@ def parse_table(form: Form, table: RawTable) -> ParsedFile:
     mapping, extras, problems = map_headers(form, table.headers)
     if problems:
         raise UnreadableFile("；".join(problems))
-    if not table.rows:
-        raise UnreadableFile("文件只有表头，没有数据行 / the file has a header but no data rows")
     key_field = form.key[0]
     staged: list[dict[str, Any]] = []
     unparsed: list[dict[str, Any]] = []
