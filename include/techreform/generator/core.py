@@ -28,13 +28,10 @@ KEY_FIELD = {"E1": "uscc", "R1": "uscc", "P1": "project_code", "S1": "email"}
 
 
 def _order(frame: pd.DataFrame) -> np.ndarray:
-    """Position of each row inside its file: by region then code."""
-    key = frame["region_code"].astype(str) + "|" + frame[KEY_FIELD_FOR_ORDER(frame)].astype(str)
+    """Position of each row inside its file: by region, then by code (project code or USCC)."""
+    code = "project_code" if "project_code" in frame.columns else "uscc"
+    key = frame["region_code"].astype(str) + "|" + frame[code].astype(str)
     return key.rank(method="dense").to_numpy(dtype=float)
-
-
-def KEY_FIELD_FOR_ORDER(frame: pd.DataFrame) -> str:  # noqa: N802 - tiny helper
-    return "project_code" if "project_code" in frame.columns else "uscc"
 
 
 def supervisors(config: GeneratorConfig) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from .config import GeneratorConfig
 from .names import project_name
 from .population import Population, make_usccs
 from .rand import rng_for
-from .reference import INVESTMENT_SEASON, county_by_code, period_index, period_of_index
+from .reference import INVESTMENT_SEASON, period_index, period_of_index
 
 PLANT_KINDS = ("schedule_yellow", "start_overdue", "completion_overdue", "stalled", "suspended", "not_reported",
                "schedule_red")
@@ -193,7 +193,6 @@ def build_projects(config: GeneratorConfig, population: Population) -> tuple[lis
     n = config.projects
     owners = stable[rng.choice(len(stable), size=n, p=weights / weights.sum())] if n else np.array([], int)
     serials = rng.choice(np.arange(1, 1_000_000), size=n, replace=False) if n else np.array([], int)
-    counties = county_by_code()
 
     projects: list[Project] = []
     for k in range(n):
@@ -239,7 +238,6 @@ def build_projects(config: GeneratorConfig, population: Population) -> tuple[lis
         kind = "03" if rng.random() < 0.85 else "02"
         p.code = f"{p.registered // 12:04d}-{p.region_code}-{p.industry_code[:2]}-{kind}-{int(serial):06d}"
         p.name = project_name(rng, p.sector_group, p.planned_total / 100)
-    _ = counties
     return projects, _rows(config, projects)
 
 
