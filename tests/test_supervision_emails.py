@@ -273,3 +273,23 @@ def test_a_correction_says_which_projects_changed_light_came_or_went():
         "A 项目：由红灯（SUSPENDED）改为黄灯（STALLED）",
         "已补报或不再缺报：U1 缺报甲",
     ]
+
+
+def test_a_message_another_run_is_sending_is_left_to_it_unless_that_claim_is_stale(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    handler.refuse_with = "554 5.7.1 Message rejected"
+    with pytest.raises(EmailDeliveryFailed):
+        notify_period(june, fast, "2013-06", smtp)
+    handler.refuse_with = None
+    with june.begin() as conn:  # another run claimed the Lanzhou message a minute ago
+        conn.execute(sa.text("update sup_email_log set status = 'sending', updated_at = :t where recipient = 'lz@example.org'"),
+                     {"t": "2999-01-01T00:00:00+00:00"})
+    result = notify_period(june, fast, "2013-06", smtp)
+    assert (result["sent"], result["in_flight"]) == (1, 1)
+    assert [rcpts for rcpts, _ in handler.messages] == [["prov@example.org"]]
+    with june.begin() as conn:  # that run died long ago
+        conn.execute(sa.text("update sup_email_log set updated_at = :t where recipient = 'lz@example.org'"),
+                     {"t": "2000-01-01T00:00:00+00:00"})
+    result = notify_period(june, fast, "2013-06", smtp)
+    assert (result["sent"], result["in_flight"]) == (1, 0)
+    assert [r[4] for r in log_rows(june)] == ["sent", "sent"]

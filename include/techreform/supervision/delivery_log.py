@@ -9,9 +9,10 @@ server accepted it; written: the ``.eml`` file is in the outbox):
 - nothing delivered yet → version 1;
 - delivered with another digest → the next version, a correction of the delivered one.
 
-A version is logged ``unsent`` (and committed) before the attempt, and becomes ``sent``/``written`` only
-after the server accepted it / the file was in place; a failure stays ``unsent`` with the error and the
-number of attempts, and the next run tries again."""
+A version is claimed – logged ``sending`` and committed – before the attempt, and becomes
+``sent``/``written`` only after the server accepted it / the file was in place; a failure leaves it
+``unsent`` with the error and the number of attempts, and the next run tries again. A version another run
+is sending is left to that run, so two runs of a period at once do not both send it."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from techreform.warehouse import execute, insert_rows, query
+from techreform.warehouse import execute, insert_rows, query, sql_text
 
-SENT, WRITTEN, UNSENT, CANCELLED = "sent", "written", "unsent", "cancelled"
+SENT, WRITTEN, UNSENT, CANCELLED, SENDING = "sent", "written", "unsent", "cancelled", "sending"
 LOG_COLUMNS = ["period", "recipient", "kind", "region_code", "version", "digest", "correction_of", "subject",
                "content_json", "status", "attempts", "last_error", "message_id", "outbox_path", "updated_at"]
 
@@ -82,17 +84,30 @@ def cancel_unsent(conn: Connection, key: Key) -> None:
     execute(conn, "supervision/email_log_cancel", {**key.params(), "updated_at": now_utc()})
 
 
-def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content: dict[str, Any]) -> None:
-    """Log ``decision.version`` as ``unsent`` with its content before any attempt to deliver it."""
+def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content: dict[str, Any],
+            claim_minutes: float = 30.0) -> bool:
+    """Claim ``decision.version`` for sending: log it ``sending`` with its content before any attempt.
+    Returns False when another run holds it (claimed less than ``claim_minutes`` ago): that run sends it.
+    A claim older than that is a run that died mid-way; it is taken over (the message may then go out
+    twice, if the dead run's server had accepted it: the one case exactly-once cannot rule out)."""
+    now = dt.datetime.now(dt.UTC)
     params = {**decision.key.params(), "version": decision.version, "digest": digest,
               "correction_of": decision.previous_digest, "subject": subject,
-              "content_json": json.dumps(content, ensure_ascii=False, sort_keys=True), "updated_at": now_utc()}
+              "content_json": json.dumps(content, ensure_ascii=False, sort_keys=True),
+              "updated_at": now.isoformat(timespec="seconds"),
+              "stale_before": (now - dt.timedelta(minutes=claim_minutes)).isoformat(timespec="seconds")}
     existing = query(conn, "supervision/email_log_version", **decision.key.params(), version=decision.version).first()
     if existing is None:
-        insert_rows(conn, "sup_email_log", [{**params, "status": UNSENT, "attempts": 0, "last_error": "",
-                                             "message_id": "", "outbox_path": None}], LOG_COLUMNS)
-    else:
-        execute(conn, "supervision/email_log_prepare", params)
+        row = {k: v for k, v in params.items() if k != "stale_before"}
+        try:
+            with conn.begin_nested():
+                insert_rows(conn, "sup_email_log", [{**row, "status": SENDING, "attempts": 0, "last_error": "",
+                                                     "message_id": "", "outbox_path": None}], LOG_COLUMNS)
+        except sa.exc.IntegrityError:  # another run inserted it first
+            return False
+        return True
+    statement = sa.text(sql_text("supervision/email_log_prepare", conn.dialect.name))
+    return conn.execute(statement, params).rowcount == 1
 
 
 def record_attempt(conn: Connection, key: Key, version: int, status: str, *, last_error: str = "",

@@ -91,8 +91,9 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     (更正). Raises :class:`EmailDeliveryFailed` after logging the messages the server did not accept
     (they stay ``unsent`` and go out on the next run).
 
-    Returns ``{"sent", "unchanged", "corrections", "unsent", "outbox", "invalid_recipients",
-    "unaddressed_prefectures"}`` (``sent`` counts messages delivered this run, written ones included)."""
+    Returns ``{"sent", "unchanged", "corrections", "unsent", "in_flight", "outbox", "invalid_recipients",
+    "unaddressed_prefectures"}``: ``sent`` counts messages delivered this run (written ones included),
+    ``in_flight`` those another run was sending at the same time (left to it)."""
     period = Period.parse(period)
     options = EmailOptions.from_settings(settings)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
@@ -100,7 +101,7 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
         raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")
     deliveries, problems = plan_deliveries(engine, settings, period)
     outbox = outbox_dir(settings, period) if smtp is None else None
-    result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0,
+    result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0, "in_flight": 0,
                               "outbox": str(outbox) if outbox else None, **problems}
     failures: list[tuple[str, str]] = []
     unreachable: str | None = None
@@ -116,7 +117,13 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 continue
             changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
             message = compose(content, delivery.name, delivery.email, options, sender, changes)
-            delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json())
+            claimed = delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json(),
+                                           options.claim_minutes)
+        if not claimed:
+            log.warning("e-mail %s to %s (%s %s) is being sent by another run", period, delivery.email,
+                        content.kind, content.region_code)
+            result["in_flight"] += 1
+            continue
         message_id = str(message["Message-ID"])
         if outbox is not None:
             path = write_eml(outbox, _eml_name(content, delivery.email, decision.version), message)
@@ -143,9 +150,11 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                     error = f"{type(exc).__name__}: {exc}"
                     server_level = server_unreachable(exc)
                     log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
+                last_attempt = attempt >= options.send_attempts
+                status = delivery_log.SENT if delivered else (
+                    delivery_log.UNSENT if last_attempt else delivery_log.SENDING)  # keep the claim between tries
                 with engine.begin() as conn:
-                    delivery_log.record_attempt(conn, key, decision.version,
-                                                delivery_log.SENT if delivered else delivery_log.UNSENT,
+                    delivery_log.record_attempt(conn, key, decision.version, status,
                                                 last_error="" if delivered else error,
                                                 message_id=message_id if delivered else "")
                 if delivered:

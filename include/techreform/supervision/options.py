@@ -83,6 +83,9 @@ class EmailOptions:
     send_attempts: int = 3
     """Attempts per message within one run before the task fails (Airflow then retries the task)."""
     retry_delay_seconds: float = 2.0
+    claim_minutes: float = 30.0
+    """A message another run started sending less than this ago is left to it; an older claim (a run
+    that died) is taken over."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailOptions:
