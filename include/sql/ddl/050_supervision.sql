@@ -69,9 +69,9 @@ create table if not exists sup_case_period (
 create index if not exists ix_sup_case_period_period on sup_case_period (period, project_code);
 
 -- Every e-mail of a period to a recipient, per kind (prefecture | province) and region: version 1 is
--- the original, versions 2.. are corrections (更正). status: unsent (not accepted yet, retried),
--- sent (the SMTP server accepted it), written (.eml in the outbox), cancelled (an unsent message
--- whose content no longer needs to go out).
+-- the original, versions 2.. are corrections (更正). status: sending (claimed by a run, being sent),
+-- unsent (not accepted yet, retried by the next run), sent (the SMTP server accepted it), written (.eml
+-- in the outbox), cancelled (an unsent message whose content no longer needs to go out).
 create table if not exists sup_email_log (
     period text not null,
     recipient text not null,
