@@ -83,3 +83,21 @@ def test_a_run_without_defects_is_clean_by_every_rule(tmp_path):
     for broken in (e1_broken(e1, r1, p1, d), p1_broken(p1, r1, d), r1_broken(r1)):
         dirty = {k: v for k, v in broken.items() if v}
         assert not dirty, list(dirty.items())[:5]
+
+
+@pytest.mark.parametrize("window", [
+    dict(enterprises=80, projects=30, first_period="2011-01", last_period="2011-03", seed=5),
+    dict(enterprises=60, projects=40, first_period="2015-11", last_period="2016-02", seed=9, defect_rate=0.2),
+], ids=["year-start", "across-years-many-defects"])
+def test_other_windows_and_seeds_keep_truth_and_rules_in_agreement(tmp_path, window):
+    generate(tmp_path, SMALL.with_(**window))
+    d = truth(tmp_path, "defects.csv")
+    e1, p1, r1 = read_form(tmp_path, "E1"), read_form(tmp_path, "P1"), read_form(tmp_path, "R1")
+    for form, broken in (("E1", e1_broken(e1, r1, p1, d)), ("P1", p1_broken(p1, r1, d)), ("R1", r1_broken(r1))):
+        planted = row_rules(d, form)
+        wrong = [(k, sorted(v), sorted(planted.get(k, set()))) for k, v in broken.items() if v != planted.get(k, set())]
+        assert not wrong, wrong[:5]
+    lights, planted = truth(tmp_path, "lights.csv"), truth(tmp_path, "planted.csv")
+    assert len(planted) >= 4
+    for code in planted["project_code"]:
+        assert (lights[lights["project_code"] == code]["light"] != "green").any(), code

@@ -69,7 +69,7 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
     ents = population.enterprises
 
     # ---- P1 ------------------------------------------------------------------------------------------
-    with_projects = "P1" in forms and config.projects > 0
+    with_projects = "P1" in forms  # with 0 projects: header-only P1 files
     projects, p1_clean = build_projects(config, population) if with_projects else ([], None)
     unregistered: list[int] = []
     p1 = None

@@ -288,7 +288,10 @@ def move_to_unregistered_units(config: GeneratorConfig, projects: list[Project],
     if count <= 0:
         return []
     rng = rng_for(config.seed, "projects", "unregistered")
-    candidates = [p.number for p in projects if not p.plant and (rows["_project"] == p.number).any()]
+    reporting = set(rows["_project"])
+    candidates = [p.number for p in projects if not p.plant and p.number in reporting]
+    if not candidates:
+        return []
     chosen = sorted(int(x) for x in rng.choice(candidates, size=min(count, len(candidates)), replace=False))
     codes = make_usccs(rng, np.array([projects[k].region_code for k in chosen], dtype=object),
                        taken=set(rows["uscc"]))
