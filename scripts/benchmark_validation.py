@@ -10,7 +10,8 @@ with numpy, with about 1% of rows broken by each hard rule. Three timings, side 
 3. ``GX, full suite``: :func:`techreform.validation.validate_staged` with every rule, hard and soft, on a
    SQLite warehouse holding the register and the previous month's facts of every enterprise.
 
-Usage: ``.venv/bin/python scripts/benchmark_validation.py [--rows 500000] [--skip-full]``
+Usage: ``.venv/bin/python scripts/benchmark_validation.py [--rows 500000] [--repeat 3] [--skip-full]``
+(the hard-rule timings are the best of ``--repeat`` runs, since the machine may be shared).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def pandas_hard_rules(frame: pd.DataFrame, parameters: dict) -> set[tuple[int, s
     dup = keys.notna().all(axis=1) & keys.duplicated(keep=False)
     out.append((np.flatnonzero(dup.to_numpy()), "E1-H02"))
     name = frame["enterprise_name"]
-    blank = name.isna() | ~name.astype("string").str.contains(r"\S", regex=True).fillna(False)
+    blank = name.isna() | (name.astype("string").str.strip().str.len() == 0).fillna(False)
     out.append((np.flatnonzero(blank.to_numpy()), "E1-H03"))
     region = frame["region_code"]
     region_bad = region.notna() & frame["_period"].notna() & ~division_valid_mask(
@@ -126,18 +127,22 @@ def pandas_hard_rules(frame: pd.DataFrame, parameters: dict) -> set[tuple[int, s
     return {(int(i), rule) for positions, rule in out for i in positions}
 
 
-def time_it(label: str, rows: int, fn):
-    start = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - start
-    print(f"{label:<28} {seconds:8.2f} s   {rows / seconds:>12,.0f} rows/s", flush=True)
-    return value, seconds
+def time_it(label: str, rows: int, fn, repeat: int = 1):
+    """Run ``fn`` ``repeat`` times and report the fastest (the machine may be shared)."""
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    print(f"{label:<28} {best:8.2f} s   {rows / best:>12,.0f} rows/s", flush=True)
+    return value, best
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--skip-full", action="store_true", help="skip the full suite on a SQLite warehouse")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs for the hard-rule timings")
     args = parser.parse_args(argv)
 
     print(f"building a staged E1 month of {args.rows:,} rows ...", flush=True)
@@ -156,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         return set(zip(grouped["position"].astype(int), grouped["rule_id"]))
 
     print(f"\n{'path':<28} {'time':>10}   {'throughput':>17}")
-    gx_found, gx_seconds = time_it("GX, hard rules", args.rows, gx_hard)
-    pd_found, pd_seconds = time_it("pandas, hard rules", args.rows, lambda: pandas_hard_rules(base, parameters))
+    gx_found, gx_seconds = time_it("GX, hard rules", args.rows, gx_hard, args.repeat)
+    pd_found, pd_seconds = time_it("pandas, hard rules", args.rows, lambda: pandas_hard_rules(base, parameters),
+                                   args.repeat)
     if gx_found != pd_found:
         print(f"MISMATCH: GX found {len(gx_found)} failures, pandas {len(pd_found)}; "
               f"only GX {sorted(gx_found - pd_found)[:5]}, only pandas {sorted(pd_found - gx_found)[:5]}")
