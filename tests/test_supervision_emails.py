@@ -293,3 +293,17 @@ def test_a_message_another_run_is_sending_is_left_to_it_unless_that_claim_is_sta
     result = notify_period(june, fast, "2013-06", smtp)
     assert (result["sent"], result["in_flight"]) == (1, 0)
     assert [r[4] for r in log_rows(june)] == ["sent", "sent"]
+
+
+def test_a_prefecture_cleared_by_a_correction_is_told_so_once(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    notify_period(june, fast, "2013-06", smtp)
+    replace_fact(june, "2013-06", RED_CODE, report("2013-06", RED_CODE, key_project=1))
+    replace_fact(june, "2013-06", YELLOW_CODE, report("2013-06", YELLOW_CODE))
+    supervise_period(june, fast, "2013-06")
+    assert notify_period(june, fast, "2013-06", smtp)["corrections"] == 2
+    assert notify_period(june, fast, "2013-06", smtp)["sent"] == 0
+    cleared = by_recipient(handler)["lz@example.org"]
+    assert len(cleared) == 2
+    assert cleared[1]["Subject"] == "【技改督办】【更正】2013年6月 兰州市：红灯0个 黄灯0个"
+    assert "本月无亮灯项目" in html_of(cleared[1]) and "不再列入督办" in html_of(cleared[1])

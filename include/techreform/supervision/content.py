@@ -186,7 +186,7 @@ def province_content(conn: Connection, period: Period, province_code: str, provi
     for row in query(conn, "supervision/counts_by_prefecture", period=str(period)):
         data = dict(row._mapping)
         code = data["prefecture_code"]
-        rows.append({"prefecture_code": code, "prefecture_name": data["prefecture_name"] or code,
+        rows.append({"prefecture_code": code, "prefecture_name": data["prefecture_name"] or code or "未识别市州",
                      "red": int(data["red"] or 0), "yellow": int(data["yellow"] or 0),
                      "green": int(data["green"] or 0), "escalated": int(data["escalated_now"] or 0),
                      "missing": len(prefectures[code].missing) if code in prefectures else 0})
