@@ -149,6 +149,14 @@ def test_a_quarantined_row_last_month_counts_as_having_reported():
     assert lights["Q"] == ("yellow", "NOT_REPORTED")
 
 
+def test_a_quarantined_row_saying_finished_does_not_finish_the_project():
+    quar = pd.DataFrame([{"period": "2013-05", "project_code": "Q", "status": "竣工", "project_name": "隔离",
+                          "prefecture_code": "620100", "region_code": "620102", "uscc": None, "key_project": None,
+                          "rule_ids": "P1-H06"}])
+    lights = lights_of(judge_period(history(report("2013-04", "Q")), quar, JUNE, OPTS))
+    assert lights["Q"] == ("yellow", "NOT_REPORTED")
+
+
 def test_a_quarantined_row_is_yellow_and_no_other_rule_is_judged_on_it():
     hist = history(report("2013-05", "Q", status="停建"), report("2013-06", "Q", status="停建"))
     quar = pd.DataFrame([{"period": "2013-06", "project_code": "Q", "status": "停建", "project_name": "隔离",

@@ -256,8 +256,9 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
     accepted_prev = {r["project_code"]: r for r in hist[hist["period"] == previous].to_dict("records")}
     for code in sorted((set(accepted_prev) | set(quar_prev)) - reported_now):
         prev_row = quar_prev.get(code) or accepted_prev.get(code)
-        status = _text(prev_row.get("status"))
-        if status in FINISHED_STATUSES or finished_before(code, previous):
+        # finished then only by an accepted report: a quarantined row's status cannot be trusted
+        finished_then = code not in quar_prev and _text(prev_row.get("status")) in FINISHED_STATUSES
+        if finished_then or finished_before(code, previous):
             continue
         group = by_project.get(code)
         latest_accepted = group.iloc[-1].to_dict() if group is not None else None
