@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from techreform.periods import Period
-from techreform.supervision.rules import GREEN, RED, worst_light
+from techreform.supervision.rules import GREEN, worst_light
 from techreform.supervision.sources import query_in
 from techreform.warehouse import insert_rows, query
 
@@ -94,5 +94,3 @@ def rebuild_cases(conn: Connection, project_codes: Sequence[str]) -> tuple[int, 
     insert_rows(conn, "sup_case_period", case_periods, CASE_PERIOD_COLUMNS)
     return len(cases), len(case_periods)
 
-
-__all__ = ["build_cases", "rebuild_cases", "case_id", "months_open", "RED"]

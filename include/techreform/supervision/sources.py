@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -141,6 +141,3 @@ def province_indicators(conn: Connection, period: Period) -> list[dict[str, Any]
         return []
     return [dict(r._mapping) for r in query(conn, "supervision/province_indicators", period=str(period))]
 
-
-def unique(values: Iterable[str]) -> list[str]:
-    return sorted({v for v in values if v})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
