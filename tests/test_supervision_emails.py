@@ -307,3 +307,13 @@ def test_a_prefecture_cleared_by_a_correction_is_told_so_once(june, fast, smtp_s
     assert len(cleared) == 2
     assert cleared[1]["Subject"] == "【技改督办】【更正】2013年6月 兰州市：红灯0个 黄灯0个"
     assert "本月无亮灯项目" in html_of(cleared[1]) and "不再列入督办" in html_of(cleared[1])
+
+
+def test_a_period_supervision_has_not_judged_is_not_notified(warehouse_url, fast):
+    from techreform.supervision.notify import SupervisionNotRun
+
+    engine = make_warehouse(warehouse_url)
+    add_facts(engine, june_facts())
+    with pytest.raises(SupervisionNotRun, match="2013-06"):
+        notify_period(engine, fast, "2013-06", None)
+    assert not (fast.output_dir / "outbox").exists()

@@ -22,8 +22,13 @@ from techreform.supervision.emails import compose, header_safe, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.supervision.options import EmailOptions, SupervisionOptions
 from techreform.supervision.sources import division_names, supervisors_in_force
+from techreform.warehouse import query
 
 log = logging.getLogger(__name__)
+
+
+class SupervisionNotRun(RuntimeError):
+    """notify_period was called for a period supervise_period has not judged."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,10 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
     if not valid_address(sender):
         raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")
+    with engine.connect() as conn:
+        if query(conn, "supervision/run_of_period", period=str(period)).first() is None:
+            raise SupervisionNotRun(f"{period}: supervision has not judged this period yet; run supervise_period "
+                                    f"before notify_period (督办灯色尚未计算)")
     deliveries, problems = plan_deliveries(engine, settings, period)
     outbox = outbox_dir(settings, period) if smtp is None else None
     result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0, "in_flight": 0,
