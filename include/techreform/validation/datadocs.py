@@ -86,6 +86,7 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
     first_day = period.first_day()
     run_time = dt.datetime(first_day.year, first_day.month, 1, tzinfo=dt.timezone.utc)
     schema = ExpectationSuiteValidationResultSchema()
+    keys: list = []
     for path in sorted(results_dir(settings, period).glob("*.json")):
         form = FORMS[path.stem]
         spec = suites.suite_dict(form)
@@ -101,5 +102,7 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
         key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=spec["name"]), run_id,
                                          f"{form.name}_{period}")
         context.validation_results_store.set(key, gx_result)
-    context.build_data_docs()
+        keys += [key, ExpectationSuiteIdentifier(name=spec["name"])]
+    # only this period's pages (and the index): a backfill does not rebuild every earlier period
+    context.build_data_docs(resource_identifiers=keys or None)
     return index_path(settings)
