@@ -102,8 +102,8 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
         # no output or investment while stopped (停产) or deregistered: YTD resumes where it stood
         snap = np.array([population.snapshot_index(period_of_index(int(max(t, first)))) for t in months])
         producing = ~np.isin(population.state[active][:, snap], [STOPPED, DEREGISTERED])
-        season = OUTPUT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.12, size=(k, nm)) * producing
-        inv_season = INVESTMENT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.2, size=(k, nm)) * producing
+        season = OUTPUT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.06, size=(k, nm)) * producing
+        inv_season = INVESTMENT_SEASON[months % 12][None, :] * yrng.lognormal(0.0, 0.1, size=(k, nm)) * producing
 
         def ytd(annual: np.ndarray, shape: np.ndarray = season) -> np.ndarray:
             return np.round(np.cumsum(annual[:, None] * shape, axis=1), 2)
@@ -143,9 +143,11 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
         proj_ytd = np.maximum.accumulate(proj_ytd, axis=1)
         target = techreform_total(year) * scale
         own_total = max(target - project_total_by_year.get(year, 0.0), 0.25 * target)
-        invests = yrng.random(k) < 0.45
+        # enterprises with projects also invest on their own (smaller upgrades), which smooths their series
+        invests = (yrng.random(k) < 0.45) | (proj_ytd[:, -1] > 0)
         own_w = np.where(invests, size[active] ** 0.8 * yrng.lognormal(0.0, 0.8, k), 0.0)
         own_year = own_total * own_w / max(own_w.sum(), 1e-9)
+        own_year = np.maximum(own_year, 0.5 * proj_ytd[:, -1] * 12 / nm)  # owners: steady own investment too
         own = np.round(np.cumsum(own_year[:, None] * inv_season, axis=1), 2)
         values["techreform_investment"] = np.round(
             own + np.ceil(proj_ytd * 100) / 100 + np.where(proj_ytd > 0, 1.0, 0.0), 2)
