@@ -144,6 +144,15 @@ def test_review_writes_data_docs_for_the_period(chain):
     assert review["data_docs"] == str(index) and index.exists()
     pages = list(index.parent.glob("validations/enterprise_monthly/E1_2013-06/*/*.html"))
     assert len(pages) == 1 and "E1-S01" in pages[0].read_text(encoding="utf-8")
+    write_delivery(settings.landing_dir, E1, "2013-07", "E1_620100_2013-07.csv", [e1_row(A, "2013-07")])
+    process_form(engine, settings, "E1", Period(2013, 7))
+    review_period(engine, settings, Period(2013, 7))
+    process_form(engine, settings, "E1", PERIOD)  # a re-run replaces its page, adds none
+    review_period(engine, settings, PERIOD)
+    pages = sorted(p.parent.parent.name for p in index.parent.glob("validations/enterprise_monthly/*/*/*.html"))
+    assert pages == ["E1_2013-06", "E1_2013-07"]
+    text = index.read_text(encoding="utf-8")
+    assert "E1_2013-06" in text and "E1_2013-07" in text
 
 
 def test_the_gate_fails_a_delivery_whose_hard_failed_share_passes_the_threshold(chain):
