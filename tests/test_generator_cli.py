@@ -47,3 +47,17 @@ def test_invalid_options_give_a_message_and_status_2(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--first-period", "2013-06", "--last-period", "2013-01"]) == 2
     assert "before" in capsys.readouterr().err
     assert main(["--out", str(tmp_path), "--formats", "csv-latin1=1"]) == 2
+
+
+def test_national_size_defaults_to_one_month_of_e1_and_refuses_runs_too_big_for_memory(tmp_path, capsys):
+    from techreform.generator import GeneratorConfig
+    from techreform.generator.cli import _parser
+
+    national = GeneratorConfig.national()
+    assert (national.enterprises, national.forms, national.first_period, national.last_period) == \
+        (500_000, ("E1",), "2013-06", "2013-06")
+    assert _parser().parse_args(["--out", str(tmp_path), "--size", "national"]).first_period is None
+    with pytest.raises(ValueError, match="fewer months"):
+        GeneratorConfig(enterprises=500_000)
+    assert main(["--out", str(tmp_path), "--size", "national", "--first-period", "2010-01"]) == 2
+    assert "fewer months" in capsys.readouterr().err

@@ -22,13 +22,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder (its landing/ and ground_truth/ are replaced)")
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     p.add_argument("--size", choices=("province", "national"), default="province",
-                   help=f"province = the options below; national = {NATIONAL_ENTERPRISES:,} enterprises "
-                        "(benchmarks; combine with --forms E1 and one or a few months)")
+                   help=f"province = the sample province; national = {NATIONAL_ENTERPRISES:,} enterprises, "
+                        "form E1, one month unless --forms/--first-period/--last-period say otherwise (benchmarks)")
     p.add_argument("--enterprises", type=int, default=None, help=f"above-scale enterprises (default {d.enterprises})")
     p.add_argument("--projects", type=int, default=d.projects, help=f"projects under supervision (default {d.projects})")
-    p.add_argument("--first-period", default=d.first_period, help=f"first report month YYYY-MM (default {d.first_period})")
-    p.add_argument("--last-period", default=d.last_period, help=f"last report month YYYY-MM (default {d.last_period})")
-    p.add_argument("--forms", default=",".join(d.forms), help="comma-separated forms to write (default R1,S1,E1,P1)")
+    n = GeneratorConfig.national()
+    p.add_argument("--first-period", default=None,
+                   help=f"first report month YYYY-MM (default {d.first_period}; national: {n.first_period})")
+    p.add_argument("--last-period", default=None,
+                   help=f"last report month YYYY-MM (default {d.last_period}; national: {n.last_period})")
+    p.add_argument("--forms", default=None,
+                   help=f"comma-separated forms to write (default {','.join(d.forms)}; national: {','.join(n.forms)})")
     p.add_argument("--defect-rate", type=float, default=d.defect_rate,
                    help=f"share of rows given a planted defect (default {d.defect_rate}); 0 = clean data")
     p.add_argument("--lagging-share", type=float, default=d.lagging_share,
@@ -55,16 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .core import generate
 
-    options = dict(seed=args.seed, projects=args.projects, first_period=args.first_period,
-                   last_period=args.last_period, forms=tuple(f.strip() for f in args.forms.split(",") if f.strip()),
+    base = GeneratorConfig.national() if args.size == "national" else GeneratorConfig()
+    options = dict(seed=args.seed, projects=args.projects,
+                   first_period=args.first_period or base.first_period,
+                   last_period=args.last_period or base.last_period,
+                   forms=tuple(f.strip() for f in args.forms.split(",") if f.strip()) if args.forms else base.forms,
                    defect_rate=args.defect_rate, lagging_share=args.lagging_share,
-                   skip_january_share=args.skip_january_share, quirk_share=args.quirk_share)
+                   skip_january_share=args.skip_january_share, quirk_share=args.quirk_share,
+                   enterprises=args.enterprises or base.enterprises)
     if args.formats:
         options["file_formats"] = _formats(args.formats)
-    if args.size == "national":
-        options["enterprises"] = args.enterprises or NATIONAL_ENTERPRISES
-    elif args.enterprises:
-        options["enterprises"] = args.enterprises
     try:
         config = GeneratorConfig(**options)
     except ValueError as exc:

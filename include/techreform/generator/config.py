@@ -19,6 +19,9 @@ RULE_IDS: dict[str, tuple[str, ...]] = {
 NATIONAL_ENTERPRISES = 500_000
 """Enterprise count of ``--size national`` (benchmarks)."""
 
+MAX_ENTERPRISE_MONTHS = 3_000_000
+"""A run holds its E1 rows in memory (about 1.5 GB per national month): at most 6 national months a run."""
+
 
 @dataclass(frozen=True)
 class GeneratorConfig:
@@ -75,6 +78,11 @@ class GeneratorConfig:
                 raise ValueError(f"negative weight for {name}")
         if not 0 <= self.defect_rate <= 0.5:
             raise ValueError("defect_rate must be between 0 and 0.5")
+        months = (Period.parse(self.last_period).year - Period.parse(self.first_period).year) * 12 + \
+            Period.parse(self.last_period).month - Period.parse(self.first_period).month + 1
+        if "E1" in self.forms and self.enterprises * months > MAX_ENTERPRISE_MONTHS:
+            raise ValueError(f"{self.enterprises:,} enterprises × {months} months is more than "
+                             f"{MAX_ENTERPRISE_MONTHS:,} E1 rows held in memory; generate fewer months per run")
 
     def with_(self, **changes: Any) -> GeneratorConfig:
         """A copy with some options changed."""
