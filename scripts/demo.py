@@ -98,7 +98,7 @@ def main() -> int:
     table = headline_table(engine_for(settings.warehouse_url), last)
     with __import__("pandas").option_context("display.width", 160, "display.max_columns", 12,
                                                "display.unicode.east_asian_width", True):
-        print(table.to_string(index=False))
+        print(table.astype(object).where(table.notna(), "—").to_string(index=False))
     outbox = settings.output_dir / "outbox"
     emails = sorted(outbox.rglob("*.eml")) if outbox.exists() else []
     print("\n-- Outputs")
