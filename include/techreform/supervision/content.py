@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from techreform.periods import Period
-from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH
+from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH, as_number
 from techreform.supervision.sources import missing_reporters, province_indicators
 from techreform.warehouse import query
 
@@ -109,13 +108,8 @@ def content_digest(content: dict[str, Any]) -> str:
 
 
 def _round(value: Any, digits: int = 2) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else round(number, digits)
+    number = as_number(value)
+    return None if number is None else round(number, digits)
 
 
 def reasons_zh(reasons: str) -> str:

@@ -85,7 +85,7 @@ def worst_light(lights: Sequence[str]) -> str:
     return max(lights, key=LIGHT_RANK.__getitem__, default=GREEN)
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
     if value is None:
         return None
     try:
@@ -117,7 +117,7 @@ def months_between(earlier: str | None, later: Period) -> int | None:
 def schedule_lag(month: int, annual_plan: Any, ytd: Any, decimals: int = 6) -> float | None:
     """Schedule lag L = (m/12 − ytd/annual_plan) × 100 in percentage points (序时进度滞后), rounded to
     ``decimals``; ``None`` when the annual plan is 0 or either amount is missing."""
-    plan, done = _number(annual_plan), _number(ytd)
+    plan, done = as_number(annual_plan), as_number(ytd)
     if plan is None or done is None or plan == 0:
         return None
     return round((month / 12 - done / plan) * 100, decimals)
@@ -141,7 +141,7 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
         if rule is not None:
             fired[rule] = RED if rule == SCHEDULE_RED else YELLOW
             said[rule] = (f"序时进度应完成{period.month}/12，实际完成本年计划的"
-                          f"{_number(report.get('ytd_investment')) / _number(report.get('annual_plan_investment')):.1%}，"
+                          f"{as_number(report.get('ytd_investment')) / as_number(report.get('annual_plan_investment')):.1%}，"
                           f"滞后{lag:.1f}个百分点")
 
     k = months_between(report.get("planned_start"), period)
@@ -157,7 +157,7 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
     if status == UNDER_CONSTRUCTION and is_stalled(cumulatives, options.stalled_reports):
         fired[STALLED] = YELLOW
         said[STALLED] = (f"自开工累计完成投资连续{options.stalled_reports}次报告未增长"
-                         f"（{_number(cumulatives[-1]):,.2f}万元）")
+                         f"（{as_number(cumulatives[-1]):,.2f}万元）")
 
     if status == SUSPENDED_STATUS:
         fired[SUSPENDED] = RED
@@ -170,7 +170,7 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
 def is_stalled(cumulatives: Sequence[Any], reports: int) -> bool:
     """True when each of the last ``reports`` cumulative investments is ≤ the one before it (so
     ``reports + 1`` values are needed; a missing value breaks the chain)."""
-    values = [_number(v) for v in cumulatives[-(reports + 1):]]
+    values = [as_number(v) for v in cumulatives[-(reports + 1):]]
     if reports < 1 or len(values) < reports + 1 or any(v is None for v in values):
         return False
     return all(later <= earlier for earlier, later in zip(values, values[1:]))
@@ -191,7 +191,7 @@ def _info(row: Mapping[str, Any] | None, fallback: Mapping[str, Any] | None) -> 
         out[name] = _text(_first(row.get(name), fallback.get(name))) or ""
     if not out["prefecture_code"] and len(out["region_code"]) == 6:
         out["prefecture_code"] = out["region_code"][:4] + "00"
-    key = _number(_first(row.get("key_project"), fallback.get("key_project")))
+    key = as_number(_first(row.get("key_project"), fallback.get("key_project")))
     out["key_project"] = int(bool(key)) if key is not None else 0
     return out
 
@@ -249,8 +249,8 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
         judgement = judge_report(report, period, cumulatives, options)
         rows.append({"project_code": code, "light": judgement.light, "reasons": ";".join(judgement.reasons),
                      "detail": judgement.detail, "lag_pp": judgement.lag_pp, "source": "accepted",
-                     "annual_plan_investment": _number(report.get("annual_plan_investment")),
-                     "ytd_investment": _number(report.get("ytd_investment")), **_info(report, None)})
+                     "annual_plan_investment": as_number(report.get("annual_plan_investment")),
+                     "ytd_investment": as_number(report.get("ytd_investment")), **_info(report, None)})
 
     reported_now = set(codes)
     accepted_prev = {r["project_code"]: r for r in hist[hist["period"] == previous].to_dict("records")}

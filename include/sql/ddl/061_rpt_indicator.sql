@@ -1,6 +1,8 @@
 -- The readable indicator table for statisticians (指标查询): indicator x area x period with Chinese
--- names, units and statuses. PostgreSQL: create or replace (columns are only ever appended).
-create or replace view rpt_indicator as
+-- names, units and statuses. Dropped and created on every schema check, which both PostgreSQL and SQLite run.
+drop view if exists rpt_indicator;
+
+create view rpt_indicator as
 select
     f.period,
     f.indicator_code,
