@@ -32,7 +32,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 generate: venv
-	$(BIN)/techreform-generate --out $(DEMO_DIR)/landing --help
+	$(BIN)/techreform-generate --out $(DEMO_DIR)
 
 benchmark: venv
 	$(BIN)/python scripts/benchmark_validation.py
