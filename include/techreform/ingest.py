@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,12 +173,14 @@ def sha256_of(data: bytes) -> str:
 
 
 def keep_in_raw_zone(settings: Settings, form: Form, period: Period, path: Path, data: bytes, sha: str) -> Path:
-    """Copy the file, unchanged, to ``raw/<form>/<period>/<sha256>/<name>`` (never overwritten)."""
+    """Keep the bytes that were hashed, unchanged, at ``raw/<form>/<period>/<sha256>/<name>`` (written
+    aside then moved into place; never overwritten). The bytes, not the path, are written: a file still
+    being copied into the landing folder cannot end up in the raw zone under another content's hash."""
     target = settings.raw_dir / form.name / str(period) / sha / path.name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(path, tmp)
+        tmp.write_bytes(data)
         tmp.replace(target)
     return target
 
