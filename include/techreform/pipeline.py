@@ -35,7 +35,7 @@ def prepare_warehouse(settings: Settings) -> Engine:
     return engine
 
 
-def _periods_to_process(engine: Engine, settings: Settings, form_: Form, period: Period) -> list[Period]:
+def _periods_to_process(settings: Settings, form_: Form, period: Period) -> list[Period]:
     """The periods a run of ``period`` processes for a form: the period itself for monthly forms; for
     snapshot forms (R1, S1) every snapshot landed up to the period, so that a snapshot delivered in a
     month the pipeline did not run for is still in force."""
@@ -48,7 +48,7 @@ def ingest_step(engine: Engine, settings: Settings, form_code: str, period: Peri
     """Ingest the new files of a form for the run of ``period`` (see :func:`_periods_to_process`)."""
     form_ = form(form_code)
     files = []
-    for p in _periods_to_process(engine, settings, form_, period):
+    for p in _periods_to_process(settings, form_, period):
         files.extend(ingest_form_period(engine, settings, form_, p).files)
     return {
         "form": form_.code,
@@ -66,7 +66,7 @@ def load_step(engine: Engine, settings: Settings, form_code: str, period: Period
     with engine.connect() as conn:
         loaded = {row.period for row in query(conn, "load/loaded_periods", form=form_.code)}
     results = {}
-    for p in _periods_to_process(engine, settings, form_, period):
+    for p in _periods_to_process(settings, form_, period):
         if p == period or str(p) not in loaded:
             results[str(p)] = load_form_period(engine, settings, form_, p).as_dict()
     return {"form": form_.code, "period": str(period), "loaded": results}
