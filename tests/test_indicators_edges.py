@@ -9,18 +9,12 @@ import pandas as pd
 import pytest
 
 from indicators_fixtures import cell, enterprise, indicator_frame, insert, register_row, warehouse
-from techreform.config import Settings
 from techreform.indicators import compute_indicators
 
 
 @pytest.fixture
 def engine(warehouse_url):
     return warehouse(warehouse_url)
-
-
-@pytest.fixture
-def settings(tmp_path, warehouse_url) -> Settings:
-    return Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path), "TECHREFORM_WAREHOUSE_URL": warehouse_url})
 
 
 def test_a_zero_denominator_gives_a_null_value_and_no_data_not_an_error(engine, settings):

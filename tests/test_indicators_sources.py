@@ -11,18 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from indicators_fixtures import cell, enterprise, indicator_frame, insert, project, register_row, warehouse
-from techreform.config import Settings
 from techreform.indicators import compute_indicators, headline_table, refresh_supervision_indicators
 
 
 @pytest.fixture
 def engine(warehouse_url):
     return warehouse(warehouse_url)
-
-
-@pytest.fixture
-def settings(tmp_path, warehouse_url) -> Settings:
-    return Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path), "TECHREFORM_WAREHOUSE_URL": warehouse_url})
 
 
 def test_reporting_rate_counts_expected_enterprises_of_the_register_in_force(engine, settings):
