@@ -7,29 +7,16 @@ Qingyang (oil) have few but very large firms; metallurgy, petrochemicals and ene
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from techreform.config import REFERENCE_DIR
+from techreform import reference
+from techreform.reference import Division
 from techreform.periods import Period
 
 PROVINCE_CODE = "620000"
-
-
-@dataclass(frozen=True)
-class County:
-    code: str
-    name: str
-    prefecture_code: str
-    valid_from: str  # '' = always
-    valid_to: str  # '' = still valid; exclusive
-
-    def valid_in(self, period: str) -> bool:
-        """True if the code may be used for reports of ``period`` (valid_from ≤ period < valid_to)."""
-        return (not self.valid_from or self.valid_from <= period) and (not self.valid_to or period < self.valid_to)
 
 
 @dataclass(frozen=True)
@@ -106,31 +93,25 @@ SECTOR_WASTE_INTENSITY = {"能源": 1.2, "冶金有色": 1.5, "新型建材": 0.
 
 
 @lru_cache(maxsize=1)
-def counties() -> tuple[County, ...]:
-    """Every county-level division of Gansu in the reference list."""
-    with open(REFERENCE_DIR / "gansu_divisions.csv", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return tuple(County(r["code"], r["name"], r["prefecture_code"], r["valid_from"], r["valid_to"])
-                 for r in rows if r["level"] == "county")
+def counties() -> tuple[Division, ...]:
+    """Every county-level division of Gansu in the reference list (with its validity)."""
+    return tuple(reference.counties().values())
 
 
 @lru_cache(maxsize=1)
 def prefectures() -> tuple[Prefecture, ...]:
     """The 14 prefectures (市州) with their profiles, in code order."""
-    with open(REFERENCE_DIR / "gansu_divisions.csv", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["level"] == "prefecture"]
     out = []
-    for r in sorted(rows, key=lambda r: r["code"]):
-        short, weight, size, sig = _PREFECTURE_PROFILE[r["code"]]
-        out.append(Prefecture(r["code"], r["name"], short, weight, size, sig))
+    for code, name in sorted(reference.prefectures().items()):
+        short, weight, size, sig = _PREFECTURE_PROFILE[code]
+        out.append(Prefecture(code, name, short, weight, size, sig))
     return tuple(out)
 
 
 @lru_cache(maxsize=1)
 def industry_divisions() -> dict[str, tuple[str, str, str]]:
     """division → (section, name, sector group) for sections B, C, D."""
-    with open(REFERENCE_DIR / "industry_divisions_gbt4754_2011.csv", encoding="utf-8") as fh:
-        return {r["division"]: (r["section"], r["name"], r["sector_group"]) for r in csv.DictReader(fh)}
+    return {d: (r["section"], r["name"], r["sector_group"]) for d, r in reference.industry_divisions().items()}
 
 
 def division_profile(division: str) -> tuple[float, float]:
@@ -138,12 +119,12 @@ def division_profile(division: str) -> tuple[float, float]:
     return _DIVISION_PROFILE.get(division, (0.5, 0.5))
 
 
-def counties_valid_throughout(prefecture_code: str, first: str, last: str) -> list[County]:
+def counties_valid_throughout(prefecture_code: str, first: str, last: str) -> list[Division]:
     """Counties of a prefecture valid in every period from ``first`` to ``last``."""
     return [c for c in counties() if c.prefecture_code == prefecture_code and c.valid_in(first) and c.valid_in(last)]
 
 
-def county_by_code() -> dict[str, County]:
+def county_by_code() -> dict[str, Division]:
     return {c.code: c for c in counties()}
 
 
