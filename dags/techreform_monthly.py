@@ -24,7 +24,7 @@ e-mail. Settings: see the README (environment variables, connections `techreform
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, chain, dag, task
 
 ENTERPRISE_FACTS = Asset("techreform://warehouse/fct_enterprise_monthly")
 PROJECT_FACTS = Asset("techreform://warehouse/fct_project_monthly")
@@ -163,19 +163,8 @@ def techreform_monthly():
             form_code, period, ingested)
         previous >> ingested
         previous = loaded
-    reviewed = review(period)
-    previous >> reviewed
-    gate = quality_gate(period)
-    reviewed >> gate
-    indicators = compute_indicators(period)
-    gate >> indicators
-    supervised = supervise(period)
-    indicators >> supervised
-    notified = notify(period)
-    supervised >> notified
-    refreshed = refresh_supervision_indicators(period)
-    notified >> refreshed
-    refreshed >> summarise(period)
+    chain(previous, review(period), quality_gate(period), compute_indicators(period), supervise(period),
+          notify(period), refresh_supervision_indicators(period), summarise(period))
 
 
 techreform_monthly()
