@@ -97,3 +97,16 @@ def test_a_file_with_only_the_header_is_a_valid_delivery_of_nothing(settings, en
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     summary = ingest_form_period(engine, settings, E1, PERIOD)
     assert [(f.status, f.rows_received) for f in summary.files] == [("loaded", 0)]
+
+
+def test_two_deliveries_of_a_period_can_never_share_a_sequence_number(settings, engine):
+    from techreform.warehouse import insert_rows
+
+    row = {"form": "E1", "period": "2013-06", "file_sha256": "a" * 64, "file_name": "a.csv", "raw_path": "/r/a",
+           "bytes": 1, "received_at": "2026-01-01T00:00:00+00:00", "delivery_seq": 1, "encoding": "utf-8",
+           "status": "loaded", "rows_received": 0, "extra_columns": "", "message": ""}
+    with engine.begin() as conn:
+        insert_rows(conn, "etl_file_log", [row])
+    with pytest.raises(sa.exc.IntegrityError):
+        with engine.begin() as conn:
+            insert_rows(conn, "etl_file_log", [{**row, "file_sha256": "b" * 64, "file_name": "b.csv"}])

@@ -16,7 +16,8 @@ create table if not exists etl_file_log (
     rows_received integer not null,   -- data rows in the file (0 for a rejected file)
     extra_columns text not null,      -- headers that are not fields of the form (ignored, reported)
     message text not null,            -- why a file was rejected, or ''
-    primary key (form, period, file_sha256)
+    primary key (form, period, file_sha256),
+    unique (form, period, delivery_seq) -- two runs racing for the same period fail instead of tying
 );
 
 -- Every received row that parsed, typed, per form. Rows of all deliveries stay (history); the load
