@@ -1,6 +1,12 @@
-"""Codes of the contract: the unified social credit code (统一社会信用代码, GB 32100-2015)."""
+"""Codes of the contract: the unified social credit code (统一社会信用代码, GB 32100-2015) and e-mail
+addresses (S1 and R1 contacts)."""
 
 from __future__ import annotations
+
+import re
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+"""One plain address ``local@domain.tld``: no display name, spaces, control characters or second ``@``."""
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """The 31 characters of GB 32100-2015, in value order 0–30 (no I, O, S, V, Z)."""
@@ -49,3 +55,9 @@ def is_valid_uscc(code: object) -> bool:
 def make_uscc(first17: str) -> str:
     """Complete 17 characters with their check character."""
     return first17 + uscc_check_character(first17)
+
+
+def valid_address(address: str | None) -> bool:
+    """One plain e-mail address (``local@domain.tld``) with no spaces, control characters or extra ``@``;
+    the one test of an address, for S1 rule S1-H02 and for every recipient the mailer addresses."""
+    return bool(EMAIL_RE.match(address or ""))

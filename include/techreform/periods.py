@@ -52,9 +52,23 @@ class Period:
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def index(self) -> int:
+        """Months since January of year 0: consecutive periods have consecutive indexes."""
+        return self.year * 12 + (self.month - 1)
+
+    def months_since(self, earlier: Period) -> int:
+        """Whole months from ``earlier`` to this period (``2013-06`` since ``2013-01`` is 5; negative if
+        ``earlier`` is later). The one place month differences are computed."""
+        return self.index - earlier.index
+
+    @classmethod
+    def of_index(cls, index: int) -> Period:
+        """The period whose :attr:`index` is ``index``."""
+        return cls(index // 12, index % 12 + 1)
+
     def shift(self, months: int) -> Period:
-        index = self.year * 12 + (self.month - 1) + months
-        return Period(index // 12, index % 12 + 1)
+        return Period.of_index(self.index + months)
 
     @property
     def previous(self) -> Period:

@@ -9,9 +9,11 @@ from functools import lru_cache
 from sqlalchemy.engine import Connection
 
 from techreform.config import REFERENCE_DIR
+from techreform.labels import label_rows
 from techreform.warehouse import delete_where, insert_rows
 
 PROVINCE_CODE = "620000"
+"""GB/T 2260 code of Gansu; the shipped division list must agree (checked by the tests)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ def divisions() -> tuple[Division, ...]:
     )
 
 
+def province() -> tuple[str, str]:
+    """The province's GB/T 2260 code and name: ``("620000", "甘肃省")``."""
+    return next((d.code, d.name) for d in divisions() if d.level == "province")
+
+
 def prefectures() -> dict[str, str]:
     """The 14 prefectures: code → name, in code order."""
     return {d.code: d.name for d in divisions() if d.level == "prefecture"}
@@ -59,9 +66,12 @@ def industry_divisions() -> dict[str, dict[str, str]]:
 
 
 def load_reference_tables(conn: Connection) -> None:
-    """Replace ``dim_division`` and ``dim_industry`` with the shipped code lists (idempotent)."""
+    """Replace ``dim_division``, ``dim_industry`` and ``dim_label`` with the shipped code lists and the
+    labels of :mod:`techreform.labels` (idempotent)."""
     delete_where(conn, "dim_division")
     insert_rows(conn, "dim_division", [r | {k: (v or None) for k, v in r.items() if k in ("prefecture_code",
                 "prefecture_name", "valid_from", "valid_to", "note")} for r in _read_csv("gansu_divisions.csv")])
     delete_where(conn, "dim_industry")
     insert_rows(conn, "dim_industry", _read_csv("industry_divisions_gbt4754_2011.csv"))
+    delete_where(conn, "dim_label")
+    insert_rows(conn, "dim_label", label_rows())

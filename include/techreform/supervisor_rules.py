@@ -9,14 +9,13 @@ few and its rows few; the rule ids are this project's additions to the contract:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 
+from techreform.codes import valid_address
 from techreform.reference import PROVINCE_CODE, prefectures
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 FAILURE_COLUMNS = ["file_sha256", "source_row", "rule_id", "severity", "field", "message", "explained"]
 
 
@@ -40,7 +39,7 @@ def validate_supervisors(staged: pd.DataFrame) -> SupervisorCheckResult:
         if row.region_code not in allowed:
             fail(row, "S1-H01", "region_code", f"行政区划代码“{row.region_code}”不是甘肃省的市州代码或620000")
         email = (row.email or "").strip()
-        if not EMAIL_RE.match(email):
+        if not valid_address(email):
             fail(row, "S1-H02", "email", f"邮箱“{row.email}”不是有效的电子邮件地址")
         if not (row.name or "").strip():
             fail(row, "S1-H03", "name", "姓名为空")

@@ -119,9 +119,24 @@ def create_schema(engine: Engine) -> None:
                 run_script(conn, f"ddl/{script.stem}")
 
 
-def read_frame(conn: Connection, name: str, **params: Any):
-    """Run a query file and return a pandas DataFrame."""
+def has_table(conn: Connection, table: str) -> bool:
+    """Whether the warehouse has ``table`` (optional tables of later steps: indicators, completeness)."""
+    return sa.inspect(conn).has_table(table)
+
+
+def read_frame(conn: Connection, name: str, *, as_objects: bool = False, **params: Any):
+    """Run a query file and return a pandas DataFrame, built column-wise (much faster than from Row
+    objects at hundreds of thousands of rows). Column types are inferred as pandas does for rows, or,
+    with ``as_objects``, every column keeps the driver's Python values (object dtype; what the
+    validation's helper columns compare)."""
     import pandas as pd
 
     result = query(conn, name, **params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    keys = list(result.keys())
+    rows = result.fetchall()
+    if not rows:
+        return pd.DataFrame(columns=keys, dtype=object)
+    columns = zip(*rows)
+    if as_objects:
+        return pd.DataFrame({k: pd.Series(list(c), dtype=object) for k, c in zip(keys, columns)}, columns=keys)
+    return pd.DataFrame(dict(zip(keys, map(list, columns))), columns=keys)

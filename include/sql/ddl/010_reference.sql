@@ -13,6 +13,15 @@ create table if not exists dim_division (
     note text
 );
 
+-- Chinese labels of the codes the warehouse stores (statuses, severities, levels), loaded from
+-- techreform.labels so that views, e-mails, receipts and the demo read one definition.
+create table if not exists dim_label (
+    kind text not null,               -- indicator_status | severity | level | review_status
+    code text not null,
+    label_zh text not null,
+    primary key (kind, code)
+);
+
 -- GB/T 4754-2011 divisions of sections B, C, D with the policy's sector groups (行业板块).
 create table if not exists dim_industry (
     division text primary key,

@@ -22,7 +22,7 @@ create table if not exists fct_enterprise_monthly (
     purchase_total double precision,
     ecommerce_purchase double precision,
     ecommerce_sales double precision,
-    review_status text not null,      -- ok | query (待核实) | explained (已核实)
+    review_status text not null,      -- ok | query (待核实) | explained (已说明); labels: techreform.labels
     soft_rule_ids text not null,      -- soft rules broken, sorted, comma-separated
     file_sha256 text not null,
     source_row integer not null,

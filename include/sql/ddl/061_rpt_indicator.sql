@@ -1,5 +1,5 @@
 -- The readable indicator table for statisticians (指标查询): indicator x area x period with Chinese
--- names, units and statuses. Dropped and created on every schema check, which both PostgreSQL and SQLite run.
+-- names, units and statuses (labels from dim_label, i.e. techreform.labels). Dropped and created on every schema check, which both PostgreSQL and SQLite run.
 drop view if exists rpt_indicator;
 
 create view rpt_indicator as
@@ -11,13 +11,7 @@ select
     d.unit,
     d.frequency,
     f.level,
-    case f.level
-        when 'province' then '全省'
-        when 'prefecture' then '市州'
-        when 'sector_group' then '行业板块'
-        when 'zone' then '产业集聚区'
-        when 'chain' then '产业链'
-    end as level_zh,
+    level_label.label_zh as level_zh,
     f.area_code,
     f.area_name,
     f.value,
@@ -28,13 +22,7 @@ select
     f.target_2015,
     d.target_kind,
     f.status,
-    case f.status
-        when 'met' then '已达标'
-        when 'on_track' then '达到序时目标'
-        when 'lagging' then '滞后'
-        when 'no_target' then '无目标'
-        when 'no_data' then '无数据'
-    end as status_zh,
+    status_label.label_zh as status_zh,
     f.numerator,
     f.denominator,
     f.reporters,
@@ -42,4 +30,6 @@ select
     d.source,
     d.sort_order
 from fct_indicator as f
-join dim_indicator as d on d.code = f.indicator_code;
+join dim_indicator as d on d.code = f.indicator_code
+left join dim_label as level_label on level_label.kind = 'level' and level_label.code = f.level
+left join dim_label as status_label on status_label.kind = 'indicator_status' and status_label.code = f.status;

@@ -78,8 +78,7 @@ class GeneratorConfig:
                 raise ValueError(f"negative weight for {name}")
         if not 0 <= self.defect_rate <= 0.5:
             raise ValueError("defect_rate must be between 0 and 0.5")
-        months = (Period.parse(self.last_period).year - Period.parse(self.first_period).year) * 12 + \
-            Period.parse(self.last_period).month - Period.parse(self.first_period).month + 1
+        months = Period.parse(self.last_period).months_since(Period.parse(self.first_period)) + 1
         if "E1" in self.forms and self.enterprises * months > MAX_ENTERPRISE_MONTHS:
             raise ValueError(f"{self.enterprises:,} enterprises × {months} months is more than "
                              f"{MAX_ENTERPRISE_MONTHS:,} E1 rows held in memory; generate fewer months per run")

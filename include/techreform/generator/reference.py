@@ -130,9 +130,8 @@ def county_by_code() -> dict[str, Division]:
 
 def period_index(period: str | Period) -> int:
     """Months since year 0: differences of indexes are month distances."""
-    p = Period.parse(period)
-    return p.year * 12 + p.month - 1
+    return Period.parse(period).index
 
 
 def period_of_index(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return str(Period.of_index(index))

@@ -12,14 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from techreform.config import Settings
 from techreform.indicators.catalogue import Indicator, load_catalogue, revenue_threshold_yi, write_catalogue
 from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END, PLAN_START, path_share, year_start
 from techreform.periods import Period, period_range
-from techreform.warehouse import delete_where, execute, insert_rows, query
+from techreform.warehouse import delete_where, execute, has_table, insert_rows, query
 
 EPSILON = 1e-9
 MEASURE_COLUMNS = (
@@ -45,10 +44,6 @@ def family_parameters(period: Period, settings: Settings | None) -> dict[str, An
     }
 
 
-def _has_table(conn: Connection, table: str) -> bool:
-    return sa.inspect(conn).has_table(table)
-
-
 def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str | None = None) -> list[str]:
     """The SQL families of the catalogue, in catalogue order, whose required tables (``requires_table``,
     space-separated) all exist."""
@@ -56,7 +51,7 @@ def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str 
     for ind in catalogue:
         if not ind.family or ind.family in out or (only and ind.code != only):
             continue
-        if not all(_has_table(conn, table) for table in ind.requires_table.split()):
+        if not all(has_table(conn, table) for table in ind.requires_table.split()):
             continue
         out.append(ind.family)
     return out

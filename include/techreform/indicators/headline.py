@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from techreform.labels import INDICATOR_STATUS_ZH
 from techreform.periods import Period
 from techreform.warehouse import read_frame
 
 HEADLINE_COLUMNS = ("code", "name_zh", "unit", "value", "target", "status")
-STATUS_ZH = {"met": "已达标", "on_track": "达到序时目标", "lagging": "滞后", "no_target": "无目标", "no_data": "无数据"}
 
 
 def headline_table(engine: Engine, period: Period | str) -> pd.DataFrame:
@@ -23,5 +23,5 @@ def headline_table(engine: Engine, period: Period | str) -> pd.DataFrame:
         return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "target_2015", "status_zh"])
     for column in ("value", "target", "target_2015"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
-    frame["status_zh"] = frame["status"].map(STATUS_ZH)
+    frame["status_zh"] = frame["status"].map(INDICATOR_STATUS_ZH)
     return frame[[*HEADLINE_COLUMNS, "target_2015", "status_zh"]]

@@ -16,8 +16,7 @@ PLAN_MONTHS = 60
 
 def months_elapsed(period: Period) -> int:
     """Months of the plan elapsed at the end of ``period``: 2011-01 → 1, 2015-12 → 60, clamped to 0..60."""
-    elapsed = (period.year - BASELINE_PERIOD.year) * 12 + (period.month - BASELINE_PERIOD.month)
-    return max(0, min(PLAN_MONTHS, elapsed))
+    return max(0, min(PLAN_MONTHS, period.months_since(BASELINE_PERIOD)))
 
 
 def path_share(period: Period) -> float:

@@ -33,8 +33,8 @@ def case_id(project_code: str, opened_period: str) -> str:
 
 
 def months_open(opened: str, period: str) -> int:
-    a, b = Period.parse(opened), Period.parse(period)
-    return (b.year - a.year) * 12 + b.month - a.month + 1
+    """Periods a case has been open in ``period``, counting the month it opened (1 in that month)."""
+    return Period.parse(period).months_since(Period.parse(opened)) + 1
 
 
 def build_cases(lights: pd.DataFrame, supervised_periods: Iterable[str]) -> tuple[list[dict], list[dict]]:

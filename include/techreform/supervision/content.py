@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from techreform.labels import label
 from techreform.periods import Period
 from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH, as_number
 from techreform.supervision.sources import missing_reporters, province_indicators
@@ -67,8 +68,6 @@ INDICATOR_TABLE = [
     ("target", "目标"),
     ("status_zh", "状态"),
 ]
-INDICATOR_STATUS_ZH = {"met": "已达标", "on_track": "按进度", "lagging": "滞后", "no_target": "无目标",
-                       "no_data": "无数据"}
 
 
 @dataclass
@@ -207,7 +206,7 @@ def province_content(conn: Connection, period: Period, province_code: str, provi
                            "value": _round(row.get("value"), 2), "unit": row.get("unit") or "",
                            "target": _round(row.get("target"), 2),
                            "status": row.get("status") or "",
-                           "status_zh": INDICATOR_STATUS_ZH.get(row.get("status") or "", row.get("status") or "")})
+                           "status_zh": label("indicator_status", row.get("status") or "")})
     counts = {"red": sum(r["red"] for r in rows), "yellow": sum(r["yellow"] for r in rows),
               "escalated": len(escalated), "missing": sum(r["missing"] for r in rows)}
     return Content(str(period), PROVINCE, province_code, province_name, counts, prefectures=rows,

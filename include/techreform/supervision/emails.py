@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from techreform.codes import valid_address
 from techreform.periods import Period
 from techreform.supervision.content import (ESCALATED_TABLE, INDICATOR_TABLE, MISSING_TABLE,
                                             PREFECTURE, PREFECTURE_COUNT_TABLE, PROJECT_TABLE, Content)
@@ -25,7 +26,6 @@ from techreform.supervision.options import EmailOptions
 from techreform.supervision.spreadsheet import workbook_bytes
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 LIGHT_COLOURS = {"red": "#C00000", "yellow": "#B8860B", "green": "#2E7D32"}
 
@@ -33,11 +33,6 @@ LIGHT_COLOURS = {"red": "#C00000", "yellow": "#B8860B", "green": "#2E7D32"}
 def header_safe(value: Any) -> str:
     """``value`` as one header line: CR, LF and other control characters become a space."""
     return _CONTROL.sub(" ", "" if value is None else str(value)).strip()
-
-
-def valid_address(address: str) -> bool:
-    """One plain address (``local@domain.tld``) with no spaces, control characters or extra ``@``."""
-    return bool(EMAIL_RE.match(address or ""))
 
 
 def subject_for(content: Content, options: EmailOptions, correction: bool) -> str:

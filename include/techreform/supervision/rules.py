@@ -111,7 +111,7 @@ def months_between(earlier: str | None, later: Period) -> int | None:
         start = Period.parse(text)
     except ValueError:
         return None
-    return (later.year - start.year) * 12 + (later.month - start.month)
+    return later.months_since(start)
 
 
 def schedule_lag(month: int, annual_plan: Any, ytd: Any, decimals: int = 6) -> float | None:

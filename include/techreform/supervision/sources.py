@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.forms import form
 from techreform.periods import Period
-from techreform.warehouse import query, read_frame, sql_text
+from techreform.warehouse import has_table, query, read_frame, sql_text
 
 CHUNK = 500
 """Project codes per expanding ``in`` list (SQLite limits bound parameters per statement)."""
@@ -120,10 +120,6 @@ def division_names(conn: Connection) -> dict[str, str]:
 def supervisors_in_force(conn: Connection, period: Period) -> list[dict[str, Any]]:
     """S1 supervisors in force for ``period``: region_code, name, email, role."""
     return [dict(r._mapping) for r in query(conn, "register/supervisors_in_force", period=str(period))]
-
-
-def has_table(conn: Connection, table: str) -> bool:
-    return sa.inspect(conn).has_table(table)
 
 
 def missing_reporters(conn: Connection, period: Period) -> list[dict[str, Any]]:

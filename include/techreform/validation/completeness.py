@@ -15,9 +15,8 @@ from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.periods import Period
+from techreform.reference import province
 from techreform.warehouse import delete_where, insert_rows, read_frame
-
-PROVINCE = ("620000", "甘肃省")
 
 
 def compute_completeness(engine: Engine, settings: Settings, period: Period | str) -> dict[str, Any]:
@@ -35,8 +34,9 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
         received = set(read_frame(conn, "validation/received_reporters", period=p)["uscc"])
         expected["received"] = expected["uscc"].isin(received)
         rows = []
-        for code, name in [*zip(prefectures["code"], prefectures["name"]), PROVINCE]:
-            part = expected if code == PROVINCE[0] else expected[expected["prefecture_code"] == code]
+        province_code, province_name = province()
+        for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
+            part = expected if code == province_code else expected[expected["prefecture_code"] == code]
             n_expected, n_received = len(part), int(part["received"].sum())
             rows.append({"period": p, "prefecture_code": code, "prefecture_name": name, "expected": n_expected,
                          "received": n_received, "missing": n_expected - n_received,
@@ -51,10 +51,10 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
         delete_where(conn, "dq_missing_reporter", period=p)
         insert_rows(conn, "dq_completeness", rows)
         insert_rows(conn, "dq_missing_reporter", missing_rows)
-    province = rows[-1]
+    whole = rows[-1]
     return {
-        "period": p, "expected": province["expected"], "received": province["received"],
-        "missing": province["missing"], "rate": province["rate"],
+        "period": p, "expected": whole["expected"], "received": whole["received"],
+        "missing": whole["missing"], "rate": whole["rate"],
         "by_prefecture": {r["prefecture_code"]: {k: r[k] for k in ("expected", "received", "missing", "rate")}
                           for r in rows[:-1]},
     }

@@ -19,17 +19,12 @@ from sqlalchemy.engine import Connection
 from techreform.forms import Form
 from techreform.periods import Period
 from techreform.validation import hb
-from techreform.warehouse import query
+from techreform.warehouse import read_frame as warehouse_read_frame
 
 
 def read_frame(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
-    """A query file's result as a DataFrame, built column-wise (much faster than from Row objects at
-    hundreds of thousands of rows)."""
-    result = query(conn, name, **params)
-    keys = list(result.keys())
-    rows = result.fetchall()
-    columns = list(zip(*rows)) if rows else [()] * len(keys)
-    return pd.DataFrame({k: pd.Series(list(c), dtype=object) for k, c in zip(keys, columns)}, columns=keys)
+    """A query file's result with the driver's values kept as they are (see :func:`warehouse.read_frame`)."""
+    return warehouse_read_frame(conn, name, as_objects=True, **params)
 
 CUMULATIVE_FIELDS = (
     "gross_output", "value_added", "revenue", "rd_expense", "new_product_output", "techreform_investment",

@@ -12,12 +12,12 @@ import pandas as pd
 
 from techreform.codes import uscc_problem
 from techreform.forms import Form
+from techreform.labels import SEVERITY_ZH
 
 FAILURE_COLUMNS = ["file_sha256", "source_row", "rule_id", "severity", "field", "message", "explained"]
 DETAIL_COLUMNS = ["form", "period", "file_sha256", "file_name", "source_row", "record_key", "unit_name",
                   "prefecture_code", "rule_id", "received_json"]
 COUNT_COLUMNS = ["rule_id", "severity", "evaluated", "failed"]
-SEVERITY_ZH = {"hard": "强制性审核", "soft": "核实性审核"}
 KEY_FIELD = {"E1": "uscc", "P1": "project_code", "R1": "uscc"}
 NAME_FIELD = {"E1": "enterprise_name", "P1": "project_name", "R1": "enterprise_name"}
 

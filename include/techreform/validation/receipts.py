@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.forms import FORMS
+from techreform.labels import SEVERITY_ZH
 from techreform.periods import Period
 from techreform.warehouse import read_frame
 
@@ -32,7 +33,6 @@ ITEM_COLUMNS = [
 ]
 MISSING_COLUMNS = [("uscc", "统一社会信用代码"), ("enterprise_name", "企业名称"), ("county_name", "县区"),
                    ("region_code", "行政区划代码"), ("contact_email", "统计联系人邮箱")]
-SEVERITY_ZH = {"hard": "强制性审核", "soft": "核实性审核"}
 ACTION_ZH = {"hard": "需更正", "soft": "需说明"}
 UNKNOWN = ("unknown", "无法识别所属市州")
 

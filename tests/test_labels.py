@@ -1,0 +1,73 @@
+"""One place per concept: Chinese labels, the province, e-mail addresses and month arithmetic are each
+defined once, and every reader (the SQL view, the e-mails, the headline table, the receipts) agrees."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from indicators_fixtures import enterprise, insert, warehouse
+from techreform import labels
+from techreform.codes import valid_address
+from techreform.indicators import compute_indicators, headline_table
+from techreform.indicators.plan import months_elapsed
+from techreform.periods import Period, period_range
+from techreform.reference import PROVINCE_CODE, divisions, province
+from techreform.supervision.cases import months_open
+from techreform.supervision.rules import months_between
+
+
+@pytest.fixture
+def engine(warehouse_url):
+    return warehouse(warehouse_url)
+
+
+def test_the_warehouse_label_table_holds_exactly_the_modules_labels(engine):
+    with engine.connect() as conn:
+        rows = {(r.kind, r.code): r.label_zh for r in conn.execute(sa.text("select kind, code, label_zh from dim_label"))}
+    expected = {(kind, code): text for kind, table in labels.LABEL_KINDS.items() for code, text in table.items()}
+    assert rows == expected
+
+
+def test_the_view_the_headline_table_and_the_emails_name_every_status_alike(engine, settings):
+    insert(engine, "fct_enterprise_monthly", [enterprise("2010-12", 1), enterprise("2013-06", 1, value_added=320.0)])
+    compute_indicators(engine, settings, "2013-06")
+    with engine.connect() as conn:
+        view = conn.execute(sa.text(
+            "select status, status_zh, level, level_zh from rpt_indicator where period = '2013-06'")).all()
+    assert {r.status for r in view} >= {"met", "no_data", "no_target"}
+    for row in view:
+        assert row.status_zh == labels.INDICATOR_STATUS_ZH[row.status]
+        assert row.level_zh == labels.LEVEL_ZH[row.level]
+    headline = headline_table(engine, "2013-06")
+    assert (headline["status_zh"] == headline["status"].map(labels.INDICATOR_STATUS_ZH)).all()
+    assert labels.label("indicator_status", "on_track") == "达到序时目标"
+    assert labels.label("indicator_status", "unknown") == "unknown"
+    assert labels.label("severity", None, "—") == "—"
+
+
+def test_the_province_constant_is_the_shipped_division_lists_province():
+    assert province() == (PROVINCE_CODE, "甘肃省")
+    assert [d.code for d in divisions() if d.level == "province"] == [PROVINCE_CODE]
+
+
+@pytest.mark.parametrize("address, ok", [
+    ("zhang.san@gs.gov.cn", True), ("a+b@x-y.cn", True), (" zhang@gs.gov.cn", False), ("a@b", False),
+    ("a@@b.cn", False), ("a b@c.cn", False), ("a@b.cn\r\nBcc: x@y.cn", False), ("", False), (None, False),
+])
+def test_one_test_decides_what_an_email_address_is(address, ok):
+    assert valid_address(address) is ok
+
+
+def test_every_month_difference_is_the_periods_own():
+    periods = period_range("2009-11", "2016-02")
+    for earlier in periods[::7]:
+        for later in periods[::5]:
+            expected = (later.year - earlier.year) * 12 + later.month - earlier.month
+            assert later.months_since(earlier) == expected
+            assert months_between(str(earlier), later) == expected
+            assert months_open(str(earlier), str(later)) == expected + 1
+            assert Period.of_index(later.index) == later
+    assert months_elapsed(Period(2010, 12)) == 0 and months_elapsed(Period(2013, 6)) == 30
+    assert months_elapsed(Period(2016, 3)) == 60 and months_elapsed(Period(2009, 1)) == 0
+    assert months_between("not a month", Period(2013, 6)) is None
