@@ -42,6 +42,11 @@ def validated(request, province, tmp_path_factory, pg_available):
                 "from etl_row_outcome as o join etl_file_log as l "
                 "on l.form = o.form and l.period = o.period and l.file_sha256 = o.file_sha256 "
                 "where o.form in ('E1', 'P1', 'R1')"), conn)
+            outcomes.attrs["prefectures"] = pd.read_sql(sa.text(
+                "select distinct f.form, f.period, f.file_sha256, f.source_row, "
+                "f.prefecture_code as failure_prefecture, o.prefecture_code as outcome_prefecture "
+                "from dq_row_failure as f join etl_row_outcome as o on o.form = f.form and o.period = f.period "
+                "and o.file_sha256 = f.file_sha256 and o.source_row = f.source_row"), conn)
         yield outcomes
 
 
@@ -74,3 +79,13 @@ def test_no_clean_row_fails_a_hard_rule(province, validated):
     hard = clean[clean["rule_ids"].str.contains("-H", regex=False)]
     assert hard.empty, hard.to_string()
     assert (clean["outcome"] == "accepted").all()
+
+
+def test_a_rows_prefecture_is_the_same_in_the_receipts_and_the_row_outcomes(validated):
+    """One definition of a row's prefecture: the failures behind the receipts (dq_row_failure) and the run
+    summary (etl_row_outcome) put every failing row in the same prefecture, and nearly every one in one."""
+    pairs = validated.attrs["prefectures"].fillna("")
+    assert len(pairs) > 20 and {"E1", "R1"} <= set(pairs["form"])
+    differ = pairs[pairs["failure_prefecture"] != pairs["outcome_prefecture"]]
+    assert differ.empty, differ.head().to_dict("records")
+    assert (pairs["outcome_prefecture"] != "").mean() > 0.95

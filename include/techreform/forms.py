@@ -7,7 +7,7 @@ the unit and whether the field is required. Files land under ``landing/<form.nam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 FieldType = Literal["text", "decimal", "integer", "period", "boolean", "enum"]
 
@@ -37,6 +37,11 @@ class Form:
     fields: tuple[Field, ...]
     snapshot: bool = False  # a full snapshot in force from its period on (R1, S1)
     fact_table: str | None = None
+    name_field: str = ""
+    """The field that names the reporting unit or project for people (receipts, e-mails)."""
+    region_is_prefecture: bool = False
+    """How a row's prefecture is found (:func:`techreform.reference.prefecture_of_rows`): ``False`` when
+    ``region_code`` is a county (E1, P1, R1), ``True`` when it is the prefecture or province itself (S1)."""
     staging_table: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +60,22 @@ class Form:
     @property
     def required_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.required)
+
+    @property
+    def key_field(self) -> str:
+        """The field that identifies a unit within a delivery (the key without the period)."""
+        return self.key[0]
+
+    def record_keys(self, frame: Any) -> Any:
+        """The key a later delivery supersedes by, as text, for every row of ``frame`` (a DataFrame of
+        the form's fields); the period is the delivery folder's. Addresses compare case-insensitively."""
+        own = [k for k in self.key if k != "period"]
+        parts = [frame[k].astype(object).where(frame[k].notna(), "").astype(str).str.strip() for k in own]
+        parts = [p.str.lower() if k == "email" else p for k, p in zip(own, parts)]
+        keys = parts[0]
+        for part in parts[1:]:
+            keys = keys + "/" + part
+        return keys
 
     def header_map(self) -> dict[str, str]:
         """Every accepted header (Chinese or canonical) → canonical field name."""
@@ -78,6 +99,7 @@ ENTERPRISE_MONTHLY = Form(
     title_zh="企业技术改造及主要经济指标月报",
     key=("uscc", "period"),
     fact_table="fct_enterprise_monthly",
+    name_field="enterprise_name",
     fields=(
         _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
         _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
@@ -111,6 +133,7 @@ PROJECT_MONTHLY = Form(
     title_zh="技术改造项目进展月报",
     key=("project_code", "period"),
     fact_table="fct_project_monthly",
+    name_field="project_name",
     fields=(
         _f("project_code", "项目代码", "text", en="Project code YYYY-62NNNN-NN-NN-NNNNNN"),
         _f("project_name", "项目名称", "text", en="Project name"),
@@ -141,6 +164,7 @@ ENTERPRISE_REGISTER = Form(
     title_zh="企业名录",
     key=("uscc",),
     snapshot=True,
+    name_field="enterprise_name",
     fields=(
         _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
         _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
@@ -162,6 +186,8 @@ SUPERVISORS = Form(
     title_zh="督办联系人",
     key=("region_code", "email"),
     snapshot=True,
+    name_field="name",
+    region_is_prefecture=True,
     fields=(
         _f("region_code", "行政区划代码", "text", en="Prefecture code, or 620000 for the province"),
         _f("name", "姓名", "text", en="Name"),

@@ -25,6 +25,7 @@ from techreform.config import Settings
 from techreform.forms import ENTERPRISE_REGISTER, SUPERVISORS, Form
 from techreform.ingest import parse_rule_id
 from techreform.periods import Period
+from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
@@ -54,19 +55,12 @@ def _joined(values: pd.Series) -> str:
     return ",".join(sorted(set(values)))
 
 
-def record_keys(form: Form, frame: pd.DataFrame) -> pd.Series:
-    """The key a later delivery supersedes by, as text (the period is the delivery folder's)."""
-    if form is SUPERVISORS:
-        return frame["region_code"].fillna("").astype(str) + "/" + frame["email"].fillna("").astype(str).str.lower()
-    return frame[form.key[0]].fillna("").astype(str)
-
-
-def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, failures: pd.DataFrame,
-                    county_prefecture: dict[str, str]) -> pd.DataFrame:
+def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     """One row per input row with outcome, review status, rule ids, messages and superseded flag."""
     rows = staged[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json"]].copy()
-    rows["record_key"] = record_keys(form, staged)
+    rows["record_key"] = form.record_keys(staged)
     rows["region_code"] = staged["region_code"] if "region_code" in staged else None
+    rows["uscc"] = staged["uscc"] if "uscc" in staged else None
     rows["hard_rules"] = ""
     rows["soft_rules"] = ""
     rows["fields"] = ""
@@ -89,6 +83,7 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
         bad = unparsed[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key",
                         "fields", "messages"]].copy()
         bad["region_code"] = None
+        bad["uscc"] = bad["record_key"] if form.key_field == "uscc" else None
         bad["hard_rules"] = parse_rule_id(form)
         bad["soft_rules"] = ""
         bad["unexplained_soft"] = False
@@ -104,10 +99,8 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     rows["rule_ids"] = [
         ",".join(sorted(set(filter(None, (h + "," + s).split(","))))) for h, s in zip(rows["hard_rules"], rows["soft_rules"])
     ]
-    file_prefecture = rows["file_name"].str.extract(r"_(62\d{2}00)_", expand=False)
-    rows["prefecture_code"] = rows["region_code"].map(county_prefecture).fillna(file_prefecture)
-    if form is SUPERVISORS:
-        rows["prefecture_code"] = staged["region_code"].reindex(rows.index)
+    rows["prefecture_code"] = prefecture_of_rows(rows["region_code"], rows["file_name"], rows["uscc"],
+                                                 region_is_prefecture=form.region_is_prefecture)
     return rows
 
 
@@ -119,12 +112,11 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     with engine.begin() as conn:
         staged = read_frame(conn, f"load/staged_{form.name}", period=p)
         unparsed = read_frame(conn, "load/parse_errors", form=form.code, period=p)
-        county_prefecture = dict(read_frame(conn, "load/county_prefectures").itertuples(index=False, name=None))
         if form is SUPERVISORS:
             result = validate_supervisors(staged)
         else:
             result = validate_staged(conn, settings, form, period, staged)
-        rows = decide_outcomes(form, staged, unparsed, result.failures, county_prefecture)
+        rows = decide_outcomes(form, staged, unparsed, result.failures)
         _replace_period(conn, form, p, staged, rows)
         if form is not SUPERVISORS:
             record_results(conn, form, period, result)

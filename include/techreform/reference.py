@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pandas as pd
 from sqlalchemy.engine import Connection
 
 from techreform.config import REFERENCE_DIR
@@ -63,6 +64,49 @@ def counties() -> dict[str, Division]:
 def industry_divisions() -> dict[str, dict[str, str]]:
     """GB/T 4754-2011 divisions of sections B, C, D: two-digit code → section, name, sector_group."""
     return {r["division"]: r for r in _read_csv("industry_divisions_gbt4754_2011.csv")}
+
+
+_FILE_PREFECTURE_RE = r"_(62\d{2}00)_"
+
+
+def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = None,
+                       usccs: pd.Series | None = None, *, region_is_prefecture: bool = False) -> pd.Series:
+    """The prefecture (市州) each row belongs to — the one definition, for facts, row outcomes, receipts
+    and supervision alike. In order, the first that applies:
+
+    1. ``region_code`` is a county of the division list → that county's prefecture;
+       with ``region_is_prefecture`` (form S1), ``region_code`` is a prefecture or the province → itself;
+    2. the delivering file's prefecture, from its name (``E1_620100_2013-06.csv``): whoever sent the row
+       is asked to correct it;
+    3. ``region_code`` starts with a prefecture's four digits (a county code with a typo) → that prefecture;
+    4. the unit's USCC names a prefecture's registration authority (positions 3–6) → that prefecture;
+    5. otherwise ``""`` (unknown).
+    """
+    index = region_codes.index
+    empty = pd.Series("", index=index, dtype=object)
+    region = region_codes.astype(object).where(region_codes.notna(), "").astype(str).str.strip()
+    known = set(prefectures())
+    if region_is_prefecture:
+        result = region.where(region.isin(known | {PROVINCE_CODE}), "")
+    else:
+        result = region.map({code: d.prefecture_code for code, d in counties().items()}).fillna("")
+    candidates = [
+        file_names.astype(object).fillna("").astype(str).str.extract(_FILE_PREFECTURE_RE, expand=False)
+        if file_names is not None else empty,
+        region.str[:4] + "00",
+        (usccs.astype(object).where(usccs.notna(), "").astype(str).str[2:6] + "00") if usccs is not None else empty,
+    ]
+    for candidate in candidates:
+        candidate = candidate.where(candidate.isin(known), "").fillna("")
+        result = result.where(result != "", candidate)
+    return result.astype(object)
+
+
+def prefecture_of(region_code: object, file_name: object = None, uscc: object = None, *,
+                  region_is_prefecture: bool = False) -> str:
+    """:func:`prefecture_of_rows` for one row."""
+    return prefecture_of_rows(pd.Series([region_code], dtype=object), pd.Series([file_name], dtype=object),
+                              pd.Series([uscc], dtype=object), region_is_prefecture=region_is_prefecture).iloc[0]
 
 
 def load_reference_tables(conn: Connection) -> None:

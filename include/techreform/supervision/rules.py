@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from techreform.periods import Period
+from techreform.reference import prefecture_of
 from techreform.supervision.options import SupervisionOptions
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -189,8 +190,8 @@ def _info(row: Mapping[str, Any] | None, fallback: Mapping[str, Any] | None) -> 
     out = {}
     for name in ("project_name", "uscc", "region_code", "prefecture_code"):
         out[name] = _text(_first(row.get(name), fallback.get(name))) or ""
-    if not out["prefecture_code"] and len(out["region_code"]) == 6:
-        out["prefecture_code"] = out["region_code"][:4] + "00"
+    if not out["prefecture_code"]:
+        out["prefecture_code"] = prefecture_of(out["region_code"])
     key = as_number(_first(row.get("key_project"), fallback.get("key_project")))
     out["key_project"] = int(bool(key)) if key is not None else 0
     return out

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.forms import form
 from techreform.periods import Period
+from techreform.reference import prefecture_of
 from techreform.warehouse import has_table, query, read_frame, sql_text
 
 CHUNK = 500
@@ -93,7 +94,7 @@ def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFr
             continue
         parsed = parse_quarantined_row(row["row_json"])
         region = parsed.get("region_code") or ""
-        prefecture = row.get("prefecture_code") or (region[:4] + "00" if len(region) == 6 and region.isdigit() else None)
+        prefecture = row.get("prefecture_code") or prefecture_of(region, row.get("file_name")) or None
         records.append({"period": row["period"], "project_code": str(row["project_code"]).strip(),
                         "prefecture_code": prefecture, "rule_ids": row["rule_ids"], "file_name": row["file_name"],
                         "source_row": int(row["source_row"]), **parsed})

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from techreform.config import Settings
 from techreform.forms import Form
 from techreform.periods import Period
+from techreform.reference import prefecture_of_rows
 from techreform.validation import derive, explanations, outcomes, suites
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
@@ -100,8 +101,8 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
 
     positions = grouped["position"].to_numpy(dtype=int)
     rows = frame.iloc[positions].reset_index(drop=True)
-    key_field, name_field = outcomes.KEY_FIELD[form.code], outcomes.NAME_FIELD[form.code]
-    record_keys = rows[key_field].astype(object).where(rows[key_field].notna(), "").astype(str)
+    name_field = form.name_field
+    record_keys = form.record_keys(rows)
     report_periods = rows["_period"].astype(str)
     is_soft = (grouped["severity"] == "soft").to_numpy()
     explained_flags = [bool(soft) and (k, p, r) in explained
@@ -116,18 +117,19 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
         "explained": pd.Series(explained_flags, dtype=bool),
     }, columns=outcomes.FAILURE_COLUMNS)
 
-    prefectures = set(read_frame(conn, "validation/prefectures")["code"])
     region = rows["region_code"] if "region_code" in rows else pd.Series([None] * len(rows))
+    file_names = (rows["file_name"] if "file_name" in rows else pd.Series([""] * len(rows))).fillna("").astype(str)
     raw = rows["raw_json"] if "raw_json" in rows else pd.Series([None] * len(rows))
     details = pd.DataFrame({
         "form": form.code,
         "period": str(period),
         "file_sha256": failures["file_sha256"],
-        "file_name": (rows["file_name"] if "file_name" in rows else pd.Series([""] * len(rows))).fillna("").astype(str),
+        "file_name": file_names,
         "source_row": failures["source_row"],
         "record_key": record_keys,
         "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
-        "prefecture_code": [outcomes.prefecture_of(r, u, prefectures) for r, u in zip(region, rows["uscc"])],
+        "prefecture_code": prefecture_of_rows(region, file_names, rows["uscc"] if "uscc" in rows else None,
+                                              region_is_prefecture=form.region_is_prefecture),
         "rule_id": failures["rule_id"],
         "received_json": [outcomes.received_values(form, j, f, lambda name, i=i: rows.at[i, name])
                           for i, (j, f) in enumerate(zip(raw.tolist(), failures["field"].tolist()))],

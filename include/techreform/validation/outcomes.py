@@ -18,8 +18,6 @@ FAILURE_COLUMNS = ["file_sha256", "source_row", "rule_id", "severity", "field", 
 DETAIL_COLUMNS = ["form", "period", "file_sha256", "file_name", "source_row", "record_key", "unit_name",
                   "prefecture_code", "rule_id", "received_json"]
 COUNT_COLUMNS = ["rule_id", "severity", "evaluated", "failed"]
-KEY_FIELD = {"E1": "uscc", "P1": "project_code", "R1": "uscc"}
-NAME_FIELD = {"E1": "enterprise_name", "P1": "project_name", "R1": "enterprise_name"}
 
 
 def show(value: Any) -> str:
@@ -122,16 +120,6 @@ def failures_from_results(frame: pd.DataFrame, results: Iterable[Any],
                              dtype=object),
     })
     return grouped, rule_counts
-
-
-def prefecture_of(region_code: Any, uscc: Any, prefectures: set[str]) -> str:
-    """The prefecture a row belongs to: from its region code, else the uscc's division, else ''."""
-    for text, start in ((region_code, 0), (uscc, 2)):
-        if isinstance(text, str) and len(text) >= start + 4:
-            candidate = text[start:start + 4] + "00"
-            if candidate in prefectures:
-                return candidate
-    return ""
 
 
 def received_values(form: Form, raw_json: Any, fields: str, typed: Callable[[str], Any]) -> str:
