@@ -35,8 +35,11 @@ class Form:
     title_zh: str
     key: tuple[str, ...]
     fields: tuple[Field, ...]
+    target_table: str
+    """Where the current accepted rows go: the facts of a monthly form, the snapshots of R1 and S1."""
     snapshot: bool = False  # a full snapshot in force from its period on (R1, S1)
-    fact_table: str | None = None
+    checks: Literal["great_expectations", "supervisor_rules"] = "great_expectations"
+    """Which validation the form's rows go through: its GX suite, or the S1 rules of this project."""
     name_field: str = ""
     """The field that names the reporting unit or project for people (receipts, e-mails)."""
     region_is_prefecture: bool = False
@@ -60,6 +63,11 @@ class Form:
     @property
     def required_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.required)
+
+    @property
+    def target_period_column(self) -> str:
+        """The column of :attr:`target_table` a period's load replaces (``snapshot_period`` or ``period``)."""
+        return "snapshot_period" if self.snapshot else "period"
 
     @property
     def key_field(self) -> str:
@@ -98,7 +106,7 @@ ENTERPRISE_MONTHLY = Form(
     name="enterprise_monthly",
     title_zh="企业技术改造及主要经济指标月报",
     key=("uscc", "period"),
-    fact_table="fct_enterprise_monthly",
+    target_table="fct_enterprise_monthly",
     name_field="enterprise_name",
     fields=(
         _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
@@ -132,7 +140,7 @@ PROJECT_MONTHLY = Form(
     name="project_monthly",
     title_zh="技术改造项目进展月报",
     key=("project_code", "period"),
-    fact_table="fct_project_monthly",
+    target_table="fct_project_monthly",
     name_field="project_name",
     fields=(
         _f("project_code", "项目代码", "text", en="Project code YYYY-62NNNN-NN-NN-NNNNNN"),
@@ -163,6 +171,7 @@ ENTERPRISE_REGISTER = Form(
     name="enterprise_register",
     title_zh="企业名录",
     key=("uscc",),
+    target_table="dim_enterprise_register",
     snapshot=True,
     name_field="enterprise_name",
     fields=(
@@ -185,7 +194,9 @@ SUPERVISORS = Form(
     name="supervisors",
     title_zh="督办联系人",
     key=("region_code", "email"),
+    target_table="dim_supervisor",
     snapshot=True,
+    checks="supervisor_rules",
     name_field="name",
     region_is_prefecture=True,
     fields=(

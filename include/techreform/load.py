@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from techreform.config import Settings
-from techreform.forms import ENTERPRISE_REGISTER, SUPERVISORS, Form
+from techreform.forms import Form
 from techreform.ingest import parse_rule_id
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
@@ -112,13 +113,13 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     with engine.begin() as conn:
         staged = read_frame(conn, f"load/staged_{form.name}", period=p)
         unparsed = read_frame(conn, "load/parse_errors", form=form.code, period=p)
-        if form is SUPERVISORS:
+        if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
         else:
             result = validate_staged(conn, settings, form, period, staged)
         rows = decide_outcomes(form, staged, unparsed, result.failures)
         _replace_period(conn, form, p, staged, rows)
-        if form is not SUPERVISORS:
+        if form.checks == "great_expectations":
             record_results(conn, form, period, result)
     current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
     return LoadSummary(
@@ -144,22 +145,13 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     facts = staged.merge(current[["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"]],
                          on=["file_sha256", "source_row"], how="inner")
     facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
-    if form is ENTERPRISE_REGISTER:
-        delete_where(conn, "dim_enterprise_register", snapshot_period=period)
-        columns = ["snapshot_period", *form.field_names, "prefecture_code"]
-        insert_rows(conn, "dim_enterprise_register", _records(facts.assign(snapshot_period=period)[columns]))
-    elif form is SUPERVISORS:
-        delete_where(conn, "dim_supervisor", snapshot_period=period)
-        columns = ["snapshot_period", *form.field_names]
-        facts = facts.assign(snapshot_period=period, email=facts["email"].str.strip())
-        insert_rows(conn, "dim_supervisor", _records(facts[columns]))
-    else:
-        delete_where(conn, form.fact_table, period=period)
-        if "employees" in facts:
-            facts["employees"] = facts["employees"].round().astype("Int64")
-        columns = [*form.field_names, "prefecture_code", "review_status", "soft_rule_ids", "file_sha256",
-                   "source_row"]
-        insert_rows(conn, form.fact_table, _records(facts[columns]))
+    facts[form.target_period_column] = period
+    for spec in form.fields:
+        if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers
+            facts[spec.name] = pd.to_numeric(facts[spec.name]).round().astype("Int64")
+    columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
+    delete_where(conn, form.target_table, **{form.target_period_column: period})
+    insert_rows(conn, form.target_table, _records(facts[columns]))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
