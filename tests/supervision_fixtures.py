@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from techreform.periods import Period
+from techreform.reference import load_calendar
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
 LANZHOU, TIANSHUI, PROVINCE = "620100", "620500", "620000"
@@ -77,6 +78,7 @@ def make_warehouse(url: str, supervisors: list[dict[str, Any]] | None = None):
     create_schema(engine)
     with engine.begin() as conn:
         insert_rows(conn, "dim_division", DIVISIONS)
+        load_calendar(conn)
         insert_rows(conn, "dim_supervisor", SUPERVISORS if supervisors is None else supervisors)
         insert_rows(conn, "dim_enterprise_register", [{
             "snapshot_period": "2010-01", "uscc": USCC, "enterprise_name": "兰州示范制造有限公司",

@@ -4,7 +4,6 @@ frames shaped like ``stg_<form>`` (plus ``file_name``), and facts of earlier per
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import json
 import uuid
@@ -17,25 +16,17 @@ import pytest
 import sqlalchemy as sa
 
 from techreform.codes import make_uscc
-from techreform.config import REFERENCE_DIR
+from techreform.reference import load_reference_tables
 from techreform.forms import form
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
 
-def _csv(name: str) -> list[dict[str, str]]:
-    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def prepare_warehouse(url: str) -> sa.Engine:
-    """Create the schema and fill dim_division / dim_industry from the shipped code lists."""
+    """Create the schema and load the code lists, the calendar and the labels."""
     engine = engine_for(url)
     create_schema(engine)
     with engine.begin() as conn:
-        if conn.exec_driver_sql("select count(*) from dim_division").scalar() == 0:
-            insert_rows(conn, "dim_division", [{k: (v or None) for k, v in r.items()}
-                                               for r in _csv("gansu_divisions.csv")])
-            insert_rows(conn, "dim_industry", _csv("industry_divisions_gbt4754_2011.csv"))
+        load_reference_tables(conn)
     return engine
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.config import REFERENCE_DIR
 from techreform.labels import label_rows
+from techreform.periods import period_range
 from techreform.warehouse import delete_where, insert_rows
 
 PROVINCE_CODE = "620000"
@@ -66,6 +67,9 @@ def industry_divisions() -> dict[str, dict[str, str]]:
     return {r["division"]: r for r in _read_csv("industry_divisions_gbt4754_2011.csv")}
 
 
+CALENDAR = ("1990-01", "2099-12")
+"""The months of ``dim_month``: what the in-force views (``int_register_in_force``) can be asked for."""
+
 _FILE_PREFECTURE_RE = r"_(62\d{2}00)_"
 
 
@@ -109,13 +113,20 @@ def prefecture_of(region_code: object, file_name: object = None, uscc: object = 
                               pd.Series([uscc], dtype=object), region_is_prefecture=region_is_prefecture).iloc[0]
 
 
+def load_calendar(conn: Connection) -> None:
+    """Replace ``dim_month`` with the months of :data:`CALENDAR` (idempotent)."""
+    delete_where(conn, "dim_month")
+    insert_rows(conn, "dim_month", [{"period": str(p)} for p in period_range(CALENDAR[0], CALENDAR[1])])
+
+
 def load_reference_tables(conn: Connection) -> None:
-    """Replace ``dim_division``, ``dim_industry`` and ``dim_label`` with the shipped code lists and the
-    labels of :mod:`techreform.labels` (idempotent)."""
+    """Replace ``dim_division``, ``dim_industry``, ``dim_month`` and ``dim_label`` with the shipped code
+    lists, the calendar and the labels of :mod:`techreform.labels` (idempotent)."""
     delete_where(conn, "dim_division")
     insert_rows(conn, "dim_division", [r | {k: (v or None) for k, v in r.items() if k in ("prefecture_code",
                 "prefecture_name", "valid_from", "valid_to", "note")} for r in _read_csv("gansu_divisions.csv")])
     delete_where(conn, "dim_industry")
     insert_rows(conn, "dim_industry", _read_csv("industry_divisions_gbt4754_2011.csv"))
+    load_calendar(conn)
     delete_where(conn, "dim_label")
     insert_rows(conn, "dim_label", label_rows())

@@ -22,6 +22,11 @@ create table if not exists dim_label (
     primary key (kind, code)
 );
 
+-- The calendar of report months (1990-01 .. 2099-12), for the views of what is in force in a month.
+create table if not exists dim_month (
+    period text primary key           -- YYYY-MM
+);
+
 -- GB/T 4754-2011 divisions of sections B, C, D with the policy's sector groups (行业板块).
 create table if not exists dim_industry (
     division text primary key,

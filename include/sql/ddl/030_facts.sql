@@ -59,7 +59,7 @@ create table if not exists fct_project_monthly (
 create index if not exists ix_fct_project_monthly_code on fct_project_monthly (project_code, period);
 
 -- The enterprise register (企业名录): every accepted snapshot. The snapshot of month M is in force
--- from M until the next snapshot (see include/sql/register/in_force.sql).
+-- from M until the next snapshot (the view int_register_in_force, ddl/070_in_force.sql).
 create table if not exists dim_enterprise_register (
     snapshot_period text not null,
     uscc text not null,

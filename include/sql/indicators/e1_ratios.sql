@@ -4,17 +4,13 @@
 -- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
 with register_now as (
     select r.uscc, r.emerging_industry
-    from dim_enterprise_register as r
-    where r.snapshot_period = (
-        select max(snapshot_period) from dim_enterprise_register where snapshot_period <= :period
-    )
+    from int_register_in_force as r
+    where r.in_force_period = :period
 ),
 register_last_year as (
     select r.uscc, r.emerging_industry
-    from dim_enterprise_register as r
-    where r.snapshot_period = (
-        select max(snapshot_period) from dim_enterprise_register where snapshot_period <= :period_last_year
-    )
+    from int_register_in_force as r
+    where r.in_force_period = :period_last_year
 ),
 current_facts as (
     select f.uscc, f.prefecture_code, i.sector_group,

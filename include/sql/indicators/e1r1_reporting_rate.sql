@@ -6,11 +6,9 @@
 -- received rows, quarantined ones included). Parameters: period, month.
 with expected as (
     select r.uscc, r.prefecture_code, i.sector_group
-    from dim_enterprise_register as r
+    from int_register_in_force as r
     left join dim_industry as i on i.division = substr(r.industry_code, 1, 2)
-    where r.snapshot_period = (
-        select max(snapshot_period) from dim_enterprise_register where snapshot_period <= :period
-    )
+    where r.in_force_period = :period
       and r.above_scale = 1 and r.operating_status = '在营' and :month > 1
 ),
 flagged as (

@@ -1,14 +1,9 @@
 -- Enterprise names by USCC for period: the register snapshot in force (preference 1), else the
 -- latest E1 report up to the period (preference 2).
-with register_snapshot as (
-    select max(snapshot_period) as snapshot_period
-    from dim_enterprise_register
-    where snapshot_period <= :period
-),
-registered as (
+with registered as (
     select r.uscc, r.enterprise_name, 1 as preference
-    from dim_enterprise_register as r
-    join register_snapshot as s on r.snapshot_period = s.snapshot_period
+    from int_register_in_force as r
+    where r.in_force_period = :period
 ),
 reported as (
     select uscc, enterprise_name,

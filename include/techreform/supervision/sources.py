@@ -120,7 +120,7 @@ def division_names(conn: Connection) -> dict[str, str]:
 
 def supervisors_in_force(conn: Connection, period: Period) -> list[dict[str, Any]]:
     """S1 supervisors in force for ``period``: region_code, name, email, role."""
-    return [dict(r._mapping) for r in query(conn, "register/supervisors_in_force", period=str(period))]
+    return [dict(r._mapping) for r in query(conn, "supervision/supervisors_in_force", period=str(period))]
 
 
 def missing_reporters(conn: Connection, period: Period) -> list[dict[str, Any]]:

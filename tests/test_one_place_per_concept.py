@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from indicators_fixtures import enterprise, insert, warehouse
+from indicators_fixtures import enterprise, insert, register_row, warehouse
 from techreform import labels
 from techreform.codes import valid_address
 from techreform.indicators import compute_indicators, headline_table
@@ -71,3 +71,26 @@ def test_every_month_difference_is_the_periods_own():
     assert months_elapsed(Period(2010, 12)) == 0 and months_elapsed(Period(2013, 6)) == 30
     assert months_elapsed(Period(2016, 3)) == 60 and months_elapsed(Period(2009, 1)) == 0
     assert months_between("not a month", Period(2013, 6)) is None
+
+
+def test_a_snapshot_is_in_force_from_its_month_until_the_next_one(engine):
+    """int_register_in_force / int_supervisors_in_force: the one definition of "in force" (在用名录)."""
+    insert(engine, "dim_enterprise_register", [register_row("2012-01", 1), register_row("2012-01", 2),
+                                               register_row("2013-07", 1)])
+    insert(engine, "dim_supervisor", [
+        {"snapshot_period": "2012-03", "region_code": "620100", "name": "甲", "email": "a@gs.gov.cn", "role": None},
+        {"snapshot_period": "2014-01", "region_code": "620100", "name": "乙", "email": "b@gs.gov.cn", "role": None}])
+    with engine.connect() as conn:
+        def snapshot_of(view: str, period: str) -> list[tuple[str, int]]:
+            return [tuple(r) for r in conn.execute(sa.text(
+                f"select snapshot_period, count(*) from {view} where in_force_period = :p "
+                "group by snapshot_period"), {"p": period})]
+
+        assert snapshot_of("int_register_in_force", "2011-12") == []
+        assert snapshot_of("int_register_in_force", "2012-01") == [("2012-01", 2)]
+        assert snapshot_of("int_register_in_force", "2013-06") == [("2012-01", 2)]
+        assert snapshot_of("int_register_in_force", "2013-07") == [("2013-07", 1)]
+        assert snapshot_of("int_register_in_force", "2099-12") == [("2013-07", 1)]
+        assert snapshot_of("int_supervisors_in_force", "2012-02") == []
+        assert snapshot_of("int_supervisors_in_force", "2013-12") == [("2012-03", 1)]
+        assert snapshot_of("int_supervisors_in_force", "2014-01") == [("2014-01", 1)]
