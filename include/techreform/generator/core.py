@@ -24,7 +24,6 @@ from .reference import PROVINCE_CODE, prefectures
 from .truth import compute_lights, write_csv
 from .writers import WrittenFile, write_file
 
-KEY_FIELD = {"E1": "uscc", "R1": "uscc", "P1": "project_code", "S1": "email"}
 
 
 def _order(frame: pd.DataFrame) -> np.ndarray:
@@ -162,7 +161,7 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         hard_idx: set[int] = set()
         soft_idx: set[int] = set()
         if delivery is not None:
-            key_field = KEY_FIELD[delivery.form]
+            record_keys = form_of(delivery.form).record_keys(delivery.frame)
             for d in delivery.defects:
                 idx = int(d["_idx"])
                 if idx not in row_of:
@@ -171,7 +170,7 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
                 severity = SEVERITY[rule[3]]
                 (hard_idx if severity == "hard" else soft_idx).add(idx)
                 defect_rows.append({"form": wf.form, "period": wf.period, "file_name": wf.file_name,
-                                    "source_row": row_of[idx], "record_key": delivery.frame.at[idx, key_field],
+                                    "source_row": row_of[idx], "record_key": record_keys.at[idx],
                                     "rule_id": rule, "severity": severity, "field": d["field"],
                                     "description": d["description"]})
         file_rows.append({"form": wf.form, "period": wf.period, "file_name": wf.file_name, "format": wf.format,

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from techreform.cells import CellError, parse_boolean
 from techreform.forms import form
 from techreform.periods import Period
 from techreform.reference import prefecture_of
@@ -28,8 +29,6 @@ PROJECT_CODE_RE = re.compile(r"^\d{4}-62\d{4}-\d{2}-\d{2}-\d{6}$")
 """Project codes of the contract (P1-H01). A quarantined row whose code does not match names no project
 (it is in the review receipt for its reporting unit, not in supervision)."""
 
-_TRUE = {"是", "y", "yes", "1", "true", "t", "√"}
-_FALSE = {"否", "n", "no", "0", "false", "f", ""}
 
 
 def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -> list[sa.Row]:
@@ -51,12 +50,11 @@ def load_history(conn: Connection, period: Period, depth: int) -> pd.DataFrame:
 
 
 def _parse_bool(value: Any) -> int | None:
-    text = "" if value is None else str(value).strip().lower()
-    if text in _TRUE:
-        return 1
-    if text in _FALSE and text:
-        return 0
-    return None
+    """A yes/no cell as the contract spells it (:func:`techreform.cells.parse_boolean`); ``None`` if unreadable."""
+    try:
+        return parse_boolean(value)
+    except CellError:
+        return None
 
 
 def parse_quarantined_row(row_json: str) -> dict[str, Any]:
