@@ -15,6 +15,7 @@ connection ``techreform_smtp`` enables sending e-mail (see ``techreform.airflow_
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -22,10 +23,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+def package_data_dir(package: str) -> Path:
+    """The folder of a data package shipped with techreform, wherever the package is installed.
+
+    ``techreform.sql`` (the SQL files) and ``techreform.expectations`` (the GX suites) are kept in the
+    source tree as ``include/sql`` and ``expectations/`` and installed inside the package (see
+    ``pyproject.toml``); the import system knows where they are in a wheel install, an editable install
+    and a source checkout alike."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the data package {package} is not installed with techreform")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-SQL_DIR = Path(os.environ.get("TECHREFORM_SQL_DIR", PACKAGE_DIR.parent / "sql"))
+SQL_DIR = Path(os.environ.get("TECHREFORM_SQL_DIR") or package_data_dir("techreform.sql"))
 REFERENCE_DIR = PACKAGE_DIR / "reference"
-EXPECTATIONS_DIR = Path(os.environ.get("TECHREFORM_EXPECTATIONS_DIR", PACKAGE_DIR.parent.parent / "expectations"))
+EXPECTATIONS_DIR = Path(os.environ.get("TECHREFORM_EXPECTATIONS_DIR") or package_data_dir("techreform.expectations"))
 
 
 @dataclass(frozen=True)
