@@ -15,7 +15,6 @@ import pandas as pd
 from techreform.forms import Field
 
 CODE_FIELDS = frozenset({"uscc", "region_code", "industry_code", "project_code"})
-NULL_TOKENS = ("", "-", "—")
 _FULL_WIDTH = str.maketrans("0123456789.-,", "０１２３４５６７８９．－，")
 BOOLEAN_STYLES = (("是", "否"), ("Y", "N"), ("1", "0"))
 

@@ -47,11 +47,6 @@ class ValidationResult:
     gx_result: Any = None
     """GX's ExpectationSuiteValidationResult (for the Data Docs)."""
 
-    def failed_keys(self, severity: str) -> set[tuple[str, int]]:
-        """``{(file_sha256, source_row)}`` of the rows with a failure of ``severity``."""
-        rows = self.failures[self.failures["severity"] == severity]
-        return set(zip(rows["file_sha256"], rows["source_row"].astype(int)))
-
 
 def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
     divisions = read_frame(conn, "validation/divisions")

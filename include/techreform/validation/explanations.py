@@ -21,7 +21,6 @@ period, a hard or unknown rule id, blank explanation or confirmer) are skipped a
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from techreform.cells import clean_text, parse_month
 from techreform.config import Settings
+from techreform.readers import read_delivery
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
 FOLDER = "explanations"
@@ -47,39 +48,23 @@ class ExplanationLoad:
     problems: list[str] = field(default_factory=list)
 
 
-def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
+_text = clean_text
 
 
 def _month(value: Any) -> str | None:
+    """A month as the contract spells it, or ``None`` when it cannot be read."""
     try:
-        from techreform.cells import parse_month
-
         return parse_month(value)
-    except ImportError:  # pragma: no cover - the lead's cell module is part of the package
-        text = _text(value)
-        match = re.match(r"^(\d{4})\D*(\d{1,2})", text or "")
-        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}" if match else None
     except ValueError:
         return None
 
 
 def read_file(path: Path) -> pd.DataFrame:
     """One delivered explanations file as a frame of the canonical columns plus ``source_row``."""
-    try:
-        from techreform.readers import read_delivery
-
-        table = read_delivery(path)
-        headers = [HEADERS.get(h.strip(), h.strip()) for h in table.headers]
-        records = [dict(zip(headers, cells)) | {"source_row": row} for row, cells in table.rows]
-        frame = pd.DataFrame.from_records(records)
-    except ImportError:  # pragma: no cover
-        reader = pd.read_excel if path.suffix.lower() == ".xlsx" else pd.read_csv
-        frame = reader(path, dtype=str).rename(columns=lambda h: HEADERS.get(str(h).strip(), str(h).strip()))
-        frame["source_row"] = range(2, len(frame) + 2)
+    table = read_delivery(path)
+    headers = [HEADERS.get(h.strip(), h.strip()) for h in table.headers]
+    records = [dict(zip(headers, cells)) | {"source_row": row} for row, cells in table.rows]
+    frame = pd.DataFrame.from_records(records)
     for column in COLUMNS:
         if column not in frame.columns:
             frame[column] = None
