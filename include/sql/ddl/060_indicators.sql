@@ -57,6 +57,28 @@ create table if not exists wrk_indicator_measure (
     primary key (run_period, measure_period, indicator_code, level, area_code)
 );
 
+-- Scratch of a computation, empty between runs: what each family query gives for a run and measure
+-- period. level 'unit' rows (one enterprise, project or expected reporter, with its prefecture and
+-- sector group) are rolled up by indicators/rollup.sql; other rows are areas a family aggregated itself.
+create table if not exists wrk_indicator_unit (
+    run_period text not null,
+    measure_period text not null,
+    indicator_code text not null,
+    level text not null,              -- unit | province | zone | chain
+    area_code text,
+    prefecture_code text,
+    sector_group text,
+    value_rule text not null,
+    numerator double precision,
+    denominator double precision,
+    numerator_comparable double precision,
+    denominator_comparable double precision,
+    numerator_last_year double precision,
+    denominator_last_year double precision,
+    reporters integer
+);
+create index if not exists ix_wrk_indicator_unit_run on wrk_indicator_unit (run_period, measure_period);
+
 -- Indicator facts (指标结果): one row per period, indicator, level and area, replaced as a whole for
 -- the period by each run. level: province | prefecture | sector_group | zone | chain.
 create table if not exists fct_indicator (

@@ -1,6 +1,7 @@
 -- E1 (and E1+R1) ratio indicators: Σ numerator / Σ denominator over the enterprises that reported
--- every field the indicator uses, by province, prefecture and sector group; with the comparable basis
--- (enterprises whose row of period_last_year also has those fields) for the same period last year.
+-- every field the indicator uses; with the comparable basis (enterprises whose row of period_last_year
+-- also has those fields) for the same period last year. One unit row per enterprise and indicator,
+-- rolled up to province, prefecture and sector group by rollup.sql.
 -- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
 with register_now as (
     select r.uscc, r.emerging_industry
@@ -98,36 +99,12 @@ flagged as (
            case when num_ly is not null and den_ly is not null then 1 else 0 end as comparable,
            num_ly, den_ly
     from contributions
-),
-by_area as (
-    select indicator_code, 'province' as level, '620000' as area_code,
-           sum(num) as numerator, sum(den) as denominator,
-           sum(case when comparable = 1 then num end) as numerator_comparable,
-           sum(case when comparable = 1 then den end) as denominator_comparable,
-           sum(case when comparable = 1 then num_ly end) as numerator_last_year,
-           sum(case when comparable = 1 then den_ly end) as denominator_last_year,
-           count(*) as reporters
-    from flagged
-    group by indicator_code
-    union all
-    select indicator_code, 'prefecture', prefecture_code,
-           sum(num), sum(den),
-           sum(case when comparable = 1 then num end), sum(case when comparable = 1 then den end),
-           sum(case when comparable = 1 then num_ly end), sum(case when comparable = 1 then den_ly end),
-           count(*)
-    from flagged
-    group by indicator_code, prefecture_code
-    union all
-    select indicator_code, 'sector_group', sector_group,
-           sum(num), sum(den),
-           sum(case when comparable = 1 then num end), sum(case when comparable = 1 then den end),
-           sum(case when comparable = 1 then num_ly end), sum(case when comparable = 1 then den_ly end),
-           count(*)
-    from flagged
-    where sector_group is not null
-    group by indicator_code, sector_group
 )
-select indicator_code, level, area_code, 'ratio' as value_rule,
-       numerator, denominator, numerator_comparable, denominator_comparable,
-       numerator_last_year, denominator_last_year, reporters
-from by_area
+select indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group, 'ratio' as value_rule,
+       num as numerator, den as denominator,
+       case when comparable = 1 then num end as numerator_comparable,
+       case when comparable = 1 then den end as denominator_comparable,
+       case when comparable = 1 then num_ly end as numerator_last_year,
+       case when comparable = 1 then den_ly end as denominator_last_year,
+       1 as reporters
+from flagged

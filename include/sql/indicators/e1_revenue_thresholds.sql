@@ -1,39 +1,15 @@
 -- Revenue of 100 billion yuan (千亿元): annualised revenue = YTD revenue x 12 / month (万元).
--- ENTERPRISES_100B: enterprises whose annualised revenue >= threshold_wan (万元), counted by province,
--- prefecture and sector group. CLUSTERS_100B: each integrated zone (dim_indicator_zone) is one row
--- (numerator = its annualised revenue in 亿元, denominator = threshold_yi, value 1 when reached) and
+-- ENTERPRISES_100B: enterprises whose annualised revenue >= threshold_wan (万元): one unit row per
+-- enterprise report (rolled up to province, prefecture and sector group by rollup.sql).
+-- CLUSTERS_100B: each integrated zone (dim_indicator_zone) is one row (numerator = its annualised revenue in 亿元, denominator = threshold_yi, value 1 when reached) and
 -- the province row counts the zones that reached it; CHAINS_100B likewise for sector groups (chains).
--- Parameters: period, period_last_year, month, threshold_wan, threshold_yi.
+-- Parameters: period, period_last_year, month, threshold_wan, threshold_yi, province_code.
 with facts as (
     select case when f.period = :period then 0 else 1 end as last_year,
            f.prefecture_code, i.sector_group, f.revenue * 12.0 / :month as annual_revenue
     from fct_enterprise_monthly as f
     left join dim_industry as i on i.division = substr(f.industry_code, 1, 2)
     where f.period in (:period, :period_last_year) and f.revenue is not null
-),
-enterprise_counts as (
-    select 'province' as level, '620000' as area_code,
-           sum(case when last_year = 0 and annual_revenue >= :threshold_wan then 1 else 0 end) as numerator,
-           sum(case when last_year = 1 and annual_revenue >= :threshold_wan then 1 else 0 end) as numerator_last_year,
-           sum(case when last_year = 0 then 1 else 0 end) as reporters,
-           sum(case when last_year = 1 then 1 else 0 end) as reporters_last_year
-    from facts
-    having count(*) > 0
-    union all
-    select 'prefecture', prefecture_code,
-           sum(case when last_year = 0 and annual_revenue >= :threshold_wan then 1 else 0 end),
-           sum(case when last_year = 1 and annual_revenue >= :threshold_wan then 1 else 0 end),
-           sum(case when last_year = 0 then 1 else 0 end), sum(case when last_year = 1 then 1 else 0 end)
-    from facts
-    group by prefecture_code
-    union all
-    select 'sector_group', sector_group,
-           sum(case when last_year = 0 and annual_revenue >= :threshold_wan then 1 else 0 end),
-           sum(case when last_year = 1 and annual_revenue >= :threshold_wan then 1 else 0 end),
-           sum(case when last_year = 0 then 1 else 0 end), sum(case when last_year = 1 then 1 else 0 end)
-    from facts
-    where sector_group is not null
-    group by sector_group
 ),
 zone_revenue as (
     select z.zone_code as area_code,
@@ -70,19 +46,25 @@ unit_counts as (
     from units
     group by indicator_code
 )
-select 'ENTERPRISES_100B' as indicator_code, level, area_code, 'sum' as value_rule,
-       case when reporters > 0 then numerator end as numerator, null as denominator,
-       case when reporters > 0 then numerator end as numerator_comparable, null as denominator_comparable,
-       case when reporters_last_year > 0 then numerator_last_year end as numerator_last_year,
-       null as denominator_last_year, reporters
-from enterprise_counts
+select 'ENTERPRISES_100B' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group,
+       'sum' as value_rule,
+       case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end as numerator,
+       cast(null as double precision) as denominator,
+       case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end
+           as numerator_comparable,
+       cast(null as double precision) as denominator_comparable,
+       case when last_year = 1 then case when annual_revenue >= :threshold_wan then 1 else 0 end end
+           as numerator_last_year,
+       cast(null as double precision) as denominator_last_year,
+       case when last_year = 0 then 1 else 0 end as reporters
+from facts
 union all
-select indicator_code, level, area_code, 'threshold',
+select indicator_code, level, area_code, null, null, 'threshold',
        revenue_yi, :threshold_yi, revenue_yi, :threshold_yi,
        revenue_yi_last_year, case when revenue_yi_last_year is not null then :threshold_yi end, reporters
 from units
 union all
-select indicator_code, 'province', '620000', 'sum',
+select indicator_code, 'province', :province_code, null, null, 'sum',
        case when reporting_units > 0 then numerator end, null,
        case when reporting_units > 0 then numerator end, null,
        case when reporting_units_last_year > 0 then numerator_last_year end, null, reporters

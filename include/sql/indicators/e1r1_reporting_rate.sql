@@ -1,6 +1,7 @@
--- REPORTING_RATE (报送率): expected enterprises = the register in force for period (the latest
--- snapshot <= period) that is above-scale and operating (在营); reporting = those of them with an
--- accepted E1 row for period (fct_enterprise_monthly). By the register's prefecture and sector group.
+-- REPORTING_RATE (报送率): expected enterprises = the register in force for period that is above-scale
+-- and operating (在营); reporting = those of them with an accepted E1 row for period
+-- (fct_enterprise_monthly). One unit row per expected enterprise (numerator 1 if it reported,
+-- denominator 1), by the register's prefecture and sector group (rollup.sql).
 -- January expects nobody (the January report is optional): no rows, hence no_data.
 -- Computed here from the register and the facts (not from validation's dq_completeness, which counts
 -- received rows, quarantined ones included). Parameters: period, month.
@@ -16,22 +17,8 @@ flagged as (
            case when f.uscc is not null then 1 else 0 end as reported
     from expected as e
     left join fct_enterprise_monthly as f on f.uscc = e.uscc and f.period = :period
-),
-by_area as (
-    select 'province' as level, '620000' as area_code, sum(reported) as numerator, count(*) as denominator
-    from flagged
-    having count(*) > 0
-    union all
-    select 'prefecture', prefecture_code, sum(reported), count(*)
-    from flagged
-    group by prefecture_code
-    union all
-    select 'sector_group', sector_group, sum(reported), count(*)
-    from flagged
-    where sector_group is not null
-    group by sector_group
 )
-select 'REPORTING_RATE' as indicator_code, level, area_code, 'ratio' as value_rule,
-       numerator, denominator, null as numerator_comparable, null as denominator_comparable,
-       null as numerator_last_year, null as denominator_last_year, numerator as reporters
-from by_area
+select 'REPORTING_RATE' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group, 'ratio' as value_rule,
+       reported as numerator, 1 as denominator, cast(null as double precision) as numerator_comparable, cast(null as double precision) as denominator_comparable,
+       cast(null as double precision) as numerator_last_year, cast(null as double precision) as denominator_last_year, reported as reporters
+from flagged

@@ -24,7 +24,9 @@ sector_groups as (
     from dim_industry
 ),
 areas as (
-    select 'province' as level, '620000' as area_code, '甘肃省' as area_name
+    select d.level, d.code as area_code, d.name as area_name
+    from dim_division as d
+    where d.level = 'province'
     union all
     select 'prefecture', area_code, area_name from prefectures
     union all

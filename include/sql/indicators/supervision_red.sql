@@ -1,7 +1,7 @@
 -- PROJECT_RED (红灯项目): projects whose supervision light (sup_project_light) is red in period, by
 -- province, prefecture and sector group (the sector of the project's latest accepted P1 row up to
--- period). Only once supervision has judged the period (sup_run); every prefecture then gets a row.
--- Parameters: period.
+-- period). Only once supervision has judged the period (sup_run); every prefecture then gets a row
+-- (a unit row counting nothing stands for each prefecture). Parameters: period.
 with judged as (
     select period from sup_run where period = :period
 ),
@@ -15,31 +15,18 @@ lights as (
             order by p.period desc
             limit 1) as sector_group
     from sup_project_light as l
-    where l.period = :period
+    join judged on judged.period = l.period
 ),
-prefectures as (
-    select d.code as prefecture_code
-    from dim_division as d
-    where d.level = 'prefecture'
-),
-by_area as (
-    select 'province' as level, '620000' as area_code,
-           (select count(*) from lights where red = 1) as numerator,
-           (select count(*) from lights) as reporters
-    from judged
-    union all
-    select 'prefecture', p.prefecture_code,
-           (select count(*) from lights as l where l.prefecture_code = p.prefecture_code and l.red = 1),
-           (select count(*) from lights as l where l.prefecture_code = p.prefecture_code)
-    from prefectures as p
-    join judged on 1 = 1
-    union all
-    select 'sector_group', sector_group, sum(red), count(*)
+units as (
+    select prefecture_code, sector_group, red, 1 as reporters
     from lights
-    where sector_group is not null
-    group by sector_group
+    union all
+    select d.code, null, 0, 0
+    from dim_division as d
+    join judged on 1 = 1
+    where d.level = 'prefecture'
 )
-select 'PROJECT_RED' as indicator_code, level, area_code, 'sum' as value_rule,
-       numerator, null as denominator, numerator as numerator_comparable, null as denominator_comparable,
-       null as numerator_last_year, null as denominator_last_year, reporters
-from by_area
+select 'PROJECT_RED' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group, 'sum' as value_rule,
+       red as numerator, cast(null as double precision) as denominator, red as numerator_comparable, cast(null as double precision) as denominator_comparable,
+       cast(null as double precision) as numerator_last_year, cast(null as double precision) as denominator_last_year, reporters
+from units

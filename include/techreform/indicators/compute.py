@@ -18,14 +18,17 @@ from techreform.config import Settings
 from techreform.indicators.catalogue import Indicator, load_catalogue, revenue_threshold_yi, write_catalogue
 from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END, PLAN_START, path_share, year_start
 from techreform.periods import Period, period_range
-from techreform.warehouse import delete_where, execute, has_table, insert_rows, query
+from techreform.reference import PROVINCE_CODE
+from techreform.warehouse import delete_where, execute, has_table, insert_from_query, query
 
 EPSILON = 1e-9
-MEASURE_COLUMNS = (
-    "indicator_code", "level", "area_code", "value_rule", "numerator", "denominator",
-    "numerator_comparable", "denominator_comparable", "numerator_last_year", "denominator_last_year",
-    "reporters",
+UNIT_COLUMNS = (
+    "indicator_code", "level", "area_code", "prefecture_code", "sector_group", "value_rule", "numerator",
+    "denominator", "numerator_comparable", "denominator_comparable", "numerator_last_year",
+    "denominator_last_year", "reporters",
 )
+"""What every family query returns: unit rows (level ``unit``) that ``indicators/rollup.sql`` sums to the
+province, prefectures and sector groups, or rows of areas the family aggregated itself."""
 
 
 def family_parameters(period: Period, settings: Settings | None) -> dict[str, Any]:
@@ -41,6 +44,7 @@ def family_parameters(period: Period, settings: Settings | None) -> dict[str, An
         "plan_start": str(PLAN_START),
         "threshold_yi": threshold_yi,
         "threshold_wan": threshold_yi * 10000.0,
+        "province_code": PROVINCE_CODE,
     }
 
 
@@ -58,30 +62,23 @@ def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str 
 
 
 def collect_measures(conn: Connection, families: list[str], run_period: Period, measure_period: Period,
-                     settings: Settings | None) -> list[dict[str, Any]]:
-    """Run each family for ``measure_period`` and tag its rows for the scratch table."""
+                     settings: Settings | None) -> None:
+    """Run each family for ``measure_period`` into the scratch table ``wrk_indicator_unit`` and roll the
+    units up into ``wrk_indicator_measure`` (all inside the database)."""
     params = family_parameters(measure_period, settings)
-    rows: list[dict[str, Any]] = []
+    tag = {"run_period": str(run_period), "measure_period": str(measure_period)}
     for family in families:
-        result = query(conn, f"indicators/{family}", **params)
-        for r in result.mappings():
-            row = {c: r[c] for c in MEASURE_COLUMNS}
-            for c in MEASURE_COLUMNS[4:10]:
-                row[c] = None if row[c] is None else float(row[c])
-            row["reporters"] = None if row["reporters"] is None else int(row["reporters"])
-            row.update(run_period=str(run_period), measure_period=str(measure_period))
-            rows.append(row)
-    return rows
+        insert_from_query(conn, "wrk_indicator_unit", f"indicators/{family}", UNIT_COLUMNS, tag, **params)
+    execute(conn, "indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 
 def _write_period(conn: Connection, settings: Settings | None, period: Period,
                   catalogue: list[Indicator], only: str | None) -> dict[str, Any]:
     families = families_to_run(conn, catalogue, only)
-    delete_where(conn, "wrk_indicator_measure", run_period=str(period))
-    measures: list[dict[str, Any]] = []
+    for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
+        delete_where(conn, scratch, run_period=str(period))
     for measure_period in sorted({period, BASELINE_PERIOD}):
-        measures += collect_measures(conn, families, period, measure_period, settings)
-    insert_rows(conn, "wrk_indicator_measure", measures)
+        collect_measures(conn, families, period, measure_period, settings)
     if only:
         delete_where(conn, "fct_indicator", period=str(period), indicator_code=only)
     else:
@@ -94,7 +91,8 @@ def _write_period(conn: Connection, settings: Settings | None, period: Period,
         "indicator_code": only or "",
         "epsilon": EPSILON,
     })
-    delete_where(conn, "wrk_indicator_measure", run_period=str(period))
+    for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
+        delete_where(conn, scratch, run_period=str(period))
     statuses = query(conn, "indicators/status_counts", period=str(period),
                      all_indicators=0 if only else 1, indicator_code=only or "").all()
     counts = Counter({s: int(n) for s, n in statuses})
