@@ -101,6 +101,13 @@ PROJECT_STATUSES = ("未开工", "在建", "停建", "竣工", "投产")
 ENTERPRISE_SCALES = ("大型", "中型", "小型", "微型")
 OPERATING_STATUSES = ("在营", "停产", "注销")
 
+ENTERPRISE_IDENTITY = (
+    _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
+    _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
+    _f("region_code", "行政区划代码", "text", en="County-level division code"),
+)
+"""The fields that identify an enterprise and place it, first on E1 and R1 (the industry follows)."""
+
 ENTERPRISE_MONTHLY = Form(
     code="E1",
     name="enterprise_monthly",
@@ -109,9 +116,7 @@ ENTERPRISE_MONTHLY = Form(
     target_table="fct_enterprise_monthly",
     name_field="enterprise_name",
     fields=(
-        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
-        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
-        _f("region_code", "行政区划代码", "text", en="County-level division code"),
+        *ENTERPRISE_IDENTITY,
         _f("industry_code", "行业代码", "text", en="Industry class, GB/T 4754-2011"),
         _f("period", "报告期", "period", en="Report period"),
         _f("gross_output", "工业总产值", "decimal", "万元", en="Gross industrial output, YTD"),
@@ -175,9 +180,7 @@ ENTERPRISE_REGISTER = Form(
     snapshot=True,
     name_field="enterprise_name",
     fields=(
-        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
-        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
-        _f("region_code", "行政区划代码", "text", en="County-level division code"),
+        *ENTERPRISE_IDENTITY,
         _f("industry_code", "行业代码", "text", en="Industry class"),
         _f("scale", "企业规模", "enum", choices=ENTERPRISE_SCALES, en="Size class"),
         _f("above_scale", "是否规模以上", "boolean", en="Above designated size"),
