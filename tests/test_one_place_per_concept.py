@@ -94,3 +94,13 @@ def test_a_snapshot_is_in_force_from_its_month_until_the_next_one(engine):
         assert snapshot_of("int_supervisors_in_force", "2012-02") == []
         assert snapshot_of("int_supervisors_in_force", "2013-12") == [("2012-03", 1)]
         assert snapshot_of("int_supervisors_in_force", "2014-01") == [("2014-01", 1)]
+
+
+def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
+    from techreform.warehouse import sql_text
+
+    text = sql_text("load/staged_rows", "sqlite", {"staging_table": "stg_project_monthly"})
+    assert "from stg_project_monthly as s" in text and "{{" not in text
+    for bad in (None, "stg_x; drop table fct_indicator", "Stg", "stg x"):
+        with pytest.raises(ValueError, match="staging_table"):
+            sql_text("load/staged_rows", "sqlite", {"staging_table": bad} if bad else {})

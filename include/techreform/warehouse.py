@@ -61,8 +61,25 @@ def sql_path(name: str, dialect: str) -> Path:
     raise FileNotFoundError(f"no SQL file {name}.sql (or .{dialect}.sql) under {SQL_DIR}")
 
 
-def sql_text(name: str, dialect: str) -> str:
-    return _read_sql(sql_path(name, dialect))
+_TABLE_SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def sql_text(name: str, dialect: str, tables: Mapping[str, str] | None = None) -> str:
+    """The text of a SQL file. A file written for several tables of one shape (the staging table of a
+    form) names the table as a slot, ``{{ staging_table }}``, filled from ``tables`` with a plain lower-case
+    identifier the code chose (never a value: values are always bound)."""
+    text = _read_sql(sql_path(name, dialect))
+    if "{{" not in text:
+        return text
+
+    def fill(match: re.Match) -> str:
+        table = (tables or {}).get(match.group(1))
+        if table is None or not _IDENTIFIER.match(table):
+            raise ValueError(f"{name}.sql needs a table name for {{{{ {match.group(1)} }}}}, got {table!r}")
+        return table
+
+    return _TABLE_SLOT.sub(fill, text)
 
 
 def split_statements(script: str) -> list[str]:
@@ -77,9 +94,10 @@ def run_script(conn: Connection, name: str) -> None:
         conn.exec_driver_sql(statement)
 
 
-def query(conn: Connection, name: str, **params: Any) -> sa.CursorResult:
-    """Run the single statement of ``include/sql/<name>.sql`` with bound parameters."""
-    return conn.execute(sa.text(sql_text(name, conn.dialect.name)), params)
+def query(conn: Connection, name: str, *, tables: Mapping[str, str] | None = None, **params: Any) -> sa.CursorResult:
+    """Run the single statement of ``include/sql/<name>.sql`` with bound parameters (``tables`` fills its
+    table slots, see :func:`sql_text`)."""
+    return conn.execute(sa.text(sql_text(name, conn.dialect.name, tables)), params)
 
 
 def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -137,14 +155,15 @@ def has_table(conn: Connection, table: str) -> bool:
     return sa.inspect(conn).has_table(table)
 
 
-def read_frame(conn: Connection, name: str, *, as_objects: bool = False, **params: Any):
+def read_frame(conn: Connection, name: str, *, as_objects: bool = False, tables: Mapping[str, str] | None = None,
+               **params: Any):
     """Run a query file and return a pandas DataFrame, built column-wise (much faster than from Row
     objects at hundreds of thousands of rows). Column types are inferred as pandas does for rows, or,
     with ``as_objects``, every column keeps the driver's Python values (object dtype; what the
     validation's helper columns compare)."""
     import pandas as pd
 
-    result = query(conn, name, **params)
+    result = query(conn, name, tables=tables, **params)
     keys = list(result.keys())
     rows = result.fetchall()
     if not rows:

@@ -1,0 +1,9 @@
+-- Every staged row of a form and delivery period (all deliveries), with its file's name. The staging
+-- table is the form's (slot {{ staging_table }}: stg_enterprise_monthly, stg_project_monthly, ...).
+select s.*, f.file_name
+from {{ staging_table }} as s
+join etl_file_log as f
+    on f.file_sha256 = s.file_sha256 and f.period = s.delivery_period and f.form = :form
+    and f.status = 'loaded'
+where s.delivery_period = :period
+order by s.delivery_seq, s.file_sha256, s.source_row
