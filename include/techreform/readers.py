@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -155,7 +156,7 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
     if csv.field_size_limit() <= limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars + 1)  # our own limit, with its own message, decides
     del data
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text, delimiter, limits), delimiter=delimiter, strict=True)
     budget = _Budget(limits)
     headers: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
@@ -182,6 +183,25 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
     if headers is None:
         raise UnreadableFile("文件为空 / the file is empty")
     return RawTable(path=path, encoding=encoding, headers=headers, rows=rows)
+
+
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str, delimiter: str, limits: IngestLimits) -> Iterator[str]:
+    """The physical lines of ``text`` (ends kept), lazily, refusing one that is too wide before the csv
+    module splits it: a line without a quote and with more delimiters than the allowed columns is a row
+    with too many columns, or a swallowed row (see :func:`_swallowed_line`); a line with more than the
+    widest possible row (every cell at the character limit) is refused too. So no line costs more than a
+    bounded list of cells."""
+    widest = limits.max_columns * (limits.max_cell_chars + 1)
+    for number, match in enumerate(_LINE_RE.finditer(text), start=1):
+        line = match.group()
+        delimiters = line.count(delimiter)
+        if (delimiters >= limits.max_columns and '"' not in line) or delimiters > widest:
+            raise UnreadableFile(f"第{number}行有 {delimiters + 1} 列以上，超过上限 {limits.max_columns} 列 / line {number} has "
+                                 f"more than {limits.max_columns} columns (the form's plus ingest.extra_columns)")
+        yield line
 
 
 def _open_quote(first: int, last: int, detail: str = "") -> str:
