@@ -15,11 +15,14 @@ Linux gives GBK names) is decoded as GB18030 when it is valid GB18030, else its 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 
@@ -96,6 +99,7 @@ def scan_delivery_folder(folder: Path) -> FolderListing:
     listing = FolderListing()
     try:
         if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a delivery folder that is itself a link: not read
+            log.error("%s 不是目录（可能是符号链接），未读取 / not a directory (a link?), not read", display_name(str(folder)))
             return listing
     except FileNotFoundError:
         return listing
