@@ -30,6 +30,8 @@ CASES: list[tuple[str, str, Callable[[], bytes]]] = [
     ("CSV cell of 200 000 characters", "E1_longcell.csv",
      lambda: h.e1_csv([*h.good_e1_rows(1), *h.good_e1_rows(1, first=2)]).replace(b"\xe5\x85\xb0\xe5\xb7\x9e\xe6\xb5\x8b", b"x" * 200_000, 1)),
     ("CSV of 60 MB (over max_file_bytes)", "E1_large.csv", lambda: h.e1_csv(h.good_e1_rows(1)) + b"x" * 60_000_000),
+    ("at the limits: 24 900 rows = 498 000 cells (max_cells)", "E1_cells.csv", lambda: h.at_cell_limit()),
+    ("at the limits: 48 MB of 9 000-character cells (max_file_bytes)", "E1_bytes.csv", lambda: h.at_byte_limit()),
 ]
 
 

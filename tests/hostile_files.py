@@ -111,3 +111,18 @@ def shared_strings_bomb(count: int) -> bytes:
 def wide_csv(columns: int) -> bytes:
     """A CSV whose header row has ``columns`` columns."""
     return (",".join(E1_HEADERS + [f"c{i}" for i in range(columns - len(E1_HEADERS))]) + "\r\n").encode()
+
+
+def at_cell_limit() -> bytes:
+    """A valid E1 CSV just under the default ``max_cells`` (24 900 rows × 20 columns): the most a file may
+    cost in cells."""
+    return e1_csv(good_e1_rows(24_900, county="620102"))
+
+
+def at_byte_limit() -> bytes:
+    """A valid E1 CSV just under the default ``max_file_bytes``, of long cells (1 790 names of 9 000
+    characters): the most a file may cost in characters."""
+    rows = good_e1_rows(1_790, county="620102")
+    for row in rows:
+        row["企业名称"] = "厂" * 9_000
+    return e1_csv(rows)

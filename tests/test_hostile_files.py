@@ -390,6 +390,8 @@ MEMORY_CASES = {
     "1M-column CSV": ("E1_wide.csv", lambda: h.wide_csv(1_000_000), "rejected"),
     "200k-character cell": ("E1_cell.csv", lambda: h.e1_csv(h.good_e1_rows(1)) + b"x" * 200_000, "rejected"),
     "60 MB file": ("E1_large.csv", lambda: h.e1_csv(h.good_e1_rows(1)) + b"x" * 60_000_000, "rejected"),
+    "a file at the cell limit": ("E1_cells.csv", h.at_cell_limit, "loaded"),
+    "a file at the byte limit": ("E1_bytes.csv", h.at_byte_limit, "loaded"),
 }
 
 

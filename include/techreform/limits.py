@@ -9,7 +9,7 @@ a deployment changes them in the ``ingest`` section of ``TECHREFORM_CONFIG_FILE`
 | key | default | what |
 |---|---|---|
 | ``max_file_bytes`` | 50 000 000 | bytes of one delivered file (checked before reading) |
-| ``max_cells`` | 1 000 000 | cells of one file, header included (rows × columns as read) |
+| ``max_cells`` | 500 000 | cells of one file, header included (rows × columns as read) |
 | ``extra_columns`` | 20 | columns a file may have beyond its form's fields (extra columns are reported) |
 | ``max_cell_chars`` | 10 000 | characters of one cell |
 | ``max_xlsx_uncompressed_bytes`` | 100 000 000 | sum of the uncompressed sizes in an XLSX's zip directory |
@@ -33,7 +33,7 @@ class IngestLimits:
     """The limits one file is read under; see the module's table."""
 
     max_file_bytes: int = 50_000_000
-    max_cells: int = 1_000_000
+    max_cells: int = 500_000
     extra_columns: int = 20
     max_cell_chars: int = 10_000
     max_xlsx_uncompressed_bytes: int = 100_000_000
