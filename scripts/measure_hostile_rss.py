@@ -32,6 +32,9 @@ CASES: list[tuple[str, str, Callable[[], bytes]]] = [
     ("CSV of 60 MB (over max_file_bytes)", "E1_large.csv", lambda: h.e1_csv(h.good_e1_rows(1)) + b"x" * 60_000_000),
     ("at the limits: 24 900 rows = 498 000 cells (max_cells)", "E1_cells.csv", lambda: h.at_cell_limit()),
     ("at the limits: 48 MB of 9 000-character cells (max_file_bytes)", "E1_bytes.csv", lambda: h.at_byte_limit()),
+    ("at the limits: XLSX of 498 000 cells (max_cells)", "E1_cells.xlsx", lambda: h.xlsx_at_cell_limit()),
+    ("at the limits: XLSX shared strings of 19.5 MB (max_xlsx_shared_strings_bytes)", "E1_sst.xlsx",
+     lambda: h.shared_strings_at_limit()),
 ]
 
 

@@ -126,3 +126,25 @@ def at_byte_limit() -> bytes:
     for row in rows:
         row["企业名称"] = "厂" * 9_000
     return e1_csv(rows)
+
+
+def xlsx_at_cell_limit() -> bytes:
+    """:func:`at_cell_limit` as a workbook."""
+    return e1_xlsx(good_e1_rows(24_900, county="620102"))
+
+
+def shared_strings_at_limit() -> bytes:
+    """A valid workbook whose shared-strings table is just under the default limit (19.5 MB) of distinct
+    strings that compress poorly (ratio about 3:1): the most a shared-strings table may cost."""
+    import random
+    import string
+
+    rnd = random.Random(8)
+
+    def change(xml: bytes) -> bytes:
+        head, tail = xml.split(b"</sst>")
+        extra = b"".join(b"<si><t>" + "".join(rnd.choices(string.ascii_letters, k=12)).encode() + b"</t></si>"
+                         for _ in range(19_500_000 // 29))
+        return head + extra + b"</sst>" + tail
+
+    return rewrite_member(e1_xlsx(good_e1_rows(3)), "xl/sharedStrings.xml", change)

@@ -392,6 +392,8 @@ MEMORY_CASES = {
     "60 MB file": ("E1_large.csv", lambda: h.e1_csv(h.good_e1_rows(1)) + b"x" * 60_000_000, "rejected"),
     "a file at the cell limit": ("E1_cells.csv", h.at_cell_limit, "loaded"),
     "a file at the byte limit": ("E1_bytes.csv", h.at_byte_limit, "loaded"),
+    "a workbook at the cell limit": ("E1_cells.xlsx", h.xlsx_at_cell_limit, "loaded"),
+    "a workbook at the shared-strings limit": ("E1_sst.xlsx", h.shared_strings_at_limit, "loaded"),
 }
 
 
