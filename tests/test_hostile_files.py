@@ -176,6 +176,18 @@ def test_a_file_name_that_is_not_utf8_is_shown_readably_and_the_file_is_read(set
     assert process_form(engine, settings, "E1", PERIOD)["new_files"] == 0
 
 
+def test_a_long_name_of_undecodable_bytes_still_fits_the_raw_zone(settings, engine):
+    raw_name = b"E1_620100_" + b"\xff" * 200 + b".csv"  # 214 bytes on disk, 1 000 characters shown
+    _deliver_good(settings)
+    _deliver(settings, raw_name, h.e1_csv(h.good_e1_rows(1, county="620102")))
+    result = process_form(engine, settings, "E1", PERIOD)
+    assert result["rejected"] == [] and result["load"]["accepted"] == 3
+    shown = display_name(os.fsdecode(raw_name))
+    logged = _log(engine, shown)
+    kept = list((settings.raw_dir / "enterprise_monthly" / "2013-06" / logged.file_sha256).iterdir())
+    assert len(kept) == 1 and kept[0].name.endswith("….csv") and len(kept[0].name.encode()) <= 200
+
+
 def test_an_xlsx_numeric_cell_holding_text_rejects_only_its_file_naming_the_row(settings, engine):
     _deliver_good(settings)
     _deliver(settings, "E1_620100_2013-06.xlsx", h.numeric_cell_holding_text(h.good_e1_rows(2, county="620102")))

@@ -188,6 +188,20 @@ def one_line(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def raw_zone_name(name: str, max_bytes: int = 200) -> str:
+    """``name`` as a raw-zone file name: unchanged, unless its shown form (non-UTF-8 bytes written as
+    ``\\xNN`` are four times longer) would pass the file system's 255-byte limit; then its stem is cut
+    and ``…`` marks the cut (the suffix stays; the sha256 folder keeps it unique)."""
+    if len(name.encode("utf-8")) <= max_bytes:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix, dot = name, "", ""
+    while len((stem + "…" + dot + suffix).encode("utf-8")) > max_bytes:
+        stem = stem[:-1]
+    return stem + "…" + dot + suffix
+
+
 def keep_in_raw_zone(settings: Settings, form: Form, period: Period, name: str, received: ReceivedFile | bytes,
                      sha: str) -> Path:
     """Keep the bytes that were hashed, unchanged, at ``raw/<form>/<period>/<sha256>/<name>`` (written
@@ -196,7 +210,7 @@ def keep_in_raw_zone(settings: Settings, form: Form, period: Period, name: str, 
     file too large to read was copied while it was hashed; that copy is moved into place."""
     if isinstance(received, bytes):
         received = ReceivedFile(sha, len(received), data=received)
-    target = settings.raw_dir / form.name / str(period) / sha / name
+    target = settings.raw_dir / form.name / str(period) / sha / raw_zone_name(name)
     if target.exists():
         if received.spooled is not None:
             received.spooled.unlink(missing_ok=True)
