@@ -461,6 +461,26 @@ def test_links_directories_and_fifos_are_refused_unread_and_recorded(settings, e
     assert len(_rows(engine, "select * from etl_refused_entry")) == len(refused)
 
 
+def test_a_file_that_cannot_be_opened_is_refused_and_recorded(settings, engine, monkeypatch):
+    import techreform.ingest as ingest
+
+    real = ingest.receive_file
+
+    def denied(path, max_bytes, spool_dir):
+        if path.name == "E1_620100_2013-06.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(path, max_bytes, spool_dir)
+
+    monkeypatch.setattr(ingest, "receive_file", denied)
+    _deliver_good(settings)
+    _deliver(settings, "E1_620100_2013-06.csv", h.e1_csv(h.good_e1_rows(1, county="620102")))
+    result = process_form(engine, settings, "E1", PERIOD)
+    assert len(result["rejected"]) == 1 and "E1_620100_2013-06.csv" in result["rejected"][0]
+    assert "Permission denied" in result["rejected"][0]
+    assert _rows(engine, "select entry_name, kind from etl_refused_entry") == [("E1_620100_2013-06.csv", "unreadable")]
+    assert (result["load"]["received"], result["load"]["accepted"]) == (2, 2)
+
+
 def test_a_file_swapped_for_a_link_after_listing_is_not_followed(tmp_path):
     target = tmp_path / "target.csv"
     target.write_bytes(b"a,b\n")

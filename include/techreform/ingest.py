@@ -250,11 +250,10 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
             refused = LandingEntry(entry.path, entry.name, "symlink" if exc.errno else "other")
             summary.files.append(_refuse(engine, form, period, refused, f"{entry.name} {exc.strerror}"))
             continue
-        except OSError as exc:  # permission denied, vanished ...: nothing was read, nothing to log by sha256
-            message = one_line(f"{form.name}/{period}/{entry.name}: 无法打开文件 / cannot open the file "
-                               f"({exc.strerror or type(exc).__name__})")
-            log.error("%s", message)
-            summary.files.append(FileOutcome(entry.name, "", "rejected", message=message))
+        except OSError as exc:  # permission denied, I/O error ...: nothing was read, no sha256 to log it by
+            unreadable = LandingEntry(entry.path, entry.name, "unreadable")
+            summary.files.append(_refuse(engine, form, period, unreadable, f"{entry.name} 无法打开，未读取 / cannot be "
+                                                                       f"opened ({exc.strerror or type(exc).__name__})"))
             continue
         sha = received.sha256
         if sha in known:

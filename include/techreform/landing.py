@@ -43,7 +43,7 @@ class LandingEntry:
 
     path: Path
     name: str
-    kind: str  # file | symlink | directory | fifo | device | socket | other
+    kind: str  # file | symlink | directory | fifo | device | socket | other | unreadable
     kind_zh: str = "文件"
     mtime_ns: int = 0
 
