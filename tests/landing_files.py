@@ -41,3 +41,19 @@ def write_delivery(landing: Path, form: Form, period: str, name: str, rows: list
     path = folder / name
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
+
+
+def p1_row(project: int, period: str | None, region: str = "620102", **overrides) -> dict[str, object]:
+    """A P1 row with Chinese headers that passes every hard rule; ``period=None`` leaves out 报告期 (the
+    contract's P1 table has no period column: the file takes its folder's)."""
+    row: dict[str, object] = {
+        "项目代码": f"2013-{region}-26-03-{project:06d}", "项目名称": f"测试技改项目{project}",
+        "项目单位统一社会信用代码": uscc_for(region, project), "建设地点行政区划代码": region, "行业代码": "2614",
+        "是否省列重点项目": "否", "计划总投资": "5,000", "计划开工年月": "2013-01", "计划竣工年月": "2014-12",
+        "实际开工年月": "2013年2月", "实际竣工年月": "", "本年计划投资": "2000", "本年累计完成投资": "150",
+        "自开工累计完成投资": "800", "项目状态": "在建", "本年到位财政资金(贴息、以奖代补)": "0", "存在问题及说明": "",
+    }
+    if period is not None:
+        row["报告期"] = period
+    row.update(overrides)
+    return row

@@ -1,6 +1,7 @@
 """Cell normalisation as real submissions write cells (reporting-forms.md, Delivery)."""
 
 import datetime as dt
+import unicodedata
 
 import pytest
 
@@ -80,3 +81,30 @@ def test_codes_from_spreadsheets_lose_their_float_tail_and_full_width_form():
 
 def test_employees_parse_as_numbers_so_that_integer_ness_stays_a_rule():
     assert parse_cell(ENTERPRISE_MONTHLY.field("employees"), "12.5") == 12.5
+
+
+@pytest.mark.parametrize("cell", ["1e309", "-1e309", "inf", "-Infinity", "nan", "NaN", "１e３０９", float("inf"),
+                                  float("nan"), 10**400, "1e-400"])
+def test_infinity_nan_and_overflow_are_parse_errors_naming_the_value(cell):
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(cell)
+    assert unicodedata.normalize("NFKC", str(cell))[:10] in excinfo.value.reason
+
+
+@pytest.mark.parametrize("cell", ["1234567890123.456", "12,345,678,901,234.56", 1234567890123456])
+def test_more_than_fifteen_significant_digits_is_refused_not_rounded(cell):
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(cell)
+    assert "15" in excinfo.value.reason
+
+
+@pytest.mark.parametrize(("cell", "expected"), [("123456789012.34", 123456789012.34), ("100.000000000000000", 100.0),
+                                                ("1E+18", 1e18), (1234.5600000000002, 1234.56)])
+def test_fifteen_significant_digits_are_kept_exactly(cell, expected):
+    assert parse_decimal(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["-0", "-0.00", "－０", -0.0])
+def test_negative_zero_is_stored_as_zero(cell):
+    value = parse_decimal(cell)
+    assert value == 0 and str(value) == "0.0"

@@ -7,7 +7,10 @@ Modules, one job each:
 - :mod:`techreform.codes` – unified social credit codes (GB 32100-2015) and code lists.
 - :mod:`techreform.forms` – the reporting forms of the data contract, as data.
 - :mod:`techreform.cells` / :mod:`techreform.readers` – reading delivered files and normalising cells.
-- :mod:`techreform.ingest` – landing → raw zone → staging, quarantine of rows that do not parse.
+- :mod:`techreform.landing` – delivery folders read safely: regular files only (no links followed), their bytes.
+- :mod:`techreform.limits` – resource limits of ingestion (the ``ingest`` settings).
+- :mod:`techreform.ingest` – landing → raw zone → staging, quarantine of rows that do not parse, one file's
+  failure isolated to that file.
 - :mod:`techreform.warehouse` – engines, SQL files, per-period transactional writes.
 """
 

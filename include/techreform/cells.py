@@ -3,13 +3,20 @@
 Seen in deliveries: thousands separators (``1,234.5``), full-width digits and punctuation (``１２３．５``),
 surrounding spaces, ``-``, ``—`` or empty for "not reported", booleans as 是/否, Y/N, 1/0, months as
 ``2013-06``, ``2013-6``, ``2013年6月``, ``201306`` or an Excel date. Each parser returns the clean value or
-``None`` for null, and raises :class:`CellError` with a Chinese reason when the cell cannot be read."""
+``None`` for null, and raises :class:`CellError` with a Chinese reason when the cell cannot be read.
+
+Numbers are exact to the cent or refused: infinity, NaN and values beyond a double's range are parse
+errors naming the value, and so is a number written with more than 15 significant digits (a double keeps
+15 exactly; more would be rounded silently). Numbers that XLSX stores as doubles are taken at Excel's own
+15-digit precision. ``-0`` is stored as 0, so that SQLite and PostgreSQL hold the same value."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Any
 
 from techreform.forms import Field
@@ -30,6 +37,8 @@ _MONTH_PATTERNS = (
     re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:[ T]00:00(?::00)?)?$"),
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+MAX_SIGNIFICANT_DIGITS = 15  # what a double holds exactly (DBL_DIG), and Excel's precision
+_NOT_FINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"})
 
 
 class CellError(ValueError):
@@ -60,20 +69,61 @@ def clean_text(value: Any) -> str | None:
     return text
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """A cell as a message quotes it: at most ``limit`` characters, one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _finite(value: float, shown: str) -> float:
+    """``value`` as a finite double with ``-0`` made 0; raises :class:`CellError` for inf/NaN."""
+    if not math.isfinite(value):
+        raise CellError(f"“{_shown(shown)}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number")
+    return value + 0.0  # -0.0 + 0.0 == 0.0: SQLite and PostgreSQL store the same zero
+
+
+def _exact_decimal(text: str, shown: str) -> float:
+    """A decimal numeral as a double, refused when a double cannot hold it exactly to 15 digits."""
+    number = Decimal(text)
+    try:
+        digits = len(number.normalize().as_tuple().digits) if number else 1
+    except ArithmeticError:  # an exponent beyond any context: certainly not a double
+        return _finite(math.inf, shown)
+    if digits > MAX_SIGNIFICANT_DIGITS:
+        raise CellError(f"“{_shown(shown)}”有 {digits} 位有效数字，超过 {MAX_SIGNIFICANT_DIGITS} 位，无法精确保存 / "
+                        f"more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+    value = float(number)
+    if value == 0 and number != 0:  # below the smallest double: it would be read as 0
+        raise CellError(f"“{_shown(shown)}”太接近 0，超出可保存的范围 / underflows to zero")
+    return _finite(value, shown)
+
+
 def parse_decimal(value: Any) -> float | None:
+    """A number in any delivered spelling → a finite double exact to 15 significant digits, or ``None``."""
     if isinstance(value, bool):
         raise CellError(f"“{value}”不是数字")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return None if value != value else float(value)
-    text = clean_text(value)
+    if isinstance(value, int):
+        return _exact_decimal(str(value), str(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellError(f"“{value}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number")
+        return _finite(float(f"{value:.{MAX_SIGNIFICANT_DIGITS}g}"), str(value))
+    text = clean_text(value) if not _is_not_finite_text(value) else str(value).strip()
     if text is None:
         return None
     compact = text.replace(" ", "")
+    if compact.lower() in _NOT_FINITE:
+        raise CellError(f"“{_shown(text)}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number")
     if _GROUPED_RE.match(compact):
         compact = compact.replace(",", "")
     if not _NUMBER_RE.match(compact):
         raise CellError(f"“{text}”不是数字")
-    return float(compact)
+    return _exact_decimal(compact, text)
+
+
+def _is_not_finite_text(value: Any) -> bool:
+    """``nan``/``inf`` written in a number cell: refused, not read as the null marker ``nan``."""
+    return isinstance(value, str) and unicodedata.normalize("NFKC", value).strip().lower() in _NOT_FINITE
 
 
 def parse_boolean(value: Any) -> int | None:

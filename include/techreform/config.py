@@ -7,7 +7,7 @@
 | ``TECHREFORM_RAW_DIR`` | ``<data>/raw`` | raw zone: every received file, unchanged, by sha256 |
 | ``TECHREFORM_OUTPUT_DIR`` | ``<data>/outputs`` | receipts, data docs, outbox, extracts |
 | ``TECHREFORM_WAREHOUSE_URL`` | ``sqlite:///<data>/warehouse.sqlite`` | SQLAlchemy URL of the warehouse |
-| ``TECHREFORM_CONFIG_FILE`` | none | optional JSON file of thresholds (validation, supervision, indicators) |
+| ``TECHREFORM_CONFIG_FILE`` | none | optional JSON file of thresholds (validation, supervision, indicators, ingest limits: see ``techreform.limits``) |
 
 In Airflow, a connection ``techreform_warehouse`` (its URI) overrides the warehouse URL, and a
 connection ``techreform_smtp`` enables sending e-mail (see ``techreform.airflow_settings``).
@@ -77,6 +77,6 @@ class Settings:
         return replace(self, options=merged)
 
     def section(self, name: str) -> Mapping[str, Any]:
-        """One section of the options (``validation``, ``supervision``, ``indicators``, ``email``)."""
+        """One section of the options (``validation``, ``supervision``, ``indicators``, ``email``, ``ingest``)."""
         value = self.options.get(name, {})
         return value if isinstance(value, Mapping) else {}

@@ -85,6 +85,12 @@ class Form:
             keys = keys + "/" + part
         return keys
 
+    @property
+    def period_from_folder(self) -> bool:
+        """True when the form has a ``period`` field that its files need not carry (P1): rows without one
+        take the delivery folder's period; rows with one are checked against it by the form's rules."""
+        return "period" in self.field_names and not self.field("period").required
+
     def header_map(self) -> dict[str, str]:
         """Every accepted header (Chinese or canonical) → canonical field name."""
         mapping = {f.name: f.name for f in self.fields}
@@ -167,7 +173,9 @@ PROJECT_MONTHLY = Form(
         _f("subsidy", "本年到位财政资金(贴息、以奖代补)", "decimal", "万元", False,
            en="Public funds received this year"),
         _f("remarks", "存在问题及说明", "text", required=False, en="Problems and remarks"),
-        _f("period", "报告期", "period", en="Report period"),
+        # The contract's P1 table lists no 报告期: a file without it takes the delivery folder's period; a
+        # file that carries one anyway is checked against the folder (P1-H08).
+        _f("period", "报告期", "period", required=False, en="Report period (absent: the folder's)"),
     ),
 )
 

@@ -3,8 +3,11 @@
 - Every file found under ``landing/<form>/<YYYY-MM>/`` is kept unchanged in the raw zone with its sha256.
 - The same bytes delivered again change nothing: a file whose sha256 is already logged for the form and
   period is skipped.
-- A file that cannot be used (unreadable, empty, a required column missing) is rejected as a whole with a
-  message naming the file and the column; the other files go on. A file with the header and no rows is a
+- A file that cannot be used (unreadable, empty, a required column missing, past a limit of
+  :mod:`techreform.limits`, refused by the database) is rejected as a whole with one line naming the file
+  and, where known, the row, column or field; it is logged by its sha256, the other files go on and a
+  rerun does not try it again. Links, directories and special files are refused unread
+  (:mod:`techreform.landing`). A file with the header and no rows is a
   valid delivery of nothing (a prefecture with no project to report that month).
 - Rows whose cells do not parse are kept in ``stg_parse_error`` with the field and the reason (rule
   ``<CODE>-H00``); the load step quarantines them. Rows that parse go to ``stg_<form>``, typed.
@@ -29,7 +32,9 @@ from techreform.cells import CellError, parse_cell
 from techreform.config import Settings
 from techreform.forms import Form
 from techreform.periods import Period
-from techreform.readers import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, normalise_header, read_delivery_bytes
+from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, receive_file, scan_delivery_folder
+from techreform.limits import IngestLimits
+from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -47,7 +52,7 @@ def parse_rule_id(form: Form) -> str:
 class FileOutcome:
     file_name: str
     sha256: str
-    status: str  # loaded | rejected | unchanged
+    status: str  # loaded | rejected | unchanged | refused (not a regular file, never read)
     rows_received: int = 0
     rows_staged: int = 0
     rows_unparsed: int = 0
@@ -63,7 +68,7 @@ class IngestSummary:
 
     @property
     def new_files(self) -> int:
-        return sum(1 for f in self.files if f.status != "unchanged")
+        return sum(1 for f in self.files if f.status in ("loaded", "rejected"))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,13 +93,10 @@ def delivery_folder(settings: Settings, form: Form, period: Period) -> Path:
 
 
 def delivered_files(settings: Settings, form: Form, period: Period) -> list[Path]:
-    """Files of a delivery folder in arrival order (modification time, then name); hidden and Office lock
-    files are not deliveries."""
-    folder = delivery_folder(settings, form, period)
-    if not folder.is_dir():
-        return []
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    """Regular files of a delivery folder in arrival order (modification time, then name); hidden and
+    Office lock files are not deliveries, and links or special files are not files (see
+    :func:`techreform.landing.scan_delivery_folder`)."""
+    return [entry.path for entry in scan_delivery_folder(delivery_folder(settings, form, period)).files]
 
 
 def map_headers(form: Form, headers: list[str]) -> tuple[dict[int, str], list[str], list[str]]:
@@ -130,9 +132,14 @@ def _cell_as_received(value: Any) -> Any:
     return value
 
 
-def parse_table(form: Form, table: RawTable) -> ParsedFile:
-    """Map headers and parse every row; raises :class:`UnreadableFile` when the file cannot be used."""
+def parse_table(form: Form, table: RawTable, folder_period: Period | str | None = None) -> ParsedFile:
+    """Map headers and parse every row; raises :class:`UnreadableFile` when the file cannot be used.
+
+    For a form whose files need not carry the period (:attr:`Form.period_from_folder`, P1), a row without
+    one takes ``folder_period`` (the delivery folder's); a row that carries one keeps it, and the form's
+    rule compares it with the folder."""
     mapping, extras, problems = map_headers(form, table.headers)
+    default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
     if problems:
         raise UnreadableFile("；".join(problems))
     key_field = form.key[0]
@@ -152,6 +159,8 @@ def parse_table(form: Form, table: RawTable) -> ParsedFile:
                 values[name] = parse_cell(form.field(name), raw)
             except CellError as exc:
                 errors.append((name, exc.reason))
+        if default_period is not None and values.get("period") is None and "period" not in dict(errors):
+            values["period"] = default_period
         raw_json = json.dumps(as_received, ensure_ascii=False, default=str)
         if errors:
             key = values.get(key_field)
@@ -172,83 +181,187 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def keep_in_raw_zone(settings: Settings, form: Form, period: Period, path: Path, data: bytes, sha: str) -> Path:
+def one_line(text: str, limit: int = 600) -> str:
+    """A message as the file log and the task log keep it: one line, no NUL, at most ``limit`` characters."""
+    text = " ".join(text.replace("\x00", "\\x00").split())
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates from odd names
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def raw_zone_name(name: str, max_bytes: int = 200) -> str:
+    """``name`` as a raw-zone file name: unchanged, unless its shown form (non-UTF-8 bytes written as
+    ``\\xNN`` are four times longer) would pass the file system's 255-byte limit; then its stem is cut
+    and ``…`` marks the cut (the suffix stays; the sha256 folder keeps it unique)."""
+    if len(name.encode("utf-8")) <= max_bytes:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix, dot = name, "", ""
+    while len((stem + "…" + dot + suffix).encode("utf-8")) > max_bytes:
+        stem = stem[:-1]
+    return stem + "…" + dot + suffix
+
+
+def keep_in_raw_zone(settings: Settings, form: Form, period: Period, name: str, received: ReceivedFile | bytes,
+                     sha: str) -> Path:
     """Keep the bytes that were hashed, unchanged, at ``raw/<form>/<period>/<sha256>/<name>`` (written
     aside then moved into place; never overwritten). The bytes, not the path, are written: a file still
-    being copied into the landing folder cannot end up in the raw zone under another content's hash."""
-    target = settings.raw_dir / form.name / str(period) / sha / path.name
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+    being copied into the landing folder cannot end up in the raw zone under another content's hash. A
+    file too large to read was copied while it was hashed; that copy is moved into place."""
+    if isinstance(received, bytes):
+        received = ReceivedFile(sha, len(received), data=received)
+    target = settings.raw_dir / form.name / str(period) / sha / raw_zone_name(name)
+    if target.exists():
+        if received.spooled is not None:
+            received.spooled.unlink(missing_ok=True)
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if received.spooled is not None:
+        received.spooled.replace(target)
+    else:
         tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(data)
+        tmp.write_bytes(received.data or b"")
         tmp.replace(target)
     return target
 
 
 def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: Period) -> IngestSummary:
-    """Ingest every new file of ``landing/<form>/<period>/``; files already logged are left as they are."""
+    """Ingest every new file of ``landing/<form>/<period>/``; files already logged are left as they are.
+
+    Each file is isolated: whatever goes wrong reading, parsing or staging it (a limit, a broken
+    workbook, a database error, memory) rejects that file with one line naming it, logged in
+    ``etl_file_log`` by its sha256, so the rest of the delivery goes on and a rerun skips it. Entries
+    that are not regular files are refused unread and recorded in ``etl_refused_entry``."""
     summary = IngestSummary(form.code, str(period))
+    limits = IngestLimits.from_settings(settings).for_columns(len(form.fields))
     with engine.connect() as conn:
         known = {
             row.file_sha256: row
             for row in query(conn, "ingest/file_log_for_period", form=form.code, period=str(period))
         }
-    for path in delivered_files(settings, form, period):
-        data = path.read_bytes()
-        sha = sha256_of(data)
-        if sha in known:
-            row = known[sha]
-            summary.files.append(FileOutcome(path.name, sha, "unchanged", row.rows_received, message=row.message))
+    listing = scan_delivery_folder(delivery_folder(settings, form, period))
+    for entry in listing.refused:
+        summary.files.append(_refuse(engine, form, period, entry, entry.refusal))
+    spool = settings.raw_dir / ".spool"
+    for entry in listing.files:
+        try:
+            received = receive_file(entry.path, limits.max_file_bytes, spool)
+        except NotARegularFile as exc:  # became a link or a special file after the listing
+            refused = LandingEntry(entry.path, entry.name, "symlink" if exc.errno else "other")
+            summary.files.append(_refuse(engine, form, period, refused, f"{entry.name} {exc.strerror}"))
             continue
-        outcome = _ingest_file(engine, settings, form, period, path, data, sha)
+        except OSError as exc:  # permission denied, I/O error ...: nothing was read, no sha256 to log it by
+            unreadable = LandingEntry(entry.path, entry.name, "unreadable")
+            summary.files.append(_refuse(engine, form, period, unreadable, f"{entry.name} 无法打开，未读取 / cannot be "
+                                                                       f"opened ({exc.strerror or type(exc).__name__})"))
+            continue
+        sha = received.sha256
+        if sha in known:
+            if received.spooled is not None:
+                received.spooled.unlink(missing_ok=True)
+            row = known[sha]
+            summary.files.append(FileOutcome(entry.name, sha, "unchanged", row.rows_received, message=row.message))
+            continue
+        outcome = _ingest_file(engine, settings, form, period, entry.name, received, limits)
         known[sha] = outcome  # the same bytes twice in one folder count once
         summary.files.append(outcome)
         if outcome.status == "rejected":
-            log.error("%s/%s/%s rejected: %s", form.name, period, path.name, outcome.message)
+            log.error("%s", outcome.message)
     return summary
 
 
-def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period, path: Path, data: bytes,
-                 sha: str) -> FileOutcome:
-    raw_path = keep_in_raw_zone(settings, form, period, path, data, sha)
-    outcome = FileOutcome(path.name, sha, "loaded")
-    encoding = None
+def _refuse(engine: Engine, form: Form, period: Period, entry: LandingEntry, reason: str) -> FileOutcome:
+    """Record an entry refused unread (once per name and kind) and log one line naming it."""
+    message = one_line(f"{form.name}/{period}/{reason}")
+    log.error("%s", message)
+    with engine.begin() as conn:
+        seen = {(r.entry_name, r.kind) for r in query(conn, "ingest/refused_entries_for_period", form=form.code,
+                                                     period=str(period))}
+        if (entry.name, entry.kind) not in seen:
+            insert_rows(conn, "etl_refused_entry", [{
+                "form": form.code, "period": str(period), "entry_name": entry.name, "kind": entry.kind,
+                "first_seen_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "message": message,
+            }])
+    return FileOutcome(entry.name, "", "refused", message=message)
+
+
+def _read_and_parse(form: Form, period: Period, name: str, received: ReceivedFile,
+                    limits: IngestLimits) -> tuple[str | None, ParsedFile]:
+    """(encoding, parsed rows) of one received file; raises :class:`UnreadableFile` with the reason."""
+    if received.data is None:
+        raise UnreadableFile(f"文件有 {received.size} 字节，超过上限 {limits.max_file_bytes} 字节，未读取 / the file "
+                             f"has {received.size} bytes, more than ingest.max_file_bytes = {limits.max_file_bytes}")
+    table = read_delivery_bytes(Path(name), received.data, limits)
+    return table.encoding, parse_table(form, table, period)
+
+
+def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period, name: str,
+                 received: ReceivedFile, limits: IngestLimits) -> FileOutcome:
+    sha = received.sha256
+    raw_path = keep_in_raw_zone(settings, form, period, name, received, sha)
+    outcome = FileOutcome(name, sha, "loaded")
+    encoding: str | None = None
     parsed: ParsedFile | None = None
+    where = f"{form.name}/{period}/{name}"
     try:
-        table = read_delivery_bytes(path, data)
-        encoding = table.encoding
-        parsed = parse_table(form, table)
+        encoding, parsed = _read_and_parse(form, period, name, received, limits)
     except UnreadableFile as exc:
+        outcome.status, outcome.message = "rejected", one_line(f"{where}: {exc}")
+    except MemoryError:
+        parsed = None
         outcome.status = "rejected"
-        outcome.message = f"{form.name}/{period}/{path.name}: {exc}"
+        outcome.message = one_line(f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the "
+                                   "file; deliver it in parts")
+    except Exception as exc:  # a reader or parser failure this project did not foresee: this file only
+        log.exception("%s: unexpected failure while reading", where)
+        outcome.status = "rejected"
+        outcome.message = one_line(f"{where}: 无法读取 / cannot read the file ({type(exc).__name__}: {exc})")
+    received.data = None  # the bytes are in the raw zone; free them before staging
     if parsed is not None:
         outcome.rows_received = parsed.rows_received
         outcome.rows_staged = len(parsed.staged)
         outcome.rows_unparsed = len(parsed.unparsed)
         outcome.extra_columns = parsed.extra_columns
+    log_row = {
+        "form": form.code,
+        "period": str(period),
+        "file_sha256": sha,
+        "file_name": name,
+        "raw_path": str(raw_path),
+        "bytes": received.size,
+        "encoding": encoding,
+    }
+    try:
+        _stage(engine, form, period, log_row, outcome, parsed)
+    except sa.exc.IntegrityError:
+        raise  # two runs racing for the same period: fail loudly (see etl_file_log's keys)
+    except Exception as exc:  # the database refused a value of this file: reject it, keep the others
+        log.exception("%s: staging failed", where)
+        outcome = FileOutcome(name, sha, "rejected", message=one_line(
+            f"{where}: 无法写入暂存表 / staging failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"))
+        _stage(engine, form, period, log_row, outcome, None)
+    return outcome
+
+
+def _stage(engine: Engine, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome,
+           parsed: ParsedFile | None) -> None:
+    """Log one file and stage its rows in one transaction: in the warehouse whole or not at all."""
     with engine.begin() as conn:
         delivery_seq = query(conn, "ingest/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
         insert_rows(conn, "etl_file_log", [{
-            "form": form.code,
-            "period": str(period),
-            "file_sha256": sha,
-            "file_name": path.name,
-            "raw_path": str(raw_path),
-            "bytes": len(data),
+            **log_row,
             "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "delivery_seq": delivery_seq,
-            "encoding": encoding,
             "status": outcome.status,
             "rows_received": outcome.rows_received,
             "extra_columns": ",".join(outcome.extra_columns),
             "message": outcome.message,
         }])
         if parsed is not None:
-            common = {"delivery_period": str(period), "file_sha256": sha, "delivery_seq": delivery_seq}
+            common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
             insert_rows(conn, form.staging_table, [{**common, **row} for row in parsed.staged],
                         columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json",
                                  *form.field_names])
             insert_rows(conn, "stg_parse_error", [{**common, "form": form.code, **row} for row in parsed.unparsed],
                         columns=["form", "delivery_period", "file_sha256", "source_row", "delivery_seq",
                                  "record_key", "raw_json", "fields", "messages"])
-    return outcome

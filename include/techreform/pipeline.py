@@ -53,8 +53,8 @@ def ingest_step(engine: Engine, settings: Settings, form_code: str, period: Peri
     return {
         "form": form_.code,
         "period": str(period),
-        "new_files": sum(1 for f in files if f.status != "unchanged"),
-        "rejected": [f.message for f in files if f.status == "rejected"],
+        "new_files": sum(1 for f in files if f.status in ("loaded", "rejected")),
+        "rejected": [f.message for f in files if f.status in ("rejected", "refused")],
     }
 
 

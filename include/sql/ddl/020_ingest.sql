@@ -20,6 +20,19 @@ create table if not exists etl_file_log (
     unique (form, period, delivery_seq) -- two runs racing for the same period fail instead of tying
 );
 
+-- Entries of a delivery folder that are not regular files (symbolic links, directories, FIFOs, devices,
+-- sockets), or files that cannot be opened: refused unread, so they have no sha256 and no raw-zone copy;
+-- one row per entry name and kind.
+create table if not exists etl_refused_entry (
+    form text not null,
+    period text not null,
+    entry_name text not null,         -- the name as shown (non-UTF-8 bytes as GB18030 or \xNN)
+    kind text not null,               -- symlink | directory | fifo | device | socket | other | unreadable
+    first_seen_at text not null,      -- UTC, ISO 8601
+    message text not null,            -- why it was refused (Chinese and English, one line)
+    primary key (form, period, entry_name, kind)
+);
+
 -- Every received row that parsed, typed, per form. Rows of all deliveries stay (history); the load
 -- step decides which one is current for each key.
 create table if not exists stg_enterprise_monthly (
