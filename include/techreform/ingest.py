@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from techreform.cells import CellError, parse_cell
 from techreform.config import Settings
+from techreform.files import write_bytes
 from techreform.forms import Form
 from techreform.periods import Period
 from techreform.readers import SUPPORTED_SUFFIXES, RawTable, UnreadableFile, normalise_header, read_delivery_bytes
@@ -178,10 +179,7 @@ def keep_in_raw_zone(settings: Settings, form: Form, period: Period, path: Path,
     being copied into the landing folder cannot end up in the raw zone under another content's hash."""
     target = settings.raw_dir / form.name / str(period) / sha / path.name
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        write_bytes(target, data)
     return target
 
 
