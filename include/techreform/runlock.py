@@ -73,7 +73,7 @@ def _advisory_lock(engine: Engine, period: Period, label: str) -> Iterator[None]
     keys = _lock_keys(period)
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        query(conn, "runs/name_session", name=f"techreform {label}"[:63])
+        query(conn, "runs/name_session", session_name=f"techreform {label}"[:63])
         if not query(conn, "runs/lock_try", **keys).scalar():
             holder = query(conn, "runs/lock_holder", **keys).first()
             described = (f"{holder.application_name or 'unnamed session'}, server pid {holder.pid}, "
@@ -84,7 +84,7 @@ def _advisory_lock(engine: Engine, period: Period, label: str) -> Iterator[None]
         finally:
             try:
                 query(conn, "runs/lock_release", **keys)
-                query(conn, "runs/name_session", name="")
+                query(conn, "runs/name_session", session_name="")
             except sa.exc.DBAPIError:  # the connection is gone, and the lock with it
                 conn.invalidate()
     finally:
