@@ -100,5 +100,5 @@ def send_alert(settings: Settings, smtp: SmtpConfig | None, alert: Alert) -> str
         outcome = f"not sent: {type(exc).__name__}: {exc}"
         log.error("alert for %s %s could not go out: %s", alert.task_id, alert.period, outcome)
         return outcome
-    log.warning("alert %s.%s %s %s", alert.dag_id, alert.task_id, alert.period, outcome)
+    log.info("alert %s.%s %s %s", alert.dag_id, alert.task_id, alert.period, outcome)
     return outcome

@@ -40,10 +40,16 @@ def _owner() -> str:
     return f"cli-{secrets.token_hex(4)}"
 
 
+def _quiet_logging() -> None:
+    """Warnings and errors only, on stderr (libraries such as GX set some of their loggers to INFO)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    for handler in logging.root.handlers:
+        handler.setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    _quiet_logging()
     settings = Settings.from_env()
     if args.command == "summary":
         from techreform.reports import format_counts, period_counts
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the connection is looked up (through Airflow, as in the DAG) only when something may be e-mailed
     smtp = smtp_config_from_airflow() if not args.no_notify or alert_recipients(settings) else None
+    _quiet_logging()  # importing Airflow installs its own logging; the CLI prints warnings only
     periods = period_range(args.first, args.last)
     if args.only:
         wanted = {str(Period.parse(p)) for p in args.only}
