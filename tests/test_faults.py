@@ -149,7 +149,10 @@ def outcome_rows(engine: sa.Engine, period: str) -> dict[str, int]:
 
 
 def assert_one_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    """The error of a run's stderr: exactly one line besides log records (``WARNING name: …``), and no
+    traceback or SQL text anywhere."""
+    lines = [line for line in text.strip().splitlines()
+             if line.strip() and not line.startswith(("WARNING ", "ERROR ", "INFO "))]
     assert len(lines) == 1, text
     assert "Traceback" not in text and "[SQL:" not in text
     return lines[0]
