@@ -262,6 +262,21 @@ def test_a_run_killed_after_its_claim_is_taken_over_at_once_by_the_next_run_thro
 
 
 @pytest.mark.slow
+def test_a_kill_after_the_server_accepted_a_message_sends_that_one_message_twice_and_no_other(
+        province, tmp_path, sqlite_url, smtp_server):
+    """The one case exactly-once cannot rule out (docs/reliability.md): accepted, then killed before
+    ``sent`` was logged. The rerun takes the dead claim over and sends that message again; nothing else."""
+    handler, port = smtp_server
+    site = Site(tmp_path / "site", province, sqlite_url, smtp_port=port)
+    assert site.run(fault="after_send").returncode == FAULT_EXIT_CODE
+    assert len(handler.messages) == 1
+    assert site.run().returncode == 0
+    keys = Counter((rcpts[0], str(m["Subject"])) for rcpts, m in handler.messages)
+    assert sorted(keys.values())[-2:] == [1, 2] and list(keys.values()).count(2) == 1
+    assert site.email_statuses() == Counter({"sent": len(keys)})  # e-mails lost: 0
+
+
+@pytest.mark.slow
 def test_emails_written_to_the_outbox_by_the_cli_are_sent_when_a_server_is_configured(
         province, tmp_path, sqlite_url, smtp_server):
     handler, port = smtp_server

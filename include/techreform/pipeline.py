@@ -120,8 +120,8 @@ def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, no
     url = settings.warehouse_url
     with ExitStack() as held:
         with warehouse_errors(url, "prepare_warehouse"):
+            held.enter_context(period_lock(engine_for(url), period, owner))  # before anything is written
             engine = prepare_warehouse(settings)
-            held.enter_context(period_lock(engine, period, owner))
         summary: dict[str, Any] = {"period": str(period), "forms": {}}
         for form_ in FORM_ORDER:
             with warehouse_errors(url, f"ingest {form_.code}"):
