@@ -81,7 +81,8 @@ def send_alert(settings: Settings, smtp: SmtpConfig | None, alert: Alert) -> str
     """Send (or, without a server, write) the alert; returns what happened, one line. Never raises."""
     recipients = alert_recipients(settings)
     if not recipients:
-        log.warning("no alert recipients configured (%s or alerts.recipients): %s", RECIPIENTS_ENV, alert.reason)
+        # the embedded default has no recipients (as it has no SMTP server): the failure itself is reported
+        log.info("no alert recipients configured (%s or alerts.recipients): %s", RECIPIENTS_ENV, alert.reason)
         return "not sent: no alert recipients configured"
     options = EmailOptions.from_settings(settings)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
