@@ -15,7 +15,11 @@ def env(monkeypatch, tmp_path):
     return tmp_path / "data"
 
 
-def test_run_prints_one_line_per_period_and_summary_prints_counts(env, capsys):
+def test_run_prints_one_line_per_period_and_summary_prints_counts(env, capsys, monkeypatch):
+    # E1 alone: the other forms are not required here (the gate is tested in test_faults.py)
+    monkeypatch.setenv("TECHREFORM_CONFIG_FILE", str(env.parent / "config.json"))
+    (env.parent / "config.json").write_text(
+        '{"validation": {"required_monthly_forms": ["E1"], "required_snapshot_forms": []}}', encoding="utf-8")
     write_delivery(env / "landing", E1, "2013-06", "E1_620100_2013-06.csv",
                    [*(e1_row(uscc_for("620102", n), "2013-06") for n in range(1, 6)),
                     e1_row(uscc_for("620102", 9), "2013-06", **{"利润总额": "abc"})])

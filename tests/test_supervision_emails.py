@@ -275,24 +275,89 @@ def test_a_correction_says_which_projects_changed_light_came_or_went():
     ]
 
 
-def test_a_message_another_run_is_sending_is_left_to_it_unless_that_claim_is_stale(june, fast, smtp_server):
+def _claim_lz(engine, owner, host, pid, until):
+    with engine.begin() as conn:
+        conn.execute(sa.text("update sup_email_log set status = 'sending', claim_owner = :o, claim_host = :h, "
+                             "claim_pid = :p, claim_until = :u where recipient = 'lz@example.org'"),
+                     {"o": owner, "h": host, "p": pid, "u": until})
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_message_a_live_run_is_sending_is_left_to_it_and_the_notify_fails_so_that_it_retries(june, fast, smtp_server):
+    import os
+    import socket
+
     handler, smtp = smtp_server
     handler.refuse_with = "554 5.7.1 Message rejected"
     with pytest.raises(EmailDeliveryFailed):
         notify_period(june, fast, "2013-06", smtp)
     handler.refuse_with = None
-    with june.begin() as conn:  # another run claimed the Lanzhou message a minute ago
-        conn.execute(sa.text("update sup_email_log set status = 'sending', updated_at = :t where recipient = 'lz@example.org'"),
-                     {"t": "2999-01-01T00:00:00+00:00"})
-    result = notify_period(june, fast, "2013-06", smtp)
-    assert (result["sent"], result["in_flight"]) == (1, 1)
+    _claim_lz(june, "other-run", socket.gethostname(), os.getppid(), "2999-01-01T00:00:00+00:00")  # alive
+    with pytest.raises(EmailDeliveryFailed, match="in flight, being sent by run other-run") as failed:
+        notify_period(june, fast, "2013-06", smtp)
+    assert [r for r, _ in failed.value.failures] == ["lz@example.org"]
     assert [rcpts for rcpts, _ in handler.messages] == [["prov@example.org"]]
-    with june.begin() as conn:  # that run died long ago
-        conn.execute(sa.text("update sup_email_log set updated_at = :t where recipient = 'lz@example.org'"),
-                     {"t": "2000-01-01T00:00:00+00:00"})
+    assert [r[4] for r in log_rows(june)] == ["sending", "sent"]
+
+
+@pytest.mark.parametrize("claim", ["dead_pid_same_host", "lease_expired_other_host", "legacy_without_owner"])
+def test_a_claim_whose_owner_is_gone_is_taken_over_at_once(june, fast, smtp_server, claim):
+    import socket
+
+    handler, smtp = smtp_server
+    handler.refuse_with = "554 5.7.1 Message rejected"
+    with pytest.raises(EmailDeliveryFailed):
+        notify_period(june, fast, "2013-06", smtp)
+    handler.refuse_with = None
+    if claim == "dead_pid_same_host":
+        _claim_lz(june, "dead-run", socket.gethostname(), _dead_pid(), "2999-01-01T00:00:00+00:00")
+    elif claim == "lease_expired_other_host":
+        _claim_lz(june, "far-run", "another-host.example", 1, "2000-01-01T00:00:00+00:00")
+    else:
+        _claim_lz(june, None, None, None, None)
+        with june.begin() as conn:
+            conn.execute(sa.text("update sup_email_log set updated_at = '2000-01-01T00:00:00+00:00' "
+                                 "where recipient = 'lz@example.org'"))
     result = notify_period(june, fast, "2013-06", smtp)
-    assert (result["sent"], result["in_flight"]) == (1, 0)
+    assert (result["sent"], result["in_flight"]) == (2, 0)
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == ["lz@example.org", "prov@example.org"]
     assert [r[4] for r in log_rows(june)] == ["sent", "sent"]
+
+
+def test_a_legacy_claim_without_owner_that_is_recent_is_still_left_to_its_run(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    handler.refuse_with = "554 5.7.1 Message rejected"
+    with pytest.raises(EmailDeliveryFailed):
+        notify_period(june, fast, "2013-06", smtp)
+    handler.refuse_with = None
+    _claim_lz(june, None, None, None, None)
+    with june.begin() as conn:
+        conn.execute(sa.text("update sup_email_log set updated_at = '2999-01-01T00:00:00+00:00' "
+                             "where recipient = 'lz@example.org'"))
+    with pytest.raises(EmailDeliveryFailed, match="in flight"):
+        notify_period(june, fast, "2013-06", smtp)
+
+
+def test_messages_written_to_the_outbox_are_sent_once_a_server_is_configured(june, fast, smtp_server):
+    handler, smtp = smtp_server
+    written = notify_period(june, fast, "2013-06", None)
+    assert written["sent"] == 2 and handler.messages == []
+    assert [r[4] for r in log_rows(june)] == ["written", "written"]
+    sent = notify_period(june, fast, "2013-06", smtp)
+    assert (sent["sent"], sent["unchanged"], sent["corrections"]) == (2, 0, 0)
+    assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == ["lz@example.org", "prov@example.org"]
+    assert [(r[3], r[4]) for r in log_rows(june)] == [(1, "sent"), (1, "sent")]  # the same version, now sent
+    again = notify_period(june, fast, "2013-06", smtp)
+    assert (again["sent"], again["unchanged"]) == (0, 2) and len(handler.messages) == 2
+    assert notify_period(june, fast, "2013-06", None)["unchanged"] == 2  # sent counts as delivered for the outbox
 
 
 def test_a_prefecture_cleared_by_a_correction_is_told_so_once(june, fast, smtp_server):

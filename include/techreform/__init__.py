@@ -12,6 +12,11 @@ Modules, one job each:
 - :mod:`techreform.ingest` – landing → raw zone → staging, quarantine of rows that do not parse, one file's
   failure isolated to that file.
 - :mod:`techreform.warehouse` – engines, SQL files, per-period transactional writes.
+- :mod:`techreform.runlock` – one run per report period at a time (advisory lock / lock file).
+- :mod:`techreform.errors` – expected errors as one line (no SQL text, no password).
+- :mod:`techreform.files` – every output file written aside and moved into place.
+- :mod:`techreform.alerts` – failure e-mails to the data engineers.
+- :mod:`techreform.faults` – named kill points for the fault suite.
 """
 
 __version__ = "0.1.0"

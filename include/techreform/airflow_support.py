@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from techreform.config import Settings
-from techreform.periods import Period
+from techreform.periods import REPORTING_TIMEZONE, Period
 
 log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "techreform_warehouse"
+DEFAULT_DEADLINE_DAYS = 10
 
 
 def sqlalchemy_url_from_airflow_uri(uri: str) -> str:
@@ -50,3 +54,61 @@ def period_of_run(params: Mapping[str, Any] | None, data_interval_start: dt.date
     if data_interval_start is None:
         raise ValueError("the run has no data interval and no 'period' parameter: which month should it process?")
     return Period.of_datetime(data_interval_start)
+
+
+def delivery_deadline(settings: Settings, period: Period | str) -> dt.datetime:
+    """When the DAG stops waiting for a period's deliveries and decides: the first day after the period,
+    00:00 Asia/Shanghai, plus ``validation.delivery_deadline_days`` (default 10, i.e. the 11th of the next
+    month). For a long-past period (a manual run, a backfill) it has passed: nothing waits."""
+    days = float(settings.section("validation").get("delivery_deadline_days", DEFAULT_DEADLINE_DAYS))
+    following = Period.parse(period).next.first_day()
+    month_end = dt.datetime(following.year, following.month, 1, tzinfo=REPORTING_TIMEZONE)
+    return month_end + dt.timedelta(days=days)
+
+
+def run_owner() -> str:
+    """The current Airflow run as ``<dag_id>/<run_id>`` (who holds the period lock and the e-mail claims)."""
+    from airflow.sdk import get_current_context
+
+    context = get_current_context()
+    return f"{context['dag'].dag_id}/{context['run_id']}"
+
+
+@contextmanager
+def period_task(period: Period | str, step: str) -> Iterator[tuple[Engine, Settings]]:
+    """What every task of the monthly DAG works in: its settings and warehouse engine, the period's run
+    lock (a ``techreform run`` of the same period makes the task fail at once, and retry), and database
+    errors as one line naming the warehouse and ``step``."""
+    from techreform.errors import warehouse_errors
+    from techreform.runlock import period_lock
+    from techreform.warehouse import engine_for
+
+    settings = settings_for_task()
+    engine = engine_for(settings.warehouse_url)
+    with warehouse_errors(settings.warehouse_url, step), period_lock(engine, period, run_owner()):
+        yield engine, settings
+
+
+def alert_on_failure(context: Mapping[str, Any]) -> str:
+    """``on_failure_callback`` of the monthly DAG's tasks: e-mail the data engineers (see
+    :mod:`techreform.alerts`) naming DAG, task, period and the reason, through the connection
+    ``techreform_smtp`` (or the alerts outbox). Returns what happened; never raises."""
+    from techreform.alerts import Alert, send_alert
+    from techreform.errors import one_line
+    from techreform.supervision.mailer import smtp_config_from_airflow
+
+    ti = context.get("ti") or context.get("task_instance")
+    try:
+        period = str(period_of_run(context.get("params"), context.get("data_interval_start")))
+    except ValueError:
+        period = "unknown"
+    error = context.get("exception")
+    alert = Alert(dag_id=getattr(ti, "dag_id", "?"), task_id=getattr(ti, "task_id", "?"), period=period,
+                  reason=one_line(error) if error is not None else "the task failed (no exception recorded)",
+                  run_id=str(context.get("run_id") or getattr(ti, "run_id", "")))
+    try:
+        smtp = smtp_config_from_airflow()
+    except Exception as exc:  # an unreadable connection must not hide the failure being reported
+        log.error("alert: the SMTP connection could not be read (%s); writing to the outbox", one_line(exc))
+        smtp = None
+    return send_alert(settings_for_task(), smtp, alert)

@@ -3,8 +3,11 @@
     techreform run --from 2014-01 --to 2014-12 [--no-notify]
     techreform summary --period 2015-12
 
-Settings come from the environment, as in the DAG (see :mod:`techreform.config`). Errors that people
-can act on (a broken delivery, an unreachable mail server) are printed as one message, not a traceback."""
+Settings come from the environment, as in the DAG (see :mod:`techreform.config`); e-mail goes through the
+same Airflow connection ``techreform_smtp`` as in the DAG (e.g. ``AIRFLOW_CONN_TECHREFORM_SMTP``), and
+without one to the ``.eml`` outbox. Errors that people can act on (a broken delivery, a failed quality
+gate, an unreachable mail server, a lost warehouse connection, another run of the period) are printed as
+one line, not a traceback."""
 
 from __future__ import annotations
 
@@ -30,18 +33,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _owner() -> str:
+    """Who this run is, for the period lock and the e-mail claims: ``cli-<random>``."""
+    import secrets
+
+    return f"cli-{secrets.token_hex(4)}"
+
+
+def _quiet_logging() -> None:
+    """Warnings and errors only, on stderr (libraries such as GX set some of their loggers to INFO)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    for handler in logging.root.handlers:
+        handler.setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    _quiet_logging()
     settings = Settings.from_env()
     if args.command == "summary":
         from techreform.reports import format_counts, period_counts
 
         print(format_counts(period_counts(settings, Period.parse(args.period))))
         return 0
+    from techreform.alerts import alert_recipients
+    from techreform.errors import one_line
     from techreform.pipeline import run_period
+    from techreform.supervision.mailer import smtp_config_from_airflow
 
+    # the connection is looked up (through Airflow, as in the DAG) only when something may be e-mailed
+    smtp = smtp_config_from_airflow() if not args.no_notify or alert_recipients(settings) else None
+    _quiet_logging()  # importing Airflow installs its own logging; the CLI prints warnings only
     periods = period_range(args.first, args.last)
     if args.only:
         wanted = {str(Period.parse(p)) for p in args.only}
@@ -49,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     for period in periods:
         started = time.perf_counter()
         try:
-            result = run_period(settings, period, notify=not args.no_notify)
-        except Exception as exc:  # one line a person can act on; the traceback is for --debug runs
-            print(f"{period}: failed: {exc}", file=sys.stderr)
+            result = run_period(settings, period, smtp=smtp, notify=not args.no_notify, owner=_owner())
+        except Exception as exc:  # one line a person can act on
+            print(f"{period}: failed: {one_line(exc)}", file=sys.stderr)
             return 1
         forms = result["forms"]
         parts = []

@@ -38,6 +38,8 @@ class Form:
     target_table: str
     """Where the current accepted rows go: the facts of a monthly form, the snapshots of R1 and S1."""
     snapshot: bool = False  # a full snapshot in force from its period on (R1, S1)
+    in_force_view: str = ""
+    """For a snapshot form, the view of the snapshot in force in each month (``int_register_in_force``)."""
     checks: Literal["great_expectations", "supervisor_rules"] = "great_expectations"
     """Which validation the form's rows go through: its GX suite, or the S1 rules of this project."""
     name_field: str = ""
@@ -186,6 +188,7 @@ ENTERPRISE_REGISTER = Form(
     key=("uscc",),
     target_table="dim_enterprise_register",
     snapshot=True,
+    in_force_view="int_register_in_force",
     name_field="enterprise_name",
     fields=(
         *ENTERPRISE_IDENTITY,
@@ -207,6 +210,7 @@ SUPERVISORS = Form(
     key=("region_code", "email"),
     target_table="dim_supervisor",
     snapshot=True,
+    in_force_view="int_supervisors_in_force",
     checks="supervisor_rules",
     name_field="name",
     region_is_prefecture=True,

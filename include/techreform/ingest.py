@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from techreform.cells import CellError, parse_cell
 from techreform.config import Settings
+from techreform.files import write_bytes
 from techreform.forms import Form
 from techreform.periods import Period
 from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, receive_file, scan_delivery_folder
@@ -181,7 +182,7 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def one_line(text: str, limit: int = 600) -> str:
+def log_line(text: str, limit: int = 600) -> str:
     """A message as the file log and the task log keep it: one line, no NUL, at most ``limit`` characters."""
     text = " ".join(text.replace("\x00", "\\x00").split())
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates from odd names
@@ -219,9 +220,7 @@ def keep_in_raw_zone(settings: Settings, form: Form, period: Period, name: str, 
     if received.spooled is not None:
         received.spooled.replace(target)
     else:
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(received.data or b"")
-        tmp.replace(target)
+        write_bytes(target, received.data or b"")
     return target
 
 
@@ -272,7 +271,7 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
 
 def _refuse(engine: Engine, form: Form, period: Period, entry: LandingEntry, reason: str) -> FileOutcome:
     """Record an entry refused unread (once per name and kind) and log one line naming it."""
-    message = one_line(f"{form.name}/{period}/{reason}")
+    message = log_line(f"{form.name}/{period}/{reason}")
     log.error("%s", message)
     with engine.begin() as conn:
         seen = {(r.entry_name, r.kind) for r in query(conn, "ingest/refused_entries_for_period", form=form.code,
@@ -306,16 +305,16 @@ def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period,
     try:
         encoding, parsed = _read_and_parse(form, period, name, received, limits)
     except UnreadableFile as exc:
-        outcome.status, outcome.message = "rejected", one_line(f"{where}: {exc}")
+        outcome.status, outcome.message = "rejected", log_line(f"{where}: {exc}")
     except MemoryError:
         parsed = None
         outcome.status = "rejected"
-        outcome.message = one_line(f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the "
+        outcome.message = log_line(f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the "
                                    "file; deliver it in parts")
     except Exception as exc:  # a reader or parser failure this project did not foresee: this file only
         log.exception("%s: unexpected failure while reading", where)
         outcome.status = "rejected"
-        outcome.message = one_line(f"{where}: 无法读取 / cannot read the file ({type(exc).__name__}: {exc})")
+        outcome.message = log_line(f"{where}: 无法读取 / cannot read the file ({type(exc).__name__}: {exc})")
     received.data = None  # the bytes are in the raw zone; free them before staging
     if parsed is not None:
         outcome.rows_received = parsed.rows_received
@@ -337,7 +336,7 @@ def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period,
         raise  # two runs racing for the same period: fail loudly (see etl_file_log's keys)
     except Exception as exc:  # the database refused a value of this file: reject it, keep the others
         log.exception("%s: staging failed", where)
-        outcome = FileOutcome(name, sha, "rejected", message=one_line(
+        outcome = FileOutcome(name, sha, "rejected", message=log_line(
             f"{where}: 无法写入暂存表 / staging failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"))
         _stage(engine, form, period, log_row, outcome, None)
     return outcome

@@ -8,6 +8,7 @@ supervision and notification."""
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,7 +24,6 @@ from techreform.warehouse import create_schema, engine_for, query
 log = logging.getLogger(__name__)
 
 FORM_ORDER: tuple[Form, ...] = (ENTERPRISE_REGISTER, SUPERVISORS, PROJECT_MONTHLY, ENTERPRISE_MONTHLY)
-GATED_FORMS: tuple[Form, ...] = (ENTERPRISE_REGISTER, PROJECT_MONTHLY, ENTERPRISE_MONTHLY)
 
 
 def prepare_warehouse(settings: Settings) -> Engine:
@@ -92,30 +92,64 @@ def review_period(engine: Engine, settings: Settings, period: Period) -> dict[st
 
 
 def quality_gate(engine: Engine, settings: Settings, period: Period) -> None:
-    """Fail loudly if a form's delivery is too broken (after quarantine and receipts are written)."""
-    from techreform.validation.gate import check_gate
+    """Fail with :class:`~techreform.validation.gate.GateFailed` (one line, every reason) when the period's
+    data cannot carry indicators and supervision: a delivery too broken, every file of a form rejected,
+    zero accepted rows, a required form not delivered or no snapshot in force, completeness below the
+    floor (see :mod:`techreform.validation.gate`). Runs after quarantine and receipts are written."""
+    from techreform.validation.gate import check_period
 
-    for form_ in GATED_FORMS:
-        check_gate(engine, settings, form_, period)
+    check_period(engine, settings, FORM_ORDER, period)
 
 
-def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, notify: bool = True) -> dict[str, Any]:
-    """Run the whole chain for one period, in order; what the DAG does, without Airflow."""
+def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, notify: bool = True,
+               owner: str = "cli") -> dict[str, Any]:
+    """Run the whole chain for one period, in order; what the DAG does, without Airflow.
+
+    The period's run lock is held throughout (:func:`techreform.runlock.period_lock`: a second run of the
+    period fails at once); a database error is re-raised as one line naming the warehouse and the step
+    (:func:`techreform.errors.warehouse_errors`); a failed quality gate alerts the data engineers
+    (:mod:`techreform.alerts`) before it is raised, and nothing is computed or e-mailed after it."""
+    from techreform.errors import warehouse_errors
+    from techreform.faults import fault_point
     from techreform.indicators import compute_indicators, refresh_supervision_indicators
+    from techreform.runlock import period_lock
     from techreform.supervision import notify_period, supervise_period
+    from techreform.validation.gate import GateFailed
 
     period = Period.parse(period)
-    engine = prepare_warehouse(settings)
-    summary: dict[str, Any] = {"period": str(period), "forms": {}}
-    for form_ in FORM_ORDER:
-        summary["forms"][form_.code] = process_form(engine, settings, form_.code, period)
-    summary["review"] = review_period(engine, settings, period)
-    quality_gate(engine, settings, period)
-    summary["indicators"] = compute_indicators(engine, settings, period)
-    summary["supervision"] = supervise_period(engine, settings, period)
-    if notify:
-        summary["notify"] = notify_period(engine, settings, period, smtp)
-    summary["supervision_indicators"] = refresh_supervision_indicators(engine, settings, period)
+    url = settings.warehouse_url
+    with ExitStack() as held:
+        with warehouse_errors(url, "prepare_warehouse"):
+            held.enter_context(period_lock(engine_for(url), period, owner))  # before anything is written
+            engine = prepare_warehouse(settings)
+        summary: dict[str, Any] = {"period": str(period), "forms": {}}
+        for form_ in FORM_ORDER:
+            with warehouse_errors(url, f"ingest {form_.code}"):
+                ingested = ingest_step(engine, settings, form_.code, period)
+            fault_point("after_ingest")
+            with warehouse_errors(url, f"load {form_.code}"):
+                loaded = load_step(engine, settings, form_.code, period)
+            summary["forms"][form_.code] = {**ingested, "load": loaded["loaded"].get(str(period)),
+                                            "loaded": loaded["loaded"]}
+        with warehouse_errors(url, "review"):
+            summary["review"] = review_period(engine, settings, period)
+        try:
+            with warehouse_errors(url, "quality_gate"):
+                quality_gate(engine, settings, period)
+        except GateFailed as exc:
+            from techreform.alerts import Alert, send_alert
+
+            send_alert(settings, smtp, Alert("techreform run", "quality_gate", str(period), str(exc), owner))
+            raise
+        with warehouse_errors(url, "compute_indicators"):
+            summary["indicators"] = compute_indicators(engine, settings, period)
+        with warehouse_errors(url, "supervise"):
+            summary["supervision"] = supervise_period(engine, settings, period)
+        if notify:
+            with warehouse_errors(url, "notify"):
+                summary["notify"] = notify_period(engine, settings, period, smtp, owner=owner)
+        with warehouse_errors(url, "refresh_supervision_indicators"):
+            summary["supervision_indicators"] = refresh_supervision_indicators(engine, settings, period)
     return summary
 
 

@@ -19,6 +19,12 @@ from techreform.config import SQL_DIR
 
 _ENGINES: dict[str, Engine] = {}
 
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "sup_email_log": {"claim_owner": "text", "claim_host": "text", "claim_pid": "integer", "claim_until": "text"},
+}
+"""Columns added to a table after its ``create table`` first shipped (they are in the DDL too): a
+warehouse created before gets them from :func:`create_schema` (``alter table … add column``)."""
+
 
 def engine_for(url: str) -> Engine:
     """One engine per URL and process. SQLite gets foreign keys, WAL and a busy timeout."""
@@ -36,7 +42,8 @@ def engine_for(url: str) -> Engine:
                 cursor.execute("pragma synchronous=normal")
                 cursor.close()
         else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            # the application name lets an operator (and the fault suite) tell the pipeline's sessions apart
+            engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"application_name": "techreform"})
         _ENGINES[url] = engine
     return _ENGINES[url]
 
@@ -148,6 +155,23 @@ def create_schema(engine: Engine) -> None:
                 run_script(conn, f"ddl/{script.name.rsplit('.', 2)[0]}")
             elif not any(script.with_name(f"{script.stem}.{d}.sql").exists() for d in ("sqlite", "postgresql")):
                 run_script(conn, f"ddl/{script.stem}")
+        add_missing_columns(conn)
+
+
+def add_missing_columns(conn: Connection) -> list[str]:
+    """Add the :data:`ADDED_COLUMNS` a table of an older warehouse lacks (idempotent); returns them as
+    ``table.column``."""
+    inspector = sa.inspect(conn)
+    added = []
+    for table, columns in ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        for name, sql_type in columns.items():
+            if name in present:
+                continue
+            guard = "if not exists " if conn.dialect.name == "postgresql" else ""
+            conn.exec_driver_sql(f"alter table {table} add column {guard}{name} {sql_type}")
+            added.append(f"{table}.{name}")
+    return added
 
 
 def has_table(conn: Connection, table: str) -> bool:

@@ -68,6 +68,8 @@ create table if not exists sup_case_period (
 );
 create index if not exists ix_sup_case_period_period on sup_case_period (period, project_code);
 
+-- The claim_* columns came later: an existing warehouse gets them from create_schema
+-- (techreform.warehouse.ADDED_COLUMNS, alter table … add column, idempotent).
 -- Every e-mail of a period to a recipient, per kind (prefecture | province) and region: version 1 is
 -- the original, versions 2.. are corrections (更正). status: sending (claimed by a run, being sent),
 -- unsent (not accepted yet, retried by the next run), sent (the SMTP server accepted it), written (.eml
@@ -88,5 +90,9 @@ create table if not exists sup_email_log (
     message_id text not null,
     outbox_path text,
     updated_at text not null,         -- UTC, ISO 8601
+    claim_owner text,                 -- the run holding the claim (random token per notify); null before claims had owners
+    claim_host text,                  -- its host …
+    claim_pid integer,                -- … and process: a claim whose process is gone is taken over at once
+    claim_until text,                 -- the lease: after it (UTC, ISO 8601) the claim is taken over from any host
     primary key (period, recipient, kind, region_code, version)
 );

@@ -1,4 +1,5 @@
--- The latest delivered (sent or written) e-mail of a (period, recipient, kind, region).
+-- The delivered (sent or written) versions of the e-mail of a (period, recipient, kind, region),
+-- latest first (the caller picks the statuses that count as delivered for where it sends).
 with delivered as (
     select period, recipient, kind, region_code, version, digest, subject, content_json, status, message_id,
            outbox_path
@@ -10,4 +11,3 @@ select period, recipient, kind, region_code, version, digest, subject, content_j
        outbox_path
 from delivered
 order by version desc
-limit 1

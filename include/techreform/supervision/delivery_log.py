@@ -9,16 +9,26 @@ server accepted it; written: the ``.eml`` file is in the outbox):
 - nothing delivered yet → version 1;
 - delivered with another digest → the next version, a correction of the delivered one.
 
-A version is claimed – logged ``sending`` and committed – before the attempt, and becomes
-``sent``/``written`` only after the server accepted it / the file was in place; a failure leaves it
-``unsent`` with the error and the number of attempts, and the next run tries again. A version another run
-is sending is left to that run, so two runs of a period at once do not both send it."""
+What counts as delivered depends on where this run sends: to the outbox, ``sent`` and ``written`` both
+do; through an SMTP server only ``sent`` does — an ``.eml`` written to the outbox reached nobody, so a
+later run with a server configured sends it (the same version, logged ``sent``).
+
+A version is claimed – logged ``sending`` with its owner (:class:`Claimant`: a random token of the run,
+host, pid) and a lease, and committed – before the attempt, and becomes ``sent``/``written`` only after
+the server accepted it / the file was in place; a failure leaves it ``unsent`` with the error and the
+number of attempts, and the next run tries again. A version another *live* run is sending is left to
+that run (so two runs of a period at once do not both send it); a claim whose owner is gone — same host
+and its pid no longer alive, or its lease expired — is taken over at once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+import os
+import secrets
+import socket
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,8 +37,51 @@ from sqlalchemy.engine import Connection
 from techreform.warehouse import execute, insert_rows, query, sql_text
 
 SENT, WRITTEN, UNSENT, CANCELLED, SENDING = "sent", "written", "unsent", "cancelled", "sending"
+DELIVERED_TO_OUTBOX = (SENT, WRITTEN)
+DELIVERED_BY_SMTP = (SENT,)
 LOG_COLUMNS = ["period", "recipient", "kind", "region_code", "version", "digest", "correction_of", "subject",
-               "content_json", "status", "attempts", "last_error", "message_id", "outbox_path", "updated_at"]
+               "content_json", "status", "attempts", "last_error", "message_id", "outbox_path", "updated_at",
+               "claim_owner", "claim_host", "claim_pid", "claim_until"]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """Who claims: a token unique to one notify run, this host and process, and the lease length."""
+
+    owner: str = field(default_factory=lambda: secrets.token_hex(8))
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    lease_minutes: float = 30.0
+
+    def holds_dead_claim(self, row: Any, now: dt.datetime) -> bool:
+        """Whether the ``sending`` claim of ``row`` belongs to a run that is gone: its lease expired, or
+        it ran on this host in a process that no longer exists (or in this very process, which is not
+        sending it now). A claim of before owners were recorded is judged by its age."""
+        if not row.claim_owner:
+            return str(row.updated_at) < (now - dt.timedelta(minutes=self.lease_minutes)).isoformat(timespec="seconds")
+        if row.claim_until and str(row.claim_until) < now.isoformat(timespec="seconds"):
+            return True
+        if row.claim_host == self.host and row.claim_pid is not None:
+            return int(row.claim_pid) == self.pid or not pid_alive(int(row.claim_pid))
+        return False
+
+
+def describe_claim(row: Any) -> str:
+    """``owner … on host … pid …, lease until …`` of a claim (for the in-flight message)."""
+    if not row.claim_owner:
+        return f"an earlier run, since {row.updated_at}"
+    return f"run {row.claim_owner} on {row.claim_host} pid {row.claim_pid}, lease until {row.claim_until}"
 
 
 @dataclass(frozen=True)
@@ -63,14 +116,18 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def delivered(conn: Connection, key: Key) -> dict[str, Any] | None:
-    row = query(conn, "supervision/email_log_delivered", **key.params()).first()
-    return dict(row._mapping) if row else None
+def delivered(conn: Connection, key: Key, statuses: Collection[str] = DELIVERED_TO_OUTBOX) -> dict[str, Any] | None:
+    """The latest version of ``key`` whose status is one of ``statuses`` (None when there is none)."""
+    for row in query(conn, "supervision/email_log_delivered", **key.params()):
+        if row.status in statuses:
+            return dict(row._mapping)
+    return None
 
 
-def plan(conn: Connection, key: Key, digest: str) -> Plan:
-    """Decide for ``key`` and a content of ``digest`` (see the module doc)."""
-    last = delivered(conn, key)
+def plan(conn: Connection, key: Key, digest: str, statuses: Collection[str] = DELIVERED_TO_OUTBOX) -> Plan:
+    """Decide for ``key`` and a content of ``digest`` against the latest version delivered in one of
+    ``statuses`` (:data:`DELIVERED_TO_OUTBOX` or :data:`DELIVERED_BY_SMTP`; see the module doc)."""
+    last = delivered(conn, key, statuses)
     if last is not None and last["digest"] == digest:
         return Plan(key, unchanged=True, version=last["version"])
     if last is None:
@@ -84,30 +141,49 @@ def cancel_unsent(conn: Connection, key: Key) -> None:
     execute(conn, "supervision/email_log_cancel", {**key.params(), "updated_at": now_utc()})
 
 
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """Whether this run got the claim; when not, who holds it."""
+
+    won: bool
+    holder: str = ""
+
+
 def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content: dict[str, Any],
-            claim_minutes: float = 30.0) -> bool:
-    """Claim ``decision.version`` for sending: log it ``sending`` with its content before any attempt.
-    Returns False when another run holds it (claimed less than ``claim_minutes`` ago): that run sends it.
-    A claim older than that is a run that died mid-way; it is taken over (the message may then go out
-    twice, if the dead run's server had accepted it: the one case exactly-once cannot rule out)."""
+            claimant: Claimant, *, resend_written: bool = False) -> ClaimOutcome:
+    """Claim ``decision.version`` for sending: log it ``sending`` with its content and ``claimant``
+    before any attempt. Not won when another live run holds it (that run sends it). A dead claim is
+    taken over (see :meth:`Claimant.holds_dead_claim`): the message may then go out twice if the dead
+    run's server had accepted it before ``sent`` was logged — the one case exactly-once cannot rule out.
+    ``resend_written``: a version written to the outbox may be claimed (this run sends through SMTP)."""
     now = dt.datetime.now(dt.UTC)
     params = {**decision.key.params(), "version": decision.version, "digest": digest,
               "correction_of": decision.previous_digest, "subject": subject,
               "content_json": json.dumps(content, ensure_ascii=False, sort_keys=True),
-              "updated_at": now.isoformat(timespec="seconds"),
-              "stale_before": (now - dt.timedelta(minutes=claim_minutes)).isoformat(timespec="seconds")}
+              "updated_at": now.isoformat(timespec="seconds"), "claim_owner": claimant.owner,
+              "claim_host": claimant.host, "claim_pid": claimant.pid,
+              "claim_until": (now + dt.timedelta(minutes=claimant.lease_minutes)).isoformat(timespec="seconds")}
     existing = query(conn, "supervision/email_log_version", **decision.key.params(), version=decision.version).first()
     if existing is None:
-        row = {k: v for k, v in params.items() if k != "stale_before"}
         try:
             with conn.begin_nested():
-                insert_rows(conn, "sup_email_log", [{**row, "status": SENDING, "attempts": 0, "last_error": "",
+                insert_rows(conn, "sup_email_log", [{**params, "status": SENDING, "attempts": 0, "last_error": "",
                                                      "message_id": "", "outbox_path": None}], LOG_COLUMNS)
         except sa.exc.IntegrityError:  # another run inserted it first
-            return False
-        return True
+            return ClaimOutcome(False, "another run that claimed it just now")
+        return ClaimOutcome(True)
+    takeover = "(no takeover)"  # matches no owner (owners are tokens without spaces)
+    if existing.status == SENDING:
+        if existing.claim_owner == claimant.owner:
+            takeover = claimant.owner  # ours (a retry within this run)
+        elif claimant.holds_dead_claim(existing, now):
+            takeover = existing.claim_owner or ""
+        else:
+            return ClaimOutcome(False, describe_claim(existing))
     statement = sa.text(sql_text("supervision/email_log_prepare", conn.dialect.name))
-    return conn.execute(statement, params).rowcount == 1
+    won = conn.execute(statement, {**params, "resend_written": int(resend_written),
+                                   "takeover_owner": takeover}).rowcount == 1
+    return ClaimOutcome(won, "" if won else "another run that claimed it just now")
 
 
 def record_attempt(conn: Connection, key: Key, version: int, status: str, *, last_error: str = "",

@@ -6,28 +6,30 @@ raises otherwise (refused recipients, a 5xx after DATA, a connection error)."""
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
-import tempfile
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+from techreform.files import write_bytes
 
 DEFAULT_CONN_ID = "techreform_smtp"
 _TRUE = {"1", "true", "yes", "y", "on"}
 
 
 class EmailDeliveryFailed(RuntimeError):
-    """Some messages of a period were not accepted by the SMTP server; they stay ``unsent`` in
-    ``sup_email_log`` and go out on the next run (the Airflow task fails so that it retries)."""
+    """Some messages of a period are not delivered: not accepted by the SMTP server (they stay ``unsent``
+    in ``sup_email_log`` and go out on the next run) or still being sent by another run (not confirmed);
+    the Airflow task fails so that it retries."""
 
     def __init__(self, period: str, failures: list[tuple[str, str]]):
         self.period = period
         self.failures = failures
         detail = "; ".join(f"{recipient}: {error}" for recipient, error in failures[:10])
-        super().__init__(f"{len(failures)} e-mail(s) of {period} not accepted by the SMTP server: {detail}")
+        super().__init__(f"{len(failures)} e-mail(s) of {period} not delivered (not accepted by the SMTP server "
+                         f"or still in flight): {detail} — 邮件未全部送达")
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,4 @@ def send_smtp(config: SmtpConfig, message: EmailMessage, sender: str, recipients
 
 def write_eml(folder: Path, name: str, message: EmailMessage) -> Path:
     """Write ``message`` as ``folder/name`` atomically (written aside, then moved into place)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".eml")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(message.as_bytes())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_bytes(folder / name, message.as_bytes())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import smtplib
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
+from techreform.faults import fault_point
 from techreform.periods import Period
 from techreform.supervision import delivery_log
 from techreform.supervision.content import (PREFECTURE, Content, describe_changes, prefecture_contents,
@@ -90,11 +92,15 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
     return list(deliveries.values()), {"invalid_recipients": invalid, "unaddressed_prefectures": unaddressed}
 
 
-def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp: SmtpConfig | None = None) -> dict:
+def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp: SmtpConfig | None = None,
+                  *, owner: str | None = None) -> dict:
     """Compose the period's e-mails and send them through ``smtp`` (or write them to the outbox when it
     is ``None``), each at most once per content; a changed content goes out once more as a correction
-    (更正). Raises :class:`EmailDeliveryFailed` after logging the messages the server did not accept
-    (they stay ``unsent`` and go out on the next run).
+    (更正). With a server, a message only written to the outbox so far is sent (it reached nobody).
+    Raises :class:`EmailDeliveryFailed` when anything is left undelivered: messages the server did not
+    accept (they stay ``unsent`` and go out on the next run) and messages another live run is sending
+    (``in_flight``: not confirmed yet), so that the Airflow task fails and retries. ``owner`` names this
+    run in its claims (a random token is added, so each call is its own claimant).
 
     Returns ``{"sent", "unchanged", "corrections", "unsent", "in_flight", "outbox", "invalid_recipients",
     "unaddressed_prefectures"}``: ``sent`` counts messages delivered this run (written ones included),
@@ -114,25 +120,30 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                               "outbox": str(outbox) if outbox else None, **problems}
     failures: list[tuple[str, str]] = []
     unreachable: str | None = None
+    claimant = delivery_log.Claimant(owner=f"{owner or 'notify'}-{secrets.token_hex(6)}",
+                                     lease_minutes=options.claim_minutes)
+    statuses = delivery_log.DELIVERED_TO_OUTBOX if outbox is not None else delivery_log.DELIVERED_BY_SMTP
     for delivery in deliveries:
         content = delivery.content
         key = delivery_log.Key(str(period), delivery.email, content.kind, content.region_code)
         digest = content.digest
         with engine.begin() as conn:
-            decision = delivery_log.plan(conn, key, digest)
+            decision = delivery_log.plan(conn, key, digest, statuses)
             if decision.unchanged:
                 delivery_log.cancel_unsent(conn, key)
                 result["unchanged"] += 1
                 continue
             changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
             message = compose(content, delivery.name, delivery.email, options, sender, changes)
-            claimed = delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json(),
-                                           options.claim_minutes)
-        if not claimed:
-            log.warning("e-mail %s to %s (%s %s) is being sent by another run", period, delivery.email,
-                        content.kind, content.region_code)
+            claim = delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json(),
+                                         claimant, resend_written=outbox is None)
+        if not claim.won:
+            log.warning("e-mail %s to %s (%s %s) is being sent by %s", period, delivery.email,
+                        content.kind, content.region_code, claim.holder)
+            failures.append((delivery.email, f"in flight, being sent by {claim.holder}"))
             result["in_flight"] += 1
             continue
+        fault_point("after_claim")
         message_id = str(message["Message-ID"])
         if outbox is not None:
             path = write_eml(outbox, _eml_name(content, delivery.email, decision.version), message)
@@ -155,6 +166,7 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 try:
                     send_smtp(smtp, message, sender, [delivery.email])
                     delivered = True
+                    fault_point("after_send")
                 except OSError as exc:  # smtplib.SMTPException is an OSError too
                     error = f"{type(exc).__name__}: {exc}"
                     server_level = server_unreachable(exc)
@@ -176,6 +188,8 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 if server_level:
                     unreachable = error
         if delivered:
+            log.info("e-mail %s to %s (%s %s) v%d %s", period, delivery.email, content.kind, content.region_code,
+                     decision.version, "written" if outbox is not None else "sent")
             result["sent"] += 1
             result["corrections"] += int(decision.correction)
     log.info("notification %s: %s", period, result)

@@ -84,8 +84,8 @@ class EmailOptions:
     """Attempts per message within one run before the task fails (Airflow then retries the task)."""
     retry_delay_seconds: float = 2.0
     claim_minutes: float = 30.0
-    """A message another run started sending less than this ago is left to it; an older claim (a run
-    that died) is taken over."""
+    """The lease of a claim: a message another run claimed is left to it until the lease runs out, unless
+    its process is gone (same host, pid not alive), when it is taken over at once."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailOptions:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
+from techreform.files import write_text
 from techreform.forms import FORMS, Form
 from techreform.periods import Period
 from techreform.validation import suites
@@ -57,10 +58,7 @@ def write_data_docs(settings: Settings, form: Form, period: Period, result: Vali
     path = folder / f"{form.code}.json"
     document = gx_result.to_json_dict()
     document["meta"] = {**(document.get("meta") or {}), "form": form.code, "period": str(period)}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, json.dumps(document, ensure_ascii=False, default=str))
 
 
 def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -> Path:

@@ -1,32 +1,89 @@
-"""The quality gate (质量闸门): a delivery too broken to be a reporting problem is an upstream fault.
+"""The quality gate (质量闸门): no indicator, light or supervisor e-mail is built on missing or broken data.
 
-After quarantine, receipts and counts are written, a form whose share of quarantined input rows in the
-period exceeds ``settings.section("validation")["hard_fail_threshold"]`` (default 0.20) fails the run
-loudly with :class:`DeliveryTooBroken`."""
+After quarantine, completeness, receipts and counts are written, :func:`check_period` fails the run with
+:class:`GateFailed` — one line naming the period and every reason — when
+
+- a form's share of quarantined input rows exceeds ``hard_fail_threshold`` (default 0.20):
+  :func:`check_gate`, :class:`DeliveryTooBroken`;
+- a form's files of the period were all rejected;
+- a form's accepted files of the period gave zero accepted rows (header-only files, all rows unparsable);
+- a required monthly form was not delivered at all (``required_monthly_forms``, default E1 and P1; E1's
+  January report is optional, so E1 is not required in January);
+- a required snapshot form has no snapshot in force (``required_snapshot_forms``, default R1 and S1:
+  they are delivered when they change, not every month; the latest accepted one up to the period counts);
+- the province's E1 completeness (报送率) is below ``completeness_floor`` (default 0.80; not judged when
+  nobody is expected, e.g. in January).
+
+Options: the ``validation`` section of the configuration."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
-from techreform.forms import Form
+from techreform.forms import FORMS, Form
 from techreform.periods import Period
 from techreform.warehouse import query
 
 DEFAULT_THRESHOLD = 0.20
+DEFAULT_COMPLETENESS_FLOOR = 0.80
+DEFAULT_REQUIRED_MONTHLY = ("E1", "P1")
+DEFAULT_REQUIRED_SNAPSHOTS = ("R1", "S1")
+OPTIONAL_IN_JANUARY = ("E1",)
+SHARE_GATED = ("R1", "P1", "E1")  # S1 is a short contact list: its bad rows are judged one by one, not by share
+PROVINCE_CODE = "620000"
 
 
-class DeliveryTooBroken(RuntimeError):
+class GateFailed(RuntimeError):
+    """The period's data cannot be trusted for indicators and supervision: the run stops before them."""
+
+    def __init__(self, period: str, reasons: Sequence[str]) -> None:
+        self.period, self.reasons = period, list(reasons)
+        super().__init__(f"{period}: quality gate failed, nothing computed or e-mailed — 质量闸门未通过："
+                         + "; ".join(self.reasons))
+
+
+class DeliveryTooBroken(GateFailed):
     """The share of hard-failed rows of a (form, period) is above the configured threshold."""
 
     def __init__(self, form: Form, period: str, received: int, quarantined: int, threshold: float) -> None:
-        self.form, self.period, self.received, self.quarantined, self.threshold = (
-            form, period, received, quarantined, threshold)
+        self.form, self.received, self.quarantined, self.threshold = form, received, quarantined, threshold
         self.share = quarantined / received
-        super().__init__(
-            f"{form.code} {form.title_zh} {period}: {quarantined} of {received} rows quarantined "
-            f"({self.share:.1%}) exceeds the threshold {threshold:.0%} — the delivery is broken upstream; "
-            f"报表 {form.code} {period} 强制性审核未通过行占 {self.share:.1%}，超过阈值 {threshold:.0%}")
+        reason = (f"{form.code} {form.title_zh} {period}: {quarantined} of {received} rows quarantined "
+                  f"({self.share:.1%}) exceeds the threshold {threshold:.0%} — the delivery is broken upstream; "
+                  f"报表 {form.code} {period} 强制性审核未通过行占 {self.share:.1%}，超过阈值 {threshold:.0%}")
+        super().__init__(period, [reason])
+        self.args = (reason,)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The gate's options (settings section ``validation``)."""
+
+    hard_fail_threshold: float = DEFAULT_THRESHOLD
+    completeness_floor: float = DEFAULT_COMPLETENESS_FLOOR
+    required_monthly_forms: tuple[str, ...] = DEFAULT_REQUIRED_MONTHLY
+    required_snapshot_forms: tuple[str, ...] = DEFAULT_REQUIRED_SNAPSHOTS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GateOptions:
+        section = settings.section("validation")
+        options = cls(
+            hard_fail_threshold=float(section.get("hard_fail_threshold", DEFAULT_THRESHOLD)),
+            completeness_floor=float(section.get("completeness_floor", DEFAULT_COMPLETENESS_FLOOR)),
+            required_monthly_forms=tuple(section.get("required_monthly_forms", DEFAULT_REQUIRED_MONTHLY)),
+            required_snapshot_forms=tuple(section.get("required_snapshot_forms", DEFAULT_REQUIRED_SNAPSHOTS)),
+        )
+        unknown = sorted(set(options.required_monthly_forms + options.required_snapshot_forms) - set(FORMS))
+        if unknown:
+            raise ValueError(f"validation.required_*_forms: unknown form(s) {', '.join(unknown)}; known: {', '.join(FORMS)}")
+        return options
 
 
 def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[int, int]:
@@ -38,7 +95,66 @@ def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[
 
 def check_gate(engine: Engine, settings: Settings, form: Form, period: Period | str) -> None:
     """Raise :class:`DeliveryTooBroken` if the quarantined share of (form, period) exceeds the threshold."""
-    threshold = float(settings.section("validation").get("hard_fail_threshold", DEFAULT_THRESHOLD))
+    threshold = GateOptions.from_settings(settings).hard_fail_threshold
     received, quarantined = quarantine_share(engine, form, period)
     if received and quarantined / received > threshold:
         raise DeliveryTooBroken(form, str(Period.parse(period)), received, quarantined, threshold)
+
+
+def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Period | str) -> list[str]:
+    """Why the form's data of the period cannot be used (empty when it can): every file rejected, zero
+    accepted rows, a required monthly form not delivered, no snapshot in force."""
+    options = GateOptions.from_settings(settings)
+    period = Period.parse(period)
+    p = str(period)
+    with engine.connect() as conn:
+        files = list(query(conn, "ingest/file_log_for_period", form=form.code, period=p))
+        received, quarantined = quarantine_share(engine, form, period)
+        in_force = (query(conn, "validation/snapshot_in_force", tables={"in_force_view": form.in_force_view},
+                          period=p).scalar()
+                    if form.snapshot and form.code in options.required_snapshot_forms else None)
+    label = f"{form.code} {form.title_zh} {p}"
+    problems: list[str] = []
+    loaded = [f for f in files if f.status != "rejected"]
+    if files and not loaded:
+        first = files[0].message or files[0].file_name
+        problems.append(f"{label}: all {len(files)} file(s) rejected (first: {first}) — 全部文件被拒收")
+    elif loaded and received - quarantined <= 0:
+        problems.append(f"{label}: the delivered files gave zero accepted rows ({received} rows received) — "
+                        f"报送文件无可用数据行")
+    if not files and form.code in options.required_monthly_forms and not form.snapshot \
+            and not (period.month == 1 and form.code in OPTIONAL_IN_JANUARY):
+        problems.append(f"{label}: nothing delivered — 本期未收到报表")
+    if form.snapshot and form.code in options.required_snapshot_forms and in_force is None:
+        problems.append(f"{label}: no accepted snapshot in force — 无有效的{form.title_zh}")
+    return problems
+
+
+def completeness_problem(engine: Engine, settings: Settings, period: Period | str) -> str | None:
+    """The province's E1 completeness (报送率) below the floor, as a reason (None when it is not)."""
+    floor = GateOptions.from_settings(settings).completeness_floor
+    p = str(Period.parse(period))
+    with engine.connect() as conn:
+        row = query(conn, "validation/province_completeness", period=p, province_code=PROVINCE_CODE).first()
+    if row is None or not row.expected or row.rate is None or float(row.rate) >= floor:
+        return None
+    return (f"E1 {p}: completeness {row.received}/{row.expected} = {float(row.rate):.1%} is below the floor "
+            f"{floor:.0%} ({row.missing} enterprises missing) — 报送率低于下限")
+
+
+def check_period(engine: Engine, settings: Settings, forms: Sequence[Form], period: Period | str) -> None:
+    """Raise :class:`GateFailed` naming every reason the period fails the gate (see the module doc)."""
+    period = Period.parse(period)
+    reasons: list[str] = []
+    for form in forms:
+        try:
+            if form.code in SHARE_GATED:
+                check_gate(engine, settings, form, period)
+        except DeliveryTooBroken as exc:
+            reasons.append(str(exc))
+        reasons += delivery_problems(engine, settings, form, period)
+    low = completeness_problem(engine, settings, period)
+    if low:
+        reasons.append(low)
+    if reasons:
+        raise GateFailed(str(period), reasons)

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
+from techreform.files import atomic_path, remove_partials, write_text
 from techreform.forms import FORMS
 from techreform.labels import SEVERITY_ZH
 from techreform.periods import Period
@@ -65,6 +66,11 @@ def _by_rule(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_xlsx(path: Path, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
+    with atomic_path(path, fault="during_receipt_write") as tmp:
+        _fill_workbook(tmp, title, sheets)
+
+
+def _fill_workbook(path: Path, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -97,17 +103,17 @@ def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
 def _write_html(path: Path, title: str, sections: list[tuple[str, list[str], list[list[Any]]]],
                 summary: str) -> None:
     parts = [f"<h2>{html.escape(name)}</h2>{_html_table(headers, rows)}" for name, headers, rows in sections]
-    path.write_text(
+    write_text(
+        path,
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}"
         "td,th{border:1px solid #999;padding:2px 6px;font-size:13px}th{background:#eee}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}</p>{''.join(parts)}</body></html>\n",
-        encoding="utf-8")
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}</p>{''.join(parts)}</body></html>\n")
 
 
 def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> list[Path]:
     """Write the period's receipts, one ``.xlsx`` and one ``.html`` per prefecture with anything to
-    correct, explain or report; returns the paths written (earlier receipts of the period are replaced)."""
+    correct, explain or report; returns the paths written (each file replaced atomically; earlier receipts of the period no longer needed are removed)."""
     period = Period.parse(period)
     p = str(period)
     items = _items(engine, p)
@@ -118,8 +124,8 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
     prefectures[UNKNOWN[0]] = UNKNOWN[1]
     folder = Path(settings.output_dir) / "receipts" / p
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("receipt_*"):
-        old.unlink()
+    remove_partials(folder)
+    earlier = set(folder.glob("receipt_*"))
     written: list[Path] = []
     codes = sorted(set(items["prefecture_code"]) | set(missing["prefecture_code"].dropna()))
     item_headers = [h for _, h in ITEM_COLUMNS]
@@ -148,4 +154,6 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
         _write_xlsx(stem.with_suffix(".xlsx"), title, [(s[0][:31], s[1], s[2]) for s in sections])
         _write_html(stem.with_suffix(".html"), title, sections, summary)
         written += [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]
+    for old in earlier - set(written):  # a prefecture with nothing to report any more
+        old.unlink(missing_ok=True)
     return written
