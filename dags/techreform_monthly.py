@@ -9,6 +9,9 @@ Asia/Shanghai (a run scheduled on 2013-07-01 processes 2013-06), or the `period`
    while it waits) holds the run until the delivery deadline: the first day after the period, 00:00
    Asia/Shanghai, plus `validation.delivery_deadline_days` (default 10 → the 11th). For a long-past period
    (a manual run with `period`, a backfill, `airflow dags test`) the deadline has passed and nothing waits.
+The tasks after the wait are the steps of `techreform.steps.STEPS`, in that order (the same table
+`techreform run` iterates); each task calls its step with one run context and returns a small summary.
+
 1. `prepare_warehouse` – create missing tables (and add later columns), load the code lists.
 2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), in that order:
    `ingest_<form>` keeps every new file of `landing/<form>/<period>/` (for R1 and S1: of every snapshot
@@ -23,7 +26,8 @@ Asia/Shanghai (a run scheduled on 2013-07-01 processes 2013-06), or the `period`
 5. `compute_indicators` – the indicator system (统计指标体系) for the period.
 6. `supervise` – project lights and supervision cases (督办事项); `notify` – exactly-once e-mails; it
    fails (and retries) while any e-mail is unsent or still claimed by another live run.
-7. `summarise` – rows received / accepted / quarantined per form and prefecture.
+7. `refresh_supervision_indicators` – PROJECT_RED once supervision judged the period;
+   `summarise` – rows received / accepted / quarantined per form and prefecture.
 
 Every task holds the period's run lock (a `techreform run` of the same period makes it fail at once, one
 line, and retry) and reports database errors as one line. A task that finally fails e-mails the data
@@ -39,14 +43,7 @@ import pendulum
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, chain, dag, task
 
-ENTERPRISE_FACTS = Asset("techreform://warehouse/fct_enterprise_monthly")
-PROJECT_FACTS = Asset("techreform://warehouse/fct_project_monthly")
-REGISTER = Asset("techreform://warehouse/dim_enterprise_register")
-INDICATORS = Asset("techreform://warehouse/fct_indicator")
-SUPERVISION = Asset("techreform://warehouse/sup_project_light")
-
-FORMS = (("R1", "register", REGISTER), ("S1", "supervisors", None), ("P1", "projects", PROJECT_FACTS),
-         ("E1", "enterprises", ENTERPRISE_FACTS))
+from techreform.steps import STEPS  # the step table only: no heavy import at parse time
 
 
 def alert_engineers(context) -> None:
@@ -86,119 +83,26 @@ def techreform_monthly():
         return deadline_of(settings_for_task(), period).isoformat()
 
     @task
-    def prepare_warehouse(period: str) -> str:
-        from techreform.airflow_support import period_task
-        from techreform.pipeline import prepare_warehouse as prepare
+    def run_step(name: str, period: str):
+        from techreform.airflow_support import run_step as run
 
-        with period_task(period, "prepare_warehouse") as (_engine, settings):
-            prepare(settings)
-        return period
+        return run(name, period)
 
-    @task
-    def ingest(form_code: str, period: str) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.periods import Period
-        from techreform.pipeline import ingest_step
-
-        with period_task(period, f"ingest {form_code}") as (engine, settings):
-            return ingest_step(engine, settings, form_code, Period.parse(period))
-
-    @task
-    def validate_load(form_code: str, period: str, ingested: dict) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.periods import Period
-        from techreform.pipeline import load_step
-
-        with period_task(period, f"load {form_code}") as (engine, settings):
-            return load_step(engine, settings, form_code, Period.parse(period))
-
-    @task
-    def review(period: str) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.periods import Period
-        from techreform.pipeline import review_period
-
-        with period_task(period, "review") as (engine, settings):
-            result = review_period(engine, settings, Period.parse(period))
-        return {"receipts": len(result["receipts"]), "data_docs": result["data_docs"]}
-
-    @task
-    def quality_gate(period: str) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from techreform.airflow_support import period_task
-        from techreform.periods import Period
-        from techreform.pipeline import quality_gate as gate
-        from techreform.validation.gate import GateFailed
-
-        with period_task(period, "quality_gate") as (engine, settings):
-            try:
-                gate(engine, settings, Period.parse(period))
-            except GateFailed as exc:  # the data decided: retrying changes nothing; alert at once
-                raise AirflowFailException(str(exc)) from exc
-
-    @task(outlets=[INDICATORS])
-    def compute_indicators(period: str) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.indicators import compute_indicators as compute
-        from techreform.periods import Period
-
-        with period_task(period, "compute_indicators") as (engine, settings):
-            return compute(engine, settings, Period.parse(period))
-
-    @task(outlets=[SUPERVISION])
-    def supervise(period: str) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.periods import Period
-        from techreform.supervision import supervise_period
-
-        with period_task(period, "supervise") as (engine, settings):
-            return supervise_period(engine, settings, Period.parse(period))
-
-    @task(retries=3, retry_delay=pendulum.duration(minutes=10), retry_exponential_backoff=True)
-    def notify(period: str) -> dict:
-        from techreform.airflow_support import period_task, run_owner
-        from techreform.periods import Period
-        from techreform.supervision import notify_period, smtp_config_from_airflow
-
-        with period_task(period, "notify") as (engine, settings):
-            return notify_period(engine, settings, Period.parse(period), smtp_config_from_airflow(),
-                                 owner=run_owner())
-
-    @task
-    def refresh_supervision_indicators(period: str) -> dict:
-        from techreform.airflow_support import period_task
-        from techreform.indicators import refresh_supervision_indicators as refresh
-        from techreform.periods import Period
-
-        with period_task(period, "refresh_supervision_indicators") as (engine, settings):
-            return refresh(engine, settings, Period.parse(period))
-
-    @task
-    def summarise(period: str) -> list[dict]:
-        from techreform.airflow_support import settings_for_task
-        from techreform.periods import Period
-        from techreform.reports import log_period_summary
-
-        return log_period_summary(settings_for_task(), Period.parse(period))
-
-    reported = report_period()
+    period = report_period()
     wait = DateTimeSensorAsync(
         task_id="wait_for_deliveries",
         target_time="{{ ti.xcom_pull(task_ids='delivery_deadline') }}",
         doc_md="Deferred (no worker slot) until the delivery deadline of the period; passes at once when it is past.",
     )
-    period = prepare_warehouse(reported)
-    chain(delivery_deadline(reported), wait, period)
-    previous = period
-    for form_code, label, asset in FORMS:
-        ingested = ingest.override(task_id=f"ingest_{label}")(form_code, period)
-        loaded = validate_load.override(task_id=f"validate_load_{label}", outlets=[asset] if asset else [])(
-            form_code, period, ingested)
-        previous >> ingested
-        previous = loaded
-    chain(previous, review(period), quality_gate(period), compute_indicators(period), supervise(period),
-          notify(period), refresh_supervision_indicators(period), summarise(period))
+    tasks = []
+    for step in STEPS:
+        overrides = {"task_id": step.name, "doc_md": step.doc, "outlets": [Asset(uri) for uri in step.assets]}
+        if step.retries is not None:
+            overrides.update(retries=step.retries, retry_exponential_backoff=True)
+        if step.retry_delay_minutes is not None:
+            overrides["retry_delay"] = pendulum.duration(minutes=step.retry_delay_minutes)
+        tasks.append(run_step.override(**overrides)(step.name, period))
+    chain(delivery_deadline(period), wait, *tasks)
 
 
 techreform_monthly()

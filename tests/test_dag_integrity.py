@@ -7,6 +7,7 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 HEAVY_MODULES = {"pandas", "great_expectations", "pyarrow", "sqlalchemy", "openpyxl", "numpy", "techreform"}
+LIGHT_PACKAGE_MODULES = {"techreform.steps"}  # the step table: dataclasses and strings only
 
 
 @pytest.fixture(scope="module")
@@ -65,4 +66,31 @@ def test_dag_files_import_nothing_heavy_at_module_level():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             for name in names:
+                if name in LIGHT_PACKAGE_MODULES:
+                    continue
                 assert name.split(".")[0] not in HEAVY_MODULES, f"{path.name} imports {name} at module level"
+
+
+def test_the_step_table_the_dag_reads_at_parse_time_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    probe = ("import sys, techreform.steps as s; "
+             f"heavy = sorted(m for m in {sorted(HEAVY_MODULES - {'techreform'})!r} if m in sys.modules); "
+             "print(len(s.STEPS), heavy)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    count, heavy = done.stdout.split(" ", 1)
+    assert int(count) >= 15 and heavy.strip() == "[]", done.stdout
+
+
+def test_the_dag_has_one_task_per_step_in_the_tables_order(dagbag):
+    from techreform.steps import STEPS
+
+    dag = dagbag.dags["techreform_monthly"]
+    names = [s.name for s in STEPS]
+    assert set(names) <= set(dag.task_dict)
+    for before, after in zip(names, names[1:]):
+        assert before in dag.task_dict[after].upstream_task_ids, (before, after)
+    assert "wait_for_deliveries" in dag.task_dict[names[0]].get_flat_relative_ids(upstream=True)
+    for step in STEPS:
+        assert {a.uri for a in dag.task_dict[step.name].outlets} == set(step.assets)

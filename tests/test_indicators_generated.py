@@ -201,7 +201,7 @@ def test_sample_cells_of_the_generated_province_recomputed_in_pandas(generated):
 def test_the_pipeline_computes_the_same_indicators_as_the_facts_it_loaded(tmp_path, warehouse_url):
     """run_period (ingest, GX validation, load, indicators, supervision) for a few periods of the generated
     province; recomputing the indicators from the facts the chain loaded gives the same rows."""
-    from techreform.pipeline import run_period
+    from techreform.steps import run_period
 
     root = tmp_path / "data"
     generate(root, CONFIG)

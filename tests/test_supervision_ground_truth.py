@@ -15,7 +15,7 @@ from techreform.config import Settings
 from techreform.generator import generate
 from techreform.generator.config import GeneratorConfig
 from techreform.periods import period_range
-from techreform.pipeline import run_period
+from techreform.steps import run_period
 from techreform.warehouse import engine_for
 
 CONFIG = GeneratorConfig(enterprises=20, projects=40, first_period="2012-01", last_period="2012-05",
@@ -63,7 +63,7 @@ def test_planted_laggards_get_the_ground_truth_lights_and_a_rerun_sends_nothing(
         later = mine[(mine["project_code"] == lag.project_code) & (mine["period"] >= lag.event_period)]
         fired = set(";".join(later["reasons"]).split(";"))
         assert lag.kind.upper() in fired or "QUARANTINED" in fired, (lag, later.to_string())
-    counts = {p: (r["supervision"]["red"], r["supervision"]["yellow"]) for p, r in runs.items()}
+    counts = {p: (r["supervise"]["red"], r["supervise"]["yellow"]) for p, r in runs.items()}
     assert counts == {p: (int((g["light"] == "red").sum()), int((g["light"] == "yellow").sum()))
                       for p, g in truth.groupby("period")}
 

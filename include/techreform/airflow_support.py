@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.periods import REPORTING_TIMEZONE, Period
@@ -33,12 +31,13 @@ def sqlalchemy_url_from_airflow_uri(uri: str) -> str:
 def settings_for_task() -> Settings:
     """Settings from the environment; the Airflow connection ``techreform_warehouse``, if defined,
     overrides the warehouse URL (its URI, or its ``extra`` field ``sqlalchemy_url``)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
     settings = Settings.from_env()
     try:
-        from airflow.sdk import Connection
-
         connection = Connection.get(WAREHOUSE_CONN_ID)
-    except Exception:  # not defined: the environment's (or the default) warehouse is used
+    except AirflowNotFoundException:  # not defined: the environment's (or the default) warehouse is used
         return settings
     extra = connection.extra_dejson or {}
     url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
@@ -74,19 +73,25 @@ def run_owner() -> str:
     return f"{context['dag'].dag_id}/{context['run_id']}"
 
 
-@contextmanager
-def period_task(period: Period | str, step: str) -> Iterator[tuple[Engine, Settings]]:
-    """What every task of the monthly DAG works in: its settings and warehouse engine, the period's run
-    lock (a ``techreform run`` of the same period makes the task fail at once, and retry), and database
-    errors as one line naming the warehouse and ``step``."""
-    from techreform.errors import warehouse_errors
-    from techreform.runlock import period_lock
-    from techreform.warehouse import engine_for
+def run_step(name: str, period: str) -> Any:
+    """Run the step ``name`` of :data:`techreform.steps.STEPS` for ``period`` as an Airflow task: the
+    task's settings (the connection ``techreform_warehouse`` if defined), its run as owner of the period
+    lock, e-mail through the connection ``techreform_smtp``. A step that decides on the data (the quality
+    gate) fails without retries, and the engineers are alerted by the DAG's failure callback."""
+    from airflow.sdk.exceptions import AirflowFailException
 
-    settings = settings_for_task()
-    engine = engine_for(settings.warehouse_url)
-    with warehouse_errors(settings.warehouse_url, step), period_lock(engine, period, run_owner()):
-        yield engine, settings
+    from techreform.steps import STEPS_BY_NAME, context_for, is_verdict
+    from techreform.supervision.mailer import smtp_config_from_airflow
+
+    step = STEPS_BY_NAME[name]
+    smtp = smtp_config_from_airflow() if step.e_mails_supervisors else None
+    ctx = context_for(settings_for_task(), period, owner=run_owner(), smtp=smtp)
+    try:
+        return step.run(ctx)
+    except Exception as exc:
+        if step.decides and is_verdict(exc):  # the data decided: retrying changes nothing
+            raise AirflowFailException(str(exc)) from exc
+        raise
 
 
 def alert_on_failure(context: Mapping[str, Any]) -> str:

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from techreform.alerts import alert_recipients
     from techreform.errors import one_line
-    from techreform.pipeline import run_period
+    from techreform.steps import run_period
     from techreform.supervision.mailer import smtp_config_from_airflow
 
     # the connection is looked up (through Airflow, as in the DAG) only when something may be e-mailed
@@ -75,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # one line a person can act on
             print(f"{period}: failed: {one_line(exc)}", file=sys.stderr)
             return 1
-        forms = result["forms"]
         parts = []
-        for code in ("E1", "P1"):
-            load = forms.get(code, {}).get("load")
+        for code, step in (("E1", "validate_load_enterprises"), ("P1", "validate_load_projects")):
+            load = result.get(step, {}).get("load")
             if load:
                 parts.append(f"{code} {load['received']} rows, {load['quarantined']} quarantined")
         print(f"{period}: {'; '.join(parts) or 'no deliveries'} ({time.perf_counter() - started:.1f}s)")

@@ -1,14 +1,12 @@
-"""The monthly chain for one report period, as plain functions (the DAG runs the same steps as tasks).
+"""The functions of the monthly chain's steps (their order and wiring: :mod:`techreform.steps`).
 
-Order within a period: the register (R1) and supervisors (S1) snapshots if one landed, then projects (P1),
-then enterprises (E1) — E1's cross-form rule reads the period's accepted P1 rows, and both read the
-register in force. Then completeness, review receipts and data docs, the quality gate, indicators,
-supervision and notification."""
+Each step function takes a :class:`~techreform.steps.RunContext` and returns a small summary; the
+building blocks below them (:func:`ingest_step`, :func:`load_step`, :func:`process_form`, …) take an
+engine, settings and a period, for tests and tools that run one part of the chain."""
 
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -19,6 +17,7 @@ from techreform.ingest import delivered_files, ingest_form_period
 from techreform.load import load_form_period
 from techreform.periods import Period
 from techreform.reference import load_reference_tables
+from techreform.steps import RunContext
 from techreform.warehouse import create_schema, engine_for, query
 
 log = logging.getLogger(__name__)
@@ -101,56 +100,70 @@ def quality_gate(engine: Engine, settings: Settings, period: Period) -> None:
     check_period(engine, settings, FORM_ORDER, period)
 
 
-def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, notify: bool = True,
-               owner: str = "cli") -> dict[str, Any]:
-    """Run the whole chain for one period, in order; what the DAG does, without Airflow.
+def prepare(ctx: RunContext) -> dict[str, Any]:
+    """Step ``prepare_warehouse``: create missing tables, load the code lists."""
+    prepare_warehouse(ctx.settings)
+    return {"period": str(ctx.period)}
 
-    The period's run lock is held throughout (:func:`techreform.runlock.period_lock`: a second run of the
-    period fails at once); a database error is re-raised as one line naming the warehouse and the step
-    (:func:`techreform.errors.warehouse_errors`); a failed quality gate alerts the data engineers
-    (:mod:`techreform.alerts`) before it is raised, and nothing is computed or e-mailed after it."""
-    from techreform.errors import warehouse_errors
-    from techreform.faults import fault_point
-    from techreform.indicators import compute_indicators, refresh_supervision_indicators
-    from techreform.runlock import period_lock
-    from techreform.supervision import notify_period, supervise_period
-    from techreform.validation.gate import GateFailed
 
-    period = Period.parse(period)
-    url = settings.warehouse_url
-    with ExitStack() as held:
-        with warehouse_errors(url, "prepare_warehouse"):
-            held.enter_context(period_lock(engine_for(url), period, owner))  # before anything is written
-            engine = prepare_warehouse(settings)
-        summary: dict[str, Any] = {"period": str(period), "forms": {}}
-        for form_ in FORM_ORDER:
-            with warehouse_errors(url, f"ingest {form_.code}"):
-                ingested = ingest_step(engine, settings, form_.code, period)
-            fault_point("after_ingest")
-            with warehouse_errors(url, f"load {form_.code}"):
-                loaded = load_step(engine, settings, form_.code, period)
-            summary["forms"][form_.code] = {**ingested, "load": loaded["loaded"].get(str(period)),
-                                            "loaded": loaded["loaded"]}
-        with warehouse_errors(url, "review"):
-            summary["review"] = review_period(engine, settings, period)
-        try:
-            with warehouse_errors(url, "quality_gate"):
-                quality_gate(engine, settings, period)
-        except GateFailed as exc:
-            from techreform.alerts import Alert, send_alert
+def ingest_form(ctx: RunContext, form_code: str) -> dict[str, Any]:
+    """Steps ``ingest_<form>``: the new files of the form (see :func:`ingest_step`)."""
+    return ingest_step(ctx.engine, ctx.settings, form_code, ctx.period)
 
-            send_alert(settings, smtp, Alert("techreform run", "quality_gate", str(period), str(exc), owner))
-            raise
-        with warehouse_errors(url, "compute_indicators"):
-            summary["indicators"] = compute_indicators(engine, settings, period)
-        with warehouse_errors(url, "supervise"):
-            summary["supervision"] = supervise_period(engine, settings, period)
-        if notify:
-            with warehouse_errors(url, "notify"):
-                summary["notify"] = notify_period(engine, settings, period, smtp, owner=owner)
-        with warehouse_errors(url, "refresh_supervision_indicators"):
-            summary["supervision_indicators"] = refresh_supervision_indicators(engine, settings, period)
-    return summary
+
+def validate_load_form(ctx: RunContext, form_code: str) -> dict[str, Any]:
+    """Steps ``validate_load_<form>``: validate and load the form (see :func:`load_step`); ``load`` is the
+    run period's load summary."""
+    loaded = load_step(ctx.engine, ctx.settings, form_code, ctx.period)
+    return {**loaded, "load": loaded["loaded"].get(str(ctx.period))}
+
+
+def review(ctx: RunContext) -> dict[str, Any]:
+    """Step ``review``: completeness, receipts, Data Docs (counts and paths only)."""
+    result = review_period(ctx.engine, ctx.settings, ctx.period)
+    return {"receipts": len(result["receipts"]), "data_docs": result["data_docs"],
+            "completeness": result["completeness"]}
+
+
+def gate(ctx: RunContext) -> dict[str, Any]:
+    """Step ``quality_gate`` (see :func:`quality_gate`)."""
+    quality_gate(ctx.engine, ctx.settings, ctx.period)
+    return {"period": str(ctx.period), "passed": True}
+
+
+def indicators(ctx: RunContext) -> dict[str, Any]:
+    """Step ``compute_indicators``."""
+    from techreform.indicators import compute_indicators
+
+    return compute_indicators(ctx.engine, ctx.settings, ctx.period)
+
+
+def supervise(ctx: RunContext) -> dict[str, Any]:
+    """Step ``supervise``: lights and cases."""
+    from techreform.supervision import supervise_period
+
+    return supervise_period(ctx.engine, ctx.settings, ctx.period)
+
+
+def notify(ctx: RunContext) -> dict[str, Any]:
+    """Step ``notify``: the exactly-once e-mails, through ``ctx.smtp`` (or the outbox)."""
+    from techreform.supervision import notify_period
+
+    return notify_period(ctx.engine, ctx.settings, ctx.period, ctx.smtp, owner=ctx.owner)
+
+
+def refresh_supervision(ctx: RunContext) -> dict[str, Any]:
+    """Step ``refresh_supervision_indicators``: PROJECT_RED after supervision."""
+    from techreform.indicators import refresh_supervision_indicators
+
+    return refresh_supervision_indicators(ctx.engine, ctx.settings, ctx.period)
+
+
+def summarise(ctx: RunContext) -> list[dict]:
+    """Step ``summarise``: rows received / accepted / quarantined per form and prefecture, logged."""
+    from techreform.reports import log_period_summary
+
+    return log_period_summary(ctx.settings, ctx.period)
 
 
 def landed_periods(settings: Settings, form_: Form = ENTERPRISE_MONTHLY) -> list[Period]:

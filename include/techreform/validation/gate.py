@@ -40,6 +40,9 @@ PROVINCE_CODE = "620000"
 class GateFailed(RuntimeError):
     """The period's data cannot be trusted for indicators and supervision: the run stops before them."""
 
+    verdict = True
+    """The data's verdict, not a fault: retrying cannot change it (:attr:`techreform.steps.Step.decides`)."""
+
     def __init__(self, period: str, reasons: Sequence[str]) -> None:
         self.period, self.reasons = period, list(reasons)
         super().__init__(f"{period}: quality gate failed, nothing computed or e-mailed — 质量闸门未通过："

@@ -1,0 +1,164 @@
+"""The monthly chain as one table of steps: what the DAG's tasks are and what ``techreform run`` does.
+
+:data:`STEPS` lists the steps of a report period in order. Each is a name (the Airflow task id), the
+function that does it (a dotted path, imported only when the step runs, so that the DAG file can read
+the table at parse time without importing the package's heavy modules), the Assets it updates and its
+retry policy. Every step function takes one :class:`RunContext` — the settings, the warehouse engine, the
+period parsed once, who runs it and how e-mail goes — and returns a small summary (an XCom in Airflow).
+
+- ``dags/techreform_monthly.py`` builds one task per step, in this order, around the deferrable wait for
+  the delivery deadline (an Airflow-only concern).
+- :func:`run_period` runs the same steps in the same order without Airflow (the CLI, backfills, tests).
+
+Steps run one after the other: each holds the period's run lock (:mod:`techreform.runlock`), which is
+exclusive per process, so two steps of one run never overlap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the DAG imports this module at parse time: nothing heavy at import
+    from sqlalchemy.engine import Engine
+
+    from techreform.config import Settings
+    from techreform.periods import Period
+
+ASSET_PREFIX = "techreform://warehouse/"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every step works in: settings, the warehouse engine, the report period (parsed once), the
+    run that holds the period (``owner``: an Airflow ``dag/run_id`` or ``cli-…``), the SMTP settings
+    (``None``: e-mails go to the outbox) and whether supervisors are e-mailed at all."""
+
+    settings: Settings
+    engine: Engine
+    period: Period
+    owner: str = "cli"
+    smtp: Any = None
+    notify: bool = True
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the monthly chain (one Airflow task)."""
+
+    name: str
+    target: str
+    """``module:function`` taking a :class:`RunContext` (and ``args``) and returning a small summary."""
+    args: tuple[Any, ...] = ()
+    outlets: tuple[str, ...] = ()
+    """Warehouse tables this step updates, announced as Assets ``techreform://warehouse/<table>``."""
+    retries: int | None = None
+    retry_delay_minutes: float | None = None
+    decides: bool = False
+    """This step gives the data's verdict (the quality gate): an exception marked ``verdict`` fails the run
+    without retries and the engineers are alerted; any other failure (a lost connection) is retried."""
+    e_mails_supervisors: bool = False
+    """Skipped when the run must not e-mail (``techreform run --no-notify``)."""
+    fault_after: str | None = None
+    """Kill point injected after the step (tests only, :mod:`techreform.faults`)."""
+    doc: str = ""
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        return tuple(ASSET_PREFIX + table for table in self.outlets)
+
+    def function(self) -> Callable[..., Any]:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def run(self, ctx: RunContext) -> Any:
+        """Do the step for ``ctx``'s period, holding the period's run lock, with database errors as one
+        line naming the warehouse and the step."""
+        from techreform.faults import fault_point
+
+        with step_guard(ctx, self.name):
+            result = self.function()(ctx, *self.args)
+        if self.fault_after:
+            fault_point(self.fault_after)
+        return result
+
+
+def _forms() -> Iterator[Step]:
+    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
+    for code, label, table in (("R1", "register", "dim_enterprise_register"), ("S1", "supervisors", "dim_supervisor"),
+                               ("P1", "projects", "fct_project_monthly"),
+                               ("E1", "enterprises", "fct_enterprise_monthly")):
+        yield Step(f"ingest_{label}", "techreform.pipeline:ingest_form", (code,), fault_after="after_ingest",
+                   doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows")
+        yield Step(f"validate_load_{label}", "techreform.pipeline:validate_load_form", (code,), outlets=(table,),
+                   doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction")
+
+
+STEPS: tuple[Step, ...] = (
+    Step("prepare_warehouse", "techreform.pipeline:prepare", doc="create missing tables, load the code lists"),
+    *_forms(),
+    Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
+    Step("quality_gate", "techreform.pipeline:gate", decides=True,
+         doc="fail before any e-mail when the period's data cannot carry indicators and supervision"),
+    Step("compute_indicators", "techreform.pipeline:indicators", outlets=("fct_indicator",),
+         doc="the indicator system (统计指标体系) of the period"),
+    Step("supervise", "techreform.pipeline:supervise", outlets=("sup_project_light",),
+         doc="project lights and supervision cases (督办事项)"),
+    Step("notify", "techreform.pipeline:notify", retries=3, retry_delay_minutes=10, e_mails_supervisors=True,
+         doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent"),
+    Step("refresh_supervision_indicators", "techreform.pipeline:refresh_supervision",
+         doc="PROJECT_RED after supervision"),
+    Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
+)
+"""The monthly chain of a report period, in order."""
+
+STEPS_BY_NAME: dict[str, Step] = {s.name: s for s in STEPS}
+
+
+def is_verdict(exc: BaseException) -> bool:
+    """Whether ``exc`` is the data's verdict (e.g. :class:`~techreform.validation.gate.GateFailed`)."""
+    return bool(getattr(exc, "verdict", False))
+
+
+@contextmanager
+def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
+    """The period's run lock for ``ctx.owner`` and database errors as one line naming ``name``."""
+    from techreform.errors import warehouse_errors
+    from techreform.runlock import period_lock
+
+    with warehouse_errors(ctx.settings.warehouse_url, name), period_lock(ctx.engine, ctx.period, ctx.owner):
+        yield
+
+
+def context_for(settings: Settings, period: Period | str, *, owner: str = "cli", smtp: Any = None,
+                notify: bool = True) -> RunContext:
+    """A :class:`RunContext` for ``period`` on ``settings``' warehouse."""
+    from techreform.periods import Period
+    from techreform.warehouse import engine_for
+
+    return RunContext(settings, engine_for(settings.warehouse_url), Period.parse(period), owner, smtp, notify)
+
+
+def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, notify: bool = True,
+               owner: str = "cli", steps: Iterable[Step] = STEPS) -> dict[str, Any]:
+    """Run the steps of :data:`STEPS` for one period, in order, without Airflow; what the DAG does.
+
+    Returns ``{"period": …, <step name>: <its summary>, …}``. A failed quality gate alerts the data
+    engineers (:mod:`techreform.alerts`) before it is raised; nothing after it runs."""
+    ctx = context_for(settings, period, owner=owner, smtp=smtp, notify=notify)
+    summary: dict[str, Any] = {"period": str(ctx.period)}
+    for step in steps:
+        if step.e_mails_supervisors and not ctx.notify:
+            continue
+        try:
+            summary[step.name] = step.run(ctx)
+        except Exception as exc:
+            if step.decides and is_verdict(exc):
+                from techreform.alerts import Alert, send_alert
+
+                send_alert(settings, smtp, Alert("techreform run", step.name, str(ctx.period), str(exc), owner))
+            raise
+    return summary
