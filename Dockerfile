@@ -9,7 +9,8 @@ WORKDIR /opt/techreform
 COPY --chown=airflow: pyproject.toml constraints-3.11.txt ./
 COPY --chown=airflow: include ./include
 COPY --chown=airflow: expectations ./expectations
-RUN pip install --no-cache-dir -c constraints-3.11.txt -e .
+# a wheel install: SQL, GX suites and code lists travel inside the package (no source tree needed)
+RUN pip install --no-cache-dir -c constraints-3.11.txt .
 
 COPY --chown=airflow: dags /opt/airflow/dags
 COPY --chown=airflow: plugins /opt/airflow/plugins
