@@ -26,8 +26,9 @@ _MONTH_PATTERNS = (
     re.compile(r"^(\d{4})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月?$"),
     re.compile(r"^(\d{4})(\d{2})$"),
-    re.compile(r"^(\d{4})-(\d{1,2})-\d{1,2}(?:[ T]00:00(?::00)?)?$"),  # a date written as text: its month
-    re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:[ T]00:00(?::00)?)?$"),
+    re.compile(r"^(\d{4})-(\d{1,2})-\d{1,2}(?:T?00:00(?::00)?)?$"),  # a date written as text: its month
+    # (spaces are removed before matching: "2013-06-01 00:00:00" is matched as "2013-06-0100:00:00")
+    re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:T?00:00(?::00)?)?$"),
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
