@@ -90,7 +90,9 @@ MUTANTS: list[Mutant] = [
     Mutant("sup-quarantined-superseded", "include/sql/supervision/quarantined_projects.sql",
            "and q.superseded = 0", "and q.superseded >= 0", (SUP_CASES, MUT_SUP)),
     Mutant("sup-quarantined-empty-key", "include/sql/supervision/quarantined_projects.sql",
-           "and q.record_key <> ''", "and 1 = 1", (SUP_CASES, MUT_SUP)),
+           "and q.record_key <> ''", "and 1 = 1", (SUP_CASES, MUT_SUP),
+           equivalent="sources.load_quarantined drops every row whose code does not match the project-code "
+                      "pattern, which the empty key never does: the SQL filter only saves reading those rows"),
     Mutant("sup-supervisors-in-force", "include/sql/register/supervisors_in_force.sql",
            "where snapshot_period <= :period", "where snapshot_period >= :period", (MUT_SUP, SUP)),
     # --- include/sql/validation -------------------------------------------------------------------

@@ -103,3 +103,12 @@ def test_january_and_a_february_after_a_missing_january_are_not_evaluated(engine
         out = derive.helper_columns(conn, form("E1"), frame, Period(2013, 2), {"hb_min_group": 1})
     assert out["_prev_period"].isna().all()
     assert np.isnan(out["_hb_ok_gross_output"].to_numpy(dtype=float)).all()
+
+
+def test_the_previous_report_is_the_latest_before_the_period_also_when_the_period_is_rerun(engine):
+    with engine.begin() as conn:  # April before May for everybody, and June already loaded (a re-run)
+        add_enterprise_facts(conn, [e1_row(n, "2013-04", gross_output=400.0) for n in GROUP])
+        add_enterprise_facts(conn, [_june(n, 600.0 + n) for n in GROUP])
+    out = _helpers(engine, {"june.csv": [_june(n, 600.0 + n) for n in GROUP]})
+    assert set(out["_prev_period"]) == {"2013-05"}
+    assert list(out["_prev_gross_output"]) == [500.0 + n for n in GROUP]

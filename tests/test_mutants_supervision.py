@@ -51,6 +51,23 @@ def test_the_key_project_flag_of_a_quarantined_row_comes_from_the_last_accepted_
     assert out.set_index("project_code").loc["Q", "key_project"] == 1
 
 
+def test_superseded_quarantined_rows_are_not_current(warehouse_url):
+    from techreform.supervision.sources import load_quarantined
+    from techreform.warehouse import insert_rows
+
+    engine = make_warehouse(warehouse_url)
+    current = quarantine_row("2013-06", RED_CODE)
+    replaced = {**quarantine_row("2013-06", YELLOW_CODE), "source_row": 5, "superseded": 1}
+    earlier = {**quarantine_row("2013-06", RED_CODE), "file_sha256": "e" * 64, "file_name": "P1_old.csv",
+               "superseded": 1}
+    outside = quarantine_row("2013-03", YELLOW_CODE)
+    with engine.begin() as conn:
+        insert_rows(conn, "quarantine", [earlier, replaced, outside])
+        insert_rows(conn, "quarantine", [{**current, "source_row": 4}])
+        got = load_quarantined(conn, Period(2013, 5), JUNE)
+    assert list(zip(got["period"], got["project_code"], got["file_name"])) == [("2013-06", RED_CODE, "P1_2013-06.csv")]
+
+
 def test_a_not_reported_project_keeps_the_names_of_its_last_row():
     hist = history(report("2013-05", "M", project_name="上月项目", key_project=1, prefecture_code=None,
                           region_code="620502"))
