@@ -79,7 +79,7 @@ def test_more_spellings_of_numbers(cell, expected):
     assert parse_decimal(cell) == expected
 
 
-@pytest.mark.parametrize("cell", [True, False, "1,2345", "1 2a", "e5", "+"])
+@pytest.mark.parametrize("cell", [True, False, "1,2345", "1 2a", "e5", "+", "٣", "١,٢٣٤"])  # Arabic-Indic digits
 def test_booleans_and_broken_groupings_are_not_numbers(cell):
     with pytest.raises(CellError, match="不是数字"):
         parse_decimal(cell)
@@ -94,7 +94,8 @@ def test_more_month_spellings_and_their_edges(cell, expected):
     assert parse_month(cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["1899-12", "3000-01", 0, -5, 2958466, 201313, "2013-06-31x", "2013-06-01 12:00"])
+@pytest.mark.parametrize("cell", ["1899-12", "3000-01", 0, -5, 2958466, 201313, "2013-06-31x", "2013-06-01 12:00",
+                                  "٢٠١٣-٠٦", float("inf"), float("-inf")])
 def test_months_outside_the_contract_are_refused(cell):
     with pytest.raises(CellError):
         parse_month(cell)
