@@ -1,0 +1,153 @@
+"""Mutation testing of the core modules with mutmut 3, one module group at a time, each against the
+fast test files that cover it (SQLite only: the PostgreSQL variants of those tests exercise the same
+Python).
+
+mutmut 3 imports mutated code from ``mutants/src`` and names modules after their path; this project's
+package lives in ``include/``. So each group runs in a scratch folder ``var/mutation/<group>/`` whose
+``src`` is a link to ``include`` and whose ``pyproject.toml`` is the project's with a ``[tool.mutmut]``
+section for that group (``only_mutate`` its modules, the test files as the test selection). SQL and
+expectation files are read from the work tree (``TECHREFORM_SQL_DIR``, ``TECHREFORM_EXPECTATIONS_DIR``).
+
+    python scripts/mutation.py                      # every group
+    python scripts/mutation.py codes cells          # some groups
+    python scripts/mutation.py --list
+    python scripts/mutation.py --report             # the scores of the last runs, from var/mutation
+
+The score of a group is killed / (killed + survived + timeout-free others), printed per module and written
+to ``var/mutation/scores.json``. mutmut's own tools work in a group's folder, e.g.
+``cd var/mutation/codes && ../../../.venv/bin/mutmut show <mutant>``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "var" / "mutation"
+
+# group → (modules under include/, test files)
+GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "codes": (("techreform/codes.py",),
+              ("tests/test_periods_and_codes.py", "tests/test_validation_uscc.py", "tests/test_mutants_codes_cells.py",
+               "tests/test_properties.py")),
+    "cells": (("techreform/cells.py",),
+              ("tests/test_cells.py", "tests/test_mutants_codes_cells.py", "tests/test_properties.py")),
+    "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_ingest.py")),
+    "ingest": (("techreform/ingest.py",), ("tests/test_ingest.py", "tests/test_load.py")),
+    "load": (("techreform/load.py",), ("tests/test_load.py", "tests/test_mutants_load.py")),
+    "hb": (("techreform/validation/hb.py",), ("tests/test_validation_hb.py", "tests/test_mutants_hb.py")),
+    "derive": (("techreform/validation/derive.py",),
+               ("tests/test_mutants_hb.py", "tests/test_validation_rules.py")),
+    "outcomes": (("techreform/validation/outcomes.py",),
+                 ("tests/test_validation_rules.py", "tests/test_validation_explanations.py")),
+    "supervision-rules": (("techreform/supervision/rules.py", "techreform/supervisor_rules.py"),
+                          ("tests/test_supervision_rules.py", "tests/test_mutants_supervision.py",
+                           "tests/test_properties.py", "tests/test_load.py")),
+    "notify": (("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
+               ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py")),
+    "indicators": (("techreform/indicators/compute.py", "techreform/indicators/plan.py",
+                    "techreform/indicators/headline.py"),
+                   ("tests/test_indicators_edges.py", "tests/test_indicators_sources.py",
+                    "tests/test_indicators_targets.py", "tests/test_mutants_indicators.py",
+                    "tests/test_properties.py")),
+}
+PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]
+
+
+def prepare(group: str) -> Path:
+    modules, tests = GROUPS[group]
+    folder = WORK / group
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / "src").symlink_to(ROOT / "include", target_is_directory=True)
+    (folder / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pytest_section = project[project.index("[tool.pytest.ini_options]"):]
+    pytest_section = pytest_section[:pytest_section.find("\n[", 1) + 1 or None]
+    mutmut = {
+        "source_paths": ["src"],
+        "only_mutate": [f"src/{m}" for m in modules],
+        "pytest_add_cli_args": PYTEST_ARGS,
+        "pytest_add_cli_args_test_selection": list(tests),
+        "use_git_change_detection": False,
+    }
+    lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in mutmut.items()]
+    (folder / "pyproject.toml").write_text(pytest_section.rstrip() + "\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))  # fail early on a bad file
+    return folder
+
+
+def run_group(group: str, max_children: int) -> dict:
+    folder = prepare(group)
+    env = {**os.environ, "TECHREFORM_SQL_DIR": str(ROOT / "include" / "sql"),
+           "TECHREFORM_EXPECTATIONS_DIR": str(ROOT / "expectations"),
+           "TECHREFORM_TEST_AIRFLOW_HOME": str(folder / "airflow")}
+    mutmut = Path(sys.executable).with_name("mutmut")
+    started = time.monotonic()
+    with open(folder / "mutmut-run.log", "w", encoding="utf-8") as log:
+        subprocess.run([str(mutmut), "run", "--max-children", str(max_children)], cwd=folder, env=env,
+                       stdout=log, stderr=subprocess.STDOUT, check=False)
+    seconds = time.monotonic() - started
+    results = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=folder, env=env,
+                             capture_output=True, text=True, check=False)
+    (folder / "mutmut-results.txt").write_text(results.stdout + results.stderr, encoding="utf-8")
+    return summarise(group, results.stdout, seconds)
+
+
+def summarise(group: str, results: str, seconds: float | None) -> dict:
+    by_module: dict[str, Counter] = {}
+    for line in results.splitlines():
+        match = re.match(r"\s*([\w.]+)__mutmut_\d+: (.+)$", line.strip())
+        if not match:
+            continue
+        name, status = match.groups()
+        module = name.split(".x")[0].split(".xǁ")[0]
+        module = re.sub(r"\.(x_|xǁ).*$", "", name)
+        by_module.setdefault(module, Counter())[status.strip()] += 1
+    out = {"group": group, "seconds": None if seconds is None else round(seconds), "modules": {}}
+    for module, counts in sorted(by_module.items()):
+        killed = counts["killed"]
+        scored = sum(n for s, n in counts.items() if s not in ("skipped", "not checked"))
+        out["modules"][module] = {**counts, "score": round(100 * killed / scored, 1) if scored else None}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"groups to run (default: all): {', '.join(GROUPS)}")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--max-children", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (modules, tests) in GROUPS.items():
+            print(f"{name:18} {' '.join(modules)}  ←  {' '.join(tests)}")
+        return 0
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    scores_file = WORK / "scores.json"
+    scores = json.loads(scores_file.read_text(encoding="utf-8")) if scores_file.exists() else {}
+    for group in args.groups or list(GROUPS):
+        print(f"== {group}", flush=True)
+        summary = run_group(group, args.max_children)
+        scores[group] = summary
+        scores_file.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
+        for module, counts in summary["modules"].items():
+            print(f"   {module:45} {counts}", flush=True)
+        print(f"   ({summary['seconds']} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
