@@ -99,3 +99,13 @@ def test_more_month_spellings_and_their_edges(cell, expected):
 def test_months_outside_the_contract_are_refused(cell):
     with pytest.raises(CellError):
         parse_month(cell)
+
+
+def test_a_number_given_as_a_code_is_judged_by_its_length_not_as_empty():
+    assert uscc_problem(12345.0) == "统一社会信用代码应为18位，实为7位"
+    assert uscc_problem(916201000000000001) == "统一社会信用代码校验位错误（应为9）"
+
+
+def test_every_illegal_character_is_named_once_in_order():
+    assert uscc_problem("91620100MAOI00000Z") == "统一社会信用代码含非法字符：IOZ"
+    assert uscc_problem("91620100MAII00000I") == "统一社会信用代码含非法字符：I"
