@@ -13,8 +13,8 @@ expectation files are read from the work tree (``TECHREFORM_SQL_DIR``, ``TECHREF
     python scripts/mutation.py --list
     python scripts/mutation.py --report             # the scores of the last runs, from var/mutation
 
-The score of a group is killed / (killed + survived + timeout-free others), printed per module and written
-to ``var/mutation/scores.json``. mutmut's own tools work in a group's folder, e.g.
+The score of a module is (killed + timeout) / every mutant run, printed per module and kept in
+``var/mutation/scores.json``. mutmut's own tools work in a group's folder, e.g.
 ``cd var/mutation/codes && ../../../.venv/bin/mutmut show <mutant>``."""
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                ("tests/test_mutants_hb.py", "tests/test_validation_rules.py")),
     "outcomes": (("techreform/validation/outcomes.py",),
                  ("tests/test_validation_rules.py", "tests/test_validation_explanations.py")),
-    "supervision-rules": (("techreform/supervision/rules.py", "techreform/supervisor_rules.py"),
+    "supervision-rules": (("techreform/supervision/rules.py",),
                           ("tests/test_supervision_rules.py", "tests/test_mutants_supervision.py",
-                           "tests/test_properties.py", "tests/test_load.py")),
+                           "tests/test_properties.py", "tests/test_supervision_cases.py")),
     "notify": (("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
                ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py")),
     "indicators": (("techreform/indicators/compute.py", "techreform/indicators/plan.py",
@@ -105,28 +105,44 @@ def run_group(group: str, max_children: int) -> dict:
 
 
 def summarise(group: str, results: str, seconds: float | None) -> dict:
+    """Counts per module and status from ``mutmut results --all true``; the score is (killed + timeout) /
+    (every mutant but those not run), so "no tests" (no test reaches the line) counts as a survivor."""
     by_module: dict[str, Counter] = {}
     for line in results.splitlines():
-        match = re.match(r"\s*([\w.]+)__mutmut_\d+: (.+)$", line.strip())
+        match = re.match(r"([\w.]+)__mutmut_\d+: (.+)$", line.strip())
         if not match:
             continue
         name, status = match.groups()
-        module = name.split(".x")[0].split(".xǁ")[0]
         module = re.sub(r"\.(x_|xǁ).*$", "", name)
         by_module.setdefault(module, Counter())[status.strip()] += 1
     out = {"group": group, "seconds": None if seconds is None else round(seconds), "modules": {}}
     for module, counts in sorted(by_module.items()):
-        killed = counts["killed"]
+        killed = counts["killed"] + counts["timeout"]
         scored = sum(n for s, n in counts.items() if s not in ("skipped", "not checked"))
         out["modules"][module] = {**counts, "score": round(100 * killed / scored, 1) if scored else None}
     return out
+
+
+def report(scores: dict) -> str:
+    """The scores of the last run of each group as a Markdown table."""
+    lines = ["| module | mutants | killed | timeout | survived | no tests | score | run (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for group, summary in scores.items():
+        for module, c in summary["modules"].items():
+            total = sum(v for k, v in c.items() if k != "score")
+            lines.append(f"| `{module}` | {total} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "
+                         f"{c.get('survived', 0)} | {c.get('no tests', 0)} | {c['score']} % | {summary['seconds']} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("groups", nargs="*", help=f"groups to run (default: all): {', '.join(GROUPS)}")
     parser.add_argument("--list", action="store_true")
-    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--max-children", type=int, default=1)
+    parser.add_argument("--report", action="store_true", help="print the scores of the last runs and stop")
+    parser.add_argument("--fail-under", type=float, default=0.0,
+                        help="exit 1 when a module of the groups run scores below this percentage")
     args = parser.parse_args(argv)
     if args.list:
         for name, (modules, tests) in GROUPS.items():
@@ -138,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     scores_file = WORK / "scores.json"
     scores = json.loads(scores_file.read_text(encoding="utf-8")) if scores_file.exists() else {}
+    if args.report:
+        print(report(scores))
+        return 0
+    low = []
     for group in args.groups or list(GROUPS):
         print(f"== {group}", flush=True)
         summary = run_group(group, args.max_children)
@@ -145,8 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         scores_file.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
         for module, counts in summary["modules"].items():
             print(f"   {module:45} {counts}", flush=True)
+            if counts["score"] is None or counts["score"] < args.fail_under:
+                low.append(module)
         print(f"   ({summary['seconds']} s)", flush=True)
-    return 0
+    print(report({g: scores[g] for g in args.groups or list(GROUPS)}))
+    if low:
+        print(f"below {args.fail_under} %: {', '.join(low)}")
+    return 1 if low else 0
 
 
 if __name__ == "__main__":
