@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from techreform.cells import CellError, parse_decimal, parse_month
+from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
 from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem
 
 # GB 32100-2015, table of the code characters and their values, written out here on purpose: the
@@ -109,3 +109,35 @@ def test_a_number_given_as_a_code_is_judged_by_its_length_not_as_empty():
 def test_every_illegal_character_is_named_once_in_order():
     assert uscc_problem("91620100MAOI00000Z") == "统一社会信用代码含非法字符：IOZ"
     assert uscc_problem("91620100MAII00000I") == "统一社会信用代码含非法字符：I"
+
+
+def test_refusals_say_what_was_received_and_what_is_expected():
+    with pytest.raises(CellError) as boolean:
+        parse_boolean("也许")
+    assert boolean.value.reason == "“也许”不是有效的是/否值（应为 是/否、Y/N 或 1/0）"
+    with pytest.raises(CellError) as number:
+        parse_month(0)
+    assert number.value.reason == "“0”不是有效的年月"
+    with pytest.raises(CellError) as text:
+        parse_month("June 2013")
+    assert text.value.reason == "“June2013”不是有效的年月（应为如 2013-06、2013年6月、201306）"
+
+
+def test_whole_numbers_are_year_months_from_190001_to_299912_and_excel_serials_otherwise():
+    import datetime as dt
+
+    def serial(n: int) -> str:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=n)
+        return f"{day.year:04d}-{day.month:02d}"
+
+    assert parse_month(190001) == "1900-01" and parse_month(299912) == "2999-12"
+    assert parse_month(190000) == serial(190000) and parse_month(299913) == serial(299913)
+    assert parse_month(2958465) == "9999-12"
+
+
+def test_text_cells_are_cleaned_like_every_other():
+    from techreform.cells import parse_cell
+    from techreform.forms import ENTERPRISE_MONTHLY
+
+    assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "\u3000兰州化工 ") == "兰州化工"
+    assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "—") is None

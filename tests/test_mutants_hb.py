@@ -112,3 +112,46 @@ def test_the_previous_report_is_the_latest_before_the_period_also_when_the_perio
     out = _helpers(engine, {"june.csv": [_june(n, 600.0 + n) for n in GROUP]})
     assert set(out["_prev_period"]) == {"2013-05"}
     assert list(out["_prev_gross_output"]) == [500.0 + n for n in GROUP]
+
+
+# --- the method itself, at its edges ------------------------------------------------------------
+
+import pandas as pd  # noqa: E402
+
+from techreform.validation import hb  # noqa: E402
+
+
+def test_a_unit_exactly_on_the_fence_is_not_an_outlier():
+    fence = hb.HBFence(r_median=1.0, lower=-1.0, upper=1.0, u=0.0)
+    x = np.array([1.0, 1.0, 1.0, 1.0])
+    y = np.array([2.0, 0.5, 2.0001, 0.4999])  # effects 1, −1 (on the fence), just above, just below
+    assert list(fence.effects(x, y)[:2]) == [1.0, -1.0]
+    assert list(fence.is_outlier(x, y)) == [False, False, True, True]
+
+
+def test_small_positive_values_are_evaluable():
+    x, y = pd.Series([0.5, 0.0, 2.0]), pd.Series([0.25, 1.0, 0.0])
+    assert list(hb.evaluable(x, y)) == [True, False, False]
+
+
+def test_with_a_minimum_group_of_one_a_single_unit_is_judged():
+    fence = hb.fit(pd.Series([4.0]), pd.Series([4.0]), hb.HBParameters(min_group=1))
+    assert fence is not None and fence.r_median == 1.0
+    assert hb.fit(pd.Series([4.0]), pd.Series([4.0]), hb.HBParameters(min_group=0)) is not None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_fence_follows_the_published_formulas_when_the_median_effect_is_not_zero(seed):
+    rng = np.random.default_rng(seed)
+    x = pd.Series(rng.uniform(1, 1000, 24))
+    y = x * rng.uniform(0.5, 2.0, 24)
+    params = hb.HBParameters(u=0.7, a=0.05, c=3.0, min_group=5)
+    fence = hb.fit(x, y, params)
+    r = (y / x).to_numpy()
+    r_m = np.median(r)
+    s = np.where(r < r_m, 1 - r_m / r, r / r_m - 1)
+    e = s * np.maximum(x, y).to_numpy() ** 0.7
+    q1, m, q3 = np.quantile(e, [0.25, 0.5, 0.75])
+    assert m != 0
+    assert np.isclose(fence.lower, m - 3.0 * max(m - q1, abs(0.05 * m)))
+    assert np.isclose(fence.upper, m + 3.0 * max(q3 - m, abs(0.05 * m)))
