@@ -50,8 +50,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "outcomes": (("techreform/validation/outcomes.py",),
                  ("tests/test_validation_rules.py", "tests/test_validation_explanations.py")),
     "supervision-rules": (("techreform/supervision/rules.py",),
-                          ("tests/test_supervision_rules.py", "tests/test_mutants_supervision.py",
-                           "tests/test_properties.py", "tests/test_supervision_cases.py")),
+                          ("tests/test_supervision_rules.py", "tests/test_mutants_rules.py",
+                           "tests/test_mutants_supervision.py", "tests/test_properties.py",
+                           "tests/test_supervision_cases.py")),
     "notify": (("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
                ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py")),
     "indicators": (("techreform/indicators/compute.py", "techreform/indicators/plan.py",
@@ -75,14 +76,15 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
 PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]
 
 
-def prepare(group: str) -> Path:
+def prepare(group: str, fresh: bool = True) -> Path:
     modules, tests = GROUPS[group]
     folder = WORK / group
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / "src").symlink_to(ROOT / "include", target_is_directory=True)
-    (folder / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    if fresh:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        (folder / "src").symlink_to(ROOT / "include", target_is_directory=True)
+        (folder / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     pytest_section = project[project.index("[tool.pytest.ini_options]"):]
     pytest_section = pytest_section[:pytest_section.find("\n[", 1) + 1 or None]
@@ -99,18 +101,32 @@ def prepare(group: str) -> Path:
     return folder
 
 
-def run_group(group: str, max_children: int, all_functions: bool = False) -> dict:
-    folder = prepare(group)
+def run_group(group: str, max_children: int, all_functions: bool = False, survivors: bool = False) -> dict:
+    """Run a group from scratch, or (``survivors``) only the mutants that survived its last run, against
+    the group's current test files: tests added since cannot revive a killed mutant."""
+    if survivors:
+        folder = WORK / group
+        previous = (folder / "mutmut-results.txt").read_text(encoding="utf-8")
+        names = [m.group(1) for m in re.finditer(r"^\s*(\S+__mutmut_\d+): (survived|no tests)$", previous, re.M)]
+        if not names:
+            return collect(group)
+        prepare(group, fresh=False)
+        shutil.copytree(ROOT / "tests", folder / "mutants" / "tests", dirs_exist_ok=True)
+    else:
+        folder = prepare(group)
+        names = [] if all_functions else list(FUNCTIONS.get(group, ()))
     env = {**os.environ, "TECHREFORM_SQL_DIR": str(ROOT / "include" / "sql"),
            "TECHREFORM_EXPECTATIONS_DIR": str(ROOT / "expectations"),
            "TECHREFORM_TEST_AIRFLOW_HOME": str(folder / "airflow")}
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
     with open(folder / "mutmut-run.log", "w", encoding="utf-8") as log:
-        names = [] if all_functions else list(FUNCTIONS.get(group, ()))
         subprocess.run([str(mutmut), "run", "--max-children", str(max_children), *names], cwd=folder, env=env,
                        stdout=log, stderr=subprocess.STDOUT, check=False)
     seconds = time.monotonic() - started
+    if survivors:  # the run time shown stays that of the full run
+        print(f"   (survivors run again in {round(seconds)} s)", flush=True)
+        return collect(group, None)
     return collect(group, seconds)
 
 
@@ -167,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="print the scores of the last runs and stop")
     parser.add_argument("--all-functions", action="store_true",
                         help="also the functions left out by default (FUNCTIONS: slow database round trips)")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run again only the mutants that survived the groups' last runs (after adding tests)")
     parser.add_argument("--collect", action="store_true",
                         help="do not run: summarise what is in the groups' folders (e.g. after an interrupted run)")
     parser.add_argument("--fail-under", type=float, default=0.0,
@@ -188,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     low = []
     for group in args.groups or list(GROUPS):
         print(f"== {group}", flush=True)
-        summary = collect(group) if args.collect else run_group(group, args.max_children, args.all_functions)
+        summary = collect(group) if args.collect else run_group(group, args.max_children, args.all_functions,
+                                                                 args.survivors)
         scores[group] = summary
         scores_file.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
         for module, counts in summary["modules"].items():
