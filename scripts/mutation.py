@@ -47,7 +47,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
     "load": (("techreform/load.py",), ("tests/test_mutants_load.py",)),
     "hb": (("techreform/validation/hb.py",), ("tests/test_validation_hb.py", "tests/test_mutants_hb.py")),
-    "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py",)),
+    "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py", "tests/test_mutants_derive.py")),
     "outcomes": (("techreform/validation/outcomes.py",),
                  ("tests/test_validation_rules.py", "tests/test_validation_explanations.py")),
     "supervision-rules": (("techreform/supervision/rules.py",),
@@ -67,7 +67,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # on the 2-core machine; ``--all-functions`` runs them too.
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x_record_keys*", "techreform.load.x__joined*"),
-    # the E1 helper columns (E1-S07, E1-S08): what tests/test_mutants_hb.py reaches in seconds; the other
+    # the E1 helper columns: what tests/test_mutants_hb.py and test_mutants_derive.py reach in seconds; the other
     # forms' helpers are reached only through the GX suites of tests/test_validation_rules.py
     "derive": ("techreform.validation.derive.x_enterprise_monthly*", "techreform.validation.derive.x_latest_per_key*",
                "techreform.validation.derive.x_align*", "techreform.validation.derive.x__month*",

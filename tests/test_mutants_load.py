@@ -101,3 +101,45 @@ def test_the_run_summary_counts_only_current_rows_after_a_corrected_redelivery(s
     load = process_form(engine, sqlite_settings, "E1", Period(2013, 6))["load"]
     assert {k: load[k] for k in ("received", "accepted", "quarantined", "queried", "superseded", "current_rows")} == {
         "received": 5, "accepted": 4, "quarantined": 1, "queried": 0, "superseded": 2, "current_rows": 3}
+
+
+_NO_UNPARSED = ["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key", "fields", "messages"]
+
+
+def test_rows_without_any_failure_are_accepted_ok_with_empty_rules_fields_and_messages():
+    staged = _staged([(SHA1, 2, 1, A, "620502"), (SHA1, 3, 1, B, "620102")])
+    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]),
+                           {"620502": "620500", "620102": "620100"})
+    got = rows.set_index("source_row")
+    assert list(got["outcome"]) == ["accepted", "accepted"] and list(got["review_status"]) == ["ok", "ok"]
+    for column in ("rule_ids", "hard_rules", "soft_rules", "fields", "messages"):
+        assert list(got[column]) == ["", ""], column
+    assert list(got["superseded"]) == [0, 0] and list(got["record_key"]) == [A, B]
+    # the prefecture of the county, not of the file name (E1_620100_…)
+    assert list(got["prefecture_code"]) == ["620500", "620100"]
+
+
+def test_fields_and_messages_of_hard_failures_are_joined_and_other_rows_have_none():
+    staged = _staged([(SHA1, 2, 1, A, "620102"), (SHA1, 3, 1, B, "620102")])
+    failures = _failures([
+        (SHA1, 2, "E1-H07", "hard", "revenue,gross_output", False),
+        (SHA1, 2, "E1-H08", "hard", "gross_output", False),
+        (SHA1, 2, "E1-S01", "soft", "value_added", False),
+        (SHA1, 3, "E1-S02", "soft", "profit", False),
+    ])
+    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), failures, {"620102": "620100"})
+    got = rows.set_index("source_row")
+    assert got.loc[2, "fields"] == "gross_output,revenue"
+    assert got.loc[2, "messages"] == "E1-H07 message；E1-H08 message"
+    assert got.loc[2, "rule_ids"] == "E1-H07,E1-H08,E1-S01"
+    assert (got.loc[3, "fields"], got.loc[3, "messages"], got.loc[3, "review_status"]) == ("", "", "query")
+
+
+def test_a_supervisor_row_belongs_to_the_region_it_supervises():
+    staged = pd.DataFrame([{"file_sha256": SHA1, "source_row": 2, "delivery_seq": 1, "file_name": "S1.csv",
+                            "raw_json": "{}", "region_code": "620500", "email": "TS@example.org"},
+                           {"file_sha256": SHA1, "source_row": 3, "delivery_seq": 1, "file_name": "S1.csv",
+                            "raw_json": "{}", "region_code": "620000", "email": "prov@example.org"}])
+    rows = decide_outcomes(SUPERVISORS, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]), {})
+    assert list(rows["prefecture_code"]) == ["620500", "620000"]
+    assert list(rows["record_key"]) == ["620500/ts@example.org", "620000/prov@example.org"]
