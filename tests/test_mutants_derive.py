@@ -103,3 +103,11 @@ def test_a_delivery_folder_column_is_kept_when_staged_rows_have_one(engine):
     with engine.connect() as conn:
         out = derive.helper_columns(conn, form("E1"), frame, JUNE, {})
     assert list(out["delivery_period"]) == ["2013-06"]
+
+
+def test_forms_without_a_period_take_the_folders_and_a_delivery_folder_column_is_kept():
+    register = derive.common(pd.DataFrame({"uscc": ["A", "B"]}), JUNE)
+    assert list(register["_period"]) == ["2013-06", "2013-06"]
+    assert list(register["delivery_period"]) == ["2013-06", "2013-06"]
+    kept = derive.common(pd.DataFrame({"uscc": ["A"], "delivery_period": ["2013-05"]}), JUNE)
+    assert list(kept["delivery_period"]) == ["2013-05"] and list(kept["_period"]) == ["2013-06"]
