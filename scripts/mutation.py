@@ -59,8 +59,8 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "indicators": (("techreform/indicators/compute.py", "techreform/indicators/plan.py",
                     "techreform/indicators/headline.py"),
                    ("tests/test_indicators_edges.py", "tests/test_indicators_sources.py",
-                    "tests/test_indicators_targets.py", "tests/test_mutants_indicators.py",
-                    "tests/test_properties.py")),
+                    "tests/test_indicators_targets.py", "tests/test_indicators_rerun.py",
+                    "tests/test_mutants_indicators.py", "tests/test_properties.py")),
 }
 # group → mutant-name patterns (``mutmut run`` arguments) when only part of a module is run by default:
 # the functions that only the database round trip of ``process_form`` reaches cost about 10 s a mutant
