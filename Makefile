@@ -9,10 +9,10 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-fast generate benchmark clean help
+.PHONY: venv demo test test-fast mutation generate benchmark clean help
 
 help:
-	@echo "make demo | make test | make generate | make benchmark | make clean"
+	@echo "make demo | make test | make mutation | make generate | make benchmark | make clean"
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ test: venv
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Mutation testing (docs/testing.md): mutmut over the core Python modules, one group at a time against
+# the fast tests that cover it, and the hand-written mutants of the SQL. Slow (tens of minutes); not
+# part of `make test`. MUTATION_GROUPS picks groups (scripts/mutation.py --list), e.g. "codes cells".
+MUTATION_GROUPS ?=
+MUTATION_FAIL_UNDER ?= 90
+
+mutation: venv
+	nice -n 15 $(BIN)/python scripts/sql_mutants.py; sql=$$?; \
+	nice -n 15 $(BIN)/python scripts/mutation.py --fail-under $(MUTATION_FAIL_UNDER) $(MUTATION_GROUPS); py=$$?; \
+	exit $$(( sql || py ))
 
 generate: venv
 	$(BIN)/techreform-generate --out $(DEMO_DIR)

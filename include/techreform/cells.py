@@ -25,16 +25,17 @@ NULL_MARKERS = frozenset({"", "-", "—", "–", "－", "——", "--", "/", "nu
 TRUE_MARKERS = frozenset({"是", "Y", "y", "YES", "Yes", "yes", "1", "TRUE", "True", "true", "√"})
 FALSE_MARKERS = frozenset({"否", "N", "n", "NO", "No", "no", "0", "FALSE", "False", "false", "×"})
 
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)  # ASCII: no other digits
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$", re.ASCII)
 _MONTH_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月?$"),
-    re.compile(r"^(\d{4})(\d{2})$"),
-    re.compile(r"^(\d{4})-(\d{1,2})-\d{1,2}(?:[ T]00:00(?::00)?)?$"),  # a date written as text: its month
-    re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:[ T]00:00(?::00)?)?$"),
+    re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII),
+    re.compile(r"^(\d{4})/(\d{1,2})$", re.ASCII),
+    re.compile(r"^(\d{4})\.(\d{1,2})$", re.ASCII),
+    re.compile(r"^(\d{4})年(\d{1,2})月?$", re.ASCII),
+    re.compile(r"^(\d{4})(\d{2})$", re.ASCII),
+    re.compile(r"^(\d{4})-(\d{1,2})-\d{1,2}(?:T?00:00(?::00)?)?$", re.ASCII),  # a date written as text: its month
+    # (spaces are removed before matching: "2013-06-01 00:00:00" is matched as "2013-06-0100:00:00")
+    re.compile(r"^(\d{4})/(\d{1,2})/\d{1,2}(?:T?00:00(?::00)?)?$", re.ASCII),
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_SIGNIFICANT_DIGITS = 15  # what a double holds exactly (DBL_DIG), and Excel's precision
@@ -147,7 +148,8 @@ def parse_month(value: Any) -> str | None:
         return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, dt.date):
         return f"{value.year:04d}-{value.month:02d}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+            and value not in (float("inf"), float("-inf")):
         number = int(value)
         if 190001 <= number <= 299912 and float(value).is_integer():
             text = str(number)

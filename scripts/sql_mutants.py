@@ -1,0 +1,196 @@
+"""Hand-written textual mutants: apply each one, run the tests that cover it, count the kills.
+
+mutmut mutates Python only; the SQL of ``include/sql`` (and a few Python mutants that the mutation probe
+of issue 16 found surviving) are mutated here by text replacement. Each mutant names a file, an exact
+text that must occur there exactly once, its replacement, and the test files (or node ids) to run.
+A mutant is *killed* when pytest fails (exit code 1); any other exit code (collection error, no test
+ran) is reported as an error, never as a kill. The file is always restored, also on Ctrl-C.
+
+    python scripts/sql_mutants.py                 # every mutant
+    python scripts/sql_mutants.py --only load     # mutants whose id contains "load"
+    python scripts/sql_mutants.py --list
+
+Exit code 0 when every mutant is killed or declared equivalent, else 1."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SQLITE_ONLY = ["-m", "not postgres"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    pytest_args: tuple[str, ...] = tuple(SQLITE_ONLY)
+    equivalent: str = ""  # why it cannot be killed, if it cannot
+    group: str = field(default="")
+
+    @property
+    def module(self) -> str:
+        return self.group or self.path
+
+
+SUP = "tests/test_supervision_emails.py"
+IND_EDGES = "tests/test_indicators_edges.py"
+IND_SRC = "tests/test_indicators_sources.py"
+IND_RECOMP = "tests/test_indicators_recompute.py"
+MUT_IND = "tests/test_mutants_indicators.py"
+MUT_SUP = "tests/test_mutants_supervision.py"
+MUT_LOAD = "tests/test_mutants_load.py"
+LOAD = "tests/test_load.py"
+VAL_RULES = "tests/test_validation_rules.py"
+MUT_HB = "tests/test_mutants_hb.py"
+SUP_CASES = "tests/test_supervision_cases.py"
+
+MUTANTS: list[Mutant] = [
+    # --- include/sql/indicators -------------------------------------------------------------------
+    Mutant("ind-ratios-comparable-den", "include/sql/indicators/e1_ratios.sql",
+           "case when num_ly is not null and den_ly is not null then 1 else 0 end",
+           "case when num_ly is not null then 1 else 0 end", (MUT_IND, IND_EDGES)),
+    Mutant("ind-ratios-comparable-num", "include/sql/indicators/e1_ratios.sql",
+           "case when num_ly is not null and den_ly is not null then 1 else 0 end",
+           "case when den_ly is not null then 1 else 0 end", (MUT_IND, IND_EDGES)),
+    Mutant("ind-ratios-register-asof", "include/sql/indicators/e1_ratios.sql",
+           "select max(snapshot_period) from dim_enterprise_register where snapshot_period <= :period\n",
+           "select min(snapshot_period) from dim_enterprise_register where snapshot_period <= :period\n",
+           (IND_SRC, MUT_IND)),
+    Mutant("ind-ratios-labor-annualised", "include/sql/indicators/e1_ratios.sql",
+           "value_added * 12.0 / :month, employees,", "value_added, employees,", (IND_RECOMP, MUT_IND)),
+    Mutant("ind-ratios-sector-null", "include/sql/indicators/e1_ratios.sql",
+           "    where sector_group is not null\n    group by indicator_code, sector_group",
+           "    group by indicator_code, sector_group", (IND_RECOMP, MUT_IND)),
+    Mutant("ind-ratios-province-area", "include/sql/indicators/e1_ratios.sql",
+           "select indicator_code, 'province' as level, '620000' as area_code,",
+           "select indicator_code, 'province' as level, '620100' as area_code,", (IND_RECOMP, IND_EDGES)),
+    Mutant("ind-growth-inner-join", "include/sql/indicators/e1_investment_growth.sql",
+           "    join last_year_facts as l on l.uscc = c.uscc", "    left join last_year_facts as l on l.uscc = c.uscc",
+           (IND_EDGES, MUT_IND)),
+    Mutant("ind-growth-last-year-reported", "include/sql/indicators/e1_investment_growth.sql",
+           "where f.period = :period_last_year and f.techreform_investment is not null",
+           "where f.period = :period_last_year", (IND_EDGES, MUT_IND)),
+    Mutant("ind-growth-province-empty", "include/sql/indicators/e1_investment_growth.sql",
+           "having count(*) > 0", "having count(*) >= 0", (IND_EDGES, MUT_IND)),
+    # --- include/sql/supervision ------------------------------------------------------------------
+    Mutant("sup-cancel-only-unsent", "include/sql/supervision/email_log_cancel.sql",
+           "  and status = 'unsent'", "  and status <> 'sent'", (MUT_SUP, SUP)),
+    Mutant("sup-cancel-status", "include/sql/supervision/email_log_cancel.sql",
+           "set status = 'cancelled'", "set status = 'unsent'", (MUT_SUP,)),
+    Mutant("sup-quarantined-superseded", "include/sql/supervision/quarantined_projects.sql",
+           "and q.superseded = 0", "and q.superseded >= 0", (SUP_CASES, MUT_SUP)),
+    Mutant("sup-quarantined-empty-key", "include/sql/supervision/quarantined_projects.sql",
+           "and q.record_key <> ''", "and 1 = 1", (SUP_CASES, MUT_SUP),
+           equivalent="sources.load_quarantined drops every row whose code does not match the project-code "
+                      "pattern, which the empty key never does: the SQL filter only saves reading those rows"),
+    Mutant("sup-supervisors-in-force", "include/sql/register/supervisors_in_force.sql",
+           "where snapshot_period <= :period", "where snapshot_period >= :period", (MUT_SUP, SUP)),
+    # --- include/sql/validation -------------------------------------------------------------------
+    Mutant("val-previous-same-year", "include/sql/validation/previous_enterprise_reports.sql",
+           "and f.period >= :year_start", "", (MUT_HB, VAL_RULES)),
+    Mutant("val-previous-latest", "include/sql/validation/previous_enterprise_reports.sql",
+           "order by f.period desc", "order by f.period asc", (MUT_HB, VAL_RULES)),
+    Mutant("val-previous-before", "include/sql/validation/previous_enterprise_reports.sql",
+           "where f.period < :period", "where f.period <= :period", (MUT_HB, VAL_RULES)),
+    # --- include/techreform (mutants of the issue-16 probe that survived) -----------------------------
+    Mutant("py-codes-nan", "include/techreform/codes.py",
+           'if code is None or (isinstance(code, float) and code != code):', "if code is None:",
+           ("tests/test_mutants_codes_cells.py",), ()),
+    Mutant("py-codes-illegal-18", "include/techreform/codes.py",
+           "bad = sorted({ch for ch in text if ch not in _VALUES})",
+           "bad = sorted({ch for ch in text[:17] if ch not in _VALUES})",
+           ("tests/test_mutants_codes_cells.py",), ()),
+    Mutant("py-codes-swap-wx", "include/techreform/codes.py",
+           'USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"', 'USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUXWY"',
+           ("tests/test_mutants_codes_cells.py",), ()),
+    Mutant("py-cells-space-separator", "include/techreform/cells.py",
+           'compact = text.replace(" ", "")', "compact = text", ("tests/test_mutants_codes_cells.py",), ()),
+    Mutant("py-cells-nan-number", "include/techreform/cells.py",
+           "return None if value != value else float(value)", "return float(value)",
+           ("tests/test_mutants_codes_cells.py",), ()),
+    Mutant("py-rules-prefecture-from-region", "include/techreform/supervision/rules.py",
+           'if not out["prefecture_code"] and len(out["region_code"]) == 6:', "if False:", (MUT_SUP,), ()),
+    Mutant("py-rules-key-from-accepted", "include/techreform/supervision/rules.py",
+           'info["key_project"] = _info(latest_accepted, None)["key_project"]', "pass", (MUT_SUP,), ()),
+    Mutant("py-derive-reference-zero", "include/techreform/validation/hb.py",
+           "return x.notna() & y.notna() & (x > 0) & (y > 0)", "return x.notna() & y.notna() & (x >= 0) & (y > 0)",
+           (MUT_HB, "tests/test_validation_hb.py"), ()),
+    Mutant("py-derive-months-between", "include/techreform/validation/derive.py",
+           "increment = (frame[name] - prev) / (current_month - prev_month)", "increment = frame[name] - prev",
+           (MUT_HB,), ()),
+    Mutant("py-derive-fit-on-latest", "include/techreform/validation/derive.py",
+           "fence = hb.fit(reference[keep], increment[keep],", "fence = hb.fit(reference, increment,",
+           (MUT_HB,), ()),
+    Mutant("py-derive-reference-per-month", "include/techreform/validation/derive.py",
+           "reference = prev / prev_month", "reference = prev / current_month", (MUT_HB,), ()),
+    Mutant("py-load-empty-key-superseded", "include/techreform/load.py",
+           'latest = rows[rows["record_key"] != ""].groupby', "latest = rows.groupby", (MUT_LOAD,), ()),
+    Mutant("py-load-quarantined-status", "include/techreform/load.py",
+           'rows.loc[rows["outcome"] == "quarantined", "review_status"] = "quarantined"', "pass", (MUT_LOAD,), ()),
+    Mutant("py-load-summary-current", "include/techreform/load.py",
+           'current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]\n    return LoadSummary(',
+           'current = rows[(rows["outcome"] == "accepted")]\n    return LoadSummary(', (MUT_LOAD,), ()),
+    Mutant("py-notify-case-insensitive", "include/techreform/supervision/notify.py",
+           "deliveries.setdefault((email.lower(), content.kind, region)",
+           "deliveries.setdefault((email, content.kind, region)", (MUT_SUP,), ()),
+    Mutant("py-notify-cancel-reverted", "include/techreform/supervision/notify.py",
+           "delivery_log.cancel_unsent(conn, key)", "pass", (MUT_SUP,), ()),
+]
+
+
+def run(mutant: Mutant, python: str, verbose: bool) -> str:
+    path = ROOT / mutant.path
+    original = path.read_text(encoding="utf-8")
+    if original.count(mutant.old) != 1:
+        return f"stale ({original.count(mutant.old)} matches)"
+    try:
+        path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+        command = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutant.pytest_args, *mutant.tests]
+        done = subprocess.run(command, cwd=ROOT, capture_output=not verbose, text=True)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    return {0: "survived", 1: "killed"}.get(done.returncode, f"error (pytest exit {done.returncode})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="run the mutants whose id contains this text")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="show pytest's output")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if args.only in m.id]
+    if args.list:
+        for m in chosen:
+            print(f"{m.id:36} {m.path}")
+        return 0
+    results: dict[str, str] = {}
+    by_file: dict[str, Counter] = {}
+    for m in chosen:
+        started = time.monotonic()
+        outcome = "equivalent" if m.equivalent else run(m, sys.executable, args.verbose)
+        results[m.id] = outcome
+        by_file.setdefault(m.path, Counter())[outcome.split(" ")[0]] += 1
+        print(f"{m.id:36} {outcome:14} {time.monotonic() - started:6.1f}s  {m.path}", flush=True)
+    print()
+    print(f"{'file':60} killed / non-equivalent")
+    for path, counts in sorted(by_file.items()):
+        total = sum(counts.values()) - counts["equivalent"]
+        print(f"{path:60} {counts['killed']} / {total}")
+    killed = sum(c["killed"] for c in by_file.values())
+    total = sum(sum(c.values()) - c["equivalent"] for c in by_file.values())
+    print(f"{'all':60} {killed} / {total} = {100 * killed / max(total, 1):.0f} %")
+    return 0 if killed == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

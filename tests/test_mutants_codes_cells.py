@@ -1,0 +1,143 @@
+"""Behaviour of the credit-code check and the cell parsers that the mutation probe found unfed
+(docs/testing.md): a NaN code, an illegal check character, the value of every letter of GB 32100,
+a space as thousands separator, a NaN number from a spreadsheet."""
+
+from __future__ import annotations
+
+import pytest
+
+from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
+from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem
+
+# GB 32100-2015, table of the code characters and their values, written out here on purpose: the
+# module's own constant must agree with the standard, not with itself.
+GB32100_VALUES = {
+    **{str(d): d for d in range(10)},
+    "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "J": 18, "K": 19, "L": 20,
+    "M": 21, "N": 22, "P": 23, "Q": 24, "R": 25, "T": 26, "U": 27, "W": 28, "X": 29, "Y": 30,
+}
+GB32100_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def check_by_the_standard(first17: str) -> str:
+    total = sum(GB32100_VALUES[ch] * w for ch, w in zip(first17, GB32100_WEIGHTS))
+    value = (31 - total % 31) % 31
+    return next(ch for ch, v in GB32100_VALUES.items() if v == value)
+
+
+def test_a_nan_code_from_a_spreadsheet_is_reported_empty():
+    assert uscc_problem(float("nan")) == "统一社会信用代码为空"
+    assert uscc_problem(None) == "统一社会信用代码为空"
+    assert not is_valid_uscc(float("nan"))
+
+
+def test_an_illegal_character_in_the_check_position_is_reported_as_illegal_not_as_a_wrong_check():
+    code = make_uscc("91620100MA0000001")[:17] + "I"
+    assert uscc_problem(code) == "统一社会信用代码含非法字符：I"
+    assert uscc_problem(make_uscc("91620100MA0000001")[:17] + "z") == "统一社会信用代码含非法字符：z"
+
+
+@pytest.mark.parametrize("letter", [ch for ch in GB32100_VALUES if ch.isalpha()])
+@pytest.mark.parametrize("position", [0, 9, 10, 16])
+def test_every_letter_of_the_alphabet_has_its_standard_value_in_every_weight(letter, position):
+    first17 = list("91620100MA0000001")
+    first17[position] = letter
+    first17 = "".join(first17)
+    assert uscc_check_character(first17) == check_by_the_standard(first17)
+    assert is_valid_uscc(first17 + check_by_the_standard(first17))
+
+
+@pytest.mark.parametrize(("first17", "check"), [
+    ("91620100MAW000000", "R"), ("91620100MAX000000", "0"), ("91620100MAY000000", "6"),
+    ("91620100MAU000000", "K"), ("91620100MAD000000", "W"), ("91620100MAP000000", "T"),
+])
+def test_check_characters_worked_by_hand(first17, check):
+    assert uscc_check_character(first17) == check
+
+
+def test_a_check_character_must_be_the_computed_one_and_says_which():
+    good = make_uscc("91620100MAW000000")
+    assert good == "91620100MAW000000R"
+    assert uscc_problem(good[:17] + "X") == "统一社会信用代码校验位错误（应为R）"
+    with pytest.raises(ValueError, match="17"):
+        uscc_check_character("91620100MA")
+    with pytest.raises(ValueError, match="'I'"):
+        uscc_check_character("91620100MAI000000")
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("1 234.5", 1234.5),            # a space as thousands separator
+    ("1 234 567", 1234567.0),
+    ("１　２３４", 1234.0),           # full-width digits and ideographic space
+    (float("nan"), None),           # an empty cell as pandas reads it
+    (12, 12.0),
+    ("+5", 5.0),
+    (".5", 0.5),
+    ("1e3", 1000.0),
+])
+def test_more_spellings_of_numbers(cell, expected):
+    assert parse_decimal(cell) == expected
+
+
+@pytest.mark.parametrize("cell", [True, False, "1,2345", "1 2a", "e5", "+", "٣", "١,٢٣٤"])  # Arabic-Indic digits
+def test_booleans_and_broken_groupings_are_not_numbers(cell):
+    with pytest.raises(CellError, match="不是数字"):
+        parse_decimal(cell)
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("2013/6", "2013-06"), ("2013.06", "2013-06"), ("2013年6", "2013-06"), ("2013-06-30", "2013-06"),
+    ("2013/06/01 00:00", "2013-06"), ("2013-06-01 00:00:00", "2013-06"), ("2013-6-1T00:00:00", "2013-06"), (201306.0, "2013-06"),
+    ("1900-01", "1900-01"), ("2999-12", "2999-12"), (1, "1899-12"),
+])
+def test_more_month_spellings_and_their_edges(cell, expected):
+    assert parse_month(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["1899-12", "3000-01", 0, -5, 2958466, 201313, "2013-06-31x", "2013-06-01 12:00",
+                                  "٢٠١٣-٠٦", float("inf"), float("-inf")])
+def test_months_outside_the_contract_are_refused(cell):
+    with pytest.raises(CellError):
+        parse_month(cell)
+
+
+def test_a_number_given_as_a_code_is_judged_by_its_length_not_as_empty():
+    assert uscc_problem(12345.0) == "统一社会信用代码应为18位，实为7位"
+    assert uscc_problem(916201000000000001) == "统一社会信用代码校验位错误（应为9）"
+
+
+def test_every_illegal_character_is_named_once_in_order():
+    assert uscc_problem("91620100MAOI00000Z") == "统一社会信用代码含非法字符：IOZ"
+    assert uscc_problem("91620100MAII00000I") == "统一社会信用代码含非法字符：I"
+
+
+def test_refusals_say_what_was_received_and_what_is_expected():
+    with pytest.raises(CellError) as boolean:
+        parse_boolean("也许")
+    assert boolean.value.reason == "“也许”不是有效的是/否值（应为 是/否、Y/N 或 1/0）"
+    with pytest.raises(CellError) as number:
+        parse_month(0)
+    assert number.value.reason == "“0”不是有效的年月"
+    with pytest.raises(CellError) as text:
+        parse_month("June 2013")
+    assert text.value.reason == "“June2013”不是有效的年月（应为如 2013-06、2013年6月、201306）"
+
+
+def test_whole_numbers_are_year_months_from_190001_to_299912_and_excel_serials_otherwise():
+    import datetime as dt
+
+    def serial(n: int) -> str:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=n)
+        return f"{day.year:04d}-{day.month:02d}"
+
+    assert parse_month(190001) == "1900-01" and parse_month(299912) == "2999-12"
+    assert parse_month(190000) == serial(190000) and parse_month(299913) == serial(299913)
+    assert parse_month(2958465) == "9999-12"
+
+
+def test_text_cells_are_cleaned_like_every_other():
+    from techreform.cells import parse_cell
+    from techreform.forms import ENTERPRISE_MONTHLY
+
+    assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "\u3000兰州化工 ") == "兰州化工"
+    assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "—") is None
