@@ -66,7 +66,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # the functions that only the database round trip of ``process_form`` reaches cost about 10 s a mutant
 # on the 2-core machine; ``--all-functions`` runs them too.
 FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x_record_keys*", "techreform.load.x__joined*"),
+    "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x__joined*"),
     # the E1 helper columns: what tests/test_mutants_hb.py and test_mutants_derive.py reach in seconds; the other
     # forms' helpers are reached only through the GX suites of tests/test_validation_rules.py
     "derive": ("techreform.validation.derive.x_enterprise_monthly*", "techreform.validation.derive.x_latest_per_key*",

@@ -84,7 +84,7 @@ def test_employees_parse_as_numbers_so_that_integer_ness_stays_a_rule():
 
 
 @pytest.mark.parametrize("cell", ["1e309", "-1e309", "inf", "-Infinity", "nan", "NaN", "１e３０９", float("inf"),
-                                  float("nan"), 10**400, "1e-400"])
+                                  10**400, "1e-400"])
 def test_infinity_nan_and_overflow_are_parse_errors_naming_the_value(cell):
     with pytest.raises(CellError) as excinfo:
         parse_decimal(cell)

@@ -13,7 +13,7 @@ import pytest
 from landing_files import e1_row, uscc_for, write_delivery
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import SUPERVISORS
-from techreform.load import decide_outcomes, record_keys
+from techreform.load import decide_outcomes
 from techreform.periods import Period
 from techreform.pipeline import prepare_warehouse, process_form
 
@@ -46,7 +46,7 @@ def test_rows_without_a_key_are_never_superseded_by_a_later_delivery():
                       (SHA2, 2, 2, None, "620102"), (SHA2, 3, 2, A, "620102")])
     unparsed = _unparsed([(SHA1, 4, 1, ""), (SHA2, 4, 2, "")])
     failures = _failures([(SHA1, 3, "E1-H01", "hard", "uscc", False), (SHA2, 2, "E1-H01", "hard", "uscc", False)])
-    rows = decide_outcomes(E1, staged, unparsed, failures, {"620102": "620100"})
+    rows = decide_outcomes(E1, staged, unparsed, failures)
     by_row = {(r.file_sha256, r.source_row): r for r in rows.itertuples()}
     assert [by_row[k].superseded for k in [(SHA1, 2), (SHA1, 3), (SHA2, 2), (SHA2, 3), (SHA1, 4), (SHA2, 4)]] == [
         1, 0, 0, 0, 0, 0]
@@ -64,7 +64,7 @@ def test_quarantined_rows_have_review_status_quarantined_and_accepted_ones_ok_qu
     ])
     rows = decide_outcomes(E1, staged, _unparsed([]).reindex(columns=[
         "file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key", "fields", "messages"]),
-        failures, {"620102": "620100"})
+        failures)
     got = rows.set_index("source_row")
     assert list(got["outcome"]) == ["quarantined", "accepted", "accepted", "accepted", "accepted"]
     assert list(got["review_status"]) == ["quarantined", "query", "explained", "query", "ok"]
@@ -75,7 +75,7 @@ def test_quarantined_rows_have_review_status_quarantined_and_accepted_ones_ok_qu
 
 def test_supervisor_keys_ignore_the_case_of_the_address():
     frame = pd.DataFrame({"region_code": ["620100", None], "email": ["LZ@Example.org", None]})
-    assert list(record_keys(SUPERVISORS, frame)) == ["620100/lz@example.org", "/"]
+    assert list(SUPERVISORS.record_keys(frame)) == ["620100/lz@example.org", "/"]
 
 
 @pytest.fixture
@@ -108,8 +108,7 @@ _NO_UNPARSED = ["file_sha256", "source_row", "delivery_seq", "file_name", "raw_j
 
 def test_rows_without_any_failure_are_accepted_ok_with_empty_rules_fields_and_messages():
     staged = _staged([(SHA1, 2, 1, A, "620502"), (SHA1, 3, 1, B, "620102")])
-    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]),
-                           {"620502": "620500", "620102": "620100"})
+    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]))
     got = rows.set_index("source_row")
     assert list(got["outcome"]) == ["accepted", "accepted"] and list(got["review_status"]) == ["ok", "ok"]
     for column in ("rule_ids", "hard_rules", "soft_rules", "fields", "messages"):
@@ -127,7 +126,7 @@ def test_fields_and_messages_of_hard_failures_are_joined_and_other_rows_have_non
         (SHA1, 2, "E1-S01", "soft", "value_added", False),
         (SHA1, 3, "E1-S02", "soft", "profit", False),
     ])
-    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), failures, {"620102": "620100"})
+    rows = decide_outcomes(E1, staged, pd.DataFrame(columns=_NO_UNPARSED), failures)
     got = rows.set_index("source_row")
     assert got.loc[2, "fields"] == "gross_output,revenue"
     assert got.loc[2, "messages"] == "E1-H07 message；E1-H08 message"
@@ -140,6 +139,6 @@ def test_a_supervisor_row_belongs_to_the_region_it_supervises():
                             "raw_json": "{}", "region_code": "620500", "email": "TS@example.org"},
                            {"file_sha256": SHA1, "source_row": 3, "delivery_seq": 1, "file_name": "S1.csv",
                             "raw_json": "{}", "region_code": "620000", "email": "prov@example.org"}])
-    rows = decide_outcomes(SUPERVISORS, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]), {})
+    rows = decide_outcomes(SUPERVISORS, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]))
     assert list(rows["prefecture_code"]) == ["620500", "620000"]
     assert list(rows["record_key"]) == ["620500/ts@example.org", "620000/prov@example.org"]

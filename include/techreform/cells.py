@@ -106,6 +106,8 @@ def parse_decimal(value: Any) -> float | None:
     if isinstance(value, int):
         return _exact_decimal(str(value), str(value))
     if isinstance(value, float):
+        if math.isnan(value):  # a missing cell as pandas holds it (the text "nan" in a file is refused below)
+            return None
         if not math.isfinite(value):
             raise CellError(f"“{value}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number")
         return _finite(float(f"{value:.{MAX_SIGNIFICANT_DIGITS}g}"), str(value))
