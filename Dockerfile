@@ -9,7 +9,7 @@ WORKDIR /opt/techreform
 COPY --chown=airflow: pyproject.toml constraints-3.11.txt ./
 COPY --chown=airflow: include ./include
 COPY --chown=airflow: expectations ./expectations
-RUN pip install --no-cache-dir -c constraints-3.11.txt -e .
+RUN pip install --no-cache-dir -c constraints-3.11.txt -e ".[s3]"
 
 COPY --chown=airflow: dags /opt/airflow/dags
 COPY --chown=airflow: plugins /opt/airflow/plugins
