@@ -16,6 +16,8 @@ Asia/Shanghai (a run scheduled on 2013-07-01 processes 2013-06), or the `period`
 5. `compute_indicators` – the indicator system (统计指标体系) for the period.
 6. `supervise` – project lights and supervision cases (督办事项); `notify` – exactly-once e-mails.
 7. `summarise` – rows received / accepted / quarantined per form and prefecture.
+8. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
+   content changed), its public tables with disclosure control, and the bureau's e-mail (docs/extracts.md).
 
 Every task is idempotent for its period: re-running a month gives the same warehouse and sends no second
 e-mail. Settings: see the README (environment variables, connections `techreform_warehouse`, `techreform_smtp`).
@@ -31,6 +33,7 @@ PROJECT_FACTS = Asset("techreform://warehouse/fct_project_monthly")
 REGISTER = Asset("techreform://warehouse/dim_enterprise_register")
 INDICATORS = Asset("techreform://warehouse/fct_indicator")
 SUPERVISION = Asset("techreform://warehouse/sup_project_light")
+EXTRACTS = Asset("techreform://extracts")
 
 FORMS = (("R1", "register", REGISTER), ("S1", "supervisors", None), ("P1", "projects", PROJECT_FACTS),
          ("E1", "enterprises", ENTERPRISE_FACTS))
@@ -155,6 +158,18 @@ def techreform_monthly():
 
         return log_period_summary(settings_for_task(), Period.parse(period))
 
+    @task(outlets=[EXTRACTS])
+    def extract(period: str) -> dict:
+        from techreform.airflow_support import settings_for_task
+        from techreform.extracts import extract_period
+        from techreform.periods import Period
+        from techreform.supervision import smtp_config_from_airflow
+        from techreform.warehouse import engine_for
+
+        settings = settings_for_task()
+        return extract_period(engine_for(settings.warehouse_url), settings, Period.parse(period),
+                              smtp=smtp_config_from_airflow())
+
     period = prepare_warehouse(report_period())
     previous = period
     for form_code, label, asset in FORMS:
@@ -164,7 +179,7 @@ def techreform_monthly():
         previous >> ingested
         previous = loaded
     chain(previous, review(period), quality_gate(period), compute_indicators(period), supervise(period),
-          notify(period), refresh_supervision_indicators(period), summarise(period))
+          notify(period), refresh_supervision_indicators(period), summarise(period), extract(period))
 
 
 techreform_monthly()
