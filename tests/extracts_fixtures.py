@@ -74,20 +74,94 @@ def add_bureau_supervisor(landing: Path) -> None:
     write_rows(path, rows)
 
 
+@pytest.fixture(scope="session")
+def loaded_templates(tmp_path_factory):
+    """Per dialect, the first test's freshly loaded warehouse, kept as a template (a SQLite copy, a
+    PostgreSQL template database) with its landing and data folders, so that later tests clone it
+    instead of running the pipeline again. PostgreSQL templates are dropped at the end."""
+    templates: dict[str, dict] = {"_root": {"path": tmp_path_factory.mktemp("extracts_templates")}}
+    yield templates
+    pg = templates.get("postgresql")
+    if pg:
+        from conftest import PG_ADMIN_URL
+
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'drop database if exists "{pg["database"]}" with (force)')
+        admin.dispose()
+
+
+def _pg_admin():
+    from conftest import PG_ADMIN_URL
+
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _keep_template(templates: dict, settings: Settings, landing: Path) -> None:
+    from techreform.warehouse import dispose_engines
+
+    dialect = "sqlite" if settings.warehouse_url.startswith("sqlite") else "postgresql"
+    folder = templates["_root"]["path"] / dialect
+    shutil.copytree(landing, folder / "landing")
+    shutil.copytree(settings.data_dir, folder / "data")
+    dispose_engines()
+    if dialect == "sqlite":
+        import sqlite3
+
+        source = sqlite3.connect(settings.warehouse_url.split("///", 1)[1])
+        target = sqlite3.connect(folder / "warehouse.sqlite")
+        source.backup(target)
+        source.close()
+        target.close()
+        templates[dialect] = {"folder": folder}
+    else:
+        source_db = settings.warehouse_url.rsplit("/", 1)[1]
+        name = f"{source_db}_tmpl"
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'create database "{name}" template "{source_db}"')
+        admin.dispose()
+        templates[dialect] = {"folder": folder, "database": name}
+
+
+def _clone_template(template: dict, settings: Settings, landing: Path) -> None:
+    from techreform.warehouse import dispose_engines
+
+    shutil.copytree(template["folder"] / "landing", landing)
+    shutil.copytree(template["folder"] / "data", settings.data_dir, dirs_exist_ok=True)
+    if "database" not in template:
+        target = Path(settings.warehouse_url.split("///", 1)[1])
+        shutil.copyfile(template["folder"] / "warehouse.sqlite", target)
+        return
+    dispose_engines()
+    database = settings.warehouse_url.rsplit("/", 1)[1]
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'drop database if exists "{database}" with (force)')
+        conn.exec_driver_sql(f'create database "{database}" template "{template["database"]}"')
+    admin.dispose()
+
+
 @pytest.fixture
-def loaded(settings, province, tmp_path) -> Settings:
+def loaded(settings, province, tmp_path, loaded_templates) -> Settings:
     """Settings on a warehouse that the pipeline loaded with PERIOD of the province (hostile names
-    planted, the bureau in S1); the gate is relaxed: the small generated deliveries carry every rule."""
+    planted, the bureau in S1); the gate is relaxed: the small generated deliveries carry every rule.
+    The first test of each dialect runs the pipeline; the others get a copy of its warehouse."""
+    from dataclasses import replace
+
     landing = tmp_path / "landing"
+    settings = replace(settings, landing_dir=landing).with_options(validation={"hard_fail_threshold": 1.0})
+    dialect = "sqlite" if settings.warehouse_url.startswith("sqlite") else "postgresql"
+    if dialect in loaded_templates:
+        _clone_template(loaded_templates[dialect], settings, landing)
+        return settings
     shutil.copytree(province / "landing", landing)
     plant_hostile_names(landing)
     add_bureau_supervisor(landing)
-    from dataclasses import replace
-
     from techreform.pipeline import run_period
 
-    settings = replace(settings, landing_dir=landing).with_options(validation={"hard_fail_threshold": 1.0})
     run_period(settings, PERIOD, notify=False)
+    _keep_template(loaded_templates, settings, landing)
     return settings
 
 

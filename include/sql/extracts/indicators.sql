@@ -21,8 +21,12 @@ with_facts as (
 without_facts as (
     select c.code, c.sort_order, c.name_zh, c.name_en, c.unit, c.target_basis,
            'province' as level, '620000' as area_code, '甘肃省' as area_name,
-           null as value, null as value_same_period_last_year, null as baseline_2010,
-           null as target, null as target_2015, 'no_data' as status
+           cast(null as double precision) as value,
+           cast(null as double precision) as value_same_period_last_year,
+           cast(null as double precision) as baseline_2010,
+           cast(null as double precision) as target,
+           cast(null as double precision) as target_2015,
+           'no_data' as status
     from catalogue as c
     where not exists (select 1 from facts as f where f.indicator_code = c.code)
 ),
@@ -31,7 +35,7 @@ combined as (
     union all
     select * from without_facts
 )
-select :period as period,
+select cast(:period as text) as period,
        code as indicator_code,
        name_zh as indicator_name_zh,
        name_en as indicator_name_en,

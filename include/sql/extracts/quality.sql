@@ -21,7 +21,7 @@ completeness as (
     from dq_completeness
     where period = :period
 )
-select :period as period, c.form, c.prefecture_code, coalesce(d.name, '(未知)') as prefecture_name,
+select cast(:period as text) as period, c.form, c.prefecture_code, coalesce(d.name, '(未知)') as prefecture_name,
        c.received, c.accepted, c.quarantined, c.queried, c.superseded,
        case when c.form = 'E1' then k.expected end as expected_reporters,
        case when c.form = 'E1' then k.reporters end as reporting_enterprises,
