@@ -144,3 +144,23 @@ def test_the_intruder_check_finds_a_cell_left_alone_in_its_row():
     part.loc[target, "suppressed"] = "primary"
     low, high = intruder_bounds(part, signed=False)[("620100", "能源")]
     assert high - low == pytest.approx(0, abs=1e-6)
+
+
+def test_two_single_enterprise_cells_are_never_left_alone_together_in_a_row():
+    """The singleton problem: with only two single-enterprise cells suppressed in a row, each of the two
+    enterprises could subtract its own figure from the row and learn the other's."""
+    rows = []
+    for p in PREFECTURES.code:
+        for g in GROUPS:
+            n = {"冶金有色": 1, "石油化工": 1, "装备制造": 5, "能源": 0}[g] if p == "620200" else 5
+            rows += [{"prefecture_code": p, "sector_group": g, "value": 100.0 + k} for k in range(n)]
+    frame = pd.DataFrame(rows)
+    frame = frame.assign(uscc=[f"U{k:03d}" for k in range(len(frame))], gross_output=frame.value,
+                         value_added=frame.value, revenue=frame.value, profit=frame.value,
+                         techreform_investment=frame.value)
+    table, _ = public_tables(frame, PREFECTURES, GROUPS, OPTIONS, "2013-06")
+    row = table[(table.measure == "gross_output") & (table.prefecture_code == "620200")]
+    hidden = row[row.suppressed != ""]
+    assert set(hidden[hidden.suppressed == "primary"].sector_group) == {"冶金有色", "石油化工"}
+    assert len(hidden) >= 3
+    check_protected(frame, OPTIONS)

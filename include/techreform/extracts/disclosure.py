@@ -15,7 +15,8 @@ cells and margins are all cells: each is checked and may be suppressed.
    values fix it as a linear combination. The algorithm first completes every equation that holds
    exactly one suppressed cell with a further suppression (the cheapest: an interior cell before a
    margin, one whose other equation already has a suppression, then the smallest value that can
-   still protect), then **audits** every suppressed cell with linear programs (scipy ``linprog``:
+   still protect) — and likewise every equation whose only two suppressed cells are single-enterprise
+   cells (the singleton problem) — then **audits** every suppressed cell with linear programs (scipy ``linprog``:
    minimum and maximum of the cell subject to the published equations and, for measures that cannot
    be negative, non-negativity). A primary cell must admit values at least ``protection_ratio`` × |v|
    below and above its true value; every suppressed cell must not be a single point. A cell that
@@ -201,16 +202,20 @@ def _pick(grid: Grid, candidates: list[tuple[int, int]], need: float) -> tuple[i
 
 
 def _complete_equations(grid: Grid, ratio: float) -> None:
-    """Suppress further cells until no equation holds exactly one suppressed cell."""
+    """Suppress further cells until no equation holds exactly one suppressed cell, nor exactly two that
+    are both single-enterprise primary cells (the singleton problem: each of the two enterprises knows
+    its own figure and would learn the other's from the equation)."""
     equations = [[cell for cell, _ in eq] for eq in table_equations(*grid.value.shape)]
     changed = True
     while changed:
         changed = False
         for cells in equations:
-            alone = [cell for cell in cells if grid.suppressed[cell]]
-            if len(alone) != 1:
+            hidden = [cell for cell in cells if grid.suppressed[cell]]
+            singletons = len(hidden) == 2 and all(grid.primary[c] and grid.count[c] == 1 for c in hidden)
+            if len(hidden) != 1 and not singletons:
                 continue
-            choice = _pick(grid, [c for c in cells if c != alone[0]], _needed(grid, alone[0], ratio))
+            need = max(_needed(grid, c, ratio) for c in hidden)
+            choice = _pick(grid, [c for c in cells if c not in hidden], need)
             if choice is not None:
                 grid.suppressed[choice] = True
                 changed = True
