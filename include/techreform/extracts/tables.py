@@ -61,7 +61,7 @@ def _from_field(f: Field) -> Column:
 
 REVIEW_COLUMNS = (
     Column("prefecture_code", "市州代码", "Prefecture code (GB/T 2260)", "string"),
-    Column("review_status", "审核状态", "Review status: ok, query (待核实), explained (已核实)", "string"),
+    Column("review_status", "审核状态", "Review status: ok, query (待核实), explained (a soft failure explained)", "string"),
     Column("soft_rule_ids", "违反的提示性规则", "Soft rules broken, comma-separated", "string"),
 )
 
