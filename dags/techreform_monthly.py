@@ -28,6 +28,8 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    fails (and retries) while any e-mail is unsent or still claimed by another live run.
 7. `refresh_supervision_indicators` – PROJECT_RED once supervision judged the period;
    `summarise` – rows received / accepted / quarantined per form and prefecture.
+8. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
+   content changed), its public tables with disclosure control, and the bureau's e-mail (docs/extracts.md).
 
 Every task holds the period's run lock (a `techreform run` of the same period makes it fail at once, one
 line, and retry) and reports database errors as one line. A task that finally fails e-mails the data
@@ -96,7 +98,7 @@ def techreform_monthly():
     )
     tasks = []
     for step in STEPS:
-        overrides = {"task_id": step.name, "doc_md": step.doc, "outlets": [Asset(uri) for uri in step.assets]}
+        overrides = {"task_id": step.name, "doc_md": step.doc, "outlets": [Asset(uri) for uri in step.outlets]}
         if step.retries is not None:
             overrides.update(retries=step.retries, retry_exponential_backoff=True)
         if step.retry_delay_minutes is not None:

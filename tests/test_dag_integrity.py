@@ -93,4 +93,4 @@ def test_the_dag_has_one_task_per_step_in_the_tables_order(dagbag):
         assert before in dag.task_dict[after].upstream_task_ids, (before, after)
     assert "wait_for_deliveries" in dag.task_dict[names[0]].get_flat_relative_ids(upstream=True)
     for step in STEPS:
-        assert {a.uri for a in dag.task_dict[step.name].outlets} == set(step.assets)
+        assert {a.uri for a in dag.task_dict[step.name].outlets} == set(step.outlets)

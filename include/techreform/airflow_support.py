@@ -84,7 +84,7 @@ def run_step(name: str, period: str) -> Any:
     from techreform.supervision.mailer import smtp_config_from_airflow
 
     step = STEPS_BY_NAME[name]
-    smtp = smtp_config_from_airflow() if step.e_mails_supervisors else None
+    smtp = smtp_config_from_airflow() if step.delivers else None
     ctx = context_for(settings_for_task(), period, owner=run_owner(), smtp=smtp)
     try:
         return step.run(ctx)

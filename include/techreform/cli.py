@@ -2,6 +2,7 @@
 
     techreform run --from 2014-01 --to 2014-12 [--no-notify]
     techreform summary --period 2015-12
+    techreform extract --period 2015-12
 
 Settings come from the environment, as in the DAG (see :mod:`techreform.config`); e-mail goes through the
 same Airflow connection ``techreform_smtp`` as in the DAG (e.g. ``AIRFLOW_CONN_TECHREFORM_SMTP``), and
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-notify", action="store_true", help="compute supervision but send or write no e-mail")
     summary = sub.add_parser("summary", help="rows received, accepted and quarantined per form and prefecture")
     summary.add_argument("--period", required=True)
+    extract = sub.add_parser("extract", help="write the statistics bureau's extract of a period (a new revision if changed)")
+    extract.add_argument("--period", required=True)
     return parser
 
 
@@ -56,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(format_counts(period_counts(settings, Period.parse(args.period))))
         return 0
+    if args.command == "extract":
+        return _extract(settings, args.period)
     from techreform.alerts import alert_recipients
     from techreform.errors import one_line
     from techreform.steps import run_period
@@ -81,6 +86,22 @@ def main(argv: list[str] | None = None) -> int:
             if load:
                 parts.append(f"{code} {load['received']} rows, {load['quarantined']} quarantined")
         print(f"{period}: {'; '.join(parts) or 'no deliveries'} ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+def _extract(settings: Settings, period: str) -> int:
+    """``techreform extract``: one line saying which revision is current and whether it is new."""
+    from techreform.extracts import extract_period
+    from techreform.warehouse import engine_for
+
+    try:
+        result = extract_period(engine_for(settings.warehouse_url), settings, Period.parse(period))
+    except Exception as exc:  # one line a person can act on
+        print(f"{period}: extract failed: {exc}", file=sys.stderr)
+        return 1
+    state = "written" if result["written"] else "unchanged, nothing written"
+    print(f"{result['period']}: r{result['revision']} {state}: {result['location']} "
+          f"(manifest sha256 {result['manifest_sha256']})")
     return 0
 
 

@@ -8,6 +8,7 @@
 | ``TECHREFORM_OUTPUT_DIR`` | ``<data>/outputs`` | receipts, data docs, outbox, extracts |
 | ``TECHREFORM_WAREHOUSE_URL`` | ``sqlite:///<data>/warehouse.sqlite`` | SQLAlchemy URL of the warehouse |
 | ``TECHREFORM_CONFIG_FILE`` | none | optional JSON file of thresholds (validation, supervision, indicators, ingest limits: see ``techreform.limits``) |
+| ``TECHREFORM_EXTRACT_URL`` | ``<output>/extracts`` | fsspec URL where the bureau's extracts go (see ``techreform.extracts``) |
 
 In Airflow, a connection ``techreform_warehouse`` (its URI) overrides the warehouse URL, and a
 connection ``techreform_smtp`` enables sending e-mail (see ``techreform.airflow_settings``).
@@ -51,6 +52,8 @@ class Settings:
     warehouse_url: str
     options: Mapping[str, Any] = field(default_factory=dict)
     """Thresholds and switches from ``TECHREFORM_CONFIG_FILE`` (a JSON object), by section."""
+    extract_url: str | None = None
+    """``TECHREFORM_EXTRACT_URL``: where extracts are delivered (else the option, else ``<output>/extracts``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +72,7 @@ class Settings:
             output_dir=Path(env.get("TECHREFORM_OUTPUT_DIR") or data_dir / "outputs"),
             warehouse_url=env.get("TECHREFORM_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.sqlite'}",
             options=options,
+            extract_url=env.get("TECHREFORM_EXTRACT_URL") or None,
         )
 
     def with_options(self, **sections: Mapping[str, Any]) -> Settings:

@@ -159,6 +159,13 @@ def refresh_supervision(ctx: RunContext) -> dict[str, Any]:
     return refresh_supervision_indicators(ctx.engine, ctx.settings, ctx.period)
 
 
+def extract(ctx: RunContext) -> dict[str, Any]:
+    """Step ``extract``: the bureau's extract of the period (a new revision only if its content changed)."""
+    from techreform.extracts import extract_period
+
+    return extract_period(ctx.engine, ctx.settings, ctx.period, smtp=ctx.smtp)
+
+
 def summarise(ctx: RunContext) -> list[dict]:
     """Step ``summarise``: rows received / accepted / quarantined per form and prefecture, logged."""
     from techreform.reports import log_period_summary

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the DAG imports this module at parse time: nothing heavy at
     from techreform.periods import Period
 
 ASSET_PREFIX = "techreform://warehouse/"
+EXTRACTS_ASSET = "techreform://extracts"
 
 
 @dataclass(frozen=True)
@@ -54,21 +55,18 @@ class Step:
     """``module:function`` taking a :class:`RunContext` (and ``args``) and returning a small summary."""
     args: tuple[Any, ...] = ()
     outlets: tuple[str, ...] = ()
-    """Warehouse tables this step updates, announced as Assets ``techreform://warehouse/<table>``."""
+    """URIs of the Assets this step updates (warehouse tables: :func:`warehouse_asset`)."""
     retries: int | None = None
     retry_delay_minutes: float | None = None
     decides: bool = False
     """This step gives the data's verdict (the quality gate): an exception marked ``verdict`` fails the run
     without retries and the engineers are alerted; any other failure (a lost connection) is retried."""
-    e_mails_supervisors: bool = False
-    """Skipped when the run must not e-mail (``techreform run --no-notify``)."""
+    delivers: bool = False
+    """Delivers to people outside the pipeline (supervisors' e-mails, the bureau's extract): it gets the
+    SMTP settings, and is skipped when a run must deliver nothing (``techreform run --no-notify``)."""
     fault_after: str | None = None
     """Kill point injected after the step (tests only, :mod:`techreform.faults`)."""
     doc: str = ""
-
-    @property
-    def assets(self) -> tuple[str, ...]:
-        return tuple(ASSET_PREFIX + table for table in self.outlets)
 
     def function(self) -> Callable[..., Any]:
         module, _, name = self.target.partition(":")
@@ -86,6 +84,11 @@ class Step:
         return result
 
 
+def warehouse_asset(table: str) -> str:
+    """The Asset URI of a warehouse table: ``techreform://warehouse/<table>``."""
+    return ASSET_PREFIX + table
+
+
 def _forms() -> Iterator[Step]:
     # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
     for code, label, table in (("R1", "register", "dim_enterprise_register"), ("S1", "supervisors", "dim_supervisor"),
@@ -93,7 +96,7 @@ def _forms() -> Iterator[Step]:
                                ("E1", "enterprises", "fct_enterprise_monthly")):
         yield Step(f"ingest_{label}", "techreform.pipeline:ingest_form", (code,), fault_after="after_ingest",
                    doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows")
-        yield Step(f"validate_load_{label}", "techreform.pipeline:validate_load_form", (code,), outlets=(table,),
+        yield Step(f"validate_load_{label}", "techreform.pipeline:validate_load_form", (code,), outlets=(warehouse_asset(table),),
                    doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction")
 
 
@@ -103,15 +106,18 @@ STEPS: tuple[Step, ...] = (
     Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
     Step("quality_gate", "techreform.pipeline:gate", decides=True,
          doc="fail before any e-mail when the period's data cannot carry indicators and supervision"),
-    Step("compute_indicators", "techreform.pipeline:indicators", outlets=("fct_indicator",),
+    Step("compute_indicators", "techreform.pipeline:indicators", outlets=(warehouse_asset("fct_indicator"),),
          doc="the indicator system (统计指标体系) of the period"),
-    Step("supervise", "techreform.pipeline:supervise", outlets=("sup_project_light",),
+    Step("supervise", "techreform.pipeline:supervise", outlets=(warehouse_asset("sup_project_light"),),
          doc="project lights and supervision cases (督办事项)"),
-    Step("notify", "techreform.pipeline:notify", retries=3, retry_delay_minutes=10, e_mails_supervisors=True,
+    Step("notify", "techreform.pipeline:notify", retries=3, retry_delay_minutes=10, delivers=True,
          doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent"),
     Step("refresh_supervision_indicators", "techreform.pipeline:refresh_supervision",
          doc="PROJECT_RED after supervision"),
     Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
+    Step("extract", "techreform.pipeline:extract", outlets=(EXTRACTS_ASSET,), delivers=True,
+         doc="the statistics bureau's extract extracts/<period>/r<N>/ (a new revision only when the content "
+             "changed), its public tables with disclosure control, the bureau's e-mail (docs/extracts.md)"),
 )
 """The monthly chain of a report period, in order."""
 
@@ -151,7 +157,7 @@ def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, no
     ctx = context_for(settings, period, owner=owner, smtp=smtp, notify=notify)
     summary: dict[str, Any] = {"period": str(ctx.period)}
     for step in steps:
-        if step.e_mails_supervisors and not ctx.notify:
+        if step.delivers and not ctx.notify:
             continue
         try:
             summary[step.name] = step.run(ctx)

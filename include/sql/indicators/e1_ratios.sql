@@ -96,7 +96,7 @@ contributions as (
 ),
 flagged as (
     select indicator_code, prefecture_code, sector_group, num, den,
-           case when num_ly is not null then 1 else 0 end as comparable,
+           case when num_ly is not null and den_ly is not null then 1 else 0 end as comparable,
            num_ly, den_ly
     from contributions
 )
