@@ -91,13 +91,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _extract(settings: Settings, period: str) -> int:
     """``techreform extract``: one line saying which revision is current and whether it is new."""
+    from techreform.errors import one_line
     from techreform.extracts import extract_period
     from techreform.warehouse import engine_for
 
     try:
         result = extract_period(engine_for(settings.warehouse_url), settings, Period.parse(period))
     except Exception as exc:  # one line a person can act on
-        print(f"{period}: extract failed: {exc}", file=sys.stderr)
+        print(f"{period}: extract failed: {one_line(exc)}", file=sys.stderr)
         return 1
     state = "written" if result["written"] else "unchanged, nothing written"
     print(f"{result['period']}: r{result['revision']} {state}: {result['location']} "
