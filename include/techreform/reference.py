@@ -82,7 +82,8 @@ def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = N
        with ``region_is_prefecture`` (form S1), ``region_code`` is a prefecture or the province → itself;
     2. the delivering file's prefecture, from its name (``E1_620100_2013-06.csv``): whoever sent the row
        is asked to correct it;
-    3. ``region_code`` starts with a prefecture's four digits (a county code with a typo) → that prefecture;
+    3. ``region_code`` is six digits starting with a prefecture's four (a county code with a typo) → that
+       prefecture;
     4. the unit's USCC names a prefecture's registration authority (positions 3–6) → that prefecture;
     5. otherwise ``""`` (unknown).
     """
@@ -97,7 +98,7 @@ def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = N
     candidates = [
         file_names.astype(object).fillna("").astype(str).str.extract(_FILE_PREFECTURE_RE, expand=False)
         if file_names is not None else empty,
-        region.str[:4] + "00",
+        (region.str[:4] + "00").where(region.str.fullmatch(r"\d{6}"), ""),
         (usccs.astype(object).where(usccs.notna(), "").astype(str).str[2:6] + "00") if usccs is not None else empty,
     ]
     for candidate in candidates:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the DAG imports this module at parse time: nothing heavy at
     from techreform.periods import Period
 
 ASSET_PREFIX = "techreform://warehouse/"
-EXTRACTS_ASSET = "techreform://extracts"
+EXTRACTS_ASSET = "techreform://extracts/bureau"
 
 
 @dataclass(frozen=True)
