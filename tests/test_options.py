@@ -241,3 +241,20 @@ def test_the_command_prints_the_table_and_checks_a_file(tmp_path, capsys):
     (tmp_path / "bad.json").write_text('{"email": {"claim_minute": 5}}', encoding="utf-8")
     assert main(["--check", str(tmp_path / "bad.json")]) == 1
     assert "email: unknown option(s) claim_minute; known: " in capsys.readouterr().err
+
+
+def test_the_cli_and_the_failure_alert_stop_on_a_typo_with_one_line(tmp_path, monkeypatch, capsys):
+    from techreform.airflow_support import alert_on_failure
+    from techreform.cli import main as cli
+
+    env = _write(tmp_path, {"validation": {"hard_fail_treshold": 0.1}})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TECHREFORM_WAREHOUSE_URL", raising=False)
+    assert cli(["run", "--from", "2013-06", "--to", "2013-06", "--no-notify"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"settings: {env['TECHREFORM_CONFIG_FILE']}: configuration section validation: "
+                          "unknown option(s) hard_fail_treshold; known: hard_fail_threshold")
+    outcome = alert_on_failure({"params": {"period": "2013-06"}, "exception": ValueError("bad configuration")})
+    assert outcome.startswith("not sent: the settings cannot be loaded:") and "hard_fail_treshold" in outcome

@@ -116,4 +116,10 @@ def alert_on_failure(context: Mapping[str, Any]) -> str:
     except Exception as exc:  # an unreadable connection must not hide the failure being reported
         log.error("alert: the SMTP connection could not be read (%s); writing to the outbox", one_line(exc))
         smtp = None
-    return send_alert(settings_for_task(), smtp, alert)
+    try:
+        settings = settings_for_task()
+    except Exception as exc:  # e.g. a wrong configuration file: the task failed on it too, and says so
+        outcome = f"not sent: the settings cannot be loaded: {one_line(exc)}"
+        log.error("alert for %s %s %s", alert.task_id, alert.period, outcome)
+        return outcome
+    return send_alert(settings, smtp, alert)
