@@ -9,10 +9,10 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-fast mutation generate benchmark clean help
+.PHONY: venv demo test test-fast mutation generate benchmark docs clean help
 
 help:
-	@echo "make demo | make test | make mutation | make generate | make benchmark | make clean"
+	@echo "make demo | make test | make mutation | make generate | make benchmark | make docs | make clean"
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ generate: venv
 
 benchmark: venv
 	$(BIN)/python scripts/benchmark_validation.py
+
+docs: venv
+	$(BIN)/python -m techreform.options --markdown > docs/configuration.md
 
 clean:
 	rm -rf var .pytest_cache

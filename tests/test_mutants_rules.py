@@ -11,7 +11,7 @@ import pytest
 
 from supervision_fixtures import history, no_quarantine, report
 from techreform.periods import Period
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 from techreform.supervision.rules import (LIGHT_COLUMNS, as_number, is_stalled, judge_period, judge_report,
                                           judge_with_escalation, months_between, schedule_lag)
 

@@ -13,7 +13,7 @@ from supervision_fixtures import (LANZHOU, PROVINCE, SUPERVISORS, CollectingHand
                                   free_port, history, make_warehouse, quarantine_row, replace_fact, report)
 from techreform.periods import Period
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 from techreform.supervision.rules import judge_period
 
 JUNE = Period(2013, 6)

@@ -24,7 +24,7 @@ from techreform.cells import CellError, parse_boolean, parse_decimal, parse_mont
 from techreform.codes import USCC_ALPHABET, is_valid_uscc, make_uscc, uscc_problem
 from techreform.indicators import compute_indicators
 from techreform.periods import Period
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 from techreform.supervision.rules import LIGHT_RANK, judge_report, schedule_lag
 
 FAST = settings(max_examples=200, deadline=None)

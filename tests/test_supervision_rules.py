@@ -9,7 +9,7 @@ import pytest
 from supervision_fixtures import history, no_quarantine, quarantine_row, report
 from techreform.config import Settings
 from techreform.periods import Period
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 from techreform.supervision.rules import (judge_period, judge_report, judge_with_escalation, schedule_lag)
 
 OPTS = SupervisionOptions()
@@ -113,7 +113,7 @@ def test_the_worst_light_wins_and_every_fired_rule_is_kept_sorted_with_what_it_s
 def test_thresholds_come_from_configuration():
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"}).with_options(
         supervision={"schedule_red_pp": 25, "start_red_months": 2})
-    options = SupervisionOptions.from_settings(settings)
+    options = settings.options_for(SupervisionOptions)
     assert judge(report("2013-06", annual_plan_investment=1000.0, ytd_investment=240.0), options=options).light == "red"
     row = report("2013-06", planned_start="2013-04", actual_start=None, status="未开工", cumulative_investment=0.0,
                  annual_plan_investment=0.0, ytd_investment=0.0)
@@ -121,9 +121,9 @@ def test_thresholds_come_from_configuration():
 
 
 def test_an_unknown_supervision_option_is_refused_rather_than_ignored():
-    settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"}).with_options(supervision={"schedule_red": 25})
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
     with pytest.raises(ValueError, match="schedule_red"):
-        SupervisionOptions.from_settings(settings)
+        settings.with_options(supervision={"schedule_red": 25})
 
 
 def lights_of(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:

@@ -12,12 +12,12 @@ from typing import Any
 
 
 from techreform.config import Settings
+from techreform.options import ValidationOptions
 from techreform.periods import REPORTING_TIMEZONE, Period
 
 log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "techreform_warehouse"
-DEFAULT_DEADLINE_DAYS = 10
 
 
 def sqlalchemy_url_from_airflow_uri(uri: str) -> str:
@@ -59,7 +59,7 @@ def delivery_deadline(settings: Settings, period: Period | str) -> dt.datetime:
     """When the DAG stops waiting for a period's deliveries and decides: the first day after the period,
     00:00 Asia/Shanghai, plus ``validation.delivery_deadline_days`` (default 10, i.e. the 11th of the next
     month). For a long-past period (a manual run, a backfill) it has passed: nothing waits."""
-    days = float(settings.section("validation").get("delivery_deadline_days", DEFAULT_DEADLINE_DAYS))
+    days = settings.options_for(ValidationOptions).delivery_deadline_days
     following = Period.parse(period).next.first_day()
     month_end = dt.datetime(following.year, following.month, 1, tzinfo=REPORTING_TIMEZONE)
     return month_end + dt.timedelta(days=days)
@@ -116,4 +116,10 @@ def alert_on_failure(context: Mapping[str, Any]) -> str:
     except Exception as exc:  # an unreadable connection must not hide the failure being reported
         log.error("alert: the SMTP connection could not be read (%s); writing to the outbox", one_line(exc))
         smtp = None
-    return send_alert(settings_for_task(), smtp, alert)
+    try:
+        settings = settings_for_task()
+    except Exception as exc:  # e.g. a wrong configuration file: the task failed on it too, and says so
+        outcome = f"not sent: the settings cannot be loaded: {one_line(exc)}"
+        log.error("alert for %s %s %s", alert.task_id, alert.period, outcome)
+        return outcome
+    return send_alert(settings, smtp, alert)

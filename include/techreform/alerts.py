@@ -22,7 +22,7 @@ from pathlib import Path
 from techreform.config import Settings
 from techreform.supervision.emails import header_safe, valid_address
 from techreform.supervision.mailer import SmtpConfig, send_smtp, write_eml
-from techreform.supervision.options import EmailOptions
+from techreform.options import AlertsOptions, EmailOptions
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def alert_recipients(settings: Settings, env: dict[str, str] | None = None) -> l
     invalid addresses are left out (and logged)."""
     env = os.environ if env is None else env
     configured = env.get(RECIPIENTS_ENV)
-    raw = configured.split(",") if configured else list(settings.section("alerts").get("recipients", []))
+    raw = configured.split(",") if configured else list(settings.options_for(AlertsOptions).recipients)
     recipients = []
     for address in (a.strip() for a in raw):
         if valid_address(address):
@@ -84,9 +84,9 @@ def send_alert(settings: Settings, smtp: SmtpConfig | None, alert: Alert) -> str
         # the embedded default has no recipients (as it has no SMTP server): the failure itself is reported
         log.info("no alert recipients configured (%s or alerts.recipients): %s", RECIPIENTS_ENV, alert.reason)
         return "not sent: no alert recipients configured"
-    options = EmailOptions.from_settings(settings)
+    options = settings.options_for(EmailOptions)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
-    prefix = str(settings.section("alerts").get("subject_prefix", "【技改告警】"))
+    prefix = settings.options_for(AlertsOptions).subject_prefix
     message = compose_alert(alert, sender, recipients, prefix)
     try:
         if smtp is None:

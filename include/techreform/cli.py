@@ -53,7 +53,11 @@ def _quiet_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _quiet_logging()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # the configuration file: one line naming the file, section and key
+        print(f"settings: {exc}", file=sys.stderr)
+        return 1
     if args.command == "summary":
         from techreform.reports import format_counts, period_counts
 

@@ -7,7 +7,7 @@
 | ``TECHREFORM_RAW_DIR`` | ``<data>/raw`` | raw zone: every received file, unchanged, by sha256 |
 | ``TECHREFORM_OUTPUT_DIR`` | ``<data>/outputs`` | receipts, data docs, outbox, extracts |
 | ``TECHREFORM_WAREHOUSE_URL`` | ``sqlite:///<data>/warehouse.sqlite`` | SQLAlchemy URL of the warehouse |
-| ``TECHREFORM_CONFIG_FILE`` | none | optional JSON file of thresholds (validation, supervision, indicators, ingest limits: see ``techreform.limits``) |
+| ``TECHREFORM_CONFIG_FILE`` | none | optional JSON object of options by section (``techreform.options``, ``docs/configuration.md``) |
 | ``TECHREFORM_EXTRACT_URL`` | ``<output>/extracts`` | fsspec URL where the bureau's extracts go (see ``techreform.extracts``) |
 
 In Airflow, a connection ``techreform_warehouse`` (its URI) overrides the warehouse URL, and a
@@ -22,7 +22,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from techreform.options import SECTIONS, read_config, section_of
+
+T = TypeVar("T")
+
 
 def package_data_dir(package: str) -> Path:
     """The folder of a data package shipped with techreform, wherever the package is installed.
@@ -51,9 +56,14 @@ class Settings:
     output_dir: Path
     warehouse_url: str
     options: Mapping[str, Any] = field(default_factory=dict)
-    """Thresholds and switches from ``TECHREFORM_CONFIG_FILE`` (a JSON object), by section."""
+    """The options of ``TECHREFORM_CONFIG_FILE`` (a JSON object) by section, as given; checked when the
+    settings are made and read as typed objects through :meth:`options_for`."""
+    _sections: Mapping[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # every section read once, strictly: an unknown section or key, or a wrong type, fails here
+        object.__setattr__(self, "_sections", read_config(self.options))
     extract_url: str | None = None
-    """``TECHREFORM_EXTRACT_URL``: where extracts are delivered (else the option, else ``<output>/extracts``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,9 +72,11 @@ class Settings:
         options: dict[str, Any] = {}
         config_file = env.get("TECHREFORM_CONFIG_FILE")
         if config_file:
-            options = json.loads(Path(config_file).read_text(encoding="utf-8"))
-            if not isinstance(options, dict):
-                raise ValueError(f"{config_file}: the configuration must be a JSON object")
+            try:
+                options = json.loads(Path(config_file).read_text(encoding="utf-8"))
+                read_config(options)
+            except ValueError as exc:  # also json.JSONDecodeError: one line naming the file
+                raise ValueError(f"{config_file}: {exc}") from None
         return cls(
             data_dir=data_dir,
             landing_dir=Path(env.get("TECHREFORM_LANDING_DIR") or data_dir / "landing"),
@@ -76,11 +88,19 @@ class Settings:
         )
 
     def with_options(self, **sections: Mapping[str, Any]) -> Settings:
+        """These settings with whole sections replaced, e.g. ``with_options(validation={"data_docs": False})``
+        (checked like the file: an unknown section or key raises ``ValueError``)."""
         merged = dict(self.options)
         merged.update(sections)
         return replace(self, options=merged)
 
-    def section(self, name: str) -> Mapping[str, Any]:
-        """One section of the options (``validation``, ``supervision``, ``indicators``, ``email``, ``ingest``)."""
-        value = self.options.get(name, {})
-        return value if isinstance(value, Mapping) else {}
+    def options_for(self, cls: type[T]) -> T:
+        """The typed options of one section, e.g. ``settings.options_for(ValidationOptions)``: the file's
+        values over the defaults (:data:`techreform.options.SECTIONS`)."""
+        return self._sections[section_of(cls)]  # type: ignore[no-any-return]
+
+    def section_options(self, name: str) -> Any:
+        """The typed options of the section ``name`` (``"validation"``); see :meth:`options_for`."""
+        if name not in SECTIONS:
+            raise KeyError(f"unknown configuration section {name!r}; known: {', '.join(SECTIONS)}")
+        return self._sections[name]

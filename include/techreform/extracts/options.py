@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from techreform.config import Settings
+from techreform.options import EmailOptions, ExtractsOptions
 
 
 @dataclass(frozen=True)
@@ -42,25 +43,12 @@ class ExtractOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ExtractOptions:
-        section = settings.section("extracts")
-        url = settings.extract_url or section.get("url") or str(settings.output_dir / "extracts")
-        emails = section.get("bureau_email") or ()
-        if isinstance(emails, str):
-            emails = tuple(e.strip() for e in emails.split(",") if e.strip())
-        sender = section.get("sender") or settings.section("email").get("sender") or cls.sender
-        options = cls(
-            url=str(url).rstrip("/"),
-            storage_options=dict(section.get("storage_options") or {}),
-            min_enterprises=int(section.get("min_enterprises", cls.min_enterprises)),
-            dominance_top=int(section.get("dominance_top", cls.dominance_top)),
-            dominance_share=float(section.get("dominance_share", cls.dominance_share)),
-            protection_ratio=float(section.get("protection_ratio", cls.protection_ratio)),
-            bureau_email=tuple(emails),
-            bureau_role=str(section.get("bureau_role", cls.bureau_role)),
-            sender=str(sender),
-        )
-        if options.min_enterprises < 1 or options.dominance_top < 1 or not 0 < options.dominance_share <= 1:
-            raise ValueError("extracts: min_enterprises and dominance_top must be ≥ 1 and dominance_share in (0, 1]")
-        if options.protection_ratio < 0:
-            raise ValueError("extracts: protection_ratio must be ≥ 0")
-        return options
+        """The section ``extracts`` (read strictly by :mod:`techreform.options`) with the location and the
+        sender resolved."""
+        section = settings.options_for(ExtractsOptions)
+        url = settings.extract_url or section.url or str(settings.output_dir / "extracts")
+        sender = section.sender or settings.options_for(EmailOptions).sender
+        return cls(url=str(url).rstrip("/"), storage_options=dict(section.storage_options),
+                   min_enterprises=section.min_enterprises, dominance_top=section.dominance_top,
+                   dominance_share=section.dominance_share, protection_ratio=section.protection_ratio,
+                   bureau_email=section.bureau_email, bureau_role=section.bureau_role, sender=sender)

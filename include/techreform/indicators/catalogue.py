@@ -3,7 +3,8 @@
 Two files define every indicator: ``reference/indicators.csv`` (the spec's catalogue: names, unit,
 formula, target kind and value, policy clause) and ``indicators/computation.csv`` next to this module
 (how the warehouse computes it: SQL family, levels, target levels, path to the target, scale, whether
-it is a headline). :func:`load_catalogue` joins them and applies ``settings.section("indicators")``:
+it is a headline). :func:`load_catalogue` joins them and applies the ``indicators`` options
+(:class:`techreform.options.IndicatorsOptions`, listed in ``docs/configuration.md``):
 
 ```json
 {"indicators": {
@@ -15,13 +16,7 @@ it is a headline). :func:`load_catalogue` joins them and applies ``settings.sect
 }}
 ```
 
-- ``targets``: a number replaces the target value (the kind stays), an object ``{kind, value}`` both.
-- ``energy_intensity_target``: the reduction of ENERGY_INTENSITY assigned to the province (完成目标任务),
-  in % of its 2010 value (``-16`` = at most 16 % below 2010), or an object ``{kind, value}``. Without
-  it the indicator is monitored with no target (``no_target``).
-- ``about_tolerance``: how close an ``about`` (左右) target counts as reached (relative, default 0.1).
-- ``revenue_threshold_yi``: the 千亿元 threshold in 亿元 (default 1000).
-- ``headline``: the codes of :func:`techreform.indicators.headline_table` (default: computation.csv).
+Target kinds and indicator codes are checked here, against the catalogue.
 """
 
 from __future__ import annotations
@@ -29,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +31,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from techreform.config import REFERENCE_DIR, Settings
+from techreform.options import IndicatorsOptions, TargetOverride
 from techreform.warehouse import delete_where, insert_rows
 
 HERE = Path(__file__).resolve().parent
@@ -46,8 +41,6 @@ ZONES_FILE = HERE / "zones.csv"
 
 LEVELS = ("province", "prefecture", "sector_group", "zone", "chain")
 PATHS = ("linear", "cumulative", "constant")
-DEFAULT_ABOUT_TOLERANCE = 0.1
-DEFAULT_REVENUE_THRESHOLD_YI = 1000.0
 
 
 @dataclass(frozen=True)
@@ -146,17 +139,21 @@ def _with_target(ind: Indicator, kind: str, value: float | None, source: str, to
     )
 
 
-def _override(ind: Indicator, spec: Any, tolerance: float, where: str) -> Indicator:
-    if isinstance(spec, Mapping):
-        kind = str(spec.get("kind", ind.target_kind))
-        return _with_target(ind, kind, _number(spec.get("value"), where), "configuration", tolerance)
-    return _with_target(ind, ind.target_kind, _number(spec, where), "configuration", tolerance)
+def _override(ind: Indicator, spec: float | TargetOverride, tolerance: float) -> Indicator:
+    """``ind`` with the configuration's target: a number replaces the value, an object kind and value."""
+    if isinstance(spec, TargetOverride):
+        return _with_target(ind, spec.kind or ind.target_kind, spec.value, "configuration", tolerance)
+    return _with_target(ind, ind.target_kind, spec, "configuration", tolerance)
+
+
+def _options(settings: Settings | None) -> IndicatorsOptions:
+    return settings.options_for(IndicatorsOptions) if settings is not None else IndicatorsOptions()
 
 
 def load_catalogue(settings: Settings | None = None) -> list[Indicator]:
     """Every indicator of the catalogue, in its order, with configuration overrides applied."""
-    options = settings.section("indicators") if settings is not None else {}
-    tolerance = float(options.get("about_tolerance", DEFAULT_ABOUT_TOLERANCE))
+    options = _options(settings)
+    tolerance = options.about_tolerance
     computation = {r["code"]: r for r in _read_csv(COMPUTATION_FILE)}
     indicators: list[Indicator] = []
     for order, r in enumerate(_read_csv(CATALOGUE_FILE), start=1):
@@ -186,16 +183,15 @@ def load_catalogue(settings: Settings | None = None) -> list[Indicator]:
     missing = set(computation) - set(by_code)
     if missing:
         raise ValueError(f"{COMPUTATION_FILE.name}: {sorted(missing)} are not in {CATALOGUE_FILE.name}")
-    energy = options.get("energy_intensity_target")
+    energy = options.energy_intensity_target
     if energy is not None and "ENERGY_INTENSITY" in by_code:
-        spec = energy if isinstance(energy, Mapping) else {"kind": "change_pct_vs_2010_at_most", "value": energy}
-        by_code["ENERGY_INTENSITY"] = _override(by_code["ENERGY_INTENSITY"], spec, tolerance,
-                                                "indicators.energy_intensity_target")
-    for code, spec in (options.get("targets") or {}).items():
+        spec = energy if isinstance(energy, TargetOverride) else TargetOverride("change_pct_vs_2010_at_most", energy)
+        by_code["ENERGY_INTENSITY"] = _override(by_code["ENERGY_INTENSITY"], spec, tolerance)
+    for code, spec in options.targets.items():
         if code not in by_code:
             raise ValueError(f"indicators.targets: {code!r} is not an indicator of the catalogue")
-        by_code[code] = _override(by_code[code], spec, tolerance, f"indicators.targets.{code}")
-    headline = options.get("headline")
+        by_code[code] = _override(by_code[code], spec, tolerance)
+    headline = options.headline
     if headline is not None:
         unknown = set(headline) - set(by_code)
         if unknown:
@@ -205,9 +201,8 @@ def load_catalogue(settings: Settings | None = None) -> list[Indicator]:
 
 
 def revenue_threshold_yi(settings: Settings | None) -> float:
-    """The 千亿元 threshold in 亿元 (configuration ``revenue_threshold_yi``, default 1000)."""
-    options = settings.section("indicators") if settings is not None else {}
-    return float(options.get("revenue_threshold_yi", DEFAULT_REVENUE_THRESHOLD_YI))
+    """The 千亿元 threshold in 亿元 (configuration ``indicators.revenue_threshold_yi``, default 1000)."""
+    return _options(settings).revenue_threshold_yi
 
 
 def zones() -> list[dict[str, str]]:

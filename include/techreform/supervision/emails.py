@@ -22,7 +22,7 @@ from techreform.codes import valid_address
 from techreform.periods import Period
 from techreform.supervision.content import (ESCALATED_TABLE, INDICATOR_TABLE, MISSING_TABLE,
                                             PREFECTURE, PREFECTURE_COUNT_TABLE, PROJECT_TABLE, Content)
-from techreform.supervision.options import EmailOptions
+from techreform.options import EmailOptions
 from techreform.supervision.spreadsheet import workbook_bytes
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")

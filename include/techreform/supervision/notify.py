@@ -22,7 +22,7 @@ from techreform.supervision.content import (PREFECTURE, Content, describe_change
                                             province_content)
 from techreform.supervision.emails import compose, header_safe, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
-from techreform.supervision.options import EmailOptions, SupervisionOptions
+from techreform.options import EmailOptions, SupervisionOptions
 from techreform.supervision.sources import division_names, supervisors_in_force
 from techreform.warehouse import query
 
@@ -64,8 +64,8 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
     each prefecture's supervisors get their prefecture's content when something is flagged (or they
     were e-mailed about this period before, so a correction can say it is all clear now, or the
     deployment asks for all-clear notes). Also returns what could not be addressed."""
-    supervision = SupervisionOptions.from_settings(settings)
-    options = EmailOptions.from_settings(settings)
+    supervision = settings.options_for(SupervisionOptions)
+    options = settings.options_for(EmailOptions)
     with engine.connect() as conn:
         supervisors = supervisors_in_force(conn, period)
         names = division_names(conn)
@@ -106,7 +106,7 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     "unaddressed_prefectures"}``: ``sent`` counts messages delivered this run (written ones included),
     ``in_flight`` those another run was sending at the same time (left to it)."""
     period = Period.parse(period)
-    options = EmailOptions.from_settings(settings)
+    options = settings.options_for(EmailOptions)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
     if not valid_address(sender):
         raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")

@@ -28,7 +28,7 @@ import pandas as pd
 
 from techreform.periods import Period
 from techreform.reference import prefecture_of
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHT_RANK = {GREEN: 0, YELLOW: 1, RED: 2}

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from techreform.config import Settings
 from techreform.periods import Period
 from techreform.supervision.cases import rebuild_cases
-from techreform.supervision.options import SupervisionOptions
+from techreform.options import SupervisionOptions
 from techreform.supervision.rules import GREEN, RED, YELLOW, judge_with_escalation
 from techreform.supervision.sources import (division_names, enterprise_names, load_history,
                                             load_quarantined)
@@ -37,7 +37,7 @@ def supervise_period(engine: Engine, settings: Settings, period: Period | str) -
 
     Returns ``{"period", "projects", "green", "yellow", "red", "escalated", "open_cases"}``."""
     period = Period.parse(period)
-    options = SupervisionOptions.from_settings(settings)
+    options = settings.options_for(SupervisionOptions)
     with engine.begin() as conn:
         history = load_history(conn, period, options.history_depth)
         quarantined = load_quarantined(conn, period.shift(-max(options.escalate_consecutive_red, 1)), period)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.config import Settings
 from techreform.forms import Form
+from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
 from techreform.validation import derive, explanations, outcomes, suites
@@ -78,7 +79,7 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
     period = Period.parse(period)
     if staged.empty:
         return _empty_result(form)
-    options = settings.section("validation")
+    options = settings.options_for(ValidationOptions)
     explained: set[tuple[str, str, str]] = set()
     if form.code in ("E1", "P1"):
         explanations.sync_explanations(conn, settings)
@@ -131,7 +132,7 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
     }, columns=outcomes.DETAIL_COLUMNS)
 
     result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)
-    if options.get("data_docs", True):
+    if options.data_docs:
         from techreform.validation.datadocs import write_data_docs
 
         write_data_docs(settings, form, period, result)

@@ -9,7 +9,6 @@ report, no register, no project), so the pair expectations skip the row; a ``_hb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from techreform.forms import Form
+from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.validation import hb
 from techreform.warehouse import read_frame as warehouse_read_frame
@@ -87,7 +87,7 @@ def common(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
-                       options: Mapping[str, Any]) -> pd.DataFrame:
+                       options: ValidationOptions) -> pd.DataFrame:
     """Helper columns of E1 (S02, S06, S07, S08, S09, S10)."""
     frame["_abs_profit"] = frame["profit"].abs()
     frame["_solid_waste_utilization_cap"] = frame["solid_waste_generated"] * 1.5
@@ -121,7 +121,7 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
 
 
 def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
-                    options: Mapping[str, Any]) -> pd.DataFrame:
+                    options: ValidationOptions) -> pd.DataFrame:
     """Helper columns of P1 (H07, S01, S03, S04)."""
     frame["_ytd_investment_less_tolerance"] = frame["ytd_investment"] - 0.5
     frame["_planned_total_investment_x1_2"] = frame["planned_total_investment"] * 1.2
@@ -135,7 +135,7 @@ def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
 
 
 def enterprise_register(conn: Connection, frame: pd.DataFrame, period: Period,
-                        options: Mapping[str, Any]) -> pd.DataFrame:
+                        options: ValidationOptions) -> pd.DataFrame:
     """R1 needs only ``_period`` (the snapshot's month, for division validity)."""
     return frame
 
@@ -144,7 +144,7 @@ BY_FORM = {"E1": enterprise_monthly, "P1": project_monthly, "R1": enterprise_reg
 
 
 def helper_columns(conn: Connection, form: Form, frame: pd.DataFrame, period: Period,
-                   options: Mapping[str, Any]) -> pd.DataFrame:
+                   options: ValidationOptions) -> pd.DataFrame:
     """The staged rows with the form's helper columns added (a copy; the index is 0..n−1)."""
     frame = common(frame.reset_index(drop=True).copy(), period)
     return BY_FORM[form.code](conn, frame, period, options)

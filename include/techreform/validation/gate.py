@@ -14,24 +14,20 @@ After quarantine, completeness, receipts and counts are written, :func:`check_pe
 - the province's E1 completeness (报送率) is below ``completeness_floor`` (default 0.80; not judged when
   nobody is expected, e.g. in January).
 
-Options: the ``validation`` section of the configuration."""
+Options: :class:`techreform.options.ValidationOptions` (the ``validation`` section of the configuration)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
-from techreform.forms import FORMS, Form
+from techreform.forms import Form
+from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.warehouse import query
 
-DEFAULT_THRESHOLD = 0.20
-DEFAULT_COMPLETENESS_FLOOR = 0.80
-DEFAULT_REQUIRED_MONTHLY = ("E1", "P1")
-DEFAULT_REQUIRED_SNAPSHOTS = ("R1", "S1")
 OPTIONAL_IN_JANUARY = ("E1",)
 SHARE_GATED = ("R1", "P1", "E1")  # S1 is a short contact list: its bad rows are judged one by one, not by share
 PROVINCE_CODE = "620000"
@@ -65,30 +61,6 @@ class DeliveryTooBroken(GateFailed):
         return self.args[0]
 
 
-@dataclass(frozen=True)
-class GateOptions:
-    """The gate's options (settings section ``validation``)."""
-
-    hard_fail_threshold: float = DEFAULT_THRESHOLD
-    completeness_floor: float = DEFAULT_COMPLETENESS_FLOOR
-    required_monthly_forms: tuple[str, ...] = DEFAULT_REQUIRED_MONTHLY
-    required_snapshot_forms: tuple[str, ...] = DEFAULT_REQUIRED_SNAPSHOTS
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> GateOptions:
-        section = settings.section("validation")
-        options = cls(
-            hard_fail_threshold=float(section.get("hard_fail_threshold", DEFAULT_THRESHOLD)),
-            completeness_floor=float(section.get("completeness_floor", DEFAULT_COMPLETENESS_FLOOR)),
-            required_monthly_forms=tuple(section.get("required_monthly_forms", DEFAULT_REQUIRED_MONTHLY)),
-            required_snapshot_forms=tuple(section.get("required_snapshot_forms", DEFAULT_REQUIRED_SNAPSHOTS)),
-        )
-        unknown = sorted(set(options.required_monthly_forms + options.required_snapshot_forms) - set(FORMS))
-        if unknown:
-            raise ValueError(f"validation.required_*_forms: unknown form(s) {', '.join(unknown)}; known: {', '.join(FORMS)}")
-        return options
-
-
 def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[int, int]:
     """``(input rows, quarantined rows)`` of the form and period (from ``etl_row_outcome``)."""
     with engine.connect() as conn:
@@ -98,7 +70,7 @@ def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[
 
 def check_gate(engine: Engine, settings: Settings, form: Form, period: Period | str) -> None:
     """Raise :class:`DeliveryTooBroken` if the quarantined share of (form, period) exceeds the threshold."""
-    threshold = GateOptions.from_settings(settings).hard_fail_threshold
+    threshold = settings.options_for(ValidationOptions).hard_fail_threshold
     received, quarantined = quarantine_share(engine, form, period)
     if received and quarantined / received > threshold:
         raise DeliveryTooBroken(form, str(Period.parse(period)), received, quarantined, threshold)
@@ -107,7 +79,7 @@ def check_gate(engine: Engine, settings: Settings, form: Form, period: Period | 
 def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Period | str) -> list[str]:
     """Why the form's data of the period cannot be used (empty when it can): every file rejected, zero
     accepted rows, a required monthly form not delivered, no snapshot in force."""
-    options = GateOptions.from_settings(settings)
+    options = settings.options_for(ValidationOptions)
     period = Period.parse(period)
     p = str(period)
     with engine.connect() as conn:
@@ -135,7 +107,7 @@ def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Pe
 
 def completeness_problem(engine: Engine, settings: Settings, period: Period | str) -> str | None:
     """The province's E1 completeness (报送率) below the floor, as a reason (None when it is not)."""
-    floor = GateOptions.from_settings(settings).completeness_floor
+    floor = settings.options_for(ValidationOptions).completeness_floor
     p = str(Period.parse(period))
     with engine.connect() as conn:
         row = query(conn, "validation/province_completeness", period=p, province_code=PROVINCE_CODE).first()

@@ -14,9 +14,10 @@ For E1-S08 (see docs/validation.md), y_i is the enterprise's own increment this 
 ((YTD − previous YTD) / months since the previous report of the same year) and x_i its average monthly
 increment so far this year (previous YTD / month of the previous report). Units without a previous
 report of the same year (January; a February report after a missing January), or with a zero or
-negative increment (E1-S07's business), are not evaluated. Parameters (``settings.section("validation")``):
-``hb_u`` (0.5), ``hb_a`` (0.05), ``hb_c`` (20, or a mapping field → C), ``hb_min_group`` (10: fewer
-evaluable units than this and nobody is judged).
+negative increment (E1-S07's business), are not evaluated. Parameters: ``hb_u``, ``hb_a``, ``hb_c`` (one
+number or a mapping field → C) and ``hb_min_group`` of :class:`techreform.options.ValidationOptions`
+(the ``validation`` section; defaults 0.5, 0.05, 20, 10 — fewer evaluable units than ``hb_min_group``
+and nobody is judged).
 """
 
 from __future__ import annotations
@@ -28,21 +29,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from techreform.options import ValidationOptions, read_options
+
 
 @dataclass(frozen=True)
 class HBParameters:
-    u: float = 0.5
-    a: float = 0.05
-    c: float = 20.0
-    min_group: int = 10
+    """U, A, C and the minimum group of one field; the defaults are the ``validation`` options'."""
+
+    u: float = ValidationOptions.hb_u
+    a: float = ValidationOptions.hb_a
+    c: float = ValidationOptions.hb_c  # type: ignore[assignment]  # the default is one number
+    min_group: int = ValidationOptions.hb_min_group
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], field: str) -> HBParameters:
-        c = options.get("hb_c", cls.c)
-        if isinstance(c, Mapping):
-            c = c.get(field, cls.c)
-        return cls(u=float(options.get("hb_u", cls.u)), a=float(options.get("hb_a", cls.a)), c=float(c),
-                   min_group=int(options.get("hb_min_group", cls.min_group)))
+    def from_options(cls, options: ValidationOptions | Mapping[str, Any], field: str) -> HBParameters:
+        """The parameters for ``field`` from the validation options (a mapping is read as the
+        ``validation`` section, strictly); ``hb_c`` may name a C per field, others keep the default."""
+        if not isinstance(options, ValidationOptions):
+            options = read_options(ValidationOptions, "validation", options)
+        hb_c = options.hb_c
+        c = (hb_c[field] if field in hb_c else cls.c) if isinstance(hb_c, Mapping) else hb_c
+        return cls(u=options.hb_u, a=options.hb_a, c=c, min_group=options.hb_min_group)
 
 
 @dataclass(frozen=True)
