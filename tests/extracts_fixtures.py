@@ -158,7 +158,7 @@ def loaded(settings, province, tmp_path, loaded_templates) -> Settings:
     shutil.copytree(province / "landing", landing)
     plant_hostile_names(landing)
     add_bureau_supervisor(landing)
-    from techreform.pipeline import run_period
+    from techreform.steps import run_period
 
     run_period(settings, PERIOD, notify=False)
     _keep_template(loaded_templates, settings, landing)
@@ -185,7 +185,7 @@ def correct_one_enterprise(settings: Settings, period: str = PERIOD) -> tuple[st
         writer.writeheader()
         writer.writerow({k: ("" if v is None else v) for k, v in corrected.items()})
     os.utime(path, (time.time() + 60,) * 2)
-    from techreform.pipeline import run_period
+    from techreform.steps import run_period
 
     run_period(settings, period, notify=False)
     return fact["uscc"], corrected["revenue"]

@@ -62,7 +62,7 @@ def test_a_refused_message_stays_unsent_and_goes_out_once_on_the_next_run(loaded
     handler, smtp = smtp_server
     engine = engine_for(loaded.warehouse_url)
     configured = loaded.with_options(validation={"hard_fail_threshold": 1.0},
-                                     extracts={"bureau_email": "zonghe@tjj.example, tongji@tjj.example"})
+                                     extracts={"bureau_email": ["zonghe@tjj.example", "tongji@tjj.example"]})
     handler.refuse_with = "554 5.7.1 rejected"
     with pytest.raises(EmailDeliveryFailed, match="zonghe@tjj.example"):
         extract_period(engine, configured, PERIOD, smtp=smtp)

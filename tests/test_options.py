@@ -47,6 +47,8 @@ PREVIOUS_DEFAULTS = {
     "alerts": {"recipients": (), "subject_prefix": "【技改告警】"},
     "indicators": {"targets": {}, "energy_intensity_target": None, "about_tolerance": 0.1,
                    "revenue_threshold_yi": 1000.0, "headline": None},
+    "extracts": {"url": None, "storage_options": {}, "min_enterprises": 3, "dominance_top": 2, "dominance_share": 0.85,
+                 "protection_ratio": 0.10, "bureau_email": (), "bureau_role": "统计局", "sender": None},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -66,6 +68,9 @@ SAMPLE_VALUES = {
     "indicators": {"targets": {"RD_INTENSITY": 1.5, "VA_RATE": {"kind": "change_pp_vs_2010_at_least", "value": 3}},
                    "energy_intensity_target": -16, "about_tolerance": 0.2, "revenue_threshold_yi": 500,
                    "headline": ["TR_INV_CUM"]},
+    "extracts": {"url": "s3://tongjiju/techreform", "storage_options": {"anon": False}, "min_enterprises": 5,
+                 "dominance_top": 3, "dominance_share": 0.9, "protection_ratio": 0.2,
+                 "bureau_email": ["tongji@example.gov.cn"], "bureau_role": "统计处", "sender": "jigai@example.gov.cn"},
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -83,13 +88,13 @@ def _write(tmp_path: Path, config: object) -> dict[str, str]:
 
 
 def test_every_section_has_an_options_class_the_settings_give_typed():
-    assert list(SECTIONS) == ["ingest", "validation", "supervision", "email", "alerts", "indicators"]
+    assert list(SECTIONS) == ["ingest", "validation", "supervision", "email", "alerts", "indicators", "extracts"]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
     for name, cls in SECTIONS.items():
         assert settings.options_for(cls) == cls() == settings.section_options(name)
-    with pytest.raises(KeyError, match="extracts"):
-        settings.section_options("extracts")
+    with pytest.raises(KeyError, match="reports"):
+        settings.section_options("reports")
     with pytest.raises(KeyError, match="TargetOverride"):
         settings.options_for(TargetOverride)
 
@@ -140,8 +145,8 @@ def test_the_gate_threshold_typo_of_the_issue_no_longer_passes_silently(base):
 def test_an_unknown_section_is_refused(tmp_path, base):
     with pytest.raises(ValueError, match=r"config\.json: unknown configuration section.s. valdation; known: ingest, "):
         Settings.from_env(_write(tmp_path, {"valdation": {}}))
-    with pytest.raises(ValueError, match="unknown configuration section.s. extracts"):
-        base.with_options(extracts={})
+    with pytest.raises(ValueError, match="unknown configuration section.s. extract;"):
+        base.with_options(extract={})
     with pytest.raises(ValueError, match="must be a JSON object"):
         Settings.from_env(_write(tmp_path, ["validation"]))
     with pytest.raises(ValueError, match="section email must be an object"):

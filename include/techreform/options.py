@@ -310,7 +310,9 @@ def describe(tp: Any) -> str:
     if _is_union(base):
         return " or ".join(describe(arm) for arm in typing.get_args(base))
     origin = typing.get_origin(base)
-    if base is type(None):
+    if base is Any:
+        text = "any JSON value"
+    elif base is type(None):
         text = "null"
     elif base is bool:
         text = "true or false"
@@ -363,6 +365,8 @@ def _fits(tp: Any, value: Any) -> bool:
     """Whether a JSON ``value`` has the kind of ``tp`` (to pick the arm of a union)."""
     base, _ = _unwrap(tp)
     origin = typing.get_origin(base)
+    if base is Any:
+        return True
     if base is type(None):
         return value is None
     if base is bool:
