@@ -99,8 +99,8 @@ def test_a_snapshot_is_in_force_from_its_month_until_the_next_one(engine):
 def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
     from techreform.warehouse import sql_text
 
-    text = sql_text("load/staged_rows", "sqlite", {"staging_table": "stg_project_monthly"})
+    text = sql_text("staging/files/staged_rows", "sqlite", {"staging_table": "stg_project_monthly"})
     assert "from stg_project_monthly as s" in text and "{{" not in text
     for bad in (None, "stg_x; drop table fct_indicator", "Stg", "stg x"):
         with pytest.raises(ValueError, match="staging_table"):
-            sql_text("load/staged_rows", "sqlite", {"staging_table": bad} if bad else {})
+            sql_text("staging/files/staged_rows", "sqlite", {"staging_table": bad} if bad else {})

@@ -236,7 +236,7 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
     with engine.connect() as conn:
         known = {
             row.file_sha256: row
-            for row in query(conn, "ingest/file_log_for_period", form=form.code, period=str(period))
+            for row in query(conn, "staging/files/file_log_for_period", form=form.code, period=str(period))
         }
     listing = scan_delivery_folder(delivery_folder(settings, form, period))
     for entry in listing.refused:
@@ -274,7 +274,7 @@ def _refuse(engine: Engine, form: Form, period: Period, entry: LandingEntry, rea
     message = log_line(f"{form.name}/{period}/{reason}")
     log.error("%s", message)
     with engine.begin() as conn:
-        seen = {(r.entry_name, r.kind) for r in query(conn, "ingest/refused_entries_for_period", form=form.code,
+        seen = {(r.entry_name, r.kind) for r in query(conn, "staging/files/refused_entries_for_period", form=form.code,
                                                      period=str(period))}
         if (entry.name, entry.kind) not in seen:
             insert_rows(conn, "etl_refused_entry", [{
@@ -346,7 +346,7 @@ def _stage(engine: Engine, form: Form, period: Period, log_row: dict[str, Any], 
            parsed: ParsedFile | None) -> None:
     """Log one file and stage its rows in one transaction: in the warehouse whole or not at all."""
     with engine.begin() as conn:
-        delivery_seq = query(conn, "ingest/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
+        delivery_seq = query(conn, "staging/files/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
         insert_rows(conn, "etl_file_log", [{
             **log_row,
             "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

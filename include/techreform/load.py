@@ -111,9 +111,9 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
 
     p = str(period)
     with engine.begin() as conn:
-        staged = read_frame(conn, "load/staged_rows", tables={"staging_table": form.staging_table},
+        staged = read_frame(conn, "staging/files/staged_rows", tables={"staging_table": form.staging_table},
                             form=form.code, period=p)
-        unparsed = read_frame(conn, "load/parse_errors", form=form.code, period=p)
+        unparsed = read_frame(conn, "staging/files/parse_errors", form=form.code, period=p)
         if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
         else:

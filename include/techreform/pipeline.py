@@ -63,7 +63,7 @@ def load_step(engine: Engine, settings: Settings, form_code: str, period: Period
     have not been loaded yet."""
     form_ = form(form_code)
     with engine.connect() as conn:
-        loaded = {row.period for row in query(conn, "load/loaded_periods", form=form_.code)}
+        loaded = {row.period for row in query(conn, "staging/files/loaded_periods", form=form_.code)}
     results = {}
     for p in _periods_to_process(settings, form_, period):
         if p == period or str(p) not in loaded:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 def period_counts(settings: Settings, period: Period) -> pd.DataFrame:
     """form, prefecture_code, prefecture_name, received, accepted, quarantined, queried, superseded."""
     with engine_for(settings.warehouse_url).connect() as conn:
-        frame = read_frame(conn, "reports/form_prefecture_counts", period=str(period))
+        frame = read_frame(conn, "marts/reports/form_prefecture_counts", period=str(period))
     for column in ("received", "accepted", "quarantined", "queried", "superseded"):
         frame[column] = frame[column].astype(int)
     return frame
@@ -24,7 +24,7 @@ def period_counts(settings: Settings, period: Period) -> pd.DataFrame:
 
 def rejected_files(settings: Settings, period: Period) -> pd.DataFrame:
     with engine_for(settings.warehouse_url).connect() as conn:
-        return read_frame(conn, "reports/rejected_files", period=str(period))
+        return read_frame(conn, "marts/reports/rejected_files", period=str(period))
 
 
 def format_counts(frame: pd.DataFrame) -> str:
@@ -51,7 +51,7 @@ def format_counts(frame: pd.DataFrame) -> str:
 def quarantine_lines(settings: Settings, period: Period, limit: int | None = None) -> list[str]:
     """``E1_620100_2013-06.csv 第17行 [E1-H00] 主营业务收入 (revenue)：“12,3a4”不是数字`` — one line a row."""
     with engine_for(settings.warehouse_url).connect() as conn:
-        frame = read_frame(conn, "reports/quarantine_lines", period=str(period))
+        frame = read_frame(conn, "marts/reports/quarantine_lines", period=str(period))
     rows = frame if limit is None else frame.head(limit)
     return [f"{r.file_name} 第{r.source_row}行 [{r.rule_ids}] {r.messages}" for r in rows.itertuples()]
 

@@ -73,9 +73,9 @@ def _advisory_lock(engine: Engine, period: Period, label: str) -> Iterator[None]
     keys = _lock_keys(period)
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        query(conn, "runs/name_session", session_name=f"techreform {label}"[:63])
-        if not query(conn, "runs/lock_try", **keys).scalar():
-            holder = query(conn, "runs/lock_holder", **keys).first()
+        query(conn, "ops/runs/name_session", session_name=f"techreform {label}"[:63])
+        if not query(conn, "ops/runs/lock_try", **keys).scalar():
+            holder = query(conn, "ops/runs/lock_holder", **keys).first()
             described = (f"{holder.application_name or 'unnamed session'}, server pid {holder.pid}, "
                          f"since {holder.backend_start:%Y-%m-%d %H:%M:%S}") if holder else "a session that just ended"
             raise PeriodBusy(str(period), described)
@@ -83,8 +83,8 @@ def _advisory_lock(engine: Engine, period: Period, label: str) -> Iterator[None]
             yield
         finally:
             try:
-                query(conn, "runs/lock_release", **keys)
-                query(conn, "runs/name_session", session_name="")
+                query(conn, "ops/runs/lock_release", **keys)
+                query(conn, "ops/runs/name_session", session_name="")
             except sa.exc.DBAPIError:  # the connection is gone, and the lock with it
                 conn.invalidate()
     finally:

@@ -60,7 +60,7 @@ def _read_sql(path: Path) -> str:
 
 
 def sql_path(name: str, dialect: str) -> Path:
-    """The file for ``name`` (e.g. ``"ingest/delete_staging"``), preferring the dialect's variant."""
+    """The file for ``name`` (e.g. ``"staging/files/staged_rows"``), preferring the dialect's variant."""
     base = SQL_DIR / name
     for candidate in (base.with_name(f"{base.name}.{dialect}.sql"), base.with_name(f"{base.name}.sql")):
         if candidate.exists():

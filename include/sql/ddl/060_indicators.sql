@@ -23,7 +23,7 @@ create table if not exists dim_indicator (
     levels text not null,             -- comma-separated levels the indicator is computed for
     target_levels text not null,      -- comma-separated levels the target applies to
     scale double precision not null,  -- value = numerator x scale / denominator (ratio) or numerator x scale (sum)
-    family text not null,             -- include/sql/indicators/<family>.sql ('' = no facts yet)
+    family text not null,             -- include/sql/marts/indicators/<family>.sql ('' = no facts yet)
     headline smallint not null,       -- 1: in the province headline table
     seed_clause text not null,        -- the policy clause (政策条款)
     source text not null,             -- E1 | P1 | E1+R1 | A1 | Q1 | G1 | A1+R1
@@ -59,7 +59,7 @@ create table if not exists wrk_indicator_measure (
 
 -- Scratch of a computation, empty between runs: what each family query gives for a run and measure
 -- period. level 'unit' rows (one enterprise, project or expected reporter, with its prefecture and
--- sector group) are rolled up by indicators/rollup.sql; other rows are areas a family aggregated itself.
+-- sector group) are rolled up by marts/indicators/rollup.sql; other rows are areas a family aggregated itself.
 create table if not exists wrk_indicator_unit (
     run_period text not null,
     measure_period text not null,

@@ -115,7 +115,7 @@ def _record_and_notify(engine: Engine, settings: Settings, options: ExtractOptio
         params = {"period": period, "revision": revision, "location": store.location(period, revision),
                   "content_sha256": manifest["content_sha256"], "manifest_sha256": manifest_sha256,
                   "created_at": manifest["created_at"]}
-        execute(conn, "extracts/delete_revision_record", params)
-        execute(conn, "extracts/record_revision", params)
+        execute(conn, "ops/extracts/delete_revision_record", params)
+        execute(conn, "ops/extracts/record_revision", params)
     notified = notify_bureau(engine, settings, options, manifest, manifest_sha256, smtp)
     return {"manifest_sha256": manifest_sha256, **notified}

@@ -283,7 +283,7 @@ def public_tables(contributions: pd.DataFrame, prefectures: pd.DataFrame, sector
 
 def build_public(conn: Connection, period: Period, options: ExtractOptions) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """The public table of a period from the warehouse (see :func:`public_tables`)."""
-    contributions = read_frame(conn, "extracts/public_contributions", period=str(period))
-    prefectures = read_frame(conn, "extracts/prefectures")
-    groups = list(read_frame(conn, "extracts/sector_groups")["sector_group"])
+    contributions = read_frame(conn, "marts/extracts/public_contributions", period=str(period))
+    prefectures = read_frame(conn, "staging/reference/prefectures")
+    groups = list(read_frame(conn, "staging/reference/sector_groups")["sector_group"])
     return public_tables(contributions, prefectures, groups, options, period)

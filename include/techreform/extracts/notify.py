@@ -27,7 +27,7 @@ def recipients(engine: Engine, options: ExtractOptions, period: str) -> list[str
     if options.bureau_email:
         return sorted(set(options.bureau_email))
     with engine.connect() as conn:
-        frame = read_frame(conn, "extracts/bureau_recipients", period=period, role_pattern=f"%{options.bureau_role}%")
+        frame = read_frame(conn, "marts/extracts/bureau_recipients", period=period, role_pattern=f"%{options.bureau_role}%")
     return sorted(set(frame["email"]))
 
 
@@ -67,7 +67,7 @@ def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, m
     done, failures = [], []
     for recipient in recipients(engine, options, period):
         with engine.connect() as conn:
-            log = read_frame(conn, "extracts/email_log_of", period=period, revision=revision, recipient=recipient)
+            log = read_frame(conn, "ops/extracts/email_log_of", period=period, revision=revision, recipient=recipient)
         if len(log) and log.iloc[0]["status"] in ("sent", "written"):
             continue
         message = compose(manifest, manifest_sha256, sender, recipient)
@@ -76,7 +76,7 @@ def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, m
                   "message_id": message["Message-ID"], "updated_at": now}
         if not len(log):
             with engine.begin() as conn:
-                execute(conn, "extracts/email_log_claim", params)
+                execute(conn, "ops/extracts/email_log_claim", params)
         status, error, path = "unsent", "", None
         try:
             if smtp is None:
@@ -90,7 +90,7 @@ def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, m
             error = str(exc)
             failures.append((recipient, error))
         with engine.begin() as conn:
-            execute(conn, "extracts/email_log_update", {**params, "status": status, "last_error": error,
+            execute(conn, "ops/extracts/email_log_update", {**params, "status": status, "last_error": error,
                                                         "outbox_path": path})
         if status != "unsent":
             done.append(recipient)

@@ -175,7 +175,7 @@ class PeriodNotReady(RuntimeError):
 
 def check_ready(conn: Connection, period: Period) -> None:
     """Raise :class:`PeriodNotReady` unless the period's validation, indicators and supervision ran."""
-    row = read_frame(conn, "extracts/readiness", period=str(period)).iloc[0]
+    row = read_frame(conn, "marts/extracts/readiness", period=str(period)).iloc[0]
     missing = [what for what, n in (("validation (E1 row outcomes)", row.validated_rows),
                                     ("indicators", row.indicator_rows), ("supervision", row.supervision_runs))
                if not n]
@@ -201,7 +201,7 @@ def typed(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rules_broken(conn: Connection, period: Period) -> dict[tuple[str, str], str]:
-    rules = read_frame(conn, "extracts/quality_rules", period=str(period))
+    rules = read_frame(conn, "marts/extracts/quality_rules", period=str(period))
     out: dict[tuple[str, str], list[str]] = {}
     for r in rules.itertuples():
         out.setdefault((r.form, r.prefecture_code or ""), []).append(f"{r.rule_id}:{int(r.rows_broken)}")
@@ -209,7 +209,7 @@ def _rules_broken(conn: Connection, period: Period) -> dict[tuple[str, str], str
 
 
 def _quality(conn: Connection, period: Period) -> pd.DataFrame:
-    frame = read_frame(conn, "extracts/quality", period=str(period))
+    frame = read_frame(conn, "marts/extracts/quality", period=str(period))
     rules = _rules_broken(conn, period)
     frame["rules_broken"] = [rules.get((f, p), "") for f, p in zip(frame["form"], frame["prefecture_code"], strict=True)]
     return frame
@@ -225,10 +225,10 @@ def data_dictionary(specs: tuple[TableSpec, ...] = TABLES + PUBLIC_TABLES) -> pd
 
 
 _QUERIES: Mapping[str, Callable[[Connection, Period], pd.DataFrame]] = {
-    ENTERPRISE_TABLE.name: lambda conn, p: read_frame(conn, "extracts/enterprise_monthly", period=str(p)),
-    PROJECT_TABLE.name: lambda conn, p: read_frame(conn, "extracts/project_monthly", period=str(p)),
-    INDICATOR_TABLE.name: lambda conn, p: read_frame(conn, "extracts/indicators", period=str(p)),
-    SUPERVISION_TABLE.name: lambda conn, p: read_frame(conn, "extracts/supervision", period=str(p)),
+    ENTERPRISE_TABLE.name: lambda conn, p: read_frame(conn, "marts/extracts/enterprise_monthly", period=str(p)),
+    PROJECT_TABLE.name: lambda conn, p: read_frame(conn, "marts/extracts/project_monthly", period=str(p)),
+    INDICATOR_TABLE.name: lambda conn, p: read_frame(conn, "marts/extracts/indicators", period=str(p)),
+    SUPERVISION_TABLE.name: lambda conn, p: read_frame(conn, "marts/extracts/supervision", period=str(p)),
     QUALITY_TABLE.name: _quality,
     DICTIONARY_TABLE.name: lambda conn, p: data_dictionary(),
 }

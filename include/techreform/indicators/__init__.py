@@ -3,7 +3,7 @@
 - :mod:`.catalogue` – the catalogue as data (``reference/indicators.csv`` + ``computation.csv``) with
   configuration overrides of targets, loaded into ``dim_indicator``.
 - :mod:`.plan` – the plan's calendar: 2010 baseline, 2011-01..2015-12, the straight path to targets.
-- :mod:`.compute` – the driver: SQL families under ``include/sql/indicators/`` give measures,
+- :mod:`.compute` – the driver: SQL families under ``include/sql/marts/indicators/`` give measures,
   ``finalise.sql`` derives values, targets and statuses into ``fct_indicator``.
 - :mod:`.headline` – the province's headline indicators against their targets.
 

@@ -1,5 +1,5 @@
 """Computing a period's indicators on the warehouse: measures by SQL family, then values, targets and
-statuses (``include/sql/indicators/finalise.sql``), in one transaction that replaces the period.
+statuses (``include/sql/marts/indicators/finalise.sql``), in one transaction that replaces the period.
 
 Every period is computed from the facts alone (its own rows, the same period last year, the Decembers
 of earlier plan years, and 2010-12 for the baseline), never from other periods' indicator rows: a
@@ -27,7 +27,7 @@ UNIT_COLUMNS = (
     "denominator", "numerator_comparable", "denominator_comparable", "numerator_last_year",
     "denominator_last_year", "reporters",
 )
-"""What every family query returns: unit rows (level ``unit``) that ``indicators/rollup.sql`` sums to the
+"""What every family query returns: unit rows (level ``unit``) that ``marts/indicators/rollup.sql`` sums to the
 province, prefectures and sector groups, or rows of areas the family aggregated itself."""
 
 
@@ -68,8 +68,8 @@ def collect_measures(conn: Connection, families: list[str], run_period: Period, 
     params = family_parameters(measure_period, settings)
     tag = {"run_period": str(run_period), "measure_period": str(measure_period)}
     for family in families:
-        insert_from_query(conn, "wrk_indicator_unit", f"indicators/{family}", UNIT_COLUMNS, tag, **params)
-    execute(conn, "indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
+        insert_from_query(conn, "wrk_indicator_unit", f"marts/indicators/{family}", UNIT_COLUMNS, tag, **params)
+    execute(conn, "marts/indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 
 def _write_period(conn: Connection, settings: Settings | None, period: Period,
@@ -83,7 +83,7 @@ def _write_period(conn: Connection, settings: Settings | None, period: Period,
         delete_where(conn, "fct_indicator", period=str(period), indicator_code=only)
     else:
         delete_where(conn, "fct_indicator", period=str(period))
-    execute(conn, "indicators/finalise", {
+    execute(conn, "marts/indicators/finalise", {
         "period": str(period),
         "baseline_period": str(BASELINE_PERIOD),
         "path_share": path_share(period),
@@ -93,7 +93,7 @@ def _write_period(conn: Connection, settings: Settings | None, period: Period,
     })
     for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
         delete_where(conn, scratch, run_period=str(period))
-    statuses = query(conn, "indicators/status_counts", period=str(period),
+    statuses = query(conn, "marts/indicators/status_counts", period=str(period),
                      all_indicators=0 if only else 1, indicator_code=only or "").all()
     counts = Counter({s: int(n) for s, n in statuses})
     return {"period": str(period), "families": families, "rows": sum(counts.values()),
@@ -148,7 +148,7 @@ def recompute_after_correction(engine: Engine, settings: Settings, corrected: Pe
     """Re-run ``corrected`` and every period already computed that :func:`periods_affected_by` lists."""
     corrected = Period.parse(corrected)
     with engine.connect() as conn:
-        computed = {Period.parse(r[0]) for r in query(conn, "indicators/computed_periods")}
+        computed = {Period.parse(r[0]) for r in query(conn, "marts/indicators/computed_periods")}
     last = max(computed | {corrected})
     todo = [p for p in periods_affected_by(corrected, last) if p in computed or p == corrected]
     return [compute_indicators(engine, settings, p) for p in todo]

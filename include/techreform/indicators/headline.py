@@ -18,7 +18,7 @@ def headline_table(engine: Engine, period: Period | str) -> pd.DataFrame:
     period's target on the straight path), status, then target_2015 and status_zh. Values rounded to 2
     decimals; empty if the period was not computed. (Same period last year and growth: ``rpt_indicator``.)"""
     with engine.connect() as conn:
-        frame = read_frame(conn, "indicators/headline", period=str(Period.parse(period)))
+        frame = read_frame(conn, "marts/indicators/headline", period=str(Period.parse(period)))
     if frame.empty:
         return pd.DataFrame(columns=[*HEADLINE_COLUMNS, "target_2015", "status_zh"])
     for column in ("value", "target", "target_2015"):

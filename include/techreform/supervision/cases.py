@@ -83,13 +83,13 @@ def rebuild_cases(conn: Connection, project_codes: Sequence[str]) -> tuple[int, 
     codes = sorted(set(project_codes))
     if not codes:
         return 0, 0
-    judged = [p for (p,) in query(conn, "supervision/supervised_periods")]
-    rows = query_in(conn, "supervision/lights_of_projects", codes)
+    judged = [p for (p,) in query(conn, "marts/supervision/supervised_periods")]
+    rows = query_in(conn, "marts/supervision/lights_of_projects", codes)
     lights = pd.DataFrame([dict(r._mapping) for r in rows],
                           columns=["period", "project_code", "light", "reasons", "escalated"])
     cases, case_periods = build_cases(lights, judged)
-    query_in(conn, "supervision/delete_case_periods", codes)
-    query_in(conn, "supervision/delete_cases", codes)
+    query_in(conn, "ops/supervision_period/delete_case_periods", codes)
+    query_in(conn, "ops/supervision_period/delete_cases", codes)
     insert_rows(conn, "sup_case", cases, CASE_COLUMNS)
     insert_rows(conn, "sup_case_period", case_periods, CASE_PERIOD_COLUMNS)
     return len(cases), len(case_periods)

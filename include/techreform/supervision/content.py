@@ -155,7 +155,7 @@ def prefecture_contents(conn: Connection, period: Period, prefecture_names: dict
     """One content per prefecture with projects under supervision or missing reporters this period
     (prefectures with nothing flagged get an empty content: see ``all_clear_notes``)."""
     by_prefecture: dict[str, list[dict[str, Any]]] = {}
-    for row in query(conn, "supervision/flagged_projects", period=str(period)):
+    for row in query(conn, "marts/supervision/flagged_projects", period=str(period)):
         data = dict(row._mapping)
         by_prefecture.setdefault(data["prefecture_code"], []).append(_project_row(data))
     missing_by: dict[str, list[dict[str, Any]]] = {}
@@ -176,7 +176,7 @@ def province_content(conn: Connection, period: Period, province_code: str, provi
                      prefectures: dict[str, Content]) -> Content:
     """The provincial summary: counts by prefecture and light, every escalated case, indicators."""
     rows = []
-    for row in query(conn, "supervision/counts_by_prefecture", period=str(period)):
+    for row in query(conn, "marts/supervision/counts_by_prefecture", period=str(period)):
         data = dict(row._mapping)
         code = data["prefecture_code"]
         rows.append({"prefecture_code": code, "prefecture_name": data["prefecture_name"] or code or "未识别市州",
@@ -190,7 +190,7 @@ def province_content(conn: Connection, period: Period, province_code: str, provi
                          "green": 0, "escalated": 0, "missing": len(content.missing)})
     rows.sort(key=lambda r: r["prefecture_code"])
     escalated = []
-    for row in query(conn, "supervision/escalated_cases", period=str(period)):
+    for row in query(conn, "marts/supervision/escalated_cases", period=str(period)):
         data = dict(row._mapping)
         escalated.append({
             "case_id": data["case_id"], "prefecture_name": data["prefecture_name"] or data["prefecture_code"],

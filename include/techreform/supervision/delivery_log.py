@@ -118,7 +118,7 @@ def now_utc() -> str:
 
 def delivered(conn: Connection, key: Key, statuses: Collection[str] = DELIVERED_TO_OUTBOX) -> dict[str, Any] | None:
     """The latest version of ``key`` whose status is one of ``statuses`` (None when there is none)."""
-    for row in query(conn, "supervision/email_log_delivered", **key.params()):
+    for row in query(conn, "ops/supervision_email/email_log_delivered", **key.params()):
         if row.status in statuses:
             return dict(row._mapping)
     return None
@@ -138,7 +138,7 @@ def plan(conn: Connection, key: Key, digest: str, statuses: Collection[str] = DE
 
 def cancel_unsent(conn: Connection, key: Key) -> None:
     """An unsent version whose content need not go out any more (the delivered one is current)."""
-    execute(conn, "supervision/email_log_cancel", {**key.params(), "updated_at": now_utc()})
+    execute(conn, "ops/supervision_email/email_log_cancel", {**key.params(), "updated_at": now_utc()})
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content
               "updated_at": now.isoformat(timespec="seconds"), "claim_owner": claimant.owner,
               "claim_host": claimant.host, "claim_pid": claimant.pid,
               "claim_until": (now + dt.timedelta(minutes=claimant.lease_minutes)).isoformat(timespec="seconds")}
-    existing = query(conn, "supervision/email_log_version", **decision.key.params(), version=decision.version).first()
+    existing = query(conn, "ops/supervision_email/email_log_version", **decision.key.params(), version=decision.version).first()
     if existing is None:
         try:
             with conn.begin_nested():
@@ -180,7 +180,7 @@ def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content
             takeover = existing.claim_owner or ""
         else:
             return ClaimOutcome(False, describe_claim(existing))
-    statement = sa.text(sql_text("supervision/email_log_prepare", conn.dialect.name))
+    statement = sa.text(sql_text("ops/supervision_email/email_log_prepare", conn.dialect.name))
     won = conn.execute(statement, {**params, "resend_written": int(resend_written),
                                    "takeover_owner": takeover}).rowcount == 1
     return ClaimOutcome(won, "" if won else "another run that claimed it just now")
@@ -189,16 +189,16 @@ def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content
 def record_attempt(conn: Connection, key: Key, version: int, status: str, *, last_error: str = "",
                    message_id: str = "", outbox_path: str | None = None) -> None:
     """The outcome of one attempt (``sent``/``written``, or ``unsent`` with ``last_error``)."""
-    execute(conn, "supervision/email_log_attempt", {
+    execute(conn, "ops/supervision_email/email_log_attempt", {
         **key.params(), "version": version, "status": status, "last_error": last_error[:2000],
         "message_id": message_id, "outbox_path": outbox_path, "updated_at": now_utc()})
 
 
 def record_not_attempted(conn: Connection, key: Key, version: int, reason: str) -> None:
     """A version left ``unsent`` without an attempt (``attempts`` unchanged), with the reason."""
-    execute(conn, "supervision/email_log_not_attempted", {
+    execute(conn, "ops/supervision_email/email_log_not_attempted", {
         **key.params(), "version": version, "last_error": reason[:2000], "updated_at": now_utc()})
 
 
 def keys_of_period(conn: Connection, period: str) -> list[Key]:
-    return [Key(period, r, k, g) for r, k, g in query(conn, "supervision/email_log_keys", period=period)]
+    return [Key(period, r, k, g) for r, k, g in query(conn, "ops/supervision_email/email_log_keys", period=period)]

@@ -111,7 +111,7 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     if not valid_address(sender):
         raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")
     with engine.connect() as conn:
-        if query(conn, "supervision/run_of_period", period=str(period)).first() is None:
+        if query(conn, "marts/supervision/run_of_period", period=str(period)).first() is None:
             raise SupervisionNotRun(f"{period}: supervision has not judged this period yet; run supervise_period "
                                     f"before notify_period (督办灯色尚未计算)")
     deliveries, problems = plan_deliveries(engine, settings, period)

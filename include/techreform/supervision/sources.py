@@ -46,7 +46,7 @@ def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -
 def load_history(conn: Connection, period: Period, depth: int) -> pd.DataFrame:
     """The latest ``depth`` accepted P1 reports per project up to ``period``, with
     ``first_finished_period``."""
-    return read_frame(conn, "supervision/project_history", period=str(period), depth=depth)
+    return read_frame(conn, "intermediate/project_history", period=str(period), depth=depth)
 
 
 def _parse_bool(value: Any) -> int | None:
@@ -85,7 +85,7 @@ def parse_quarantined_row(row_json: str) -> dict[str, Any]:
 def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFrame:
     """Current quarantined P1 rows of ``first`` .. ``last`` whose project code is well-formed, one per
     (period, project_code), with what could be read of them (see :func:`parse_quarantined_row`)."""
-    frame = read_frame(conn, "supervision/quarantined_projects", first_period=str(first), last_period=str(last))
+    frame = read_frame(conn, "intermediate/quarantined_projects", first_period=str(first), last_period=str(last))
     records = []
     for row in frame.to_dict("records"):
         if not PROJECT_CODE_RE.match(str(row["project_code"]).strip()):
@@ -105,7 +105,7 @@ def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFr
 def enterprise_names(conn: Connection, period: Period) -> dict[str, str]:
     """USCC → enterprise name: the register in force, else the latest E1 report."""
     names: dict[str, tuple[int, str]] = {}
-    for uscc, name, preference in query(conn, "supervision/enterprise_names", period=str(period)):
+    for uscc, name, preference in query(conn, "intermediate/enterprise_names", period=str(period)):
         if uscc and name and (uscc not in names or preference < names[uscc][0]):
             names[uscc] = (preference, name)
     return {uscc: name for uscc, (_, name) in names.items()}
@@ -113,12 +113,12 @@ def enterprise_names(conn: Connection, period: Period) -> dict[str, str]:
 
 def division_names(conn: Connection) -> dict[str, str]:
     """Division code → name (counties and prefectures)."""
-    return {code: name for code, name, *_ in query(conn, "supervision/divisions")}
+    return {code: name for code, name, *_ in query(conn, "staging/reference/divisions")}
 
 
 def supervisors_in_force(conn: Connection, period: Period) -> list[dict[str, Any]]:
     """S1 supervisors in force for ``period``: region_code, name, email, role."""
-    return [dict(r._mapping) for r in query(conn, "supervision/supervisors_in_force", period=str(period))]
+    return [dict(r._mapping) for r in query(conn, "intermediate/supervisors_in_force", period=str(period))]
 
 
 def missing_reporters(conn: Connection, period: Period) -> list[dict[str, Any]]:
@@ -126,7 +126,7 @@ def missing_reporters(conn: Connection, period: Period) -> list[dict[str, Any]]:
     completeness table; ``[]`` while that table does not exist in the warehouse."""
     if not has_table(conn, "dq_missing_reporter"):
         return []
-    return [dict(r._mapping) for r in query(conn, "supervision/missing_reporters", period=str(period))]
+    return [dict(r._mapping) for r in query(conn, "marts/supervision/missing_reporters", period=str(period))]
 
 
 def province_indicators(conn: Connection, period: Period) -> list[dict[str, Any]]:
@@ -134,5 +134,5 @@ def province_indicators(conn: Connection, period: Period) -> list[dict[str, Any]
     while that table does not exist."""
     if not has_table(conn, "fct_indicator"):
         return []
-    return [dict(r._mapping) for r in query(conn, "supervision/province_indicators", period=str(period))]
+    return [dict(r._mapping) for r in query(conn, "marts/supervision/province_indicators", period=str(period))]
 

@@ -53,9 +53,9 @@ def supervise_period(engine: Engine, settings: Settings, period: Period | str) -
             r["key_project"] = int(r["key_project"] or 0)
             r["escalated"] = int(r["escalated"] or 0)
 
-        touched = {code for (code,) in query(conn, "supervision/codes_in_periods",
+        touched = {code for (code,) in query(conn, "intermediate/codes_in_periods",
                                              first_period=str(period.previous), last_period=str(period.next))}
-        execute(conn, "supervision/delete_lights", {"period": str(period)})
+        execute(conn, "ops/supervision_period/delete_lights", {"period": str(period)})
         insert_rows(conn, "sup_project_light", records, LIGHT_TABLE_COLUMNS)
         counts = {
             "period": str(period),
@@ -65,10 +65,10 @@ def supervise_period(engine: Engine, settings: Settings, period: Period | str) -
             RED: int((lights["light"] == RED).sum()),
             "escalated": int(lights["escalated"].sum()),
         }
-        execute(conn, "supervision/delete_run", {"period": str(period)})
+        execute(conn, "ops/supervision_period/delete_run", {"period": str(period)})
         insert_rows(conn, "sup_run", [{k: counts[k] for k in ("period", "projects", GREEN, YELLOW, RED, "escalated")}])
         touched |= set(lights["project_code"])
         rebuild_cases(conn, sorted(touched))
-        counts["open_cases"] = query(conn, "supervision/open_cases_count", period=str(period)).scalar_one()
+        counts["open_cases"] = query(conn, "marts/supervision/open_cases_count", period=str(period)).scalar_one()
     log.info("supervision %s: %s", period, counts)
     return counts

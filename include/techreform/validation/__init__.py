@@ -50,8 +50,8 @@ class ValidationResult:
 
 
 def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
-    divisions = read_frame(conn, "validation/divisions")
-    industries = read_frame(conn, "validation/industry_divisions")
+    divisions = read_frame(conn, "staging/reference/counties")
+    industries = read_frame(conn, "staging/reference/industry_divisions")
     return {
         "county_divisions": [[c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
                              for c, f, t in zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])],

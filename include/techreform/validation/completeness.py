@@ -26,12 +26,12 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
     period = Period.parse(period)
     p = str(period)
     with engine.begin() as conn:
-        prefectures = read_frame(conn, "validation/prefectures")
+        prefectures = read_frame(conn, "staging/reference/prefectures")
         if period.month == 1:
-            expected = read_frame(conn, "validation/expected_reporters", period=p).iloc[0:0]
+            expected = read_frame(conn, "intermediate/expected_reporters", period=p).iloc[0:0]
         else:
-            expected = read_frame(conn, "validation/expected_reporters", period=p)
-        received = set(read_frame(conn, "validation/received_reporters", period=p)["uscc"])
+            expected = read_frame(conn, "intermediate/expected_reporters", period=p)
+        received = set(read_frame(conn, "intermediate/received_reporters", period=p)["uscc"])
         expected["received"] = expected["uscc"].isin(received)
         rows = []
         province_code, province_name = province()

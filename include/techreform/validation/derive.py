@@ -56,7 +56,7 @@ def align(keys: pd.Series, table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _register(conn: Connection, period: Period) -> pd.DataFrame:
-    register = read_frame(conn, "validation/register_codes", period=str(period))
+    register = read_frame(conn, "intermediate/register_codes", period=str(period))
     return register.drop_duplicates("uscc")
 
 
@@ -92,7 +92,7 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     frame["_abs_profit"] = frame["profit"].abs()
     frame["_solid_waste_utilization_cap"] = frame["solid_waste_generated"] * 1.5
 
-    previous = read_frame(conn, "validation/previous_enterprise_reports", period=str(period),
+    previous = read_frame(conn, "intermediate/previous_enterprise_reports", period=str(period),
                           year_start=f"{period.year:04d}-01")
     previous = align(frame["uscc"], previous, "uscc")
     frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
@@ -114,7 +114,7 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
 
     frame = _register_columns(frame, _register(conn, period), with_codes=True)
 
-    projects = read_frame(conn, "validation/project_investment_by_unit", period=str(period))
+    projects = read_frame(conn, "intermediate/project_investment_by_unit", period=str(period))
     sums = align(frame["uscc"], projects, "uscc")["p1_ytd_investment"]
     frame["_p1_ytd_investment"] = pd.to_numeric(sums, errors="coerce").to_numpy(dtype=float).round(6)
     return frame
@@ -125,7 +125,7 @@ def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     """Helper columns of P1 (H07, S01, S03, S04)."""
     frame["_ytd_investment_less_tolerance"] = frame["ytd_investment"] - 0.5
     frame["_planned_total_investment_x1_2"] = frame["planned_total_investment"] * 1.2
-    previous = read_frame(conn, "validation/previous_project_reports", period=str(period),
+    previous = read_frame(conn, "intermediate/previous_project_reports", period=str(period),
                           year_start=f"{period.year:04d}-01")
     previous = align(frame["project_code"], previous, "project_code")
     frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)

@@ -117,5 +117,5 @@ def sync_explanations(conn: Connection, settings: Settings) -> ExplanationLoad:
 
 def explained_keys(conn: Connection, form_code: str) -> set[tuple[str, str, str]]:
     """``{(record_key, period, rule_id)}`` explained for the form."""
-    frame = read_frame(conn, "validation/explanations_for_form", form=form_code)
+    frame = read_frame(conn, "intermediate/explanations_for_form", form=form_code)
     return set(zip(frame["record_key"], frame["period"], frame["rule_id"]))

@@ -64,7 +64,7 @@ class DeliveryTooBroken(GateFailed):
 def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[int, int]:
     """``(input rows, quarantined rows)`` of the form and period (from ``etl_row_outcome``)."""
     with engine.connect() as conn:
-        row = query(conn, "validation/period_row_counts", form=form.code, period=str(Period.parse(period))).one()
+        row = query(conn, "marts/quality/period_row_counts", form=form.code, period=str(Period.parse(period))).one()
     return int(row.received or 0), int(row.quarantined or 0)
 
 
@@ -83,9 +83,9 @@ def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Pe
     period = Period.parse(period)
     p = str(period)
     with engine.connect() as conn:
-        files = list(query(conn, "ingest/file_log_for_period", form=form.code, period=p))
+        files = list(query(conn, "staging/files/file_log_for_period", form=form.code, period=p))
         received, quarantined = quarantine_share(engine, form, period)
-        in_force = (query(conn, "validation/snapshot_in_force", tables={"in_force_view": form.in_force_view},
+        in_force = (query(conn, "intermediate/snapshot_in_force", tables={"in_force_view": form.in_force_view},
                           period=p).scalar()
                     if form.snapshot and form.code in options.required_snapshot_forms else None)
     label = f"{form.code} {form.title_zh} {p}"
@@ -110,7 +110,7 @@ def completeness_problem(engine: Engine, settings: Settings, period: Period | st
     floor = settings.options_for(ValidationOptions).completeness_floor
     p = str(Period.parse(period))
     with engine.connect() as conn:
-        row = query(conn, "validation/province_completeness", period=p, province_code=PROVINCE_CODE).first()
+        row = query(conn, "marts/quality/province_completeness", period=p, province_code=PROVINCE_CODE).first()
     if row is None or not row.expected or row.rate is None or float(row.rate) >= floor:
         return None
     return (f"E1 {p}: completeness {row.received}/{row.expected} = {float(row.rate):.1%} is below the floor "

@@ -48,7 +48,7 @@ def _received_text(received_json: str) -> str:
 
 def _items(engine: Engine, period: str) -> pd.DataFrame:
     with engine.connect() as conn:
-        items = read_frame(conn, "validation/receipt_items", period=period)
+        items = read_frame(conn, "marts/quality/receipt_items", period=period)
     items["form_title"] = [f"{c} {FORMS[c].title_zh}" for c in items["form"]]
     items["severity_zh"] = items["severity"].map(SEVERITY_ZH)
     items["action"] = items["severity"].map(ACTION_ZH)
@@ -118,9 +118,9 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
     p = str(period)
     items = _items(engine, p)
     with engine.connect() as conn:
-        prefectures = dict(read_frame(conn, "validation/prefectures").itertuples(index=False, name=None))
-        missing = read_frame(conn, "validation/missing_reporters_of_period", period=p)
-        completeness = read_frame(conn, "validation/completeness_of_period", period=p)
+        prefectures = dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
+        missing = read_frame(conn, "marts/quality/missing_reporters_of_period", period=p)
+        completeness = read_frame(conn, "marts/quality/completeness_of_period", period=p)
     prefectures[UNKNOWN[0]] = UNKNOWN[1]
     folder = Path(settings.output_dir) / "receipts" / p
     folder.mkdir(parents=True, exist_ok=True)
