@@ -21,7 +21,6 @@ import hashlib
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

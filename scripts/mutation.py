@@ -177,7 +177,7 @@ def report(scores: dict) -> str:
     """The scores of the last run of each group as a Markdown table (mutants = those run)."""
     lines = ["| module | mutants | killed | timeout | survived | no tests | score | run (s) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for group, summary in scores.items():
+    for summary in scores.values():
         for module, c in summary["modules"].items():
             run = sum(v for k, v in c.items() if k not in ("score", "not checked", "skipped"))
             lines.append(f"| `{module}` | {run} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "

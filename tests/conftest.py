@@ -9,7 +9,6 @@ created and dropped around it. Without a reachable server those tests skip, exce
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 

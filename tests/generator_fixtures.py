@@ -220,7 +220,7 @@ def e1_broken(e1: pd.DataFrame, r1: pd.DataFrame, p1: pd.DataFrame, defects: pd.
             broken.add("E1-H08")
         hard = bool(broken) or key in hard_e1
         if not broken:
-            g = lambda name: 0.0 if _null(r[name]) else float(r[name])  # noqa: E731
+            g = lambda name: 0.0 if _null(r[name]) else float(r[name])  # noqa: E731, B023 - used at once
             if g("value_added") > g("gross_output"):
                 broken.add("E1-S01")
             if abs(g("profit")) > g("revenue"):

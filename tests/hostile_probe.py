@@ -15,9 +15,10 @@ def peak_rss_kib() -> int:
     """This process's peak resident set in KiB: ``VmHWM`` of ``/proc/self/status`` (its own address space
     since exec), else ``ru_maxrss`` (which on Linux may count the parent's memory at fork)."""
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

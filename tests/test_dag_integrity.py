@@ -33,7 +33,6 @@ def test_every_dag_has_tags_an_owner_docs_and_at_least_two_retries(dagbag):
 
 def test_the_monthly_dag_processes_one_calendar_month_in_shanghai_time(dagbag):
     import pendulum
-
     from airflow.timetables.interval import CronDataIntervalTimetable
 
     dag = dagbag.dags["techreform_monthly"]

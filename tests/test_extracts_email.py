@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from extracts_fixtures import (BUREAU, PERIOD, correct_one_enterprise, loaded, loaded_templates,  # noqa: F401
-                               province)
+from extracts_fixtures import BUREAU, PERIOD, correct_one_enterprise, loaded, loaded_templates, province  # noqa: F401
 from supervision_fixtures import CollectingHandler, free_port
 from techreform.extracts import extract_period
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig

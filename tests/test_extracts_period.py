@@ -17,9 +17,18 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from extracts_fixtures import (HOSTILE_NAMES, PERIOD, correct_one_enterprise, folder_digests, loaded,  # noqa: F401
-                               loaded_templates, manifest,
-                               province, read_csv, read_parquet)
+from extracts_fixtures import (  # noqa: F401
+    HOSTILE_NAMES,
+    PERIOD,
+    correct_one_enterprise,
+    folder_digests,
+    loaded,
+    loaded_templates,
+    manifest,
+    province,
+    read_csv,
+    read_parquet,
+)
 from techreform.extracts import PeriodNotReady, extract_period
 from techreform.extracts.tables import PUBLIC_TABLES, TABLES
 from techreform.forms import ENTERPRISE_MONTHLY, PROJECT_MONTHLY

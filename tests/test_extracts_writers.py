@@ -12,7 +12,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from techreform.extracts.tables import DICTIONARY_TABLE, ENTERPRISE_TABLE, TABLES, Column, TableSpec, data_dictionary, typed
+from techreform.extracts.tables import (
+    DICTIONARY_TABLE,
+    ENTERPRISE_TABLE,
+    TABLES,
+    Column,
+    TableSpec,
+    data_dictionary,
+    typed,
+)
 from techreform.extracts.writers import content_digest, csv_bytes, inert, parquet_bytes, xlsx_bytes
 from techreform.forms import ENTERPRISE_MONTHLY, PROJECT_MONTHLY
 

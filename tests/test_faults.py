@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -209,10 +208,9 @@ def test_a_file_written_aside_never_replaces_the_target_when_the_writer_fails(tm
     from techreform.files import atomic_path, remove_partials, write_text
 
     target = write_text(tmp_path / "receipt.html", "old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half", encoding="utf-8")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise RuntimeError("killed")
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["receipt.html"]
     (tmp_path / ".receipt.html.abcd.part").write_bytes(b"")  # what os._exit mid-write leaves
@@ -350,9 +348,9 @@ def test_the_period_lock_names_its_holder_and_is_free_again_after_release(wareho
     create_schema(engine)
     other = sa.create_engine(warehouse_url)  # a second engine: another session, as another process would have
     with period_lock(engine, "2013-06", "run-a"):
-        with pytest.raises(PeriodBusy, match=r"2013-06: another run of this period is in progress \(.*run-a"):
-            with period_lock(other, "2013-06", "run-b"):
-                pass
+        with pytest.raises(PeriodBusy, match=r"2013-06: another run of this period is in progress \(.*run-a"), \
+                period_lock(other, "2013-06", "run-b"):
+            pass
         with period_lock(other, "2013-07", "run-b"):  # another period is not in the way
             pass
     with period_lock(other, "2013-06", "run-b"):
@@ -450,9 +448,9 @@ def test_missing_data_fails_the_run_before_any_supervisor_email_and_alerts_the_e
 
 def test_the_gate_passes_a_complete_month_and_its_floor_and_forms_come_from_the_configuration(
         province, tmp_path, sqlite_url):
-    from techreform.pipeline import prepare_warehouse, process_form, quality_gate, review_period
     from techreform.config import Settings
     from techreform.periods import Period
+    from techreform.pipeline import prepare_warehouse, process_form, quality_gate, review_period
     from techreform.validation.gate import GateFailed
 
     site = Site(tmp_path / "site", province, sqlite_url)

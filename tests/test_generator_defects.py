@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from generator_fixtures import SMALL, e1_broken, p1_broken, r1_broken, read_form, row_rules, small_run, truth  # noqa: F401
 from techreform.codes import is_valid_uscc
 from techreform.generator import RULE_IDS, generate
-
-from generator_fixtures import (SMALL, e1_broken, p1_broken, r1_broken, read_form, row_rules,  # noqa: F401
-                                small_run, truth)
 
 
 @pytest.fixture(scope="module")

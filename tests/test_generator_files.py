@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from generator_fixtures import SMALL, read_cells, small_run, truth  # noqa: F401  (fixture)
 from techreform.forms import form as form_of
 from techreform.generator import GeneratorConfig, generate
-
-from generator_fixtures import SMALL, read_cells, small_run, truth  # noqa: F401  (fixture)
 
 PREFECTURES = ["620100", "620200", "620300", "620400", "620500", "620600", "620700", "620800", "620900",
                "621000", "621100", "621200", "622900", "623000"]
@@ -78,7 +77,7 @@ def test_gb18030_files_really_are_not_utf8(small_run):
         data = (small_run / "landing" / folder / row.period / row.file_name).read_bytes()
         try:
             data.decode("utf-8")
-            assert False, f"{row.file_name} decodes as UTF-8"
+            raise AssertionError(f"{row.file_name} decodes as UTF-8")
         except UnicodeDecodeError:
             pass
         assert "统一社会信用代码" in data.decode("gb18030") or row.header_style == "canonical" or row.form in ("S1",)

@@ -7,9 +7,8 @@ import time
 import pandas as pd
 import pytest
 
-from techreform.generator import GeneratorConfig, generate
-
 from generator_fixtures import read_cells, truth
+from techreform.generator import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from techreform.forms import PROJECT_STATUSES
-
 from generator_fixtures import E1_AMOUNTS, read_form, small_run, truth  # noqa: F401
+from techreform.forms import PROJECT_STATUSES
 
 
 @pytest.fixture(scope="module")

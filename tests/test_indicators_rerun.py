@@ -7,10 +7,18 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
-from indicators_fixtures import cell, enterprise, indicator_frame, insert, project, random_facts, register_row, warehouse
+from indicators_fixtures import (
+    cell,
+    enterprise,
+    indicator_frame,
+    insert,
+    project,
+    random_facts,
+    register_row,
+    warehouse,
+)
 from techreform.config import Settings
 from techreform.indicators import (
     compute_indicators,

@@ -107,6 +107,5 @@ def test_two_deliveries_of_a_period_can_never_share_a_sequence_number(settings, 
            "status": "loaded", "rows_received": 0, "extra_columns": "", "message": ""}
     with engine.begin() as conn:
         insert_rows(conn, "etl_file_log", [row])
-    with pytest.raises(sa.exc.IntegrityError):
-        with engine.begin() as conn:
-            insert_rows(conn, "etl_file_log", [{**row, "file_sha256": "b" * 64, "file_name": "b.csv"}])
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        insert_rows(conn, "etl_file_log", [{**row, "file_sha256": "b" * 64, "file_name": "b.csv"}])

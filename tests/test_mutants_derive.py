@@ -13,8 +13,17 @@ import pytest
 from techreform.forms import form
 from techreform.periods import Period
 from techreform.validation import derive
-from validation_fixtures import (add_enterprise_facts, add_project_facts, add_register, e1_row, p1_row,
-                                 prepare_warehouse, r1_row, staged, uscc)
+from validation_fixtures import (
+    add_enterprise_facts,
+    add_project_facts,
+    add_register,
+    e1_row,
+    p1_row,
+    prepare_warehouse,
+    r1_row,
+    staged,
+    uscc,
+)
 
 JUNE = Period(2013, 6)
 

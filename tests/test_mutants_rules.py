@@ -10,10 +10,18 @@ import pandas as pd
 import pytest
 
 from supervision_fixtures import history, no_quarantine, report
-from techreform.periods import Period
 from techreform.options import SupervisionOptions
-from techreform.supervision.rules import (LIGHT_COLUMNS, as_number, is_stalled, judge_period, judge_report,
-                                          judge_with_escalation, months_between, schedule_lag)
+from techreform.periods import Period
+from techreform.supervision.rules import (
+    LIGHT_COLUMNS,
+    as_number,
+    is_stalled,
+    judge_period,
+    judge_report,
+    judge_with_escalation,
+    months_between,
+    schedule_lag,
+)
 
 OPTS = SupervisionOptions()
 JUNE = Period(2013, 6)

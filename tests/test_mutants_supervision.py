@@ -9,11 +9,22 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from supervision_fixtures import (LANZHOU, PROVINCE, SUPERVISORS, CollectingHandler, add_facts,
-                                  free_port, history, make_warehouse, quarantine_row, replace_fact, report)
+from supervision_fixtures import (
+    LANZHOU,
+    PROVINCE,
+    SUPERVISORS,
+    CollectingHandler,
+    add_facts,
+    free_port,
+    history,
+    make_warehouse,
+    quarantine_row,
+    replace_fact,
+    report,
+)
+from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
-from techreform.options import SupervisionOptions
 from techreform.supervision.rules import judge_period
 
 JUNE = Period(2013, 6)

@@ -134,7 +134,7 @@ def test_a_typo_in_any_key_is_refused_at_load_naming_section_key_and_the_known_k
         Settings.from_env(env)
     message = str(caught.value)
     assert "\n" not in message and env["TECHREFORM_CONFIG_FILE"] in message
-    assert f"section {section}" in message and typo in message and f"known: " in message and key in message
+    assert f"section {section}" in message and typo in message and "known: " in message and key in message
 
 
 def test_the_gate_threshold_typo_of_the_issue_no_longer_passes_silently(base):

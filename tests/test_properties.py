@@ -23,8 +23,8 @@ from supervision_fixtures import report
 from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
 from techreform.codes import USCC_ALPHABET, is_valid_uscc, make_uscc, uscc_problem
 from techreform.indicators import compute_indicators
-from techreform.periods import Period
 from techreform.options import SupervisionOptions
+from techreform.periods import Period
 from techreform.supervision.rules import LIGHT_RANK, judge_report, schedule_lag
 
 FAST = settings(max_examples=200, deadline=None)

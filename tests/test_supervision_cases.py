@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from supervision_fixtures import (LANZHOU, add_facts, make_warehouse, quarantine_row, replace_fact, report)
+from supervision_fixtures import LANZHOU, add_facts, make_warehouse, quarantine_row, replace_fact, report
 from techreform.supervision import supervise_period
 from techreform.warehouse import insert_rows
 

@@ -12,8 +12,18 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from supervision_fixtures import (LANZHOU, SUPERVISORS, TIANSHUI, TIANSHUI_COUNTY, CollectingHandler, add_facts,
-                                  free_port, make_warehouse, replace_fact, report)
+from supervision_fixtures import (
+    LANZHOU,
+    SUPERVISORS,
+    TIANSHUI,
+    TIANSHUI_COUNTY,
+    CollectingHandler,
+    add_facts,
+    free_port,
+    make_warehouse,
+    replace_fact,
+    report,
+)
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
 from techreform.warehouse import insert_rows
 

@@ -8,9 +8,9 @@ import pytest
 
 from supervision_fixtures import history, no_quarantine, quarantine_row, report
 from techreform.config import Settings
-from techreform.periods import Period
 from techreform.options import SupervisionOptions
-from techreform.supervision.rules import (judge_period, judge_report, judge_with_escalation, schedule_lag)
+from techreform.periods import Period
+from techreform.supervision.rules import judge_period, judge_report, judge_with_escalation, schedule_lag
 
 OPTS = SupervisionOptions()
 JUNE = Period(2013, 6)
@@ -169,6 +169,7 @@ def test_a_quarantined_row_is_yellow_and_no_other_rule_is_judged_on_it():
 
 def test_a_quarantined_project_with_no_accepted_report_ever_takes_its_name_from_the_row():
     import json
+
     from techreform.supervision.sources import parse_quarantined_row
     row = quarantine_row("2013-06", "N", name="新项目", **{"是否省列重点项目": "是"})
     parsed = parse_quarantined_row(row["row_json"])

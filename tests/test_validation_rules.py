@@ -18,8 +18,15 @@ from techreform.periods import Period
 from techreform.validation import validate_staged
 from techreform.validation.suites import rules_of
 from validation_fixtures import (
-    add_enterprise_facts, add_project_facts, add_register, e1_row, p1_row, prepare_warehouse, r1_row, sha_of,
-    staged, uscc,
+    add_enterprise_facts,
+    add_project_facts,
+    add_register,
+    e1_row,
+    p1_row,
+    prepare_warehouse,
+    r1_row,
+    sha_of,
+    staged,
 )
 
 PERIOD = "2013-06"

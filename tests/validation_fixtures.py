@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from techreform.codes import make_uscc
-from techreform.reference import load_reference_tables
 from techreform.forms import form
+from techreform.reference import load_reference_tables
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
 
@@ -120,7 +120,6 @@ def fresh_database(kind: str, tmp: Path, pg_available: bool) -> Iterator[str]:
     """A fresh warehouse URL for a module-scoped fixture: a SQLite file under ``tmp`` or a new
     PostgreSQL database (dropped afterwards), like conftest's ``warehouse_url`` but reusable."""
     from conftest import PG_ADMIN_URL
-
     from techreform.warehouse import dispose_engines
 
     if kind == "sqlite":

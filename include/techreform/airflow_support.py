@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-
 from techreform.config import Settings
 from techreform.options import ValidationOptions
 from techreform.periods import REPORTING_TIMEZONE, Period

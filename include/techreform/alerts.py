@@ -20,9 +20,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from techreform.config import Settings
+from techreform.options import AlertsOptions, EmailOptions
 from techreform.supervision.emails import header_safe, valid_address
 from techreform.supervision.mailer import SmtpConfig, send_smtp, write_eml
-from techreform.options import AlertsOptions, EmailOptions
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,9 @@ from techreform.cells import CellError, parse_cell
 from techreform.config import Settings
 from techreform.files import write_bytes
 from techreform.forms import Form
-from techreform.periods import Period
 from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, receive_file, scan_delivery_folder
 from techreform.limits import IngestLimits
+from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
 from techreform.warehouse import insert_rows, query
 

@@ -60,8 +60,8 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     """One row per input row with outcome, review status, rule ids, messages and superseded flag."""
     rows = staged[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json"]].copy()
     rows["record_key"] = form.record_keys(staged)
-    rows["region_code"] = staged["region_code"] if "region_code" in staged else None
-    rows["uscc"] = staged["uscc"] if "uscc" in staged else None
+    rows["region_code"] = staged.get("region_code")
+    rows["uscc"] = staged.get("uscc")
     rows["hard_rules"] = ""
     rows["soft_rules"] = ""
     rows["fields"] = ""

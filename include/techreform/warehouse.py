@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def dispose_engines() -> None:
     _ENGINES.clear()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_sql(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 

@@ -25,7 +25,6 @@ from .truth import compute_lights, write_csv
 from .writers import WrittenFile, write_file
 
 
-
 def _order(frame: pd.DataFrame) -> np.ndarray:
     """Position of each row inside its file: by region, then by code (project code or USCC)."""
     code = "project_code" if "project_code" in frame.columns else "uscc"

@@ -15,9 +15,17 @@ import pandas as pd
 from .config import GeneratorConfig
 from .population import DEREGISTERED, STOPPED, Population
 from .rand import rng_for
-from .reference import (OUTPUT_SEASON, INVESTMENT_SEASON, REFERENCE_ENTERPRISES, SECTOR_ENERGY_INTENSITY,
-                        SECTOR_WASTE_INTENSITY, period_index, period_of_index, techreform_total,
-                        value_added_total)
+from .reference import (
+    INVESTMENT_SEASON,
+    OUTPUT_SEASON,
+    REFERENCE_ENTERPRISES,
+    SECTOR_ENERGY_INTENSITY,
+    SECTOR_WASTE_INTENSITY,
+    period_index,
+    period_of_index,
+    techreform_total,
+    value_added_total,
+)
 
 CUMULATIVE_FIELDS = ("gross_output", "value_added", "revenue", "rd_expense", "new_product_output",
                      "techreform_investment", "energy_tce", "water_m3", "solid_waste_generated",

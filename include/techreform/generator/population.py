@@ -18,8 +18,16 @@ from techreform.codes import USCC_ALPHABET, USCC_WEIGHTS
 from .config import GeneratorConfig
 from .names import enterprise_names
 from .rand import rng_for
-from .reference import (county_by_code, counties, counties_valid_throughout, division_profile, industry_divisions,
-                        period_index, period_of_index, prefectures)
+from .reference import (
+    counties,
+    counties_valid_throughout,
+    county_by_code,
+    division_profile,
+    industry_divisions,
+    period_index,
+    period_of_index,
+    prefectures,
+)
 
 # register states of an enterprise in a snapshot
 NOT_LISTED, BELOW_SCALE, OPERATING, STOPPED, DEREGISTERED, FELL_BELOW = 0, 1, 2, 3, 4, 5
@@ -171,7 +179,7 @@ def build_population(config: GeneratorConfig) -> Population:
         if new_area is not None:
             for e in entrants:
                 if prefs[pref_idx[e]].code == "620100" and new_area.valid_in(snaps[entry_snap[e]]) \
-                        and new_area.valid_in(config.last_period) and rng.random() < 0.25:
+                        and new_area.valid_in(config.last_period) and rng.random() < 0.25:  # noqa: SIM102 - draw, then test
                     if not (state[e, : entry_snap[e]] == BELOW_SCALE).any() or new_area.valid_in(snaps[0]):
                         region[e] = new_area.code
     stable = np.zeros(n, dtype=bool)

@@ -13,8 +13,8 @@ from functools import lru_cache
 import numpy as np
 
 from techreform import reference
-from techreform.reference import Division
 from techreform.periods import Period
+from techreform.reference import Division
 
 PROVINCE_CODE = "620000"
 

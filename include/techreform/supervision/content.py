@@ -217,10 +217,10 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What changed from the content of an earlier e-mail to the new one, in Chinese, one line each."""
     lines: list[str] = []
     labels = {"red": "红灯", "yellow": "黄灯", "escalated": "升级督办", "missing": "缺报企业"}
-    for key, label in labels.items():
+    for key, name in labels.items():
         before, after = (old.get("counts") or {}).get(key, 0), (new.get("counts") or {}).get(key, 0)
         if before != after:
-            lines.append(f"{label}：由{before}个改为{after}个")
+            lines.append(f"{name}：由{before}个改为{after}个")
 
     def by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
         return {r[key]: r for r in rows or []}
@@ -250,7 +250,7 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         lines.append(f"新增升级督办：{new_e[cid]['project_code']} {new_e[cid]['project_name']}")
     for cid in sorted(set(old_e) - set(new_e)):
         lines.append(f"撤销升级督办：{old_e[cid]['project_code']} {old_e[cid]['project_name']}")
-    if old.get("prefectures") != new.get("prefectures") and not any(l.startswith(("红灯", "黄灯")) for l in lines):
+    if old.get("prefectures") != new.get("prefectures") and not any(line.startswith(("红灯", "黄灯")) for line in lines):
         lines.append("各市州汇总数有变化")
     if old.get("indicators") != new.get("indicators"):
         lines.append("全省指标有更新")

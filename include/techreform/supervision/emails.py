@@ -19,10 +19,17 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from techreform.codes import valid_address
-from techreform.periods import Period
-from techreform.supervision.content import (ESCALATED_TABLE, INDICATOR_TABLE, MISSING_TABLE,
-                                            PREFECTURE, PREFECTURE_COUNT_TABLE, PROJECT_TABLE, Content)
 from techreform.options import EmailOptions
+from techreform.periods import Period
+from techreform.supervision.content import (
+    ESCALATED_TABLE,
+    INDICATOR_TABLE,
+    MISSING_TABLE,
+    PREFECTURE,
+    PREFECTURE_COUNT_TABLE,
+    PROJECT_TABLE,
+    Content,
+)
 from techreform.supervision.spreadsheet import workbook_bytes
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
@@ -147,12 +154,12 @@ def compose(content: Content, recipient_name: str, recipient_email: str, options
     text_parts = [f"{header_safe(recipient_name)}：", ""]
     html_parts = [f"<p>{_e(recipient_name)}：</p>"]
     if correction:
-        text_parts += ["【更正】本邮件更正此前发送的同期督办通知，变化如下："] + [f"- {l}" for l in changes] + [""]
+        text_parts += ["【更正】本邮件更正此前发送的同期督办通知，变化如下："] + [f"- {change}" for change in changes] + [""]
         html_parts.append('<div style="border:2px solid #C00000;padding:6px;margin:6px 0">'
                           "<p><b>【更正】本邮件更正此前发送的同期督办通知，变化如下：</b></p><ul>"
-                          + "".join(f"<li>{_e(l)}</li>" for l in changes) + "</ul></div>")
+                          + "".join(f"<li>{_e(change)}</li>" for change in changes) + "</ul></div>")
     text_parts += lines + [""]
-    html_parts += [f"<p>{_e(l)}</p>" for l in lines]
+    html_parts += [f"<p>{_e(line)}</p>" for line in lines]
     for title, columns, rows in sections:
         if not rows:
             continue

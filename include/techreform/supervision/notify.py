@@ -16,13 +16,12 @@ from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.faults import fault_point
+from techreform.options import EmailOptions, SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision import delivery_log
-from techreform.supervision.content import (PREFECTURE, Content, describe_changes, prefecture_contents,
-                                            province_content)
+from techreform.supervision.content import PREFECTURE, Content, describe_changes, prefecture_contents, province_content
 from techreform.supervision.emails import compose, header_safe, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
-from techreform.options import EmailOptions, SupervisionOptions
 from techreform.supervision.sources import division_names, supervisors_in_force
 from techreform.warehouse import query
 

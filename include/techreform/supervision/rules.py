@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of
-from techreform.options import SupervisionOptions
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHT_RANK = {GREEN: 0, YELLOW: 1, RED: 2}

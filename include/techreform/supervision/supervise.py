@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
+from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision.cases import rebuild_cases
-from techreform.options import SupervisionOptions
 from techreform.supervision.rules import GREEN, RED, YELLOW, judge_with_escalation
-from techreform.supervision.sources import (division_names, enterprise_names, load_history,
-                                            load_quarantined)
+from techreform.supervision.sources import division_names, enterprise_names, load_history, load_quarantined
 from techreform.warehouse import execute, insert_rows, query
 
 log = logging.getLogger(__name__)

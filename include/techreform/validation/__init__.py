@@ -124,7 +124,7 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
         "source_row": failures["source_row"],
         "record_key": record_keys,
         "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
-        "prefecture_code": prefecture_of_rows(region, file_names, rows["uscc"] if "uscc" in rows else None,
+        "prefecture_code": prefecture_of_rows(region, file_names, rows.get("uscc"),
                                               region_is_prefecture=form.region_is_prefecture),
         "rule_id": failures["rule_id"],
         "received_json": [outcomes.received_values(form, j, f, lambda name, i=i: rows.at[i, name])

@@ -11,8 +11,8 @@ its page instead of adding one, and rebuilds the static site:
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
@@ -82,7 +82,7 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root))
     first_day = period.first_day()
-    run_time = dt.datetime(first_day.year, first_day.month, 1, tzinfo=dt.timezone.utc)
+    run_time = dt.datetime(first_day.year, first_day.month, 1, tzinfo=dt.UTC)
     schema = ExpectationSuiteValidationResultSchema()
     keys: list = []
     for path in sorted(results_dir(settings, period).glob("*.json")):

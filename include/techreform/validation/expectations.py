@@ -25,7 +25,7 @@ every suite pairs them with ``expect_column_values_to_not_be_null`` where a valu
 
 from __future__ import annotations
 
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -132,7 +132,7 @@ class ColumnValuesIndustryClassOfDivisions(ColumnMapMetricProvider):
 class ExpectColumnValuesToBeIndustryClassOfDivisions(ColumnMapExpectation):
     """Expect 4-digit GB/T 4754-2011 classes whose division (first two digits) is in ``divisions``."""
 
-    divisions: Union[list, SuiteParameterDict, None] = None
+    divisions: list | SuiteParameterDict | None = None
     map_metric = "column_values.industry_class_of_divisions"
     success_keys = ("divisions", "mostly")
     args_keys = ("column", "divisions")
@@ -171,7 +171,7 @@ class ColumnPairValuesDivisionValidInPeriod(ColumnPairMapMetricProvider):
 class ExpectColumnPairValuesToBeDivisionValidInPeriod(ColumnPairMapExpectation):
     """Expect column A to be a county-level division code valid in the period (YYYY-MM) of column B."""
 
-    divisions: Union[list, SuiteParameterDict, None] = None
+    divisions: list | SuiteParameterDict | None = None
     ignore_row_if: str = "either_value_is_missing"
     map_metric = "column_pair_values.division_valid_in_period"
     success_keys = ("column_A", "column_B", "divisions", "ignore_row_if", "mostly")

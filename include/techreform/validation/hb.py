@@ -48,7 +48,7 @@ class HBParameters:
         if not isinstance(options, ValidationOptions):
             options = read_options(ValidationOptions, "validation", options)
         hb_c = options.hb_c
-        c = (hb_c[field] if field in hb_c else cls.c) if isinstance(hb_c, Mapping) else hb_c
+        c = hb_c.get(field, cls.c) if isinstance(hb_c, Mapping) else hb_c
         return cls(u=options.hb_u, a=options.hb_a, c=c, min_group=options.hb_min_group)
 
 

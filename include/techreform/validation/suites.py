@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def suite_path(form: Form) -> Path:
     return EXPECTATIONS_DIR / SUITE_FILES[form.code]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _suite_json(path: Path, mtime: float) -> str:
     return path.read_text(encoding="utf-8")
 
