@@ -9,7 +9,7 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-fast mutation generate benchmark docs clean help
+.PHONY: venv demo lint test test-fast mutation generate benchmark docs clean help
 
 help:
 	@echo "make demo | make test | make mutation | make generate | make benchmark | make docs | make clean"
@@ -25,10 +25,14 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/python scripts/demo.py --data-dir $(DEMO_DIR)
 
-test: venv
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: venv
+test-fast: venv lint
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Mutation testing (docs/testing.md): mutmut over the core Python modules, one group at a time against

@@ -62,11 +62,19 @@ def alert_engineers(context) -> None:
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={"owner": "statistics", "retries": 2, "retry_delay": pendulum.duration(minutes=2),
-                  "on_failure_callback": alert_engineers},
+    default_args={
+        "owner": "statistics",
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=2),
+        "on_failure_callback": alert_engineers,
+    },
     params={
-        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                        description="Report period YYYY-MM; empty = the month of the data interval"),
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description="Report period YYYY-MM; empty = the month of the data interval",
+        ),
     },
     tags=["techreform", "monthly", "statistics"],
 )

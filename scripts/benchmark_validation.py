@@ -35,9 +35,22 @@ from techreform.validation.expectations import division_valid_mask, industry_cla
 
 PERIOD = Period(2013, 6)
 E1 = form("E1")
-AMOUNTS = ["gross_output", "value_added", "revenue", "employees", "rd_expense", "new_product_output",
-           "techreform_investment", "energy_tce", "water_m3", "solid_waste_generated", "solid_waste_utilized",
-           "purchase_total", "ecommerce_purchase", "ecommerce_sales"]
+AMOUNTS = [
+    "gross_output",
+    "value_added",
+    "revenue",
+    "employees",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
+]
 
 
 def make_usccs(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -66,19 +79,35 @@ def make_frame(n: int, seed: int = 1) -> pd.DataFrame:
     divisions = np.array(sorted(industry_divisions()))
     industry = np.char.add(rng.choice(divisions, n), np.char.zfill(rng.integers(10, 99, n).astype(str), 2))
     gross = np.round(rng.lognormal(8, 1.2, n), 2)
-    frame = pd.DataFrame({
-        "delivery_period": str(PERIOD), "file_sha256": "", "source_row": 0, "delivery_seq": 1, "raw_json": "{}",
-        "uscc": usccs, "enterprise_name": [f"企业{i}" for i in range(n)], "region_code": regions,
-        "industry_code": industry.astype(object), "period": str(PERIOD),
-        "gross_output": gross, "value_added": np.round(gross * rng.uniform(0.2, 0.35, n), 2),
-        "revenue": np.round(gross * rng.uniform(0.85, 1.0, n), 2), "profit": np.round(gross * rng.normal(0.05, 0.03, n), 2),
-        "employees": rng.integers(20, 3000, n).astype(float), "rd_expense": np.round(gross * 0.01, 2),
-        "new_product_output": np.round(gross * 0.1, 2), "techreform_investment": np.round(gross * 0.05, 2),
-        "energy_tce": np.round(gross * 0.3, 2), "water_m3": np.round(gross * 2, 2),
-        "solid_waste_generated": np.round(gross * 0.02, 2), "solid_waste_utilized": np.round(gross * 0.015, 2),
-        "purchase_total": np.round(gross * 0.6, 2), "ecommerce_purchase": np.round(gross * 0.05, 2),
-        "ecommerce_sales": np.round(gross * 0.04, 2),
-    })
+    frame = pd.DataFrame(
+        {
+            "delivery_period": str(PERIOD),
+            "file_sha256": "",
+            "source_row": 0,
+            "delivery_seq": 1,
+            "raw_json": "{}",
+            "uscc": usccs,
+            "enterprise_name": [f"企业{i}" for i in range(n)],
+            "region_code": regions,
+            "industry_code": industry.astype(object),
+            "period": str(PERIOD),
+            "gross_output": gross,
+            "value_added": np.round(gross * rng.uniform(0.2, 0.35, n), 2),
+            "revenue": np.round(gross * rng.uniform(0.85, 1.0, n), 2),
+            "profit": np.round(gross * rng.normal(0.05, 0.03, n), 2),
+            "employees": rng.integers(20, 3000, n).astype(float),
+            "rd_expense": np.round(gross * 0.01, 2),
+            "new_product_output": np.round(gross * 0.1, 2),
+            "techreform_investment": np.round(gross * 0.05, 2),
+            "energy_tce": np.round(gross * 0.3, 2),
+            "water_m3": np.round(gross * 2, 2),
+            "solid_waste_generated": np.round(gross * 0.02, 2),
+            "solid_waste_utilized": np.round(gross * 0.015, 2),
+            "purchase_total": np.round(gross * 0.6, 2),
+            "ecommerce_purchase": np.round(gross * 0.05, 2),
+            "ecommerce_sales": np.round(gross * 0.04, 2),
+        }
+    )
     # one file per prefecture, rows numbered from 2 within it
     prefecture = frame["region_code"].str[:4] + "00"
     frame["file_name"] = "E1_" + prefecture + "_2013-06.csv"
@@ -87,7 +116,9 @@ def make_frame(n: int, seed: int = 1) -> pd.DataFrame:
     broken = rng.choice(n, size=8 * max(n // 100, 1), replace=False).reshape(8, -1)
     frame.loc[broken[0], "uscc"] = frame.loc[broken[0], "uscc"].str[:17] + "I"
     dup = broken[1][: len(broken[1]) // 2]
-    frame.loc[broken[1][len(broken[1]) // 2:], ["uscc", "file_sha256"]] = frame.loc[dup, ["uscc", "file_sha256"]].to_numpy()
+    frame.loc[broken[1][len(broken[1]) // 2 :], ["uscc", "file_sha256"]] = frame.loc[
+        dup, ["uscc", "file_sha256"]
+    ].to_numpy()
     frame.loc[broken[2], "enterprise_name"] = " "
     frame.loc[broken[3], "region_code"] = "629999"
     frame.loc[broken[4], "industry_code"] = "5111"
@@ -109,11 +140,21 @@ def pandas_hard_rules(frame: pd.DataFrame, parameters: dict) -> set[tuple[int, s
     blank = name.isna() | (name.astype("string").str.strip().str.len() == 0).fillna(False)
     out.append((np.flatnonzero(blank.to_numpy()), "E1-H03"))
     region = frame["region_code"]
-    region_bad = region.notna() & frame["_period"].notna() & ~division_valid_mask(
-        region, frame["_period"], parameters["county_divisions"])
+    region_bad = (
+        region.notna()
+        & frame["_period"].notna()
+        & ~division_valid_mask(region, frame["_period"], parameters["county_divisions"])
+    )
     out.append((np.flatnonzero(region_bad.to_numpy()), "E1-H04"))
     industry = frame["industry_code"]
-    out.append((np.flatnonzero((industry.notna() & ~industry_class_mask(industry, parameters["industry_divisions"])).to_numpy()), "E1-H05"))
+    out.append(
+        (
+            np.flatnonzero(
+                (industry.notna() & ~industry_class_mask(industry, parameters["industry_divisions"])).to_numpy()
+            ),
+            "E1-H05",
+        )
+    )
     period = frame["period"]
     out.append((np.flatnonzero((period.notna() & (period != str(PERIOD))).to_numpy()), "E1-H06"))
     values = frame[AMOUNTS].to_numpy(dtype=float)
@@ -161,14 +202,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n{'path':<28} {'time':>10}   {'throughput':>17}")
     gx_found, gx_seconds = time_it("GX, hard rules", args.rows, gx_hard, args.repeat)
-    pd_found, pd_seconds = time_it("pandas, hard rules", args.rows, lambda: pandas_hard_rules(base, parameters),
-                                   args.repeat)
+    pd_found, pd_seconds = time_it(
+        "pandas, hard rules", args.rows, lambda: pandas_hard_rules(base, parameters), args.repeat
+    )
     if gx_found != pd_found:
-        print(f"MISMATCH: GX found {len(gx_found)} failures, pandas {len(pd_found)}; "
-              f"only GX {sorted(gx_found - pd_found)[:5]}, only pandas {sorted(pd_found - gx_found)[:5]}")
+        print(
+            f"MISMATCH: GX found {len(gx_found)} failures, pandas {len(pd_found)}; "
+            f"only GX {sorted(gx_found - pd_found)[:5]}, only pandas {sorted(pd_found - gx_found)[:5]}"
+        )
         return 1
-    print(f"{'':<28} both found the same {len(gx_found):,} (row, rule) failures; "
-          f"GX / pandas = {gx_seconds / pd_seconds:.1f}x")
+    print(
+        f"{'':<28} both found the same {len(gx_found):,} (row, rule) failures; "
+        f"GX / pandas = {gx_seconds / pd_seconds:.1f}x"
+    )
 
     if not args.skip_full:
         with tempfile.TemporaryDirectory() as tmp:
@@ -181,20 +227,36 @@ def main(argv: list[str] | None = None) -> int:
             clean = frame.drop_duplicates("uscc")
             with engine.begin() as conn:
                 register = clean[["uscc", "enterprise_name", "region_code", "industry_code"]].assign(
-                    snapshot_period="2013-01", prefecture_code=clean["region_code"].str[:4] + "00", scale="中型",
-                    above_scale=1, key_enterprise=0, emerging_industry=0, process_backbone=0, operating_status="在营",
-                    contact_email=None)
+                    snapshot_period="2013-01",
+                    prefecture_code=clean["region_code"].str[:4] + "00",
+                    scale="中型",
+                    above_scale=1,
+                    key_enterprise=0,
+                    emerging_industry=0,
+                    process_backbone=0,
+                    operating_status="在营",
+                    contact_email=None,
+                )
                 insert_rows(conn, "dim_enterprise_register", register.to_dict("records"))
                 previous = clean[["uscc", "enterprise_name", "region_code", "industry_code", *AMOUNTS, "profit"]].copy()
                 previous[AMOUNTS] = (previous[AMOUNTS] * (5 / 6)).round(2)
-                previous = previous.assign(period="2013-05", prefecture_code=clean["region_code"].str[:4] + "00",
-                                           review_status="ok", soft_rule_ids="", file_sha256="x", source_row=0)
+                previous = previous.assign(
+                    period="2013-05",
+                    prefecture_code=clean["region_code"].str[:4] + "00",
+                    review_status="ok",
+                    soft_rule_ids="",
+                    file_sha256="x",
+                    source_row=0,
+                )
                 previous["employees"] = previous["employees"].fillna(0).astype(int)
                 previous = previous.astype(object).where(previous.notna(), None)
                 insert_rows(conn, "fct_enterprise_monthly", previous.to_dict("records"))
             with engine.begin() as conn:
-                result, _ = time_it("GX, full suite (E1, 18 rules)", args.rows,
-                                    lambda: validate_staged(conn, settings, E1, PERIOD, frame))
+                result, _ = time_it(
+                    "GX, full suite (E1, 18 rules)",
+                    args.rows,
+                    lambda: validate_staged(conn, settings, E1, PERIOD, frame),
+                )
             counts = result.rule_counts.set_index("rule_id")["failed"]
             print("failed rows per rule: " + ", ".join(f"{r} {n:,}" for r, n in counts.items() if n))
     return 0

@@ -30,8 +30,12 @@ def _step(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "demo")
-    parser.add_argument("--airflow-months", nargs="+", default=["2015-10", "2015-11", "2015-12"],
-                        help="periods run through Airflow (the rest is loaded as history)")
+    parser.add_argument(
+        "--airflow-months",
+        nargs="+",
+        default=["2015-10", "2015-11", "2015-12"],
+        help="periods run through Airflow (the rest is loaded as history)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep an existing demo folder (re-run in place)")
     args = parser.parse_args()
     data_dir: Path = args.data_dir.resolve()
@@ -40,14 +44,16 @@ def main() -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
 
     env = dict(os.environ)
-    env.update({
-        "TECHREFORM_DATA_DIR": str(data_dir),
-        "AIRFLOW_HOME": str(data_dir / "airflow"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{data_dir / 'airflow' / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "TECHREFORM_DATA_DIR": str(data_dir),
+            "AIRFLOW_HOME": str(data_dir / "airflow"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{data_dir / 'airflow' / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        }
+    )
     os.environ.update(env)
     started = time.perf_counter()
 
@@ -55,15 +61,30 @@ def main() -> int:
 
     airflow_periods = [Period.parse(p) for p in args.airflow_months]
     first_airflow = min(airflow_periods)
-    history = sorted({Period(y, 12) for y in range(2010, first_airflow.year - 1)} |
-                     set(period_range(Period(first_airflow.year - 1, 1), first_airflow.previous)))
+    history = sorted(
+        {Period(y, 12) for y in range(2010, first_airflow.year - 1)}
+        | set(period_range(Period(first_airflow.year - 1, 1), first_airflow.previous))
+    )
 
     _step("1. Sample province: generating landing files (Gansu, 2010-01..2015-12)")
     subprocess.run([str(BIN / "techreform-generate"), "--out", str(data_dir)], check=True, env=env)
 
     _step(f"2. History: {len(history)} periods ({history[0]}..{history[-1]}) loaded without Airflow")
-    subprocess.run([str(BIN / "techreform"), "run", "--from", str(history[0]), "--to", str(history[-1]),
-                    "--only", *map(str, history), "--no-notify"], check=True, env=env)
+    subprocess.run(
+        [
+            str(BIN / "techreform"),
+            "run",
+            "--from",
+            str(history[0]),
+            "--to",
+            str(history[-1]),
+            "--only",
+            *map(str, history),
+            "--no-notify",
+        ],
+        check=True,
+        env=env,
+    )
 
     _step("3. Airflow: the monthly DAG, one run per month " + ", ".join(map(str, airflow_periods)))
     (data_dir / "airflow").mkdir(parents=True, exist_ok=True)
@@ -72,8 +93,12 @@ def main() -> int:
         run_after = period.next.first_day().isoformat() + "T00:00:00+08:00"  # the run that closes the month
         log_file = data_dir / "airflow" / f"dags_test_{period}.log"
         with open(log_file, "w", encoding="utf-8") as handle:
-            result = subprocess.run([str(BIN / "airflow"), "dags", "test", "techreform_monthly", run_after],
-                                    env=env, stdout=handle, stderr=subprocess.STDOUT)
+            result = subprocess.run(
+                [str(BIN / "airflow"), "dags", "test", "techreform_monthly", run_after],
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
         state = "success" if result.returncode == 0 else f"FAILED (exit {result.returncode}, see {log_file})"
         print(f"   {period}: DAG run {state}")
         if result.returncode != 0:
@@ -96,8 +121,9 @@ def main() -> int:
     last = max(airflow_periods)
     print(f"\n-- {last.label_zh}: the province's headline indicators against the policy's targets")
     table = headline_table(engine_for(settings.warehouse_url), last)
-    with __import__("pandas").option_context("display.width", 160, "display.max_columns", 12,
-                                               "display.unicode.east_asian_width", True):
+    with __import__("pandas").option_context(
+        "display.width", 160, "display.max_columns", 12, "display.unicode.east_asian_width", True
+    ):
         print(table.astype(object).where(table.notna(), "—").to_string(index=False))
     outbox = settings.output_dir / "outbox"
     emails = sorted(outbox.rglob("*.eml")) if outbox.exists() else []

@@ -36,11 +36,19 @@ WORK = ROOT / "var" / "mutation"
 
 # group → (modules under include/, test files)
 GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "codes": (("techreform/codes.py",),
-              ("tests/test_periods_and_codes.py", "tests/test_validation_uscc.py", "tests/test_mutants_codes_cells.py",
-               "tests/test_properties.py")),
-    "cells": (("techreform/cells.py",),
-              ("tests/test_cells.py", "tests/test_mutants_codes_cells.py", "tests/test_properties.py")),
+    "codes": (
+        ("techreform/codes.py",),
+        (
+            "tests/test_periods_and_codes.py",
+            "tests/test_validation_uscc.py",
+            "tests/test_mutants_codes_cells.py",
+            "tests/test_properties.py",
+        ),
+    ),
+    "cells": (
+        ("techreform/cells.py",),
+        ("tests/test_cells.py", "tests/test_mutants_codes_cells.py", "tests/test_properties.py"),
+    ),
     "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_ingest.py")),
     "ingest": (("techreform/ingest.py",), ("tests/test_ingest.py", "tests/test_load.py")),
     # the pure core of the load, against tests/test_mutants_load.py: tests/test_load.py runs the whole
@@ -48,19 +56,35 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "load": (("techreform/load.py",), ("tests/test_mutants_load.py",)),
     "hb": (("techreform/validation/hb.py",), ("tests/test_validation_hb.py", "tests/test_mutants_hb.py")),
     "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py", "tests/test_mutants_derive.py")),
-    "outcomes": (("techreform/validation/outcomes.py",),
-                 ("tests/test_validation_rules.py", "tests/test_validation_explanations.py")),
-    "supervision-rules": (("techreform/supervision/rules.py",),
-                          ("tests/test_supervision_rules.py", "tests/test_mutants_rules.py",
-                           "tests/test_mutants_supervision.py", "tests/test_properties.py",
-                           "tests/test_supervision_cases.py")),
-    "notify": (("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
-               ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py")),
-    "indicators": (("techreform/indicators/compute.py", "techreform/indicators/plan.py",
-                    "techreform/indicators/headline.py"),
-                   ("tests/test_indicators_edges.py", "tests/test_indicators_sources.py",
-                    "tests/test_indicators_targets.py", "tests/test_indicators_rerun.py",
-                    "tests/test_mutants_indicators.py", "tests/test_properties.py")),
+    "outcomes": (
+        ("techreform/validation/outcomes.py",),
+        ("tests/test_validation_rules.py", "tests/test_validation_explanations.py"),
+    ),
+    "supervision-rules": (
+        ("techreform/supervision/rules.py",),
+        (
+            "tests/test_supervision_rules.py",
+            "tests/test_mutants_rules.py",
+            "tests/test_mutants_supervision.py",
+            "tests/test_properties.py",
+            "tests/test_supervision_cases.py",
+        ),
+    ),
+    "notify": (
+        ("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
+        ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py"),
+    ),
+    "indicators": (
+        ("techreform/indicators/compute.py", "techreform/indicators/plan.py", "techreform/indicators/headline.py"),
+        (
+            "tests/test_indicators_edges.py",
+            "tests/test_indicators_sources.py",
+            "tests/test_indicators_targets.py",
+            "tests/test_indicators_rerun.py",
+            "tests/test_mutants_indicators.py",
+            "tests/test_properties.py",
+        ),
+    ),
 }
 # group → mutant-name patterns (``mutmut run`` arguments) when only part of a module is run by default:
 # the functions that only the database round trip of ``process_form`` reaches cost about 10 s a mutant
@@ -69,9 +93,14 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x__joined*"),
     # the E1 helper columns: what tests/test_mutants_hb.py and test_mutants_derive.py reach in seconds; the other
     # forms' helpers are reached only through the GX suites of tests/test_validation_rules.py
-    "derive": ("techreform.validation.derive.x_enterprise_monthly*", "techreform.validation.derive.x_latest_per_key*",
-               "techreform.validation.derive.x_align*", "techreform.validation.derive.x__month*",
-               "techreform.validation.derive.x_common*", "techreform.validation.derive.x_read_frame*"),
+    "derive": (
+        "techreform.validation.derive.x_enterprise_monthly*",
+        "techreform.validation.derive.x_latest_per_key*",
+        "techreform.validation.derive.x_align*",
+        "techreform.validation.derive.x__month*",
+        "techreform.validation.derive.x_common*",
+        "techreform.validation.derive.x_read_frame*",
+    ),
 }
 PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]
 
@@ -86,8 +115,8 @@ def prepare(group: str, fresh: bool = True) -> Path:
         (folder / "src").symlink_to(ROOT / "include", target_is_directory=True)
         (folder / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
     project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    pytest_section = project[project.index("[tool.pytest.ini_options]"):]
-    pytest_section = pytest_section[:pytest_section.find("\n[", 1) + 1 or None]
+    pytest_section = project[project.index("[tool.pytest.ini_options]") :]
+    pytest_section = pytest_section[: pytest_section.find("\n[", 1) + 1 or None]
     mutmut = {
         "source_paths": ["src"],
         "only_mutate": [f"src/{m}" for m in modules],
@@ -116,14 +145,23 @@ def run_group(group: str, max_children: int, all_functions: bool = False, surviv
     else:
         folder = prepare(group)
         names = [] if all_functions else list(FUNCTIONS.get(group, ()))
-    env = {**os.environ, "TECHREFORM_SQL_DIR": str(ROOT / "include" / "sql"),
-           "TECHREFORM_EXPECTATIONS_DIR": str(ROOT / "expectations"),
-           "TECHREFORM_TEST_AIRFLOW_HOME": str(folder / "airflow")}
+    env = {
+        **os.environ,
+        "TECHREFORM_SQL_DIR": str(ROOT / "include" / "sql"),
+        "TECHREFORM_EXPECTATIONS_DIR": str(ROOT / "expectations"),
+        "TECHREFORM_TEST_AIRFLOW_HOME": str(folder / "airflow"),
+    }
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
     with open(folder / "mutmut-run.log", "w", encoding="utf-8") as log:
-        subprocess.run([str(mutmut), "run", "--max-children", str(max_children), *names], cwd=folder, env=env,
-                       stdout=log, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            [str(mutmut), "run", "--max-children", str(max_children), *names],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     seconds = time.monotonic() - started
     if survivors:  # the run time shown stays that of the full run
         print(f"   (survivors run again in {round(seconds)} s)", flush=True)
@@ -135,21 +173,27 @@ def collect(group: str, seconds: float | None = None) -> dict:
     """Summarise the results in a group's folder (after a run, or one left to finish on its own)."""
     folder = WORK / group
     mutmut = Path(sys.executable).with_name("mutmut")
-    results = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=folder,
-                             capture_output=True, text=True, check=False)
+    results = subprocess.run(
+        [str(mutmut), "results", "--all", "true"], cwd=folder, capture_output=True, text=True, check=False
+    )
     text = results.stdout
     before = folder / "mutmut-results-before-survivors.txt"
     if before.exists():  # a run of the survivors only: the others keep the status of the full run
         earlier = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", before.read_text(encoding="utf-8"), re.M))
         now = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", text, re.M))
-        merged = {name: (now.get(name) if now.get(name) not in (None, "not checked") else status)
-                  for name, status in earlier.items()}
+        merged = {
+            name: (now.get(name) if now.get(name) not in (None, "not checked") else status)
+            for name, status in earlier.items()
+        }
         text = "".join(f"    {name}: {status}\n" for name, status in merged.items())
     (folder / "mutmut-results.txt").write_text(text + results.stderr, encoding="utf-8")
     results = subprocess.CompletedProcess(results.args, 0, text, "")
     if seconds is None:
-        previous = json.loads((WORK / "scores.json").read_text(encoding="utf-8")).get(group, {}) \
-            if (WORK / "scores.json").exists() else {}
+        previous = (
+            json.loads((WORK / "scores.json").read_text(encoding="utf-8")).get(group, {})
+            if (WORK / "scores.json").exists()
+            else {}
+        )
         seconds = previous.get("seconds")
     return summarise(group, results.stdout, seconds)
 
@@ -175,13 +219,17 @@ def summarise(group: str, results: str, seconds: float | None) -> dict:
 
 def report(scores: dict) -> str:
     """The scores of the last run of each group as a Markdown table (mutants = those run)."""
-    lines = ["| module | mutants | killed | timeout | survived | no tests | score | run (s) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| module | mutants | killed | timeout | survived | no tests | score | run (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for summary in scores.values():
         for module, c in summary["modules"].items():
             run = sum(v for k, v in c.items() if k not in ("score", "not checked", "skipped"))
-            lines.append(f"| `{module}` | {run} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "
-                         f"{c.get('survived', 0)} | {c.get('no tests', 0)} | {c['score']} % | {summary['seconds']} |")
+            lines.append(
+                f"| `{module}` | {run} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "
+                f"{c.get('survived', 0)} | {c.get('no tests', 0)} | {c['score']} % | {summary['seconds']} |"
+            )
     return "\n".join(lines)
 
 
@@ -191,14 +239,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--report", action="store_true", help="print the scores of the last runs and stop")
-    parser.add_argument("--all-functions", action="store_true",
-                        help="also the functions left out by default (FUNCTIONS: slow database round trips)")
-    parser.add_argument("--survivors", action="store_true",
-                        help="run again only the mutants that survived the groups' last runs (after adding tests)")
-    parser.add_argument("--collect", action="store_true",
-                        help="do not run: summarise what is in the groups' folders (e.g. after an interrupted run)")
-    parser.add_argument("--fail-under", type=float, default=0.0,
-                        help="exit 1 when a module of the groups run scores below this percentage")
+    parser.add_argument(
+        "--all-functions",
+        action="store_true",
+        help="also the functions left out by default (FUNCTIONS: slow database round trips)",
+    )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="run again only the mutants that survived the groups' last runs (after adding tests)",
+    )
+    parser.add_argument(
+        "--collect",
+        action="store_true",
+        help="do not run: summarise what is in the groups' folders (e.g. after an interrupted run)",
+    )
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=0.0,
+        help="exit 1 when a module of the groups run scores below this percentage",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name, (modules, tests) in GROUPS.items():
@@ -216,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     low = []
     for group in args.groups or list(GROUPS):
         print(f"== {group}", flush=True)
-        summary = collect(group) if args.collect else run_group(group, args.max_children, args.all_functions,
-                                                                 args.survivors)
+        summary = (
+            collect(group) if args.collect else run_group(group, args.max_children, args.all_functions, args.survivors)
+        )
         scores[group] = summary
         scores_file.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
         for module, counts in summary["modules"].items():

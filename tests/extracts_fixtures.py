@@ -23,10 +23,22 @@ from techreform.forms import ENTERPRISE_MONTHLY
 from techreform.generator import GeneratorConfig, generate
 
 PERIOD = "2013-02"
-PROVINCE = GeneratorConfig(enterprises=80, projects=24, first_period="2013-01", last_period=PERIOD, defect_rate=0.02,
-                           file_formats=(("csv-utf8-sig", 1.0),))
-HOSTILE_NAMES = ('=HYPERLINK("http://evil.example","点我")', "@SUM(1+1)", "+cmd|' /C calc'!A0", "-2+3",
-                 "\t=1+1", "\r=1+1")
+PROVINCE = GeneratorConfig(
+    enterprises=80,
+    projects=24,
+    first_period="2013-01",
+    last_period=PERIOD,
+    defect_rate=0.02,
+    file_formats=(("csv-utf8-sig", 1.0),),
+)
+HOSTILE_NAMES = (
+    '=HYPERLINK("http://evil.example","点我")',
+    "@SUM(1+1)",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+)
 BUREAU = "tongji@tjj.example"
 
 
@@ -170,12 +182,27 @@ def correct_one_enterprise(settings: Settings, period: str = PERIOD) -> tuple[st
     returns (uscc, corrected revenue)."""
     engine = sa.create_engine(settings.warehouse_url)
     with engine.connect() as conn:
-        fact = conn.execute(sa.text(
-            "select uscc, region_code, revenue from fct_enterprise_monthly "
-            "where period = :p and review_status = 'ok' order by uscc limit 1"), {"p": period}).mappings().one()
-        staged = conn.execute(sa.text(
-            "select * from stg_enterprise_monthly where uscc = :u and delivery_period = :p order by delivery_seq desc"),
-            {"u": fact["uscc"], "p": period}).mappings().first()
+        fact = (
+            conn.execute(
+                sa.text(
+                    "select uscc, region_code, revenue from fct_enterprise_monthly "
+                    "where period = :p and review_status = 'ok' order by uscc limit 1"
+                ),
+                {"p": period},
+            )
+            .mappings()
+            .one()
+        )
+        staged = (
+            conn.execute(
+                sa.text(
+                    "select * from stg_enterprise_monthly where uscc = :u and delivery_period = :p order by delivery_seq desc"
+                ),
+                {"u": fact["uscc"], "p": period},
+            )
+            .mappings()
+            .first()
+        )
     engine.dispose()
     corrected = {f: staged[f] for f in ENTERPRISE_MONTHLY.field_names}
     corrected["revenue"] = round(float(fact["revenue"]) + 1234.5, 2)
@@ -193,8 +220,11 @@ def correct_one_enterprise(settings: Settings, period: str = PERIOD) -> tuple[st
 
 def folder_digests(folder: Path) -> dict[str, str]:
     """sha256 of every file under a folder, by relative path (to prove a revision was never touched)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def manifest(folder: Path) -> dict:
@@ -206,5 +236,6 @@ def read_parquet(folder: Path, name: str) -> pd.DataFrame:
 
 
 def read_csv(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO((folder / f"{name}.csv").read_bytes()), encoding="utf-8-sig",
-                       dtype=str, keep_default_na=False)
+    return pd.read_csv(
+        io.BytesIO((folder / f"{name}.csv").read_bytes()), encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )

@@ -131,10 +131,28 @@ def read_form(run: Path, form_code: str) -> pd.DataFrame:
 from techreform.codes import is_valid_uscc  # noqa: E402
 from techreform.config import REFERENCE_DIR  # noqa: E402
 
-E1_AMOUNTS = ("gross_output", "value_added", "revenue", "rd_expense", "new_product_output", "techreform_investment",
-              "energy_tce", "water_m3", "solid_waste_generated", "solid_waste_utilized", "purchase_total",
-              "ecommerce_purchase", "ecommerce_sales")
-P1_AMOUNTS = ("planned_total_investment", "annual_plan_investment", "ytd_investment", "cumulative_investment", "subsidy")
+E1_AMOUNTS = (
+    "gross_output",
+    "value_added",
+    "revenue",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
+)
+P1_AMOUNTS = (
+    "planned_total_investment",
+    "annual_plan_investment",
+    "ytd_investment",
+    "cumulative_investment",
+    "subsidy",
+)
 PROJECT_CODE = re.compile(r"^\d{4}-62\d{4}-\d{2}-\d{2}-\d{6}$")
 
 
@@ -150,8 +168,12 @@ _COUNTIES, _INDUSTRIES = _reference()
 
 
 def county_valid(code: object, period: str) -> bool:
-    return any(c["code"] == code and (not c["valid_from"] or c["valid_from"] <= period)
-               and (not c["valid_to"] or period < c["valid_to"]) for c in _COUNTIES)
+    return any(
+        c["code"] == code
+        and (not c["valid_from"] or c["valid_from"] <= period)
+        and (not c["valid_to"] or period < c["valid_to"])
+        for c in _COUNTIES
+    )
 
 
 def industry_valid(code: object) -> bool:
@@ -184,7 +206,9 @@ def row_rules(defects: pd.DataFrame, form: str) -> dict[tuple[str, int], set[str
     return out
 
 
-def e1_broken(e1: pd.DataFrame, r1: pd.DataFrame, p1: pd.DataFrame, defects: pd.DataFrame) -> dict[tuple[str, int], set[str]]:
+def e1_broken(
+    e1: pd.DataFrame, r1: pd.DataFrame, p1: pd.DataFrame, defects: pd.DataFrame
+) -> dict[tuple[str, int], set[str]]:
     """Rules each E1 row breaks by this independent reading (S08 only where the month's increment of
     工业总产值 is over 10 times the period's median increment ratio)."""
     hard_e1, hard_r1, hard_p1 = hard_rows(defects, "E1"), hard_rows(defects, "R1"), hard_rows(defects, "P1")
@@ -280,16 +304,22 @@ def p1_broken(p1: pd.DataFrame, r1: pd.DataFrame, defects: pd.DataFrame) -> dict
         total = r["planned_total_investment"]
         if (not _null(total) and total <= 0) or any(not _null(r[a]) and r[a] < 0 for a in P1_AMOUNTS[1:]):
             broken.add("P1-H04")
-        if (r["planned_start"] and r["planned_completion"] and r["planned_start"] > r["planned_completion"]) or \
-                (r["actual_start"] and r["actual_start"] > folder):
+        if (r["planned_start"] and r["planned_completion"] and r["planned_start"] > r["planned_completion"]) or (
+            r["actual_start"] and r["actual_start"] > folder
+        ):
             broken.add("P1-H05")
         status = r["status"]
-        if status not in ("未开工", "在建", "停建", "竣工", "投产") or \
-                (status in ("在建", "停建", "竣工", "投产") and not r["actual_start"]) or \
-                (status in ("竣工", "投产") and not r["actual_completion"]):
+        if (
+            status not in ("未开工", "在建", "停建", "竣工", "投产")
+            or (status in ("在建", "停建", "竣工", "投产") and not r["actual_start"])
+            or (status in ("竣工", "投产") and not r["actual_completion"])
+        ):
             broken.add("P1-H06")
-        if not _null(r["cumulative_investment"]) and not _null(r["ytd_investment"]) and \
-                r["cumulative_investment"] < r["ytd_investment"] - 0.5:
+        if (
+            not _null(r["cumulative_investment"])
+            and not _null(r["ytd_investment"])
+            and r["cumulative_investment"] < r["ytd_investment"] - 0.5
+        ):
             broken.add("P1-H07")
         if any(_null(r[f]) for f in required if f not in r["unreadable"]) or (r["period"] and r["period"] != folder):
             broken.add("P1-H08")
@@ -302,8 +332,10 @@ def p1_broken(p1: pd.DataFrame, r1: pd.DataFrame, defects: pd.DataFrame) -> dict
             if r["uscc"] not in registers[folder]:
                 broken.add("P1-S03")
             prev = last.get(r["project_code"])
-            if prev is not None and ((prev["period_folder"][:4] == folder[:4] and r["ytd_investment"] < prev["ytd_investment"])
-                                     or r["cumulative_investment"] < prev["cumulative_investment"]):
+            if prev is not None and (
+                (prev["period_folder"][:4] == folder[:4] and r["ytd_investment"] < prev["ytd_investment"])
+                or r["cumulative_investment"] < prev["cumulative_investment"]
+            ):
                 broken.add("P1-S04")
             if status == "未开工" and r["cumulative_investment"] > 0:
                 broken.add("P1-S05")

@@ -60,12 +60,16 @@ def dimension_bomb(rows: list[dict[str, object]]) -> bytes:
     """A small, valid workbook whose sheet declares the dimension ``A1:XFD20000`` (16 384 × 20 000 cells)."""
     import re
 
-    return rewrite_member(e1_xlsx(rows), "xl/worksheets/sheet1.xml",
-                          lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD20000"/>', xml))
+    return rewrite_member(
+        e1_xlsx(rows),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD20000"/>', xml),
+    )
 
 
 def numeric_cell_holding_text(rows: list[dict[str, object]]) -> bytes:
     """A workbook whose first data row has a numeric cell (``t="n"``) holding the text ``12a``."""
+
     def change(xml: bytes) -> bytes:
         start = xml.index(b'<c r="F2"')
         end = xml.index(b"</c>", start)
@@ -143,8 +147,10 @@ def shared_strings_at_limit() -> bytes:
 
     def change(xml: bytes) -> bytes:
         head, tail = xml.split(b"</sst>")
-        extra = b"".join(b"<si><t>" + "".join(rnd.choices(string.ascii_letters, k=12)).encode() + b"</t></si>"
-                         for _ in range(19_500_000 // 29))
+        extra = b"".join(
+            b"<si><t>" + "".join(rnd.choices(string.ascii_letters, k=12)).encode() + b"</t></si>"
+            for _ in range(19_500_000 // 29)
+        )
         return head + extra + b"</sst>" + tail
 
     return rewrite_member(e1_xlsx(good_e1_rows(3)), "xl/sharedStrings.xml", change)

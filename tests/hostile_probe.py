@@ -35,10 +35,15 @@ def main(argv: list[str]) -> int:
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": data_dir})
     engine = prepare_warehouse(settings)
     summary = ingest_form_period(engine, settings, form(form_code), Period.parse(period_text))
-    print(json.dumps({
-        "files": [{"name": f.file_name, "status": f.status, "message": f.message} for f in summary.files],
-        "peak_rss_mb": round(peak_rss_kib() / 1024, 1),
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "files": [{"name": f.file_name, "status": f.status, "message": f.message} for f in summary.files],
+                "peak_rss_mb": round(peak_rss_kib() / 1024, 1),
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -14,13 +14,40 @@ from techreform.codes import make_uscc
 from techreform.reference import industry_divisions, load_reference_tables
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
-PREFECTURES = ("620100", "620200", "620300", "620400", "620500", "620600", "620700", "620800", "620900",
-               "621000", "621100", "621200", "622900", "623000")
+PREFECTURES = (
+    "620100",
+    "620200",
+    "620300",
+    "620400",
+    "620500",
+    "620600",
+    "620700",
+    "620800",
+    "620900",
+    "621000",
+    "621100",
+    "621200",
+    "622900",
+    "623000",
+)
 INDUSTRIES = ("3110", "2511", "3911", "2710", "1310", "3011", "4411", "0610", "3210", "3510")
-E1_AMOUNTS = ("gross_output", "value_added", "revenue", "profit", "employees", "rd_expense",
-              "new_product_output", "techreform_investment", "energy_tce", "water_m3",
-              "solid_waste_generated", "solid_waste_utilized", "purchase_total", "ecommerce_purchase",
-              "ecommerce_sales")
+E1_AMOUNTS = (
+    "gross_output",
+    "value_added",
+    "revenue",
+    "profit",
+    "employees",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
+)
 
 
 def warehouse(url: str) -> Engine:
@@ -43,13 +70,31 @@ def sector_of(industry_code: str) -> str:
 def enterprise(period: str, n: int, prefecture: str = "620100", industry: str = "3110", **amounts: Any) -> dict:
     """An accepted E1 fact row of enterprise number ``n``; amounts default to plausible round values."""
     row: dict[str, Any] = {
-        "period": period, "uscc": uscc(n), "enterprise_name": f"企业{n}",
-        "region_code": prefecture[:4] + "02", "prefecture_code": prefecture, "industry_code": industry,
-        "gross_output": 1000.0, "value_added": 300.0, "revenue": 900.0, "profit": 60.0, "employees": 100,
-        "rd_expense": 10.0, "new_product_output": 80.0, "techreform_investment": 50.0, "energy_tce": 400.0,
-        "water_m3": 2000.0, "solid_waste_generated": 100.0, "solid_waste_utilized": 70.0,
-        "purchase_total": 500.0, "ecommerce_purchase": 50.0, "ecommerce_sales": 100.0,
-        "review_status": "ok", "soft_rule_ids": "", "file_sha256": "0" * 64, "source_row": n + 1,
+        "period": period,
+        "uscc": uscc(n),
+        "enterprise_name": f"企业{n}",
+        "region_code": prefecture[:4] + "02",
+        "prefecture_code": prefecture,
+        "industry_code": industry,
+        "gross_output": 1000.0,
+        "value_added": 300.0,
+        "revenue": 900.0,
+        "profit": 60.0,
+        "employees": 100,
+        "rd_expense": 10.0,
+        "new_product_output": 80.0,
+        "techreform_investment": 50.0,
+        "energy_tce": 400.0,
+        "water_m3": 2000.0,
+        "solid_waste_generated": 100.0,
+        "solid_waste_utilized": 70.0,
+        "purchase_total": 500.0,
+        "ecommerce_purchase": 50.0,
+        "ecommerce_sales": 100.0,
+        "review_status": "ok",
+        "soft_rule_ids": "",
+        "file_sha256": "0" * 64,
+        "source_row": n + 1,
     }
     row.update(amounts)
     return row
@@ -57,10 +102,19 @@ def enterprise(period: str, n: int, prefecture: str = "620100", industry: str = 
 
 def register_row(snapshot: str, n: int, prefecture: str = "620100", industry: str = "3110", **fields: Any) -> dict:
     row: dict[str, Any] = {
-        "snapshot_period": snapshot, "uscc": uscc(n), "enterprise_name": f"企业{n}",
-        "region_code": prefecture[:4] + "02", "prefecture_code": prefecture, "industry_code": industry,
-        "scale": "中型", "above_scale": 1, "key_enterprise": 0, "emerging_industry": 0,
-        "process_backbone": 0, "operating_status": "在营", "contact_email": f"e{n}@example.cn",
+        "snapshot_period": snapshot,
+        "uscc": uscc(n),
+        "enterprise_name": f"企业{n}",
+        "region_code": prefecture[:4] + "02",
+        "prefecture_code": prefecture,
+        "industry_code": industry,
+        "scale": "中型",
+        "above_scale": 1,
+        "key_enterprise": 0,
+        "emerging_industry": 0,
+        "process_backbone": 0,
+        "operating_status": "在营",
+        "contact_email": f"e{n}@example.cn",
     }
     row.update(fields)
     return row
@@ -68,13 +122,29 @@ def register_row(snapshot: str, n: int, prefecture: str = "620100", industry: st
 
 def project(period: str, n: int, prefecture: str = "620100", industry: str = "3110", **fields: Any) -> dict:
     row: dict[str, Any] = {
-        "period": period, "project_code": f"2012-62{n:04d}-31-03-{n:06d}", "project_name": f"项目{n}",
-        "uscc": uscc(n), "region_code": prefecture[:4] + "02", "prefecture_code": prefecture,
-        "industry_code": industry, "key_project": 0, "planned_total_investment": 5000.0,
-        "planned_start": "2012-01", "planned_completion": "2014-12", "actual_start": "2012-01",
-        "actual_completion": None, "annual_plan_investment": 1200.0, "ytd_investment": 600.0,
-        "cumulative_investment": 600.0, "status": "在建", "subsidy": None, "remarks": None,
-        "review_status": "ok", "soft_rule_ids": "", "file_sha256": "0" * 64, "source_row": n + 1,
+        "period": period,
+        "project_code": f"2012-62{n:04d}-31-03-{n:06d}",
+        "project_name": f"项目{n}",
+        "uscc": uscc(n),
+        "region_code": prefecture[:4] + "02",
+        "prefecture_code": prefecture,
+        "industry_code": industry,
+        "key_project": 0,
+        "planned_total_investment": 5000.0,
+        "planned_start": "2012-01",
+        "planned_completion": "2014-12",
+        "actual_start": "2012-01",
+        "actual_completion": None,
+        "annual_plan_investment": 1200.0,
+        "ytd_investment": 600.0,
+        "cumulative_investment": 600.0,
+        "status": "在建",
+        "subsidy": None,
+        "remarks": None,
+        "review_status": "ok",
+        "soft_rule_ids": "",
+        "file_sha256": "0" * 64,
+        "source_row": n + 1,
     }
     row.update(fields)
     return row
@@ -102,14 +172,20 @@ def random_facts(seed: int, periods: list[str], enterprises: int = 60) -> list[d
             ytd = size * month * rng.uniform(0.8, 1.2)
             gross = 1000.0 * ytd
             amounts = {
-                "gross_output": gross, "value_added": gross * rng.uniform(0.2, 0.35),
-                "revenue": gross * rng.uniform(0.85, 1.0), "profit": gross * rng.uniform(-0.08, 0.12),
-                "employees": int(50 + 400 * size), "rd_expense": None if n % 5 == 0 else gross * rng.uniform(0, 0.03),
+                "gross_output": gross,
+                "value_added": gross * rng.uniform(0.2, 0.35),
+                "revenue": gross * rng.uniform(0.85, 1.0),
+                "profit": gross * rng.uniform(-0.08, 0.12),
+                "employees": int(50 + 400 * size),
+                "rd_expense": None if n % 5 == 0 else gross * rng.uniform(0, 0.03),
                 "new_product_output": gross * rng.uniform(0, 0.2),
                 "techreform_investment": 0.0 if n % 11 == 0 else gross * rng.uniform(0.01, 0.1),
-                "energy_tce": gross * rng.uniform(0.1, 0.6), "water_m3": None if n % 4 == 0 else gross * rng.uniform(1, 3),
-                "solid_waste_generated": gross * 0.05, "solid_waste_utilized": gross * rng.uniform(0.02, 0.06),
-                "purchase_total": None if n % 7 == 0 else gross * 0.6, "ecommerce_purchase": gross * 0.05,
+                "energy_tce": gross * rng.uniform(0.1, 0.6),
+                "water_m3": None if n % 4 == 0 else gross * rng.uniform(1, 3),
+                "solid_waste_generated": gross * 0.05,
+                "solid_waste_utilized": gross * rng.uniform(0.02, 0.06),
+                "purchase_total": None if n % 7 == 0 else gross * 0.6,
+                "ecommerce_purchase": gross * 0.05,
                 "ecommerce_sales": gross * rng.uniform(0.0, 0.2),
             }
             rows.append(enterprise(period, n, prefecture, industry, **amounts))

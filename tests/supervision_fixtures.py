@@ -22,15 +22,51 @@ LANZHOU_COUNTY, TIANSHUI_COUNTY = "620102", "620502"
 DIVISIONS = [
     {"code": PROVINCE, "name": "甘肃省", "level": "province", "prefecture_code": None, "prefecture_name": None},
     {"code": LANZHOU, "name": "兰州市", "level": "prefecture", "prefecture_code": LANZHOU, "prefecture_name": "兰州市"},
-    {"code": LANZHOU_COUNTY, "name": "城关区", "level": "county", "prefecture_code": LANZHOU, "prefecture_name": "兰州市"},
-    {"code": TIANSHUI, "name": "天水市", "level": "prefecture", "prefecture_code": TIANSHUI, "prefecture_name": "天水市"},
-    {"code": TIANSHUI_COUNTY, "name": "秦州区", "level": "county", "prefecture_code": TIANSHUI, "prefecture_name": "天水市"},
+    {
+        "code": LANZHOU_COUNTY,
+        "name": "城关区",
+        "level": "county",
+        "prefecture_code": LANZHOU,
+        "prefecture_name": "兰州市",
+    },
+    {
+        "code": TIANSHUI,
+        "name": "天水市",
+        "level": "prefecture",
+        "prefecture_code": TIANSHUI,
+        "prefecture_name": "天水市",
+    },
+    {
+        "code": TIANSHUI_COUNTY,
+        "name": "秦州区",
+        "level": "county",
+        "prefecture_code": TIANSHUI,
+        "prefecture_name": "天水市",
+    },
 ]
 
 SUPERVISORS = [
-    {"snapshot_period": "2010-01", "region_code": LANZHOU, "name": "兰州督查科", "email": "lz@example.org", "role": "市州工信局督查科"},
-    {"snapshot_period": "2010-01", "region_code": TIANSHUI, "name": "天水督查科", "email": "ts@example.org", "role": "市州工信局督查科"},
-    {"snapshot_period": "2010-01", "region_code": PROVINCE, "name": "省工信委投资处", "email": "prov@example.org", "role": "省工信委投资处"},
+    {
+        "snapshot_period": "2010-01",
+        "region_code": LANZHOU,
+        "name": "兰州督查科",
+        "email": "lz@example.org",
+        "role": "市州工信局督查科",
+    },
+    {
+        "snapshot_period": "2010-01",
+        "region_code": TIANSHUI,
+        "name": "天水督查科",
+        "email": "ts@example.org",
+        "role": "市州工信局督查科",
+    },
+    {
+        "snapshot_period": "2010-01",
+        "region_code": PROVINCE,
+        "name": "省工信委投资处",
+        "email": "prov@example.org",
+        "role": "省工信委投资处",
+    },
 ]
 
 USCC = "91620100MA00000001"
@@ -41,13 +77,29 @@ def report(period: str, code: str = "2013-620102-35-03-000001", **overrides: Any
     p = Period.parse(period)
     months = p.year * 12 + p.month
     row = {
-        "period": period, "project_code": code, "project_name": "示范技改项目", "uscc": USCC,
-        "region_code": LANZHOU_COUNTY, "prefecture_code": LANZHOU, "industry_code": "3511", "key_project": 0,
-        "planned_total_investment": 50000.0, "planned_start": "2011-01", "planned_completion": "2016-12",
-        "actual_start": "2011-01", "actual_completion": None, "annual_plan_investment": 1200.0,
-        "ytd_investment": 100.0 * p.month, "cumulative_investment": 100.0 * (months - 2011 * 12),
-        "status": "在建", "subsidy": None, "remarks": None, "review_status": "ok", "soft_rule_ids": "",
-        "file_sha256": "0" * 64, "source_row": 2,
+        "period": period,
+        "project_code": code,
+        "project_name": "示范技改项目",
+        "uscc": USCC,
+        "region_code": LANZHOU_COUNTY,
+        "prefecture_code": LANZHOU,
+        "industry_code": "3511",
+        "key_project": 0,
+        "planned_total_investment": 50000.0,
+        "planned_start": "2011-01",
+        "planned_completion": "2016-12",
+        "actual_start": "2011-01",
+        "actual_completion": None,
+        "annual_plan_investment": 1200.0,
+        "ytd_investment": 100.0 * p.month,
+        "cumulative_investment": 100.0 * (months - 2011 * 12),
+        "status": "在建",
+        "subsidy": None,
+        "remarks": None,
+        "review_status": "ok",
+        "soft_rule_ids": "",
+        "file_sha256": "0" * 64,
+        "source_row": 2,
     }
     row.update(overrides)
     return row
@@ -58,19 +110,53 @@ def history(*rows: dict[str, Any]) -> pd.DataFrame:
 
 
 def no_quarantine() -> pd.DataFrame:
-    return pd.DataFrame(columns=["period", "project_code", "prefecture_code", "rule_ids", "project_name", "uscc",
-                                 "region_code", "status", "key_project"])
+    return pd.DataFrame(
+        columns=[
+            "period",
+            "project_code",
+            "prefecture_code",
+            "rule_ids",
+            "project_name",
+            "uscc",
+            "region_code",
+            "status",
+            "key_project",
+        ]
+    )
 
 
-def quarantine_row(period: str, code: str, name: str = "被隔离项目", region: str = LANZHOU_COUNTY,
-                   rule_ids: str = "P1-H04", **cells: Any) -> dict[str, Any]:
+def quarantine_row(
+    period: str,
+    code: str,
+    name: str = "被隔离项目",
+    region: str = LANZHOU_COUNTY,
+    rule_ids: str = "P1-H04",
+    **cells: Any,
+) -> dict[str, Any]:
     """A current quarantined P1 row as the load writes it (row_json as received, Chinese headers)."""
-    received = {"项目代码": code, "项目名称": name, "建设地点行政区划代码": region, "计划总投资": "-5",
-                "项目状态": "在建", "是否省列重点项目": "否", **cells}
-    return {"form": "P1", "period": period, "file_sha256": "f" * 64, "file_name": f"P1_{period}.csv",
-            "source_row": 3, "record_key": code, "prefecture_code": region[:4] + "00",
-            "row_json": json.dumps(received, ensure_ascii=False), "rule_ids": rule_ids,
-            "fields": "planned_total_investment", "messages": "计划总投资应大于0", "superseded": 0}
+    received = {
+        "项目代码": code,
+        "项目名称": name,
+        "建设地点行政区划代码": region,
+        "计划总投资": "-5",
+        "项目状态": "在建",
+        "是否省列重点项目": "否",
+        **cells,
+    }
+    return {
+        "form": "P1",
+        "period": period,
+        "file_sha256": "f" * 64,
+        "file_name": f"P1_{period}.csv",
+        "source_row": 3,
+        "record_key": code,
+        "prefecture_code": region[:4] + "00",
+        "row_json": json.dumps(received, ensure_ascii=False),
+        "rule_ids": rule_ids,
+        "fields": "planned_total_investment",
+        "messages": "计划总投资应大于0",
+        "superseded": 0,
+    }
 
 
 def make_warehouse(url: str, supervisors: list[dict[str, Any]] | None = None):
@@ -80,11 +166,27 @@ def make_warehouse(url: str, supervisors: list[dict[str, Any]] | None = None):
         insert_rows(conn, "dim_division", DIVISIONS)
         load_calendar(conn)
         insert_rows(conn, "dim_supervisor", SUPERVISORS if supervisors is None else supervisors)
-        insert_rows(conn, "dim_enterprise_register", [{
-            "snapshot_period": "2010-01", "uscc": USCC, "enterprise_name": "兰州示范制造有限公司",
-            "region_code": LANZHOU_COUNTY, "prefecture_code": LANZHOU, "industry_code": "3511", "scale": "中型",
-            "above_scale": 1, "key_enterprise": 0, "emerging_industry": 0, "process_backbone": 0,
-            "operating_status": "在营", "contact_email": "tongji@enterprise.example"}])  # never a recipient
+        insert_rows(
+            conn,
+            "dim_enterprise_register",
+            [
+                {
+                    "snapshot_period": "2010-01",
+                    "uscc": USCC,
+                    "enterprise_name": "兰州示范制造有限公司",
+                    "region_code": LANZHOU_COUNTY,
+                    "prefecture_code": LANZHOU,
+                    "industry_code": "3511",
+                    "scale": "中型",
+                    "above_scale": 1,
+                    "key_enterprise": 0,
+                    "emerging_industry": 0,
+                    "process_backbone": 0,
+                    "operating_status": "在营",
+                    "contact_email": "tongji@enterprise.example",
+                }
+            ],
+        )  # never a recipient
     return engine
 
 

@@ -83,8 +83,9 @@ def test_employees_parse_as_numbers_so_that_integer_ness_stays_a_rule():
     assert parse_cell(ENTERPRISE_MONTHLY.field("employees"), "12.5") == 12.5
 
 
-@pytest.mark.parametrize("cell", ["1e309", "-1e309", "inf", "-Infinity", "nan", "NaN", "１e３０９", float("inf"),
-                                  10**400, "1e-400"])
+@pytest.mark.parametrize(
+    "cell", ["1e309", "-1e309", "inf", "-Infinity", "nan", "NaN", "１e３０９", float("inf"), 10**400, "1e-400"]
+)
 def test_infinity_nan_and_overflow_are_parse_errors_naming_the_value(cell):
     with pytest.raises(CellError) as excinfo:
         parse_decimal(cell)
@@ -98,8 +99,15 @@ def test_more_than_fifteen_significant_digits_is_refused_not_rounded(cell):
     assert "15" in excinfo.value.reason
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("123456789012.34", 123456789012.34), ("100.000000000000000", 100.0),
-                                                ("1E+18", 1e18), (1234.5600000000002, 1234.56)])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("123456789012.34", 123456789012.34),
+        ("100.000000000000000", 100.0),
+        ("1E+18", 1e18),
+        (1234.5600000000002, 1234.56),
+    ],
+)
 def test_fifteen_significant_digits_are_kept_exactly(cell, expected):
     assert parse_decimal(cell) == expected
 

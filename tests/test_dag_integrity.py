@@ -74,9 +74,11 @@ def test_the_step_table_the_dag_reads_at_parse_time_imports_nothing_heavy():
     import subprocess
     import sys
 
-    probe = ("import sys, techreform.steps as s; "
-             f"heavy = sorted(m for m in {sorted(HEAVY_MODULES - {'techreform'})!r} if m in sys.modules); "
-             "print(len(s.STEPS), heavy)")
+    probe = (
+        "import sys, techreform.steps as s; "
+        f"heavy = sorted(m for m in {sorted(HEAVY_MODULES - {'techreform'})!r} if m in sys.modules); "
+        "print(len(s.STEPS), heavy)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     count, heavy = done.stdout.split(" ", 1)
     assert int(count) >= 15 and heavy.strip() == "[]", done.stdout

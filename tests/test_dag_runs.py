@@ -28,8 +28,10 @@ def province(tmp_path_factory) -> Path:
     from techreform.generator import GeneratorConfig, generate
 
     out = tmp_path_factory.mktemp("province")
-    generate(out, GeneratorConfig(enterprises=120, projects=50, first_period="2012-12", last_period="2013-03",
-                                  defect_rate=0.03))
+    generate(
+        out,
+        GeneratorConfig(enterprises=120, projects=50, first_period="2012-12", last_period="2013-03", defect_rate=0.03),
+    )
     return out
 
 
@@ -67,10 +69,14 @@ def ground_truth_counts(province: Path) -> dict[tuple[str, str], tuple[int, int]
 def outcome_counts(settings: Settings, form: str, period: str) -> tuple[int, int, int]:
     engine = sa.create_engine(settings.warehouse_url)
     with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "select count(*), sum(case when outcome = 'accepted' then 1 else 0 end), "
-            "sum(case when outcome = 'quarantined' then 1 else 0 end) "
-            "from etl_row_outcome where form = :form and period = :period"), {"form": form, "period": period}).one()
+        row = conn.execute(
+            sa.text(
+                "select count(*), sum(case when outcome = 'accepted' then 1 else 0 end), "
+                "sum(case when outcome = 'quarantined' then 1 else 0 end) "
+                "from etl_row_outcome where form = :form and period = :period"
+            ),
+            {"form": form, "period": period},
+        ).one()
     engine.dispose()
     return int(row[0]), int(row[1] or 0), int(row[2] or 0)
 
@@ -106,14 +112,28 @@ def test_the_monthly_dag_accounts_for_every_row_reruns_identically_and_takes_cor
     # A corrected delivery of one enterprise replaces its row and nothing else.
     engine = sa.create_engine(run_settings.warehouse_url)
     with engine.connect() as conn:
-        fact = conn.execute(sa.text(
-            "select uscc, enterprise_name, region_code, industry_code, revenue from fct_enterprise_monthly "
-            "where period = :p and review_status = 'ok' order by uscc limit 1"), {"p": PERIODS[-1]}).mappings().one()
-        staged = conn.execute(sa.text(
-            "select * from stg_enterprise_monthly where uscc = :u and delivery_period = :p"),
-            {"u": fact["uscc"], "p": PERIODS[-1]}).mappings().one()
-        facts_before = conn.execute(sa.text("select count(*) from fct_enterprise_monthly where period = :p"),
-                                    {"p": PERIODS[-1]}).scalar_one()
+        fact = (
+            conn.execute(
+                sa.text(
+                    "select uscc, enterprise_name, region_code, industry_code, revenue from fct_enterprise_monthly "
+                    "where period = :p and review_status = 'ok' order by uscc limit 1"
+                ),
+                {"p": PERIODS[-1]},
+            )
+            .mappings()
+            .one()
+        )
+        staged = (
+            conn.execute(
+                sa.text("select * from stg_enterprise_monthly where uscc = :u and delivery_period = :p"),
+                {"u": fact["uscc"], "p": PERIODS[-1]},
+            )
+            .mappings()
+            .one()
+        )
+        facts_before = conn.execute(
+            sa.text("select count(*) from fct_enterprise_monthly where period = :p"), {"p": PERIODS[-1]}
+        ).scalar_one()
     from techreform.forms import ENTERPRISE_MONTHLY
 
     corrected = {f: staged[f] for f in ENTERPRISE_MONTHLY.field_names}
@@ -126,13 +146,17 @@ def test_the_monthly_dag_accounts_for_every_row_reruns_identically_and_takes_cor
     os.utime(path, (pendulum.now().timestamp() + 60,) * 2)
     run_dag(PERIODS[-1])
     with engine.connect() as conn:
-        revenue = conn.execute(sa.text("select revenue from fct_enterprise_monthly where uscc = :u and period = :p"),
-                               {"u": fact["uscc"], "p": PERIODS[-1]}).scalar_one()
-        facts_after = conn.execute(sa.text("select count(*) from fct_enterprise_monthly where period = :p"),
-                                   {"p": PERIODS[-1]}).scalar_one()
-        superseded = conn.execute(sa.text(
-            "select count(*) from etl_row_outcome where record_key = :u and period = :p and superseded = 1"),
-            {"u": fact["uscc"], "p": PERIODS[-1]}).scalar_one()
+        revenue = conn.execute(
+            sa.text("select revenue from fct_enterprise_monthly where uscc = :u and period = :p"),
+            {"u": fact["uscc"], "p": PERIODS[-1]},
+        ).scalar_one()
+        facts_after = conn.execute(
+            sa.text("select count(*) from fct_enterprise_monthly where period = :p"), {"p": PERIODS[-1]}
+        ).scalar_one()
+        superseded = conn.execute(
+            sa.text("select count(*) from etl_row_outcome where record_key = :u and period = :p and superseded = 1"),
+            {"u": fact["uscc"], "p": PERIODS[-1]},
+        ).scalar_one()
     engine.dispose()
     assert revenue == pytest.approx(fact["revenue"] + 1.0)
     assert facts_after == facts_before

@@ -36,12 +36,18 @@ def run_extract_process(settings, config: dict, fault: str | None = None) -> sub
     config_file.parent.mkdir(parents=True, exist_ok=True)
     config_file.write_text(json.dumps({"extracts": config}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
-    env.update({"TECHREFORM_DATA_DIR": str(settings.data_dir), "TECHREFORM_WAREHOUSE_URL": settings.warehouse_url,
-                "TECHREFORM_CONFIG_FILE": str(config_file)})
+    env.update(
+        {
+            "TECHREFORM_DATA_DIR": str(settings.data_dir),
+            "TECHREFORM_WAREHOUSE_URL": settings.warehouse_url,
+            "TECHREFORM_CONFIG_FILE": str(config_file),
+        }
+    )
     if fault:
         env[FAULT_ENV] = fault
-    return subprocess.run([sys.executable, "-c", RUN_EXTRACT, PERIOD], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", RUN_EXTRACT, PERIOD], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @ON_SQLITE
@@ -79,14 +85,22 @@ def s3_store():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    options = {"key": "testing", "secret": "testing",
-               "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"}}
+    options = {
+        "key": "testing",
+        "secret": "testing",
+        "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"},
+    }
     import boto3
     import s3fs
 
     bucket = f"tongjiju-{uuid.uuid4().hex[:8]}"
-    boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1", aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+    boto3.client(
+        "s3",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=bucket)
     fs = s3fs.S3FileSystem(skip_instance_cache=True, **options)
     try:
         yield {"url": f"s3://{bucket}/techreform/extracts", "storage_options": options}, fs
@@ -98,7 +112,7 @@ def s3_store():
 @pytest.mark.parametrize("fault", ["copying", "before_manifest"])
 def test_on_s3_a_revision_exists_only_with_its_manifest_and_a_killed_copy_is_rewritten(loaded, s3_store, fault):
     config, fs = s3_store
-    prefix = f"{config['url'][len('s3://'):]}/{PERIOD}"
+    prefix = f"{config['url'][len('s3://') :]}/{PERIOD}"
     killed = run_extract_process(loaded, config, fault=fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     half = fs.find(f"{prefix}/r1")
@@ -111,7 +125,7 @@ def test_on_s3_a_revision_exists_only_with_its_manifest_and_a_killed_copy_is_rew
     fs.invalidate_cache()
     assert store.revisions(PERIOD) == [1]
     listed = store.read_manifest(PERIOD, 1)
-    objects = {p[len(f"{prefix}/r1/"):] for p in fs.find(f"{prefix}/r1")}
+    objects = {p[len(f"{prefix}/r1/") :] for p in fs.find(f"{prefix}/r1")}
     assert objects == {f["name"] for f in listed["files"]} | {"manifest.json"}
     assert not fs.exists(f"{prefix}/_incoming")
     import hashlib
@@ -130,14 +144,15 @@ def test_on_s3_a_rerun_writes_nothing_and_the_bureau_reads_the_parquet_through_f
     engine = engine_for(settings.warehouse_url)
     first = extract_period(engine, settings, PERIOD)
     assert first["written"] and first["location"].startswith(config["url"])
-    prefix = f"{config['url'][len('s3://'):]}/{PERIOD}"
+    prefix = f"{config['url'][len('s3://') :]}/{PERIOD}"
     before = {p: fs.info(p)["ETag"] for p in fs.find(prefix)}
     second = extract_period(engine, settings, PERIOD)
     assert not second["written"] and second["revision"] == 1
     fs.invalidate_cache()
     assert {p: fs.info(p)["ETag"] for p in fs.find(prefix)} == before
-    frame = pd.read_parquet(f"{config['url']}/{PERIOD}/r1/enterprise_monthly.parquet",
-                            storage_options=config["storage_options"])
+    frame = pd.read_parquet(
+        f"{config['url']}/{PERIOD}/r1/enterprise_monthly.parquet", storage_options=config["storage_options"]
+    )
     assert len(frame) == first["changes"]["enterprise_monthly"]["added"] and frame.uscc.str.len().eq(18).all()
 
 

@@ -14,8 +14,12 @@ from scipy.optimize import linprog
 from techreform.extracts.disclosure import ALL_GROUPS, MEASURES, PROVINCE_CODE, public_tables
 from techreform.extracts.options import ExtractOptions
 
-PREFECTURES = pd.DataFrame({"code": ["620100", "620200", "620300", "620400", "620500"],
-                            "name": ["兰州市", "嘉峪关市", "金昌市", "白银市", "天水市"]})
+PREFECTURES = pd.DataFrame(
+    {
+        "code": ["620100", "620200", "620300", "620400", "620500"],
+        "name": ["兰州市", "嘉峪关市", "金昌市", "白银市", "天水市"],
+    }
+)
 GROUPS = ["冶金有色", "石油化工", "装备制造", "能源"]
 OPTIONS = ExtractOptions(url="unused")
 
@@ -27,9 +31,18 @@ def contributions(seed: int, n: int = 60, negative_profit: bool = True) -> pd.Da
     g = rng.choice(GROUPS, size=n, p=[0.35, 0.3, 0.2, 0.15])
     base = np.round(rng.lognormal(8, 1.5, size=n), 2)
     profit = np.round(base * rng.uniform(-0.2 if negative_profit else 0.01, 0.15, size=n), 2)
-    return pd.DataFrame({"uscc": [f"U{k:03d}" for k in range(n)], "prefecture_code": p, "sector_group": g,
-                         "gross_output": base, "value_added": np.round(base * 0.3, 2), "revenue": np.round(base * 0.95, 2),
-                         "profit": profit, "techreform_investment": np.round(base * rng.uniform(0, 0.2, size=n), 2)})
+    return pd.DataFrame(
+        {
+            "uscc": [f"U{k:03d}" for k in range(n)],
+            "prefecture_code": p,
+            "sector_group": g,
+            "gross_output": base,
+            "value_added": np.round(base * 0.3, 2),
+            "revenue": np.round(base * 0.95, 2),
+            "profit": profit,
+            "techreform_investment": np.round(base * rng.uniform(0, 0.2, size=n), 2),
+        }
+    )
 
 
 def true_cells(frame: pd.DataFrame, measure: str) -> dict[tuple[str, str], tuple[float, int, float]]:
@@ -55,11 +68,14 @@ def intruder_bounds(table: pd.DataFrame, signed: bool) -> dict[tuple[str, str], 
     """Least and greatest value of every suppressed cell given only the published table."""
     rows = [*PREFECTURES.code, PROVINCE_CODE]
     cols = [*GROUPS, ALL_GROUPS]
-    value = {(r.prefecture_code, r.sector_group): (None if r.suppressed else float(r.value)) for r in table.itertuples()}
+    value = {
+        (r.prefecture_code, r.sector_group): (None if r.suppressed else float(r.value)) for r in table.itertuples()
+    }
     unknown = [cell for cell, v in value.items() if v is None]
     index = {cell: k for k, cell in enumerate(unknown)}
-    equations = [[(r, c) for c in GROUPS] + [(r, ALL_GROUPS)] for r in rows] + \
-                [[(r, c) for r in PREFECTURES.code] + [(PROVINCE_CODE, c)] for c in cols]
+    equations = [[(r, c) for c in GROUPS] + [(r, ALL_GROUPS)] for r in rows] + [
+        [(r, c) for r in PREFECTURES.code] + [(PROVINCE_CODE, c)] for c in cols
+    ]
     a_eq, b_eq = [], []
     for cells in equations:
         row, rhs = np.zeros(len(unknown)), 0.0
@@ -96,7 +112,10 @@ def check_protected(frame: pd.DataFrame, options: ExtractOptions) -> int:
             sensitive = n >= 1 and (n < options.min_enterprises or share > options.dominance_share)
             assert (flags[cell] == "primary") == sensitive, (measure.name, cell, n, share)
             if n == 0:
-                assert flags[cell] == "" and float(part.set_index(["prefecture_code", "sector_group"]).loc[cell, "value"]) == 0
+                assert (
+                    flags[cell] == ""
+                    and float(part.set_index(["prefecture_code", "sector_group"]).loc[cell, "value"]) == 0
+                )
             if not flags[cell]:
                 published = part.set_index(["prefecture_code", "sector_group"]).loc[cell, "value"]
                 assert float(published) == pytest.approx(value, abs=0.011 * max(n, 1)), (measure.name, cell)
@@ -107,7 +126,13 @@ def check_protected(frame: pd.DataFrame, options: ExtractOptions) -> int:
             assert low - 1e-6 <= value <= high + 1e-6
             if flags[cell] == "primary":
                 need = options.protection_ratio * abs(value)
-                assert high >= value + need - 1e-6 and low <= value - need + 1e-6, (measure.name, cell, low, value, high)
+                assert high >= value + need - 1e-6 and low <= value - need + 1e-6, (
+                    measure.name,
+                    cell,
+                    low,
+                    value,
+                    high,
+                )
     return suppressed
 
 
@@ -127,7 +152,9 @@ def test_a_single_dominant_enterprise_is_suppressed_even_in_a_large_cell():
     giant = frame.index[(frame.prefecture_code == "620100") & (frame.sector_group == "冶金有色")][0]
     frame.loc[giant, ["gross_output", "revenue"]] = 1e8
     table, _ = public_tables(frame, PREFECTURES, GROUPS, OPTIONS, "2013-06")
-    cell = table[(table.measure == "revenue") & (table.prefecture_code == "620100") & (table.sector_group == "冶金有色")]
+    cell = table[
+        (table.measure == "revenue") & (table.prefecture_code == "620100") & (table.sector_group == "冶金有色")
+    ]
     assert cell.suppressed.iloc[0] == "primary"
     check_protected(frame, OPTIONS)
 
@@ -155,9 +182,14 @@ def test_two_single_enterprise_cells_are_never_left_alone_together_in_a_row():
             n = {"冶金有色": 1, "石油化工": 1, "装备制造": 5, "能源": 0}[g] if p == "620200" else 5
             rows += [{"prefecture_code": p, "sector_group": g, "value": 100.0 + k} for k in range(n)]
     frame = pd.DataFrame(rows)
-    frame = frame.assign(uscc=[f"U{k:03d}" for k in range(len(frame))], gross_output=frame.value,
-                         value_added=frame.value, revenue=frame.value, profit=frame.value,
-                         techreform_investment=frame.value)
+    frame = frame.assign(
+        uscc=[f"U{k:03d}" for k in range(len(frame))],
+        gross_output=frame.value,
+        value_added=frame.value,
+        revenue=frame.value,
+        profit=frame.value,
+        techreform_investment=frame.value,
+    )
     table, _ = public_tables(frame, PREFECTURES, GROUPS, OPTIONS, "2013-06")
     row = table[(table.measure == "gross_output") & (table.prefecture_code == "620200")]
     hidden = row[row.suppressed != ""]

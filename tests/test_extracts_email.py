@@ -60,8 +60,9 @@ def test_the_bureau_is_told_once_per_revision_with_the_manifest_digest(loaded, s
 def test_a_refused_message_stays_unsent_and_goes_out_once_on_the_next_run(loaded, smtp_server):
     handler, smtp = smtp_server
     engine = engine_for(loaded.warehouse_url)
-    configured = loaded.with_options(validation={"hard_fail_threshold": 1.0},
-                                     extracts={"bureau_email": ["zonghe@tjj.example", "tongji@tjj.example"]})
+    configured = loaded.with_options(
+        validation={"hard_fail_threshold": 1.0}, extracts={"bureau_email": ["zonghe@tjj.example", "tongji@tjj.example"]}
+    )
     handler.refuse_with = "554 5.7.1 rejected"
     with pytest.raises(EmailDeliveryFailed, match="zonghe@tjj.example"):
         extract_period(engine, configured, PERIOD, smtp=smtp)

@@ -94,8 +94,11 @@ def test_the_extract_reads_back_as_the_bureau_reads_it_and_equals_the_warehouse(
 
     # CSV: UTF-8 with BOM; pandas reads it with utf-8-sig; codes keep their zeros; numbers are numbers.
     assert (folder / "enterprise_monthly.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    csv_frame = pd.read_csv(folder / "enterprise_monthly.csv", encoding="utf-8-sig",
-                            dtype={"uscc": str, "region_code": str, "industry_code": str, "prefecture_code": str})
+    csv_frame = pd.read_csv(
+        folder / "enterprise_monthly.csv",
+        encoding="utf-8-sig",
+        dtype={"uscc": str, "region_code": str, "industry_code": str, "prefecture_code": str},
+    )
     assert csv_frame["uscc"].tolist() == sorted(facts.index)
     assert csv_frame.set_index("uscc")["revenue"].tolist() == pytest.approx(facts["revenue"].astype(float).tolist())
     assert csv_frame["profit"].dtype == float
@@ -118,23 +121,31 @@ def test_the_extract_reads_back_as_the_bureau_reads_it_and_equals_the_warehouse(
     assert set(indicators.level) == {"province", "prefecture", "sector_group"}
     assert set(indicators.status) <= {"met", "on_track", "lagging", "no_target", "no_data"}
     province = indicators[(indicators.level == "province")].set_index("indicator_code")
-    facts_ind = warehouse_frame(loaded, "select indicator_code, value from fct_indicator where period = :p "
-                                        "and level = 'province'", p=PERIOD).set_index("indicator_code")
+    facts_ind = warehouse_frame(
+        loaded, "select indicator_code, value from fct_indicator where period = :p and level = 'province'", p=PERIOD
+    ).set_index("indicator_code")
     for code, value in facts_ind["value"].items():
         if value is not None and not (isinstance(value, float) and math.isnan(value)):
             assert province.loc[code, "value"] == pytest.approx(float(value)), code
 
     # Supervision and quality.
     lights = read_parquet(folder, "supervision")
-    facts_lights = warehouse_frame(loaded, "select project_code, light from sup_project_light where period = :p", p=PERIOD)
+    facts_lights = warehouse_frame(
+        loaded, "select project_code, light from sup_project_light where period = :p", p=PERIOD
+    )
     assert dict(zip(lights.project_code, lights.light, strict=True)) == dict(
-        zip(facts_lights.project_code, facts_lights.light, strict=True))
+        zip(facts_lights.project_code, facts_lights.light, strict=True)
+    )
     flagged = lights[lights.light != "green"]
     assert flagged.case_id.notna().all()
     quality = read_csv(folder, "quality")
     e1 = quality[quality.form == "E1"]
-    outcomes = warehouse_frame(loaded, "select count(*) as n, sum(case when outcome = 'quarantined' then 1 else 0 end) "
-                                       "as q from etl_row_outcome where form = 'E1' and period = :p", p=PERIOD)
+    outcomes = warehouse_frame(
+        loaded,
+        "select count(*) as n, sum(case when outcome = 'quarantined' then 1 else 0 end) "
+        "as q from etl_row_outcome where form = 'E1' and period = :p",
+        p=PERIOD,
+    )
     assert e1.received.astype(int).sum() == int(outcomes.n[0])
     assert e1.quarantined.astype(int).sum() == int(outcomes.q[0])
     assert quality.rules_broken.str.contains("E1-").any()
@@ -204,8 +215,13 @@ def test_a_rerun_writes_nothing_and_a_correction_writes_r2_beside_an_untouched_r
     assert not third["written"] and third["revision"] == 2
     revisions = sa.create_engine(loaded.warehouse_url)
     with revisions.connect() as conn:
-        recorded = conn.execute(sa.text("select revision from ext_revision where period = :p order by revision"),
-                                {"p": PERIOD}).scalars().all()
+        recorded = (
+            conn.execute(
+                sa.text("select revision from ext_revision where period = :p order by revision"), {"p": PERIOD}
+            )
+            .scalars()
+            .all()
+        )
     revisions.dispose()
     assert recorded == [1, 2]
 
@@ -213,11 +229,16 @@ def test_a_rerun_writes_nothing_and_a_correction_writes_r2_beside_an_untouched_r
 def test_the_public_tables_equal_the_warehouse_where_published_and_hide_small_cells(loaded):
     extract(loaded)
     folder = revision_folder(loaded, 1) / "public"
-    public = pd.read_csv(folder / "aggregates.csv", encoding="utf-8-sig", dtype={"prefecture_code": str},
-                         keep_default_na=False)
-    facts = warehouse_frame(loaded, "select f.uscc, f.prefecture_code, i.sector_group, f.revenue, f.profit "
-                                    "from fct_enterprise_monthly as f join dim_industry as i "
-                                    "on i.division = substr(f.industry_code, 1, 2) where f.period = :p", p=PERIOD)
+    public = pd.read_csv(
+        folder / "aggregates.csv", encoding="utf-8-sig", dtype={"prefecture_code": str}, keep_default_na=False
+    )
+    facts = warehouse_frame(
+        loaded,
+        "select f.uscc, f.prefecture_code, i.sector_group, f.revenue, f.profit "
+        "from fct_enterprise_monthly as f join dim_industry as i "
+        "on i.division = substr(f.industry_code, 1, 2) where f.period = :p",
+        p=PERIOD,
+    )
     counts = facts.groupby(["prefecture_code", "sector_group"]).size()
     sums = facts.groupby(["prefecture_code", "sector_group"])["revenue"].sum()
     revenue = public[public.measure == "revenue"]
@@ -230,7 +251,9 @@ def test_the_public_tables_equal_the_warehouse_where_published_and_hide_small_ce
         if 1 <= n < 3:
             assert row.suppressed == "primary", row
         if row.suppressed == "":
-            assert float(row.value) == pytest.approx(float(sums.get((row.prefecture_code, row.sector_group), 0.0)), abs=0.01)
+            assert float(row.value) == pytest.approx(
+                float(sums.get((row.prefecture_code, row.sector_group), 0.0)), abs=0.01
+            )
         else:
             assert row.value == ""
     total = revenue[(revenue.prefecture_code == "620000") & (revenue.sector_group == "合计")].iloc[0]
@@ -260,13 +283,18 @@ def test_no_extract_before_the_period_is_validated_and_the_cli_reports_the_revis
 
 
 def test_the_disclosure_thresholds_come_from_the_configuration(loaded):
-    strict = replace(loaded).with_options(validation={"hard_fail_threshold": 1.0},
-                                          extracts={"min_enterprises": 5, "dominance_share": 0.6})
+    strict = replace(loaded).with_options(
+        validation={"hard_fail_threshold": 1.0}, extracts={"min_enterprises": 5, "dominance_share": 0.6}
+    )
     extract(strict)
     listed = manifest(revision_folder(loaded, 1))
     assert listed["disclosure"]["min_enterprises"] == 5 and listed["disclosure"]["dominance_share"] == 0.6
-    public = pd.read_csv(revision_folder(loaded, 1) / "public" / "aggregates.csv", encoding="utf-8-sig",
-                         dtype={"prefecture_code": str}, keep_default_na=False)
+    public = pd.read_csv(
+        revision_folder(loaded, 1) / "public" / "aggregates.csv",
+        encoding="utf-8-sig",
+        dtype={"prefecture_code": str},
+        keep_default_na=False,
+    )
     counts = public[(public.measure == "enterprises") & (public.suppressed == "")]
     interior = counts[(counts.prefecture_code != "620000") & (counts.sector_group != "合计")]
     assert not ((interior.value.astype(float) >= 1) & (interior.value.astype(float) < 5)).any()

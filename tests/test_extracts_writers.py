@@ -24,28 +24,43 @@ from techreform.extracts.tables import (
 from techreform.extracts.writers import content_digest, csv_bytes, inert, parquet_bytes, xlsx_bytes
 from techreform.forms import ENTERPRISE_MONTHLY, PROJECT_MONTHLY
 
-SPEC = TableSpec("t", "测试表", "Test", ("code",), (
-    Column("code", "代码", "Code", "string"),
-    Column("name", "名称", "Name", "string"),
-    Column("amount", "金额", "Amount", "float64", "万元"),
-    Column("count", "个数", "Count", "int64", "个"),
-    Column("flag", "标志", "Flag", "bool"),
-))
+SPEC = TableSpec(
+    "t",
+    "测试表",
+    "Test",
+    ("code",),
+    (
+        Column("code", "代码", "Code", "string"),
+        Column("name", "名称", "Name", "string"),
+        Column("amount", "金额", "Amount", "float64", "万元"),
+        Column("count", "个数", "Count", "int64", "个"),
+        Column("flag", "标志", "Flag", "bool"),
+    ),
+)
 HOSTILE = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", "正常名称", "a=b"]
 
 
 def frame() -> pd.DataFrame:
-    return typed(SPEC, pd.DataFrame({
-        "code": [f"00{k}" for k in range(len(HOSTILE))], "name": HOSTILE,
-        "amount": [-1234567.5, 0.25, None, 1e6, 2.0, 3.0, 4.0, 5.0], "count": [1, None, 3, 4, 5, 6, 7, 8],
-        "flag": [1, 0, None, 1, 0, 1, 0, 1]}))
+    return typed(
+        SPEC,
+        pd.DataFrame(
+            {
+                "code": [f"00{k}" for k in range(len(HOSTILE))],
+                "name": HOSTILE,
+                "amount": [-1234567.5, 0.25, None, 1e6, 2.0, 3.0, 4.0, 5.0],
+                "count": [1, None, 3, 4, 5, 6, 7, 8],
+                "flag": [1, 0, None, 1, 0, 1, 0, 1],
+            }
+        ),
+    )
 
 
 def test_formula_like_text_is_inert_in_csv_and_numbers_stay_numbers():
     text = csv_bytes(SPEC, frame()).decode("utf-8")
     assert text.startswith("\ufeff")
-    read = pd.read_csv(io.BytesIO(csv_bytes(SPEC, frame())), encoding="utf-8-sig", dtype={"code": str},
-                       keep_default_na=False)
+    read = pd.read_csv(
+        io.BytesIO(csv_bytes(SPEC, frame())), encoding="utf-8-sig", dtype={"code": str}, keep_default_na=False
+    )
     assert read["name"].tolist() == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'\t=1", "'\r=1", "正常名称", "a=b"]
     assert read["code"].tolist()[0] == "000"
     numbers = pd.read_csv(io.BytesIO(csv_bytes(SPEC, frame())), encoding="utf-8-sig")

@@ -32,8 +32,10 @@ def province(tmp_path_factory) -> Path:
     from techreform.generator import GeneratorConfig, generate
 
     out = tmp_path_factory.mktemp("fault_province")
-    generate(out, GeneratorConfig(enterprises=60, projects=30, first_period="2013-01", last_period="2013-02",
-                                  defect_rate=0.02))
+    generate(
+        out,
+        GeneratorConfig(enterprises=60, projects=30, first_period="2013-01", last_period="2013-02", defect_rate=0.02),
+    )
     return out
 
 
@@ -60,8 +62,14 @@ def _drop_pg_database(url: str) -> None:
 class Site:
     """One deployment: landing copied from the province, data folder, warehouse, configuration."""
 
-    def __init__(self, root: Path, province: Path, warehouse_url: str, smtp_port: int | None = None,
-                 config: str = '{"email": {"send_attempts": 1, "retry_delay_seconds": 0}, "validation": {"data_docs": false}}') -> None:
+    def __init__(
+        self,
+        root: Path,
+        province: Path,
+        warehouse_url: str,
+        smtp_port: int | None = None,
+        config: str = '{"email": {"send_attempts": 1, "retry_delay_seconds": 0}, "validation": {"data_docs": false}}',
+    ) -> None:
         self.root, self.url, self.smtp_port = root, warehouse_url, smtp_port
         self.landing = root / "landing"
         shutil.copytree(province / "landing", self.landing)
@@ -70,18 +78,31 @@ class Site:
 
     def env(self, fault: str | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "TECHREFORM_"))}
-        env.update({"TECHREFORM_DATA_DIR": str(self.data), "TECHREFORM_LANDING_DIR": str(self.landing),
-                    "TECHREFORM_WAREHOUSE_URL": self.url, "TECHREFORM_CONFIG_FILE": str(self.root / "config.json"),
-                    "TECHREFORM_ALERT_RECIPIENTS": ENGINEERS})
+        env.update(
+            {
+                "TECHREFORM_DATA_DIR": str(self.data),
+                "TECHREFORM_LANDING_DIR": str(self.landing),
+                "TECHREFORM_WAREHOUSE_URL": self.url,
+                "TECHREFORM_CONFIG_FILE": str(self.root / "config.json"),
+                "TECHREFORM_ALERT_RECIPIENTS": ENGINEERS,
+            }
+        )
         if self.smtp_port:
-            env["AIRFLOW_CONN_TECHREFORM_SMTP"] = f"smtp://127.0.0.1:{self.smtp_port}?from=jigai%40example.org&timeout=10"
+            env["AIRFLOW_CONN_TECHREFORM_SMTP"] = (
+                f"smtp://127.0.0.1:{self.smtp_port}?from=jigai%40example.org&timeout=10"
+            )
         if fault:
             env["TECHREFORM_FAULT"] = fault
         return env
 
     def start(self, period: str = PERIOD, fault: str | None = None) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "techreform.cli", "run", "--from", period, "--to", period],
-                                env=self.env(fault), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "techreform.cli", "run", "--from", period, "--to", period],
+            env=self.env(fault),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def run(self, period: str = PERIOD, fault: str | None = None) -> subprocess.CompletedProcess:
         process = self.start(period, fault)
@@ -99,8 +120,10 @@ class Site:
             for name in sorted(sa.inspect(conn).get_table_names()):
                 result = conn.execute(sa.text(f'select * from "{name}"'))  # noqa: S608 - names from the catalog
                 keep = [i for i, c in enumerate(result.keys()) if c not in VOLATILE]
-                rows = [tuple(str(r[i]).replace(str(self.root), "<site>") if isinstance(r[i], str) else r[i]
-                              for i in keep) for r in result]
+                rows = [
+                    tuple(str(r[i]).replace(str(self.root), "<site>") if isinstance(r[i], str) else r[i] for i in keep)
+                    for r in result
+                ]
                 tables[name] = sorted(rows, key=repr)
         engine.dispose()
         return tables
@@ -143,21 +166,29 @@ def input_rows(province: Path, period: str) -> dict[str, int]:
 
 def outcome_rows(engine: sa.Engine, period: str) -> dict[str, int]:
     with engine.connect() as conn:
-        return {form: n for form, n in conn.execute(sa.text(
-            "select form, count(*) from etl_row_outcome where period = :p group by form"), {"p": period})}
+        return {
+            form: n
+            for form, n in conn.execute(
+                sa.text("select form, count(*) from etl_row_outcome where period = :p group by form"), {"p": period}
+            )
+        }
 
 
 def assert_one_line(text: str) -> str:
     """The error of a run's stderr: exactly one line besides log records (``WARNING name: …``), and no
     traceback or SQL text anywhere."""
-    lines = [line for line in text.strip().splitlines()
-             if line.strip() and not line.startswith(("WARNING ", "ERROR ", "INFO "))]
+    lines = [
+        line
+        for line in text.strip().splitlines()
+        if line.strip() and not line.startswith(("WARNING ", "ERROR ", "INFO "))
+    ]
     assert len(lines) == 1, text
     assert "Traceback" not in text and "[SQL:" not in text
     return lines[0]
 
 
 # --- kill points ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def clean_run(province, tmp_path_factory):
@@ -184,7 +215,8 @@ def clean_run(province, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", ["after_ingest", "during_receipt_write", "after_claim"])
 def test_a_run_killed_at_a_fault_point_is_rerun_to_exactly_the_state_of_a_clean_run(
-        fault, province, tmp_path, warehouse_url, clean_run):
+    fault, province, tmp_path, warehouse_url, clean_run
+):
     faulted = Site(tmp_path / "faulted", province, warehouse_url)
     killed = faulted.run(fault=fault)
     assert killed.returncode == FAULT_EXIT_CODE, killed.stderr
@@ -219,9 +251,11 @@ def test_a_file_written_aside_never_replaces_the_target_when_the_writer_fails(tm
 
 # --- SMTP ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_a_refusing_then_accepting_server_gets_every_email_exactly_once_through_the_cli_connection(
-        province, tmp_path, warehouse_url, smtp_server):
+    province, tmp_path, warehouse_url, smtp_server
+):
     handler, port = smtp_server
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
     handler.refuse_with = "451 4.3.0 Try again later"
@@ -246,7 +280,8 @@ def test_a_refusing_then_accepting_server_gets_every_email_exactly_once_through_
 
 @pytest.mark.slow
 def test_a_run_killed_after_its_claim_is_taken_over_at_once_by_the_next_run_through_smtp(
-        province, tmp_path, warehouse_url, smtp_server):
+    province, tmp_path, warehouse_url, smtp_server
+):
     handler, port = smtp_server
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
     assert site.run(fault="after_claim").returncode == FAULT_EXIT_CODE
@@ -261,7 +296,8 @@ def test_a_run_killed_after_its_claim_is_taken_over_at_once_by_the_next_run_thro
 
 @pytest.mark.slow
 def test_a_kill_after_the_server_accepted_a_message_sends_that_one_message_twice_and_no_other(
-        province, tmp_path, sqlite_url, smtp_server):
+    province, tmp_path, sqlite_url, smtp_server
+):
     """The one case exactly-once cannot rule out (docs/reliability.md): accepted, then killed before
     ``sent`` was logged. The rerun takes the dead claim over and sends that message again; nothing else."""
     handler, port = smtp_server
@@ -276,7 +312,8 @@ def test_a_kill_after_the_server_accepted_a_message_sends_that_one_message_twice
 
 @pytest.mark.slow
 def test_emails_written_to_the_outbox_by_the_cli_are_sent_when_a_server_is_configured(
-        province, tmp_path, sqlite_url, smtp_server):
+    province, tmp_path, sqlite_url, smtp_server
+):
     handler, port = smtp_server
     site = Site(tmp_path / "site", province, sqlite_url)
     assert site.run().returncode == 0
@@ -290,10 +327,12 @@ def test_emails_written_to_the_outbox_by_the_cli_are_sent_when_a_server_is_confi
 
 # --- the warehouse connection and concurrent runs ------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_a_terminated_warehouse_connection_fails_the_run_in_one_line_and_a_rerun_is_clean(
-        province, tmp_path, pg_url, clean_run):
+    province, tmp_path, pg_url, clean_run
+):
     site = Site(tmp_path / "site", province, pg_url)
     database = sa.engine.make_url(pg_url).database
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -301,10 +340,13 @@ def test_a_terminated_warehouse_connection_fails_the_run_in_one_line_and_a_rerun
     terminated = 0
     with admin.connect() as conn:
         while process.poll() is None:
-            terminated += conn.execute(sa.text(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = :db "
-                "and application_name like 'techreform%' and state = 'active' and pid <> pg_backend_pid()"),
-                {"db": database}).scalar()
+            terminated += conn.execute(
+                sa.text(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = :db "
+                    "and application_name like 'techreform%' and state = 'active' and pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            ).scalar()
             time.sleep(0.05)
     admin.dispose()
     out, err = process.communicate()
@@ -348,8 +390,10 @@ def test_the_period_lock_names_its_holder_and_is_free_again_after_release(wareho
     create_schema(engine)
     other = sa.create_engine(warehouse_url)  # a second engine: another session, as another process would have
     with period_lock(engine, "2013-06", "run-a"):
-        with pytest.raises(PeriodBusy, match=r"2013-06: another run of this period is in progress \(.*run-a"), \
-                period_lock(other, "2013-06", "run-b"):
+        with (
+            pytest.raises(PeriodBusy, match=r"2013-06: another run of this period is in progress \(.*run-a"),
+            period_lock(other, "2013-06", "run-b"),
+        ):
             pass
         with period_lock(other, "2013-07", "run-b"):  # another period is not in the way
             pass
@@ -372,6 +416,7 @@ def test_two_cli_processes_racing_for_a_period_leave_one_winner_and_one_line(pro
 
 
 # --- never a silent all-clear --------------------------------------------------------------------------
+
 
 def _reject_all(landing: Path, form: str) -> None:
     for path in (landing / form / PERIOD).iterdir():
@@ -420,18 +465,26 @@ def _low_completeness(landing: Path, form: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case, form, reason", [
-    ("all_files_rejected", "project_monthly", "file(s) rejected"),
-    ("header_only_files", "enterprise_monthly", "zero accepted rows"),
-    ("no_delivery_at_all", None, "nothing delivered"),
-    ("completeness_below_floor", "enterprise_monthly", "is below the floor 80%"),
-])
+@pytest.mark.parametrize(
+    "case, form, reason",
+    [
+        ("all_files_rejected", "project_monthly", "file(s) rejected"),
+        ("header_only_files", "enterprise_monthly", "zero accepted rows"),
+        ("no_delivery_at_all", None, "nothing delivered"),
+        ("completeness_below_floor", "enterprise_monthly", "is below the floor 80%"),
+    ],
+)
 def test_missing_data_fails_the_run_before_any_supervisor_email_and_alerts_the_engineers(
-        case, form, reason, province, tmp_path, warehouse_url, smtp_server):
+    case, form, reason, province, tmp_path, warehouse_url, smtp_server
+):
     handler, port = smtp_server
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
-    {"all_files_rejected": _reject_all, "header_only_files": _header_only, "no_delivery_at_all": _no_delivery,
-     "completeness_below_floor": _low_completeness}[case](site.landing, form)
+    {
+        "all_files_rejected": _reject_all,
+        "header_only_files": _header_only,
+        "no_delivery_at_all": _no_delivery,
+        "completeness_below_floor": _low_completeness,
+    }[case](site.landing, form)
     result = site.run()
     assert result.returncode == 1
     line = assert_one_line(result.stderr)
@@ -447,7 +500,8 @@ def test_missing_data_fails_the_run_before_any_supervisor_email_and_alerts_the_e
 
 
 def test_the_gate_passes_a_complete_month_and_its_floor_and_forms_come_from_the_configuration(
-        province, tmp_path, sqlite_url):
+    province, tmp_path, sqlite_url
+):
     from techreform.config import Settings
     from techreform.periods import Period
     from techreform.pipeline import prepare_warehouse, process_form, quality_gate, review_period
@@ -473,6 +527,7 @@ def test_the_gate_passes_a_complete_month_and_its_floor_and_forms_come_from_the_
 
 # --- the deadline, the schema upgrade ------------------------------------------------------------------
 
+
 def test_the_delivery_deadline_is_days_after_the_month_in_shanghai_and_long_past_for_old_periods():
     import datetime as dt
 
@@ -482,8 +537,10 @@ def test_the_delivery_deadline_is_days_after_the_month_in_shanghai_and_long_past
     settings = Settings.from_env({})
     deadline = delivery_deadline(settings, "2026-10")
     assert deadline.isoformat() == "2026-11-11T00:00:00+08:00"
-    assert delivery_deadline(settings.with_options(validation={"delivery_deadline_days": 3}), "2026-12").isoformat() \
+    assert (
+        delivery_deadline(settings.with_options(validation={"delivery_deadline_days": 3}), "2026-12").isoformat()
         == "2027-01-04T00:00:00+08:00"
+    )
     assert delivery_deadline(settings, "2015-10") < dt.datetime.now(dt.UTC)  # a past period never waits
 
 
@@ -497,9 +554,12 @@ def test_an_existing_warehouse_gets_the_claim_columns_idempotently(warehouse_url
             "region_code text not null, version integer not null, digest text not null, correction_of text, "
             "subject text not null, content_json text not null, status text not null, attempts integer not null, "
             "last_error text not null, message_id text not null, outbox_path text, updated_at text not null, "
-            "primary key (period, recipient, kind, region_code, version))")
-        conn.exec_driver_sql("insert into sup_email_log values ('2013-06', 'a@b.org', 'province', '620000', 1, "
-                             "'d', null, 's', '{}', 'sending', 0, '', '', null, '2013-07-01T00:00:00+00:00')")
+            "primary key (period, recipient, kind, region_code, version))"
+        )
+        conn.exec_driver_sql(
+            "insert into sup_email_log values ('2013-06', 'a@b.org', 'province', '620000', 1, "
+            "'d', null, 's', '{}', 'sending', 0, '', '', null, '2013-07-01T00:00:00+00:00')"
+        )
     create_schema(engine)
     create_schema(engine)  # twice: nothing to add the second time
     with engine.connect() as conn:
@@ -513,7 +573,8 @@ def test_an_existing_warehouse_gets_the_claim_columns_idempotently(warehouse_url
 @pytest.mark.slow
 @pytest.mark.airflow
 def test_the_dag_fails_a_month_without_deliveries_at_the_gate_and_alerts_the_engineers(
-        province, tmp_path, sqlite_url, smtp_server, airflow_db, monkeypatch):
+    province, tmp_path, sqlite_url, smtp_server, airflow_db, monkeypatch
+):
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
@@ -533,4 +594,7 @@ def test_the_dag_fails_a_month_without_deliveries_at_the_gate_and_alerts_the_eng
     assert states["supervise"] != "success" and states["notify"] != "success"
     assert [rcpts for rcpts, _ in handler.messages] == [[ENGINEERS]]
     subject = str(handler.messages[0][1]["Subject"])
-    assert subject.startswith("【技改告警】techreform_monthly.quality_gate 2013-03 运行失败") and "nothing delivered" in subject
+    assert (
+        subject.startswith("【技改告警】techreform_monthly.quality_gate 2013-03 运行失败")
+        and "nothing delivered" in subject
+    )

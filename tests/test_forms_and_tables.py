@@ -23,8 +23,14 @@ def _kind(column_type: sa.types.TypeEngine) -> str:
     return type(column_type).__name__
 
 
-STAGED_KIND = {"text": "text", "enum": "text", "period": "text", "decimal": "number", "integer": "number",
-               "boolean": "whole"}
+STAGED_KIND = {
+    "text": "text",
+    "enum": "text",
+    "period": "text",
+    "decimal": "number",
+    "integer": "number",
+    "boolean": "whole",
+}
 TARGET_KIND = {**STAGED_KIND, "integer": "whole"}
 
 

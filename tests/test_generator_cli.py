@@ -17,8 +17,20 @@ def test_help_describes_the_options_and_exits_cleanly(capsys):
         main(["--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--out", "--seed", "--enterprises", "--projects", "--first-period", "--last-period",
-                   "--defect-rate", "--forms", "--size", "--lagging-share", "--skip-january-share", "--formats"):
+    for option in (
+        "--out",
+        "--seed",
+        "--enterprises",
+        "--projects",
+        "--first-period",
+        "--last-period",
+        "--defect-rate",
+        "--forms",
+        "--size",
+        "--lagging-share",
+        "--skip-january-share",
+        "--formats",
+    ):
         assert option in text
 
 
@@ -31,8 +43,24 @@ def test_installed_console_script_answers_help():
 
 
 def test_command_writes_landing_files_and_ground_truth(tmp_path, capsys):
-    status = main(["--out", str(tmp_path), "--enterprises", "60", "--projects", "20", "--first-period", "2013-05",
-                   "--last-period", "2013-06", "--forms", "E1,P1,R1", "--formats", "csv-utf8=1,xlsx=1"])
+    status = main(
+        [
+            "--out",
+            str(tmp_path),
+            "--enterprises",
+            "60",
+            "--projects",
+            "20",
+            "--first-period",
+            "2013-05",
+            "--last-period",
+            "2013-06",
+            "--forms",
+            "E1,P1,R1",
+            "--formats",
+            "csv-utf8=1,xlsx=1",
+        ]
+    )
     assert status == 0
     assert "wrote" in capsys.readouterr().out
     e1 = sorted(p.name for p in (tmp_path / "landing" / "enterprise_monthly" / "2013-06").iterdir())
@@ -54,8 +82,12 @@ def test_national_size_defaults_to_one_month_of_e1_and_refuses_runs_too_big_for_
     from techreform.generator.cli import _parser
 
     national = GeneratorConfig.national()
-    assert (national.enterprises, national.forms, national.first_period, national.last_period) == \
-        (500_000, ("E1",), "2013-06", "2013-06")
+    assert (national.enterprises, national.forms, national.first_period, national.last_period) == (
+        500_000,
+        ("E1",),
+        "2013-06",
+        "2013-06",
+    )
     assert _parser().parse_args(["--out", str(tmp_path), "--size", "national"]).first_period is None
     with pytest.raises(ValueError, match="fewer months"):
         GeneratorConfig(enterprises=500_000)

@@ -25,8 +25,17 @@ def test_every_rule_id_of_e1_p1_r1_is_planted_in_a_small_run(small_run):
 
 def test_defects_csv_has_the_agreed_columns_and_severities(small_run):
     d = truth(small_run, "defects.csv")
-    assert list(d.columns) == ["form", "period", "file_name", "source_row", "record_key", "rule_id", "severity",
-                               "field", "description"]
+    assert list(d.columns) == [
+        "form",
+        "period",
+        "file_name",
+        "source_row",
+        "record_key",
+        "rule_id",
+        "severity",
+        "field",
+        "description",
+    ]
     assert (d["severity"] == d["rule_id"].str[3].map({"H": "hard", "S": "soft"})).all()
     assert (d["source_row"].astype(int) >= 2).all()
     assert (d["file_name"].str[:2] == d["form"]).all()
@@ -35,11 +44,16 @@ def test_defects_csv_has_the_agreed_columns_and_severities(small_run):
 @pytest.mark.parametrize("form", ["E1", "P1", "R1"])
 def test_each_row_breaks_exactly_the_rules_the_ground_truth_names(delivered, form):
     d, e1, p1, r1 = delivered
-    broken = {"E1": lambda: e1_broken(e1, r1, p1, d), "P1": lambda: p1_broken(p1, r1, d), "R1": lambda: r1_broken(r1)}[form]()
+    broken = {"E1": lambda: e1_broken(e1, r1, p1, d), "P1": lambda: p1_broken(p1, r1, d), "R1": lambda: r1_broken(r1)}[
+        form
+    ]()
     planted = row_rules(d, form)
     assert set(planted) <= set(broken), "a defect points at a row that is not in the file"
-    wrong = {key: (sorted(rules), sorted(planted.get(key, set())))
-             for key, rules in broken.items() if rules != planted.get(key, set())}
+    wrong = {
+        key: (sorted(rules), sorted(planted.get(key, set())))
+        for key, rules in broken.items()
+        if rules != planted.get(key, set())
+    }
     assert not wrong, f"{len(wrong)} rows disagree (checker, truth), e.g. {list(wrong.items())[:5]}"
 
 
@@ -55,8 +69,11 @@ def test_record_key_is_the_key_as_written_in_the_row(delivered):
 
 def test_every_uscc_is_valid_except_where_a_bad_code_was_planted(delivered):
     d, e1, p1, r1 = delivered
-    planted = {(f, int(r)) for f, r, rule in zip(d["file_name"], d["source_row"], d["rule_id"], strict=True)
-               if rule in ("E1-H01", "R1-H01", "P1-H02")}
+    planted = {
+        (f, int(r))
+        for f, r, rule in zip(d["file_name"], d["source_row"], d["rule_id"], strict=True)
+        if rule in ("E1-H01", "R1-H01", "P1-H02")
+    }
     for frame in (e1, p1, r1):
         for f, row, code in zip(frame["file_name"], frame["source_row"], frame["uscc"], strict=True):
             assert is_valid_uscc(code) == ((f, row) not in planted), (f, row, code)
@@ -83,10 +100,14 @@ def test_a_run_without_defects_is_clean_by_every_rule(tmp_path):
         assert not dirty, list(dirty.items())[:5]
 
 
-@pytest.mark.parametrize("window", [
-    dict(enterprises=80, projects=30, first_period="2011-01", last_period="2011-03", seed=5),
-    dict(enterprises=60, projects=40, first_period="2015-11", last_period="2016-02", seed=9, defect_rate=0.2),
-], ids=["year-start", "across-years-many-defects"])
+@pytest.mark.parametrize(
+    "window",
+    [
+        dict(enterprises=80, projects=30, first_period="2011-01", last_period="2011-03", seed=5),
+        dict(enterprises=60, projects=40, first_period="2015-11", last_period="2016-02", seed=9, defect_rate=0.2),
+    ],
+    ids=["year-start", "across-years-many-defects"],
+)
 def test_other_windows_and_seeds_keep_truth_and_rules_in_agreement(tmp_path, window):
     generate(tmp_path, SMALL.with_(**window))
     d = truth(tmp_path, "defects.csv")

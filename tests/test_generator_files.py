@@ -12,13 +12,30 @@ from generator_fixtures import SMALL, read_cells, small_run, truth  # noqa: F401
 from techreform.forms import form as form_of
 from techreform.generator import GeneratorConfig, generate
 
-PREFECTURES = ["620100", "620200", "620300", "620400", "620500", "620600", "620700", "620800", "620900",
-               "621000", "621100", "621200", "622900", "623000"]
+PREFECTURES = [
+    "620100",
+    "620200",
+    "620300",
+    "620400",
+    "620500",
+    "620600",
+    "620700",
+    "620800",
+    "620900",
+    "621000",
+    "621100",
+    "621200",
+    "622900",
+    "623000",
+]
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path, small_run):
@@ -63,7 +80,7 @@ def test_files_are_in_the_format_and_header_style_files_csv_says(small_run):
         fields = form_of(row.form).fields
         expected = [f.name if row.header_style == "canonical" else f.header_zh for f in fields]
         assert header[: len(expected)] == expected
-        assert header[len(expected):] in ([], ["填表人"])
+        assert header[len(expected) :] in ([], ["填表人"])
         assert len(rows) == int(row.rows)
 
 
@@ -72,8 +89,12 @@ def test_gb18030_files_really_are_not_utf8(small_run):
     gbk = files[files["format"] == "csv-gb18030"]
     assert len(gbk)
     for row in gbk.itertuples():
-        folder = {"E1": "enterprise_monthly", "P1": "project_monthly", "R1": "enterprise_register",
-                  "S1": "supervisors"}[row.form]
+        folder = {
+            "E1": "enterprise_monthly",
+            "P1": "project_monthly",
+            "R1": "enterprise_register",
+            "S1": "supervisors",
+        }[row.form]
         data = (small_run / "landing" / folder / row.period / row.file_name).read_bytes()
         try:
             data.decode("utf-8")

@@ -25,8 +25,16 @@ def _reasons(lights):
 def test_lights_have_the_agreed_columns_and_values(lights):
     assert list(lights.columns) == ["project_code", "period", "light", "reasons", "escalated", "key_project"]
     assert set(lights["light"]) == {"green", "yellow", "red"}
-    known = {"SCHEDULE_YELLOW", "SCHEDULE_RED", "START_OVERDUE", "COMPLETION_OVERDUE", "STALLED", "SUSPENDED",
-             "NOT_REPORTED", "QUARANTINED"}
+    known = {
+        "SCHEDULE_YELLOW",
+        "SCHEDULE_RED",
+        "START_OVERDUE",
+        "COMPLETION_OVERDUE",
+        "STALLED",
+        "SUSPENDED",
+        "NOT_REPORTED",
+        "QUARANTINED",
+    }
     for reasons, light in zip(_reasons(lights), lights["light"], strict=True):
         if light == "green":
             assert reasons == [""]
@@ -47,11 +55,24 @@ def test_every_project_with_a_row_in_a_period_has_a_light(lights, p1, small_run)
 def test_planted_lagging_projects_are_flagged_and_most_others_are_green(lights, small_run):
     planted = truth(small_run, "planted.csv")
     kinds = set(planted["kind"])
-    assert kinds == {"schedule_yellow", "schedule_red", "start_overdue", "completion_overdue", "stalled",
-                     "suspended", "not_reported"}
-    expected_reason = {"schedule_yellow": "SCHEDULE_YELLOW", "schedule_red": "SCHEDULE_RED",
-                       "start_overdue": "START_OVERDUE", "completion_overdue": "COMPLETION_OVERDUE",
-                       "stalled": "STALLED", "suspended": "SUSPENDED", "not_reported": "NOT_REPORTED"}
+    assert kinds == {
+        "schedule_yellow",
+        "schedule_red",
+        "start_overdue",
+        "completion_overdue",
+        "stalled",
+        "suspended",
+        "not_reported",
+    }
+    expected_reason = {
+        "schedule_yellow": "SCHEDULE_YELLOW",
+        "schedule_red": "SCHEDULE_RED",
+        "start_overdue": "START_OVERDUE",
+        "completion_overdue": "COMPLETION_OVERDUE",
+        "stalled": "STALLED",
+        "suspended": "SUSPENDED",
+        "not_reported": "NOT_REPORTED",
+    }
     for code, kind in zip(planted["project_code"], planted["kind"], strict=True):
         mine = lights[lights["project_code"] == code]
         assert (mine["light"] != "green").any(), code
@@ -71,7 +92,9 @@ def test_stalled_and_suspended_reasons_match_the_delivered_status(lights, p1):
 
 
 def test_schedule_lag_reasons_agree_with_the_delivered_figures(lights, p1):
-    rows = p1.drop_duplicates(["project_code", "period_folder"], keep=False).set_index(["project_code", "period_folder"])
+    rows = p1.drop_duplicates(["project_code", "period_folder"], keep=False).set_index(
+        ["project_code", "period_folder"]
+    )
     judged = lights[~lights["reasons"].isin(["QUARANTINED", "NOT_REPORTED"])]
     for code, period, reasons in zip(judged["project_code"], judged["period"], judged["reasons"], strict=True):
         row = rows.loc[(code, period)]
@@ -94,8 +117,12 @@ def test_quarantined_lights_are_exactly_the_project_rows_with_a_hard_defect(ligh
 
 
 def test_escalation_means_red_now_and_red_before_or_a_key_project(lights):
-    by_key = {(c, p): light for c, p, light in zip(lights["project_code"], lights["period"], lights["light"], strict=True)}
-    previous = {p: q for p, q in zip(sorted(lights["period"].unique())[1:], sorted(lights["period"].unique()), strict=False)}
+    by_key = {
+        (c, p): light for c, p, light in zip(lights["project_code"], lights["period"], lights["light"], strict=True)
+    }
+    previous = {
+        p: q for p, q in zip(sorted(lights["period"].unique())[1:], sorted(lights["period"].unique()), strict=False)
+    }
     assert (lights["escalated"] == "1").any()
     for row in lights.itertuples():
         before = by_key.get((row.project_code, previous.get(row.period)))

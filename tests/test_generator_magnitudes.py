@@ -90,6 +90,9 @@ def test_national_size_is_vectorised(tmp_path):
     cpu = time.process_time() - cpu
     assert 95_000 <= summary.rows["E1"] <= 110_000
     assert cpu < 40, f"{cpu:.1f} s of CPU"
-    frame = pd.read_csv(next((tmp_path / "landing" / "enterprise_monthly" / "2013-06").glob("E1_620100_*")),
-                        dtype=str, keep_default_na=False)
+    frame = pd.read_csv(
+        next((tmp_path / "landing" / "enterprise_monthly" / "2013-06").glob("E1_620100_*")),
+        dtype=str,
+        keep_default_na=False,
+    )
     assert len(frame) > 20_000

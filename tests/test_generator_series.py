@@ -20,8 +20,13 @@ def data(small_run):
         keep = [(f, r) not in dirty for f, r in zip(frame["file_name"], frame["source_row"], strict=True)]
         return frame[keep]
 
-    return {"E1": clean(read_form(small_run, "E1")), "P1": clean(read_form(small_run, "P1")),
-            "R1": read_form(small_run, "R1"), "R1_clean": clean(read_form(small_run, "R1")), "defects": d}
+    return {
+        "E1": clean(read_form(small_run, "E1")),
+        "P1": clean(read_form(small_run, "P1")),
+        "R1": read_form(small_run, "R1"),
+        "R1_clean": clean(read_form(small_run, "R1")),
+        "defects": d,
+    }
 
 
 def test_year_to_date_figures_never_fall_within_a_year_in_clean_rows(data):
@@ -73,8 +78,10 @@ def test_register_changes_between_snapshots_with_entries_exits_or_status_changes
     r1 = data["R1_clean"]
     snaps = sorted(r1["period_folder"].unique())
     assert len(snaps) >= 2
-    states = [set(zip(g["uscc"], g["above_scale"], g["operating_status"], strict=True))
-              for _, g in r1.groupby("period_folder", sort=True)]
+    states = [
+        set(zip(g["uscc"], g["above_scale"], g["operating_status"], strict=True))
+        for _, g in r1.groupby("period_folder", sort=True)
+    ]
     assert any(a != b for a, b in zip(states, states[1:], strict=False))
     assert set(r1["operating_status"]) >= {"在营"} and set(r1["scale"]) <= {"大型", "中型", "小型", "微型"}
     assert r1["contact_email"].dropna().str.endswith("gsgxw.example").all()

@@ -59,8 +59,9 @@ def _deliver_good(settings) -> None:
 
 
 def _log(engine, name: str):
-    rows = _rows(engine, "select status, message, rows_received, file_sha256 from etl_file_log where file_name = :n",
-                 n=name)
+    rows = _rows(
+        engine, "select status, message, rows_received, file_sha256 from etl_file_log where file_name = :n", n=name
+    )
     assert len(rows) == 1, f"{name} logged {len(rows)} times"
     return rows[0]
 
@@ -84,11 +85,14 @@ def _assert_rest_of_delivery_goes_on(engine, settings, hostile: str, *, must_nam
     files_before = _rows(engine, "select file_name, status, delivery_seq from etl_file_log order by delivery_seq")
     again = process_form(engine, settings, "E1", PERIOD)
     assert again["new_files"] == 0
-    assert _rows(engine, "select file_name, status, delivery_seq from etl_file_log order by delivery_seq") == files_before
+    assert (
+        _rows(engine, "select file_name, status, delivery_seq from etl_file_log order by delivery_seq") == files_before
+    )
     return bad.message
 
 
 # --- 1. P1 files as the contract defines them ---------------------------------------------------------------
+
 
 def test_a_p1_file_without_a_period_column_takes_its_folders_period(settings, engine):
     write_delivery(settings.landing_dir, P1, "2013-06", "P1_620100_2013-06.csv", [p1_row(1, None), p1_row(2, None)])
@@ -100,8 +104,13 @@ def test_a_p1_file_without_a_period_column_takes_its_folders_period(settings, en
 
 
 def test_a_p1_file_that_carries_a_period_is_checked_against_its_folder(settings, engine):
-    write_delivery(settings.landing_dir, P1, "2013-06", "P1_620100_2013-06.csv",
-                   [p1_row(1, "2013-06"), p1_row(2, "2013年6月"), p1_row(3, "2013-05"), p1_row(4, "")])
+    write_delivery(
+        settings.landing_dir,
+        P1,
+        "2013-06",
+        "P1_620100_2013-06.csv",
+        [p1_row(1, "2013-06"), p1_row(2, "2013年6月"), p1_row(3, "2013-05"), p1_row(4, "")],
+    )
     result = process_form(engine, settings, "P1", PERIOD)
     load = result["load"]
     assert (load["received"], load["accepted"], load["quarantined"]) == (4, 3, 1)
@@ -117,6 +126,7 @@ def test_an_e1_file_without_a_period_column_is_still_rejected_naming_it(settings
 
 
 # --- 3. numbers ------------------------------------------------------------------------------------------------
+
 
 def test_infinite_nan_overlong_numbers_are_h00_and_minus_zero_is_zero_on_every_warehouse(settings, engine):
     county = "620102"
@@ -134,13 +144,14 @@ def test_infinite_nan_overlong_numbers_are_h00_and_minus_zero_is_zero_on_every_w
     assert [r.rule_ids for r in quarantine] == ["E1-H00"] * 4
     for row, value in zip(quarantine, ["1e309", "inf", "nan", "1234567890123.456"]):
         assert f"“{value}”" in row.messages
-    (profit, investment), = _rows(engine, "select profit, techreform_investment from fct_enterprise_monthly")
+    ((profit, investment),) = _rows(engine, "select profit, techreform_investment from fct_enterprise_monthly")
     assert profit == 0 and math.copysign(1.0, profit) == 1.0
     assert investment == 0 and math.copysign(1.0, investment) == 1.0
     assert _rows(engine, "select count(*) from fct_enterprise_monthly where cast(profit as text) like '-%'")[0][0] == 0
 
 
 # --- 4. one bad file never stops the period ---------------------------------------------------------------------
+
 
 def test_a_csv_cell_over_the_csv_modules_field_limit_rejects_only_its_file(settings, engine):
     _deliver_good(settings)
@@ -158,11 +169,14 @@ def test_a_cell_over_the_character_limit_is_named_by_row_and_column(settings, en
     _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.csv", must_name=("第2行 B列", "10000"))
 
 
-@pytest.mark.parametrize(("raw_name", "shown"), [
-    ("E1_620100_兰州.csv".encode("gbk"), "E1_620100_兰州.csv"),                  # a Windows archive's GBK name
-    (b"E1_620100_\xff\xfe.csv", "E1_620100_\\xff\\xfe.csv"),                     # bytes of no encoding
-    (b"E1_620100_a\nb.csv", "E1_620100_a\\x0ab.csv"),                            # a line break in the name
-])
+@pytest.mark.parametrize(
+    ("raw_name", "shown"),
+    [
+        ("E1_620100_兰州.csv".encode("gbk"), "E1_620100_兰州.csv"),  # a Windows archive's GBK name
+        (b"E1_620100_\xff\xfe.csv", "E1_620100_\\xff\\xfe.csv"),  # bytes of no encoding
+        (b"E1_620100_a\nb.csv", "E1_620100_a\\x0ab.csv"),  # a line break in the name
+    ],
+)
 def test_a_file_name_that_is_not_utf8_is_shown_readably_and_the_file_is_read(settings, engine, raw_name, shown):
     _deliver_good(settings)
     _deliver(settings, raw_name, h.e1_csv(h.good_e1_rows(1, county="620102")))
@@ -209,7 +223,9 @@ def test_a_nul_character_in_an_xlsx_cell_rejects_the_file_naming_the_row(setting
     _deliver_good(settings)
     data = h.e1_xlsx(h.good_e1_rows(2, county="620102"))
     nul_cell = b'<c r="B3" t="inlineStr"><is><t>\xe5\x85\xb0&#0;</t></is></c>'  # XML 1.0 cannot carry NUL
-    data = h.rewrite_member(data, "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb'<c r="B3"[^>]*>.*?</c>', nul_cell, xml))
+    data = h.rewrite_member(
+        data, "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb'<c r="B3"[^>]*>.*?</c>', nul_cell, xml)
+    )
     _deliver(settings, "E1_620100_2013-06.xlsx", data)
     _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.xlsx", must_name=("第3行",))
 
@@ -269,6 +285,7 @@ def test_a_value_the_database_refuses_rejects_only_that_file_and_stages_none_of_
 
 # --- 5. unbalanced quotes -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("closing", ["", "later"])
 def test_an_unbalanced_quote_rejects_the_file_naming_the_line(settings, engine, closing):
     _deliver_good(settings)
@@ -284,8 +301,8 @@ def test_an_unbalanced_quote_rejects_the_file_naming_the_line(settings, engine, 
 def test_a_quote_closed_where_a_cell_may_end_still_cannot_swallow_rows(settings, engine):
     _deliver_good(settings)
     lines = h.e1_csv(h.good_e1_rows(4, county="620102")).decode().split("\r\n")
-    lines[2] = lines[2].replace(",", ',"', 1)                     # line 3: the second cell opens a quote ...
-    lines[4] = lines[4].replace(",", '",', 1)                     # ... closed properly two lines later
+    lines[2] = lines[2].replace(",", ',"', 1)  # line 3: the second cell opens a quote ...
+    lines[4] = lines[4].replace(",", '",', 1)  # ... closed properly two lines later
     _deliver(settings, "E1_620100_2013-06.csv", "\r\n".join(lines).encode())
     _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.csv", must_name=("第3行",))
 
@@ -300,6 +317,7 @@ def test_a_real_multi_line_remark_is_still_read(tmp_path):
 
 # --- 6. bounded resources ---------------------------------------------------------------------------------------
 
+
 def test_a_workbook_declaring_a_huge_dimension_is_read_as_what_it_holds(settings, engine):
     _deliver_good(settings)
     _deliver(settings, "E1_620100_2013-06.xlsx", h.dimension_bomb(h.good_e1_rows(3, county="620102")))
@@ -313,15 +331,17 @@ def test_a_workbook_declaring_a_huge_dimension_is_read_as_what_it_holds(settings
 def test_a_zip_bomb_is_refused_from_its_zip_directory(settings, engine):
     _deliver_good(settings)
     _deliver(settings, "E1_620100_2013-06.xlsx", h.zip_bomb(300_000_000))
-    _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.xlsx",
-                                     must_name=("max_xlsx_uncompressed_bytes",))
+    _assert_rest_of_delivery_goes_on(
+        engine, settings, "E1_620100_2013-06.xlsx", must_name=("max_xlsx_uncompressed_bytes",)
+    )
 
 
 def test_a_highly_compressed_member_is_refused_by_its_ratio(settings, engine):
     _deliver_good(settings)
     _deliver(settings, "E1_620100_2013-06.xlsx", h.zip_bomb(20_000_000))
-    _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.xlsx",
-                                     must_name=("xl/worksheets/sheet1.xml", "max_xlsx_compression_ratio"))
+    _assert_rest_of_delivery_goes_on(
+        engine, settings, "E1_620100_2013-06.xlsx", must_name=("xl/worksheets/sheet1.xml", "max_xlsx_compression_ratio")
+    )
 
 
 def test_a_shared_strings_bomb_is_refused_before_it_is_unpacked(settings, engine):
@@ -388,9 +408,14 @@ def test_ingest_limits_come_from_the_configuration_and_are_checked(sqlite_settin
 
 
 def _probe(data_dir: Path) -> dict:
-    done = subprocess.run([sys.executable, str(TESTS / "hostile_probe.py"), str(data_dir), "E1", str(PERIOD)],
-                          capture_output=True, text=True, timeout=600, cwd=TESTS.parent,
-                          env={**os.environ, "PYTHONPATH": str(TESTS)})
+    done = subprocess.run(
+        [sys.executable, str(TESTS / "hostile_probe.py"), str(data_dir), "E1", str(PERIOD)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=TESTS.parent,
+        env={**os.environ, "PYTHONPATH": str(TESTS)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -434,6 +459,7 @@ def test_a_hostile_file_costs_at_most_200_mb_over_a_normal_delivery(tmp_path, ba
 
 # --- 7. links and special files ---------------------------------------------------------------------------------
 
+
 def test_links_directories_and_fifos_are_refused_unread_and_recorded(settings, engine, tmp_path):
     secret = tmp_path / "secret.csv"
     secret.write_bytes(h.e1_csv(h.good_e1_rows(1, county="620102")))
@@ -445,8 +471,13 @@ def test_links_directories_and_fifos_are_refused_unread_and_recorded(settings, e
     (folder / "E1_folder.csv").mkdir()
     os.mkfifo(folder / "E1_pipe.csv")
     result = process_form(engine, settings, "E1", PERIOD)
-    refused = {"E1_link.csv": "symlink", "E1_passwd.csv": "symlink", "E1_dangling.csv": "symlink",
-               "E1_folder.csv": "directory", "E1_pipe.csv": "fifo"}
+    refused = {
+        "E1_link.csv": "symlink",
+        "E1_passwd.csv": "symlink",
+        "E1_dangling.csv": "symlink",
+        "E1_folder.csv": "directory",
+        "E1_pipe.csv": "fifo",
+    }
     recorded = _rows(engine, "select entry_name, kind, message from etl_refused_entry order by entry_name")
     assert {r.entry_name: r.kind for r in recorded} == refused
     assert all(r.entry_name in r.message and "\n" not in r.message for r in recorded)

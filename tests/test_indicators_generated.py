@@ -54,11 +54,21 @@ def _parsed_rows(root: Path, code: str, hard: set[tuple[str, int]]) -> pd.DataFr
 def build_facts(root: Path) -> dict[str, pd.DataFrame]:
     """fct_enterprise_monthly, fct_project_monthly and dim_enterprise_register rows from generated files."""
     defects = pd.read_csv(root / "ground_truth" / "defects.csv", dtype=str)
-    hard = {(f, int(r)) for f, r in defects[defects.severity == "hard"][["file_name", "source_row"]].itertuples(index=False)}
+    hard = {
+        (f, int(r)) for f, r in defects[defects.severity == "hard"][["file_name", "source_row"]].itertuples(index=False)
+    }
     common = {"review_status": "ok", "soft_rule_ids": "", "file_sha256": "generated"}
-    e1 = _parsed_rows(root, "E1", hard).drop_duplicates(["uscc", "period"], keep="last").drop(columns=["delivery_period"])
+    e1 = (
+        _parsed_rows(root, "E1", hard)
+        .drop_duplicates(["uscc", "period"], keep="last")
+        .drop(columns=["delivery_period"])
+    )
     e1 = e1.assign(**common).astype(object)
-    p1 = _parsed_rows(root, "P1", hard).drop_duplicates(["project_code", "period"], keep="last").drop(columns=["delivery_period"])
+    p1 = (
+        _parsed_rows(root, "P1", hard)
+        .drop_duplicates(["project_code", "period"], keep="last")
+        .drop(columns=["delivery_period"])
+    )
     p1 = p1.assign(**common).astype(object)
     r1 = _parsed_rows(root, "R1", hard).rename(columns={"delivery_period": "snapshot_period"})
     r1 = r1.drop(columns=["source_row"]).drop_duplicates(["snapshot_period", "uscc"], keep="last").astype(object)
@@ -67,22 +77,49 @@ def build_facts(root: Path) -> dict[str, pd.DataFrame]:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
-            for r in frame.to_dict("records")]
+    return [
+        {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
 
 
 def _supervision_rows(facts: dict[str, pd.DataFrame]) -> tuple[list[dict], list[dict]]:
     """sup_project_light and sup_run rows from the generator's expected lights (what supervision yields)."""
     projects = facts["fct_project_monthly"].drop_duplicates("project_code", keep="last").set_index("project_code")
     lights = facts["lights"][facts["lights"].project_code.isin(projects.index)]
-    rows = [{"period": r.period, "project_code": r.project_code, "project_name": "x", "uscc": "x", "enterprise_name": "x",
-             "region_code": projects.region_code[r.project_code], "county_name": "x",
-             "prefecture_code": projects.prefecture_code[r.project_code], "prefecture_name": "x", "key_project": 0,
-             "annual_plan_investment": None, "ytd_investment": None, "lag_pp": None, "light": r.light, "reasons": "",
-             "escalated": 0, "source": "accepted"} for r in lights.itertuples(index=False)]
-    runs = [{"period": p, "projects": len(g), "green": int((g.light == "green").sum()),
-             "yellow": int((g.light == "yellow").sum()), "red": int((g.light == "red").sum()), "escalated": 0}
-            for p, g in lights.groupby("period")]
+    rows = [
+        {
+            "period": r.period,
+            "project_code": r.project_code,
+            "project_name": "x",
+            "uscc": "x",
+            "enterprise_name": "x",
+            "region_code": projects.region_code[r.project_code],
+            "county_name": "x",
+            "prefecture_code": projects.prefecture_code[r.project_code],
+            "prefecture_name": "x",
+            "key_project": 0,
+            "annual_plan_investment": None,
+            "ytd_investment": None,
+            "lag_pp": None,
+            "light": r.light,
+            "reasons": "",
+            "escalated": 0,
+            "source": "accepted",
+        }
+        for r in lights.itertuples(index=False)
+    ]
+    runs = [
+        {
+            "period": p,
+            "projects": len(g),
+            "green": int((g.light == "green").sum()),
+            "yellow": int((g.light == "yellow").sum()),
+            "red": int((g.light == "red").sum()),
+            "escalated": 0,
+        }
+        for p, g in lights.groupby("period")
+    ]
     return rows, runs
 
 
@@ -144,13 +181,18 @@ def test_sqlite_and_postgresql_agree_on_every_row_of_the_generated_province(gene
     numeric = sqlite_frame.select_dtypes("number").columns
     text = [c for c in sqlite_frame.columns if c not in numeric]
     pd.testing.assert_frame_equal(sqlite_frame[text], pg_frame[text])
-    pd.testing.assert_frame_equal(sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float),
-                                  check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float), check_exact=False, rtol=1e-9, atol=1e-9
+    )
 
 
 def _row(results: pd.DataFrame, period: str, code: str, level: str = "province", area: str = "620000") -> pd.Series:
-    rows = results[(results.period == period) & (results.indicator_code == code) & (results.level == level)
-                   & (results.area_code == area)]
+    rows = results[
+        (results.period == period)
+        & (results.indicator_code == code)
+        & (results.level == level)
+        & (results.area_code == area)
+    ]
     assert len(rows) == 1
     return rows.iloc[0]
 
@@ -171,8 +213,11 @@ def test_sample_cells_of_the_generated_province_recomputed_in_pandas(generated):
             checked += 1
         both = now.dropna(subset=["value_added", "employees"])
         month = int(period[5:])
-        assert math.isclose(_row(results, period, "LABOR_PROD").value,
-                            (both.value_added * 12 / month).sum() / both.employees.sum(), rel_tol=1e-9)
+        assert math.isclose(
+            _row(results, period, "LABOR_PROD").value,
+            (both.value_added * 12 / month).sum() / both.employees.sum(),
+            rel_tol=1e-9,
+        )
         year = int(period[:4])
         decembers = [f"{y}-12" for y in range(2011, year)]
         cumulative = e1[e1.period.isin([*decembers, period])].techreform_investment.sum() / 10000
@@ -180,20 +225,27 @@ def test_sample_cells_of_the_generated_province_recomputed_in_pandas(generated):
         last = e1[e1.period == f"{year - 1}{period[4:]}"].set_index("uscc").techreform_investment.dropna()
         current = now.set_index("uscc").techreform_investment.dropna()
         common = current.index.intersection(last.index)
-        assert math.isclose(_row(results, period, "TR_INV_GROWTH").value,
-                            (current[common].sum() / last[common].sum() - 1) * 100, rel_tol=1e-9)
+        assert math.isclose(
+            _row(results, period, "TR_INV_GROWTH").value,
+            (current[common].sum() / last[common].sum() - 1) * 100,
+            rel_tol=1e-9,
+        )
     assert checked >= 20
     # reporting rate from the register in force and the facts
     register = facts["dim_enterprise_register"]
     snapshot = register[register.snapshot_period <= "2014-03"].snapshot_period.max()
-    expected = register[(register.snapshot_period == snapshot) & (register.above_scale == 1)
-                        & (register.operating_status == "在营")]
+    expected = register[
+        (register.snapshot_period == snapshot) & (register.above_scale == 1) & (register.operating_status == "在营")
+    ]
     reported = expected.uscc.isin(e1[e1.period == "2014-03"].uscc).sum()
     assert math.isclose(_row(results, "2014-03", "REPORTING_RATE").value, reported / len(expected) * 100)
     # red projects from the lights
     lights = facts["lights"]
-    red = lights[(lights.period == "2013-06") & (lights.light == "red")
-                 & lights.project_code.isin(facts["fct_project_monthly"].project_code)]
+    red = lights[
+        (lights.period == "2013-06")
+        & (lights.light == "red")
+        & lights.project_code.isin(facts["fct_project_monthly"].project_code)
+    ]
     assert _row(results, "2013-06", "PROJECT_RED").value == len(red)
 
 

@@ -23,15 +23,26 @@ RATIOS = {
     "PROFIT_PER_100": (["profit", "revenue"], lambda f, m: f.profit, lambda f: f.revenue, 100),
     "LABOR_PROD": (["value_added", "employees"], lambda f, m: f.value_added * 12 / m, lambda f: f.employees, 1),
     "RD_INTENSITY": (["rd_expense", "revenue"], lambda f, m: f.rd_expense, lambda f: f.revenue, 100),
-    "NEW_PRODUCT_RATE": (["new_product_output", "gross_output"], lambda f, m: f.new_product_output,
-                         lambda f: f.gross_output, 100),
+    "NEW_PRODUCT_RATE": (
+        ["new_product_output", "gross_output"],
+        lambda f, m: f.new_product_output,
+        lambda f: f.gross_output,
+        100,
+    ),
     "ENERGY_INTENSITY": (["energy_tce", "value_added"], lambda f, m: f.energy_tce, lambda f: f.value_added, 1),
     "WATER_INTENSITY": (["water_m3", "value_added"], lambda f, m: f.water_m3, lambda f: f.value_added, 1),
-    "SOLID_WASTE_UTIL": (["solid_waste_utilized", "solid_waste_generated"], lambda f, m: f.solid_waste_utilized,
-                         lambda f: f.solid_waste_generated, 100),
-    "ECOMMERCE_SHARE": (["ecommerce_purchase", "ecommerce_sales", "purchase_total", "revenue"],
-                        lambda f, m: f.ecommerce_purchase + f.ecommerce_sales,
-                        lambda f: f.purchase_total + f.revenue, 100),
+    "SOLID_WASTE_UTIL": (
+        ["solid_waste_utilized", "solid_waste_generated"],
+        lambda f, m: f.solid_waste_utilized,
+        lambda f: f.solid_waste_generated,
+        100,
+    ),
+    "ECOMMERCE_SHARE": (
+        ["ecommerce_purchase", "ecommerce_sales", "purchase_total", "revenue"],
+        lambda f, m: f.ecommerce_purchase + f.ecommerce_sales,
+        lambda f: f.purchase_total + f.revenue,
+        100,
+    ),
 }
 
 
@@ -142,8 +153,10 @@ def test_hundred_billion_counts_recomputed_in_pandas(computed):
 
 def test_province_totals_equal_the_sum_of_prefectures_for_additive_measures(computed):
     _, results = computed
-    additive = results[results.value_rule.isin(["ratio", "sum", "growth"])
-                       & results.indicator_code.isin([*RATIOS, "TR_INV_CUM", "TR_INV_GROWTH", "ENTERPRISES_100B"])]
+    additive = results[
+        results.value_rule.isin(["ratio", "sum", "growth"])
+        & results.indicator_code.isin([*RATIOS, "TR_INV_CUM", "TR_INV_GROWTH", "ENTERPRISES_100B"])
+    ]
     checked = 0
     for code, rows in additive.groupby("indicator_code"):
         province = rows[rows.level == "province"].iloc[0]
@@ -155,8 +168,11 @@ def test_province_totals_equal_the_sum_of_prefectures_for_additive_measures(comp
             checked += 1
     assert checked >= 20
     cumulative = results[results.indicator_code == "TR_INV_CUM"]
-    assert math.isclose(cumulative[cumulative.level == "province"].value.iloc[0],
-                        cumulative[cumulative.level == "prefecture"].value.sum(), rel_tol=1e-9)
+    assert math.isclose(
+        cumulative[cumulative.level == "province"].value.iloc[0],
+        cumulative[cumulative.level == "prefecture"].value.sum(),
+        rel_tol=1e-9,
+    )
 
 
 def test_every_prefecture_and_sector_group_has_a_row_for_every_indicator_of_its_levels(computed):
@@ -164,8 +180,13 @@ def test_every_prefecture_and_sector_group_has_a_row_for_every_indicator_of_its_
     va = results[results.indicator_code == "VA_RATE"]
     assert set(va.level) == {"province", "prefecture", "sector_group"}
     assert len(va[va.level == "prefecture"]) == 14
-    assert set(results[results.indicator_code == "CLUSTERS_100B"].area_code) == {"620000", "JIUJIA", "JINWU",
-                                                                                  "LANBAI", "LONGDONG"}
+    assert set(results[results.indicator_code == "CLUSTERS_100B"].area_code) == {
+        "620000",
+        "JIUJIA",
+        "JINWU",
+        "LANBAI",
+        "LONGDONG",
+    }
     annual = results[results.indicator_code == "TECH_CENTERS_PROV"]
     assert list(annual.status) == ["no_data"]
     assert np.isfinite(results.value.dropna()).all()

@@ -37,17 +37,28 @@ def _settings(tmp_path, url: str) -> Settings:
 
 def _load_sample(engine) -> None:
     insert(engine, "fct_enterprise_monthly", random_facts(seed=11, periods=PERIODS, enterprises=30))
-    insert(engine, "dim_enterprise_register",
-           [register_row("2010-01", n, emerging_industry=int(n % 4 == 0)) for n in range(1, 31)])
-    insert(engine, "fct_project_monthly", [project(p, n, ytd_investment=100.0 * n * int(p[5:]))
-                                           for p in PERIODS for n in range(1, 6)])
+    insert(
+        engine,
+        "dim_enterprise_register",
+        [register_row("2010-01", n, emerging_industry=int(n % 4 == 0)) for n in range(1, 31)],
+    )
+    insert(
+        engine,
+        "fct_project_monthly",
+        [project(p, n, ytd_investment=100.0 * n * int(p[5:])) for p in PERIODS for n in range(1, 6)],
+    )
 
 
 def _everything(engine) -> dict[str, pd.DataFrame]:
     with engine.connect() as conn:
-        return {t: pd.read_sql_query(sa.text(f"select * from {t}"), conn).sort_values(k).reset_index(drop=True)
-                for t, k in (("fct_indicator", ["period", "indicator_code", "level", "area_code"]),
-                             ("dim_indicator", ["code"]), ("wrk_indicator_measure", ["run_period"]))}
+        return {
+            t: pd.read_sql_query(sa.text(f"select * from {t}"), conn).sort_values(k).reset_index(drop=True)
+            for t, k in (
+                ("fct_indicator", ["period", "indicator_code", "level", "area_code"]),
+                ("dim_indicator", ["code"]),
+                ("wrk_indicator_measure", ["run_period"]),
+            )
+        }
 
 
 def test_rerunning_a_period_changes_nothing(warehouse_url, tmp_path):
@@ -80,12 +91,16 @@ def test_a_backfill_equals_month_by_month_runs_in_any_order(warehouse_url, tmp_p
 
 def test_a_corrected_earlier_month_changes_the_months_that_depend_on_it_when_rerun(warehouse_url, tmp_path):
     engine = warehouse(warehouse_url)
-    insert(engine, "fct_enterprise_monthly", [
-        enterprise("2011-03", 1, techreform_investment=100.0, value_added=300.0),
-        enterprise("2011-12", 1, techreform_investment=1000.0),
-        enterprise("2012-03", 1, techreform_investment=200.0, value_added=300.0),
-        enterprise("2012-05", 1, techreform_investment=400.0),
-    ])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2011-03", 1, techreform_investment=100.0, value_added=300.0),
+            enterprise("2011-12", 1, techreform_investment=1000.0),
+            enterprise("2012-03", 1, techreform_investment=200.0, value_added=300.0),
+            enterprise("2012-05", 1, techreform_investment=400.0),
+        ],
+    )
     settings = _settings(tmp_path, warehouse_url)
     for period in ("2011-03", "2012-03", "2012-05"):
         compute_indicators(engine, settings, period)
@@ -96,7 +111,9 @@ def test_a_corrected_earlier_month_changes_the_months_that_depend_on_it_when_rer
         conn.execute(sa.text("update fct_enterprise_monthly set techreform_investment = 50 where period = '2011-03'"))
     affected = set(periods_affected_by("2011-12", "2012-05")) | set(periods_affected_by("2011-03", "2012-05"))
     assert {Period(2011, 3), Period(2012, 3), Period(2012, 5)} <= affected
-    rerun = recompute_after_correction(engine, settings, "2011-12") + recompute_after_correction(engine, settings, "2011-03")
+    rerun = recompute_after_correction(engine, settings, "2011-12") + recompute_after_correction(
+        engine, settings, "2011-03"
+    )
     assert [r["period"] for r in rerun] == ["2011-12", "2012-03", "2012-05", "2011-03", "2012-03"]
     after = indicator_frame(engine)
     may = cell(after[after.period == "2012-05"], "TR_INV_CUM")
@@ -109,8 +126,12 @@ def test_a_corrected_earlier_month_changes_the_months_that_depend_on_it_when_rer
 
 def test_periods_affected_by_a_correction():
     assert periods_affected_by("2012-03", "2015-12") == [Period(2012, 3), Period(2013, 3)]
-    assert periods_affected_by("2012-12", "2013-03") == [Period(2012, 12), Period(2013, 1), Period(2013, 2),
-                                                         Period(2013, 3)]
+    assert periods_affected_by("2012-12", "2013-03") == [
+        Period(2012, 12),
+        Period(2013, 1),
+        Period(2013, 2),
+        Period(2013, 3),
+    ]
     assert len(periods_affected_by("2010-12", "2015-12")) == 72
     assert periods_affected_by("2015-06", "2015-12") == [Period(2015, 6)]
     assert periods_affected_by("2016-02") == [Period(2016, 2), Period(2017, 2)]
@@ -128,6 +149,7 @@ def test_sqlite_and_postgresql_give_the_same_indicators_from_the_same_facts(sqli
     numeric = sqlite_frame.select_dtypes("number").columns
     text = [c for c in sqlite_frame.columns if c not in numeric]
     pd.testing.assert_frame_equal(sqlite_frame[text], pg_frame[text])
-    pd.testing.assert_frame_equal(sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float),
-                                  check_exact=False, rtol=1e-9, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float), check_exact=False, rtol=1e-9, atol=1e-9
+    )
     assert (sqlite_frame.status != "no_data").sum() > 500

@@ -38,9 +38,12 @@ def test_the_catalogue_holds_every_indicator_of_the_spec_in_its_order():
 
 
 def test_configuration_overrides_targets_and_assigns_the_energy_intensity_reduction(tmp_path):
-    settings = _settings(tmp_path, "sqlite://", targets={"RD_INTENSITY": 1.5,
-                                                         "VA_RATE": {"kind": "change_pp_vs_2010_at_least", "value": 3}},
-                         energy_intensity_target=-16)
+    settings = _settings(
+        tmp_path,
+        "sqlite://",
+        targets={"RD_INTENSITY": 1.5, "VA_RATE": {"kind": "change_pp_vs_2010_at_least", "value": 3}},
+        energy_intensity_target=-16,
+    )
     by_code = {i.code: i for i in load_catalogue(settings)}
     assert by_code["RD_INTENSITY"].target_value == 1.5 and by_code["RD_INTENSITY"].target_source == "configuration"
     assert by_code["VA_RATE"].target_value == 3
@@ -67,8 +70,10 @@ def test_statuses_follow_the_straight_path_from_the_2010_baseline(warehouse_url,
     # VA_RATE: +2 points on 2010 (30 %): 2015 target 32 %, the path at 2013-06 (half way) 31 %
     rows = []
     for n, (prefecture, now) in enumerate([("620100", 325.0), ("620200", 315.0), ("620300", 305.0)], start=1):
-        rows += [enterprise("2010-12", n, prefecture, value_added=300.0, gross_output=1000.0),
-                 enterprise("2013-06", n, prefecture, value_added=now, gross_output=1000.0)]
+        rows += [
+            enterprise("2010-12", n, prefecture, value_added=300.0, gross_output=1000.0),
+            enterprise("2013-06", n, prefecture, value_added=now, gross_output=1000.0),
+        ]
     rows.append(enterprise("2013-06", 9, "620500", value_added=310.0, gross_output=1000.0))  # no 2010 value
     insert(engine, "fct_enterprise_monthly", rows)
     compute_indicators(engine, _settings(tmp_path, warehouse_url), "2013-06")
@@ -86,10 +91,14 @@ def test_statuses_follow_the_straight_path_from_the_2010_baseline(warehouse_url,
     assert cumulative.baseline_2010 is None or math.isnan(cumulative.baseline_2010)
     assert cell(results, "TR_INV_CUM", "prefecture", "620100").status == "no_target"  # a provincial target
     # a baseline already beyond the 2015 target does not raise the period's target above it
-    insert(engine, "fct_enterprise_monthly", [
-        enterprise("2010-12", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=85.0),
-        enterprise("2013-06", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=80.0),
-    ])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2010-12", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=85.0),
+            enterprise("2013-06", 20, "621100", solid_waste_generated=100.0, solid_waste_utilized=80.0),
+        ],
+    )
     compute_indicators(engine, _settings(tmp_path, warehouse_url), "2013-06")
     waste = cell(indicator_frame(engine, "2013-06"), "SOLID_WASTE_UTIL", "prefecture", "621100")
     assert (waste.baseline_2010, waste.target, waste.target_2015, waste.status) == (85.0, 75.0, 75.0, "met")
@@ -99,11 +108,24 @@ def test_statuses_follow_the_straight_path_from_the_2010_baseline(warehouse_url,
 
 def test_about_more_than_and_assigned_targets(warehouse_url, tmp_path):
     engine = warehouse(warehouse_url)
-    insert(engine, "fct_enterprise_monthly", [
-        enterprise("2010-12", 1, energy_tce=500.0, value_added=100.0),
-        enterprise("2015-12", 1, rd_expense=14.0, revenue=1000.0, energy_tce=420.0, value_added=100.0,
-                   ecommerce_purchase=200.0, ecommerce_sales=200.0, purchase_total=0.0),
-    ])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2010-12", 1, energy_tce=500.0, value_added=100.0),
+            enterprise(
+                "2015-12",
+                1,
+                rd_expense=14.0,
+                revenue=1000.0,
+                energy_tce=420.0,
+                value_added=100.0,
+                ecommerce_purchase=200.0,
+                ecommerce_sales=200.0,
+                purchase_total=0.0,
+            ),
+        ],
+    )
     settings = _settings(tmp_path, warehouse_url, targets={"RD_INTENSITY": 1.5}, energy_intensity_target=-16)
     compute_indicators(engine, settings, "2015-12")
     results = indicator_frame(engine, "2015-12")
@@ -115,5 +137,7 @@ def test_about_more_than_and_assigned_targets(warehouse_url, tmp_path):
     assert math.isclose(energy.baseline_2010, 5.0) and math.isclose(energy.target_2015, 4.2)
     assert energy.status == "met"
     with engine.connect() as conn:
-        stored = conn.execute(sa.text("select target_value, target_source from dim_indicator where code = 'RD_INTENSITY'")).one()
+        stored = conn.execute(
+            sa.text("select target_value, target_source from dim_indicator where code = 'RD_INTENSITY'")
+        ).one()
     assert tuple(stored) == (1.5, "configuration")

@@ -25,8 +25,14 @@ def engine(settings):
 
 
 def test_a_delivered_file_is_kept_unchanged_in_the_raw_zone_and_logged_with_its_sha256(settings, engine):
-    path = write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv",
-                          [e1_row(uscc_for("620102", 1), "2013-06")], encoding="gbk")
+    path = write_delivery(
+        settings.landing_dir,
+        E1,
+        "2013-06",
+        "E1_620100_2013-06.csv",
+        [e1_row(uscc_for("620102", 1), "2013-06")],
+        encoding="gbk",
+    )
     summary = ingest_form_period(engine, settings, E1, PERIOD)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     assert [f.status for f in summary.files] == ["loaded"]
@@ -36,7 +42,9 @@ def test_a_delivered_file_is_kept_unchanged_in_the_raw_zone_and_logged_with_its_
         log = conn.execute(sa.text("select * from etl_file_log")).mappings().one()
     assert (log["file_sha256"], log["encoding"], log["rows_received"], log["delivery_seq"]) == (sha, "gb18030", 1, 1)
     with engine.connect() as conn:
-        staged = conn.execute(sa.text("select gross_output, energy_tce, rd_expense, period from stg_enterprise_monthly")).one()
+        staged = conn.execute(
+            sa.text("select gross_output, energy_tce, rd_expense, period from stg_enterprise_monthly")
+        ).one()
     assert tuple(staged) == (1200.5, 500.0, None, "2013-06")
 
 
@@ -46,8 +54,10 @@ def test_the_same_bytes_delivered_again_change_nothing(settings, engine):
     ingest_form_period(engine, settings, E1, PERIOD)
     write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06_again.csv", rows)
     summary = ingest_form_period(engine, settings, E1, PERIOD)
-    assert sorted(f.status for f in summary.files) == ["loaded", "unchanged"] or \
-        [f.status for f in summary.files] == ["unchanged", "unchanged"]
+    assert sorted(f.status for f in summary.files) == ["loaded", "unchanged"] or [f.status for f in summary.files] == [
+        "unchanged",
+        "unchanged",
+    ]
     assert _count(engine, "select count(*) from etl_file_log") == 1
     assert _count(engine, "select count(*) from stg_enterprise_monthly") == 1
 
@@ -67,7 +77,10 @@ def test_a_file_missing_a_required_column_is_rejected_by_name_and_the_others_go_
 
 
 def test_cells_that_do_not_parse_are_kept_with_field_and_reason(settings, engine):
-    rows = [e1_row(uscc_for("620102", 1), "2013-06"), e1_row(uscc_for("620102", 2), "2013-06", **{"主营业务收入": "12,3a4"})]
+    rows = [
+        e1_row(uscc_for("620102", 1), "2013-06"),
+        e1_row(uscc_for("620102", 2), "2013-06", **{"主营业务收入": "12,3a4"}),
+    ]
     write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
     ingest_form_period(engine, settings, E1, PERIOD)
     with engine.connect() as conn:
@@ -80,7 +93,9 @@ def test_cells_that_do_not_parse_are_kept_with_field_and_reason(settings, engine
 
 
 def test_canonical_headers_units_in_headers_and_extra_columns_are_understood():
-    mapping, extras, problems = map_headers(E1, [*E1.field_names[:5], "工业总产值(万元)", *E1.field_names[6:], "填表人"])
+    mapping, extras, problems = map_headers(
+        E1, [*E1.field_names[:5], "工业总产值(万元)", *E1.field_names[6:], "填表人"]
+    )
     assert problems == []
     assert extras == ["填表人"]
     assert set(mapping.values()) == set(E1.field_names)
@@ -92,7 +107,9 @@ def test_a_column_given_twice_is_a_problem():
 
 
 def test_a_file_with_only_the_header_is_a_valid_delivery_of_nothing(settings, engine):
-    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", [e1_row(uscc_for("620201", 1), "2013-06")])
+    write_delivery(
+        settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", [e1_row(uscc_for("620201", 1), "2013-06")]
+    )
     path = settings.landing_dir / "enterprise_monthly" / "2013-06" / "E1_620200_2013-06.csv"
     path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     summary = ingest_form_period(engine, settings, E1, PERIOD)
@@ -102,9 +119,21 @@ def test_a_file_with_only_the_header_is_a_valid_delivery_of_nothing(settings, en
 def test_two_deliveries_of_a_period_can_never_share_a_sequence_number(settings, engine):
     from techreform.warehouse import insert_rows
 
-    row = {"form": "E1", "period": "2013-06", "file_sha256": "a" * 64, "file_name": "a.csv", "raw_path": "/r/a",
-           "bytes": 1, "received_at": "2026-01-01T00:00:00+00:00", "delivery_seq": 1, "encoding": "utf-8",
-           "status": "loaded", "rows_received": 0, "extra_columns": "", "message": ""}
+    row = {
+        "form": "E1",
+        "period": "2013-06",
+        "file_sha256": "a" * 64,
+        "file_name": "a.csv",
+        "raw_path": "/r/a",
+        "bytes": 1,
+        "received_at": "2026-01-01T00:00:00+00:00",
+        "delivery_seq": 1,
+        "encoding": "utf-8",
+        "status": "loaded",
+        "rows_received": 0,
+        "extra_columns": "",
+        "message": "",
+    }
     with engine.begin() as conn:
         insert_rows(conn, "etl_file_log", [row])
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:

@@ -33,31 +33,46 @@ def engine(settings):
 
 
 def test_every_input_row_is_accepted_or_quarantined_with_its_rules(settings, engine):
-    _deliver(settings, "E1_620100_2013-06.csv", [
-        e1_row(A, "2013-06"),
-        e1_row(B, "2013-06"),
-        e1_row(C, "2013-06", **{"主营业务收入": "12,3a4"}),       # does not parse: E1-H00
-        e1_row(A[:-1] + ("0" if A[-1] != "0" else "1"), "2013-06"),  # wrong check character: E1-H01
-    ], 1_000_000)
+    _deliver(
+        settings,
+        "E1_620100_2013-06.csv",
+        [
+            e1_row(A, "2013-06"),
+            e1_row(B, "2013-06"),
+            e1_row(C, "2013-06", **{"主营业务收入": "12,3a4"}),  # does not parse: E1-H00
+            e1_row(A[:-1] + ("0" if A[-1] != "0" else "1"), "2013-06"),  # wrong check character: E1-H01
+        ],
+        1_000_000,
+    )
     result = process_form(engine, settings, "E1", PERIOD)
     load = result["load"]
     assert (load["received"], load["accepted"], load["quarantined"]) == (4, 2, 2)
     outcomes = _rows(engine, "select source_row, outcome, rule_ids from etl_row_outcome order by source_row")
-    assert [(r.source_row, r.outcome) for r in outcomes] == [(2, "accepted"), (3, "accepted"), (4, "quarantined"),
-                                                             (5, "quarantined")]
+    assert [(r.source_row, r.outcome) for r in outcomes] == [
+        (2, "accepted"),
+        (3, "accepted"),
+        (4, "quarantined"),
+        (5, "quarantined"),
+    ]
     assert "E1-H00" in outcomes[2].rule_ids and "E1-H01" in outcomes[3].rule_ids
-    quarantine = _rows(engine, "select source_row, file_name, rule_ids, messages, row_json, prefecture_code "
-                               "from quarantine order by source_row")
+    quarantine = _rows(
+        engine,
+        "select source_row, file_name, rule_ids, messages, row_json, prefecture_code "
+        "from quarantine order by source_row",
+    )
     assert quarantine[0].file_name == "E1_620100_2013-06.csv"
     assert "主营业务收入 (revenue)" in quarantine[0].messages and "12,3a4" in quarantine[0].row_json
     assert quarantine[0].prefecture_code == "620100"
     facts = _rows(engine, "select uscc, prefecture_code, revenue from fct_enterprise_monthly order by uscc")
-    assert [(f.uscc, f.prefecture_code, f.revenue) for f in facts] == sorted([(A, "620100", 1100.0), (B, "620100", 1100.0)])
+    assert [(f.uscc, f.prefecture_code, f.revenue) for f in facts] == sorted(
+        [(A, "620100", 1100.0), (B, "620100", 1100.0)]
+    )
 
 
 def test_a_rerun_of_a_period_changes_nothing(settings, engine):
-    _deliver(settings, "E1_620100_2013-06.csv", [e1_row(A, "2013-06"), e1_row(B, "2013-06", **{"利润总额": "x"})],
-             1_000_000)
+    _deliver(
+        settings, "E1_620100_2013-06.csv", [e1_row(A, "2013-06"), e1_row(B, "2013-06", **{"利润总额": "x"})], 1_000_000
+    )
     process_form(engine, settings, "E1", PERIOD)
     before = snapshot(engine)
     process_form(engine, settings, "E1", PERIOD)
@@ -75,19 +90,31 @@ def test_a_byte_identical_redelivery_changes_nothing(settings, engine):
 
 
 def test_a_corrected_redelivery_replaces_exactly_the_rows_it_corrects(settings, engine):
-    _deliver(settings, "E1_620100_2013-06.csv", [
-        e1_row(A, "2013-06"),
-        e1_row(B, "2013-06"),
-        e1_row(C, "2013-06", **{"企业名称": ""}),  # hard failure, corrected below
-    ], 1_000_000)
+    _deliver(
+        settings,
+        "E1_620100_2013-06.csv",
+        [
+            e1_row(A, "2013-06"),
+            e1_row(B, "2013-06"),
+            e1_row(C, "2013-06", **{"企业名称": ""}),  # hard failure, corrected below
+        ],
+        1_000_000,
+    )
     process_form(engine, settings, "E1", PERIOD)
-    _deliver(settings, "E1_620100_2013-06_更正.csv", [
-        e1_row(A, "2013-06", **{"主营业务收入": "1,250"}),
-        e1_row(C, "2013-06"),
-    ], 2_000_000)
+    _deliver(
+        settings,
+        "E1_620100_2013-06_更正.csv",
+        [
+            e1_row(A, "2013-06", **{"主营业务收入": "1,250"}),
+            e1_row(C, "2013-06"),
+        ],
+        2_000_000,
+    )
     result = process_form(engine, settings, "E1", PERIOD)
     assert result["load"]["superseded"] == 2
-    facts = {r.uscc: r for r in _rows(engine, "select uscc, revenue, source_row, file_sha256 from fct_enterprise_monthly")}
+    facts = {
+        r.uscc: r for r in _rows(engine, "select uscc, revenue, source_row, file_sha256 from fct_enterprise_monthly")
+    }
     assert set(facts) == {A, B, C}
     assert facts[A].revenue == 1250.0
     assert facts[B].revenue == 1100.0
@@ -96,8 +123,10 @@ def test_a_corrected_redelivery_replaces_exactly_the_rows_it_corrects(settings, 
     assert facts[B].file_sha256 == files["E1_620100_2013-06.csv"]
     quarantine = _rows(engine, "select record_key, superseded from quarantine")
     assert [(q.record_key, q.superseded) for q in quarantine] == [(C, 1)]
-    outcomes = _rows(engine, "select count(*) as n, sum(case when outcome = 'accepted' then 1 else 0 end) as accepted "
-                             "from etl_row_outcome")
+    outcomes = _rows(
+        engine,
+        "select count(*) as n, sum(case when outcome = 'accepted' then 1 else 0 end) as accepted from etl_row_outcome",
+    )
     assert (outcomes[0].n, outcomes[0].accepted) == (5, 4)
 
 

@@ -13,8 +13,27 @@ from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, usc
 # module's own constant must agree with the standard, not with itself.
 GB32100_VALUES = {
     **{str(d): d for d in range(10)},
-    "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "J": 18, "K": 19, "L": 20,
-    "M": 21, "N": 22, "P": 23, "Q": 24, "R": 25, "T": 26, "U": 27, "W": 28, "X": 29, "Y": 30,
+    "A": 10,
+    "B": 11,
+    "C": 12,
+    "D": 13,
+    "E": 14,
+    "F": 15,
+    "G": 16,
+    "H": 17,
+    "J": 18,
+    "K": 19,
+    "L": 20,
+    "M": 21,
+    "N": 22,
+    "P": 23,
+    "Q": 24,
+    "R": 25,
+    "T": 26,
+    "U": 27,
+    "W": 28,
+    "X": 29,
+    "Y": 30,
 }
 GB32100_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -47,10 +66,17 @@ def test_every_letter_of_the_alphabet_has_its_standard_value_in_every_weight(let
     assert is_valid_uscc(first17 + check_by_the_standard(first17))
 
 
-@pytest.mark.parametrize(("first17", "check"), [
-    ("91620100MAW000000", "R"), ("91620100MAX000000", "0"), ("91620100MAY000000", "6"),
-    ("91620100MAU000000", "K"), ("91620100MAD000000", "W"), ("91620100MAP000000", "T"),
-])
+@pytest.mark.parametrize(
+    ("first17", "check"),
+    [
+        ("91620100MAW000000", "R"),
+        ("91620100MAX000000", "0"),
+        ("91620100MAY000000", "6"),
+        ("91620100MAU000000", "K"),
+        ("91620100MAD000000", "W"),
+        ("91620100MAP000000", "T"),
+    ],
+)
 def test_check_characters_worked_by_hand(first17, check):
     assert uscc_check_character(first17) == check
 
@@ -65,16 +91,19 @@ def test_a_check_character_must_be_the_computed_one_and_says_which():
         uscc_check_character("91620100MAI000000")
 
 
-@pytest.mark.parametrize(("cell", "expected"), [
-    ("1 234.5", 1234.5),            # a space as thousands separator
-    ("1 234 567", 1234567.0),
-    ("１　２３４", 1234.0),           # full-width digits and ideographic space
-    (float("nan"), None),           # an empty cell as pandas reads it
-    (12, 12.0),
-    ("+5", 5.0),
-    (".5", 0.5),
-    ("1e3", 1000.0),
-])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("1 234.5", 1234.5),  # a space as thousands separator
+        ("1 234 567", 1234567.0),
+        ("１　２３４", 1234.0),  # full-width digits and ideographic space
+        (float("nan"), None),  # an empty cell as pandas reads it
+        (12, 12.0),
+        ("+5", 5.0),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+    ],
+)
 def test_more_spellings_of_numbers(cell, expected):
     assert parse_decimal(cell) == expected
 
@@ -85,17 +114,42 @@ def test_booleans_and_broken_groupings_are_not_numbers(cell):
         parse_decimal(cell)
 
 
-@pytest.mark.parametrize(("cell", "expected"), [
-    ("2013/6", "2013-06"), ("2013.06", "2013-06"), ("2013年6", "2013-06"), ("2013-06-30", "2013-06"),
-    ("2013/06/01 00:00", "2013-06"), ("2013-06-01 00:00:00", "2013-06"), ("2013-6-1T00:00:00", "2013-06"), (201306.0, "2013-06"),
-    ("1900-01", "1900-01"), ("2999-12", "2999-12"), (1, "1899-12"),
-])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2013/6", "2013-06"),
+        ("2013.06", "2013-06"),
+        ("2013年6", "2013-06"),
+        ("2013-06-30", "2013-06"),
+        ("2013/06/01 00:00", "2013-06"),
+        ("2013-06-01 00:00:00", "2013-06"),
+        ("2013-6-1T00:00:00", "2013-06"),
+        (201306.0, "2013-06"),
+        ("1900-01", "1900-01"),
+        ("2999-12", "2999-12"),
+        (1, "1899-12"),
+    ],
+)
 def test_more_month_spellings_and_their_edges(cell, expected):
     assert parse_month(cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["1899-12", "3000-01", 0, -5, 2958466, 201313, "2013-06-31x", "2013-06-01 12:00",
-                                  "٢٠١٣-٠٦", float("inf"), float("-inf")])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "1899-12",
+        "3000-01",
+        0,
+        -5,
+        2958466,
+        201313,
+        "2013-06-31x",
+        "2013-06-01 12:00",
+        "٢٠١٣-٠٦",
+        float("inf"),
+        float("-inf"),
+    ],
+)
 def test_months_outside_the_contract_are_refused(cell):
     with pytest.raises(CellError):
         parse_month(cell)

@@ -32,12 +32,23 @@ JUNE = Period(2013, 6)
 def engine(sqlite_url):
     engine = prepare_warehouse(sqlite_url)
     with engine.begin() as conn:
-        add_register(conn, "2013-01", [r1_row(1, region_code="620102", industry_code="3311"),
-                                       r1_row(2, region_code="620502", industry_code="2614")])
+        add_register(
+            conn,
+            "2013-01",
+            [
+                r1_row(1, region_code="620102", industry_code="3311"),
+                r1_row(2, region_code="620502", industry_code="2614"),
+            ],
+        )
         add_register(conn, "2013-09", [r1_row(1, region_code="620402", industry_code="1310")])  # later: not in force
-        add_project_facts(conn, [p1_row(1, "2013-06", ytd_investment=150.0),
-                                 {**p1_row(7, "2013-06", ytd_investment=50.5), "uscc": uscc(1)},
-                                 p1_row(2, "2013-05", ytd_investment=999.0)])
+        add_project_facts(
+            conn,
+            [
+                p1_row(1, "2013-06", ytd_investment=150.0),
+                {**p1_row(7, "2013-06", ytd_investment=50.5), "uscc": uscc(1)},
+                p1_row(2, "2013-05", ytd_investment=999.0),
+            ],
+        )
         add_enterprise_facts(conn, [e1_row(1, "2013-05", gross_output=500.0, value_added=150.0, energy_tce=40.0)])
     return engine
 
@@ -49,11 +60,13 @@ def _helpers(engine, rows, options=None, files=None):
 
 
 def test_row_helpers_of_e1(engine):
-    rows = [e1_row(1, "2013-06", profit=-30.0, solid_waste_generated=10.0),
-            e1_row(2, None, profit=20.0, solid_waste_generated=4.0),
-            e1_row(3, "2013-05")]
+    rows = [
+        e1_row(1, "2013-06", profit=-30.0, solid_waste_generated=10.0),
+        e1_row(2, None, profit=20.0, solid_waste_generated=4.0),
+        e1_row(3, "2013-05"),
+    ]
     out = _helpers(engine, rows)
-    assert list(out["_period"]) == ["2013-06", "2013-06", "2013-05"]   # the folder's where the row has none
+    assert list(out["_period"]) == ["2013-06", "2013-06", "2013-05"]  # the folder's where the row has none
     assert list(out["delivery_period"]) == ["2013-06"] * 3
     assert list(out["_abs_profit"]) == [30.0, 20.0, 50.0]
     assert list(out["_solid_waste_utilization_cap"]) == [15.0, 6.0, 150.0]
@@ -69,14 +82,16 @@ def test_previous_report_register_and_projects_of_e1(engine):
     assert (first["_register_region_code"], first["_register_industry_code"]) == ("620102", "3311")
     assert (second["_register_region_code"], second["_register_industry_code"]) == ("620502", "2614")
     assert pd.isna(third["_register_region_code"])
-    assert first["_p1_ytd_investment"] == 200.5            # both of its June projects
-    assert math.isnan(second["_p1_ytd_investment"])        # its project reported in May only
+    assert first["_p1_ytd_investment"] == 200.5  # both of its June projects
+    assert math.isnan(second["_p1_ytd_investment"])  # its project reported in May only
     assert out["_hb_increment_gross_output"].iloc[0] == 500.0  # (1000 − 500) over one month
 
 
 def test_the_latest_row_of_each_key_is_the_last_of_the_latest_delivery():
-    frame = pd.DataFrame({"uscc": ["A", "A", "B", "A", "B"], "delivery_seq": [1, 1, 1, 2, 1],
-                          "source_row": [2, 3, 4, 2, 5]}, index=[10, 11, 12, 13, 14])
+    frame = pd.DataFrame(
+        {"uscc": ["A", "A", "B", "A", "B"], "delivery_seq": [1, 1, 1, 2, 1], "source_row": [2, 3, 4, 2, 5]},
+        index=[10, 11, 12, 13, 14],
+    )
     assert list(derive.latest_per_key(frame, "uscc")) == [False, False, False, True, True]
     same_delivery = pd.DataFrame({"uscc": ["A", "A"], "delivery_seq": [1, 1], "source_row": [3, 2]})
     assert list(derive.latest_per_key(same_delivery, "uscc")) == [True, False]
@@ -93,10 +108,13 @@ def test_months_of_periods_and_alignment_by_key():
 
 def test_increments_and_references_are_rounded_to_four_decimals_and_c_is_per_field(engine):
     with engine.begin() as conn:
-        add_enterprise_facts(conn, [e1_row(n, "2013-05", gross_output=500.0 + n / 3, revenue=500.0 + n)
-                                    for n in range(10, 22)])
-    rows = [e1_row(n, "2013-06", gross_output=600.0 + n / 7, revenue=600.0 + 1.5 * n + (3000.0 if n == 15 else 0.0))
-            for n in range(10, 22)]
+        add_enterprise_facts(
+            conn, [e1_row(n, "2013-05", gross_output=500.0 + n / 3, revenue=500.0 + n) for n in range(10, 22)]
+        )
+    rows = [
+        e1_row(n, "2013-06", gross_output=600.0 + n / 7, revenue=600.0 + 1.5 * n + (3000.0 if n == 15 else 0.0))
+        for n in range(10, 22)
+    ]
     out = _helpers(engine, rows, {"hb_min_group": 5, "hb_c": {"revenue": 1e9}})
     got = out.iloc[0]
     assert got["_hb_increment_gross_output"] == round(600.0 + 10 / 7 - (500.0 + 10 / 3), 4)

@@ -22,8 +22,13 @@ GROUP = range(1, 13)  # twelve ordinary enterprises: 100 a month in May, 100 a m
 def engine(sqlite_url):
     engine = prepare_warehouse(sqlite_url)
     with engine.begin() as conn:
-        add_enterprise_facts(conn, [e1_row(n, "2013-05", gross_output=500.0 + n, revenue=500.0 + n,
-                                           techreform_investment=50.0 + n) for n in GROUP])
+        add_enterprise_facts(
+            conn,
+            [
+                e1_row(n, "2013-05", gross_output=500.0 + n, revenue=500.0 + n, techreform_investment=50.0 + n)
+                for n in GROUP
+            ],
+        )
     return engine
 
 
@@ -45,13 +50,15 @@ def _row(out, n):
 
 def test_reference_is_the_previous_ytd_over_the_previous_reports_month_and_increment_over_the_months_between(engine):
     with engine.begin() as conn:  # enterprise 20 reported April, not May
-        add_enterprise_facts(conn, [e1_row(20, "2013-04", gross_output=400.0, revenue=400.0, techreform_investment=40.0)])
+        add_enterprise_facts(
+            conn, [e1_row(20, "2013-04", gross_output=400.0, revenue=400.0, techreform_investment=40.0)]
+        )
     out = _helpers(engine, {"june.csv": [*(_june(n, 600.0 + n) for n in GROUP), _june(20, 600.0)]})
     late = _row(out, 20)
     assert late["_prev_period"] == "2013-04"
-    assert late["_hb_reference_gross_output"] == 100.0          # 400 over 4 months
-    assert late["_hb_increment_gross_output"] == 100.0          # (600 − 400) over the 2 months since April
-    assert late["_hb_ok_gross_output"] == 1.0                   # so an ordinary month, not twice the run-rate
+    assert late["_hb_reference_gross_output"] == 100.0  # 400 over 4 months
+    assert late["_hb_increment_gross_output"] == 100.0  # (600 − 400) over the 2 months since April
+    assert late["_hb_ok_gross_output"] == 1.0  # so an ordinary month, not twice the run-rate
     ordinary = _row(out, 3)
     assert ordinary["_hb_reference_gross_output"] == round(503.0 / 5, 4)
     assert ordinary["_hb_increment_gross_output"] == 100.0

@@ -19,14 +19,18 @@ def engine(sqlite_settings):
 
 
 def test_a_last_year_row_with_a_null_denominator_or_numerator_is_not_on_the_comparable_basis(engine, sqlite_settings):
-    insert(engine, "fct_enterprise_monthly", [
-        enterprise("2012-06", 1, value_added=200.0, gross_output=1000.0),
-        enterprise("2012-06", 2, value_added=250.0, gross_output=None),   # denominator field null then
-        enterprise("2012-06", 3, value_added=None, gross_output=1000.0),  # numerator field null then
-        enterprise("2013-06", 1, value_added=300.0, gross_output=1000.0),
-        enterprise("2013-06", 2, value_added=400.0, gross_output=1000.0),
-        enterprise("2013-06", 3, value_added=500.0, gross_output=1000.0),
-    ])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2012-06", 1, value_added=200.0, gross_output=1000.0),
+            enterprise("2012-06", 2, value_added=250.0, gross_output=None),  # denominator field null then
+            enterprise("2012-06", 3, value_added=None, gross_output=1000.0),  # numerator field null then
+            enterprise("2013-06", 1, value_added=300.0, gross_output=1000.0),
+            enterprise("2013-06", 2, value_added=400.0, gross_output=1000.0),
+            enterprise("2013-06", 3, value_added=500.0, gross_output=1000.0),
+        ],
+    )
     compute_indicators(engine, sqlite_settings, "2013-06")
     va = cell(indicator_frame(engine, "2013-06"), "VA_RATE")
     assert (va.numerator, va.denominator) == (1200.0, 3000.0)
@@ -36,14 +40,23 @@ def test_a_last_year_row_with_a_null_denominator_or_numerator_is_not_on_the_comp
 
 
 def test_the_register_in_force_is_the_latest_snapshot_up_to_the_period(engine, sqlite_settings):
-    insert(engine, "dim_enterprise_register", [
-        register_row("2012-01", 1, emerging_industry=0), register_row("2013-03", 1, emerging_industry=1),
-        register_row("2013-09", 1, emerging_industry=0),
-        register_row("2012-01", 2, emerging_industry=0), register_row("2013-03", 2, emerging_industry=0),
-        register_row("2013-09", 2, emerging_industry=1),
-    ])
-    insert(engine, "fct_enterprise_monthly", [enterprise("2013-06", 1, value_added=100.0),
-                                              enterprise("2013-06", 2, value_added=300.0)])
+    insert(
+        engine,
+        "dim_enterprise_register",
+        [
+            register_row("2012-01", 1, emerging_industry=0),
+            register_row("2013-03", 1, emerging_industry=1),
+            register_row("2013-09", 1, emerging_industry=0),
+            register_row("2012-01", 2, emerging_industry=0),
+            register_row("2013-03", 2, emerging_industry=0),
+            register_row("2013-09", 2, emerging_industry=1),
+        ],
+    )
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [enterprise("2013-06", 1, value_added=100.0), enterprise("2013-06", 2, value_added=300.0)],
+    )
     compute_indicators(engine, sqlite_settings, "2013-06")
     row = cell(indicator_frame(engine, "2013-06"), "EMERGING_SHARE")
     assert (row.numerator, row.denominator) == (100.0, 400.0)
@@ -57,8 +70,11 @@ def test_labour_productivity_is_annualised_by_the_month(engine, sqlite_settings)
 
 
 def test_an_industry_outside_the_code_list_counts_in_the_province_but_in_no_sector_group(engine, sqlite_settings):
-    insert(engine, "fct_enterprise_monthly", [enterprise("2013-06", 1, industry="3110"),
-                                              enterprise("2013-06", 2, industry="9999", value_added=100.0)])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [enterprise("2013-06", 1, industry="3110"), enterprise("2013-06", 2, industry="9999", value_added=100.0)],
+    )
     compute_indicators(engine, sqlite_settings, "2013-06")
     results = indicator_frame(engine, "2013-06")
     assert cell(results, "VA_RATE").numerator == 400.0
@@ -67,13 +83,17 @@ def test_an_industry_outside_the_code_list_counts_in_the_province_but_in_no_sect
 
 
 def test_investment_growth_counts_enterprises_that_reported_investment_in_both_years_only(engine, sqlite_settings):
-    insert(engine, "fct_enterprise_monthly", [
-        enterprise("2012-06", 1, techreform_investment=100.0),
-        enterprise("2012-06", 2, techreform_investment=None),
-        enterprise("2013-06", 1, techreform_investment=150.0),
-        enterprise("2013-06", 2, techreform_investment=500.0),
-        enterprise("2013-06", 3, techreform_investment=700.0),
-    ])
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2012-06", 1, techreform_investment=100.0),
+            enterprise("2012-06", 2, techreform_investment=None),
+            enterprise("2013-06", 1, techreform_investment=150.0),
+            enterprise("2013-06", 2, techreform_investment=500.0),
+            enterprise("2013-06", 3, techreform_investment=700.0),
+        ],
+    )
     compute_indicators(engine, sqlite_settings, "2013-06")
     growth = cell(indicator_frame(engine, "2013-06"), "TR_INV_GROWTH")
     assert (growth.numerator, growth.denominator, growth.reporters) == (150.0, 100.0, 1)

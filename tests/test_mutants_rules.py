@@ -28,9 +28,19 @@ JUNE = Period(2013, 6)
 
 
 def quarantined(period: str, code: str, **cells) -> dict:
-    row = {"period": period, "project_code": code, "prefecture_code": "620100", "rule_ids": "P1-H04",
-           "file_name": f"P1_{period}.csv", "source_row": 3, "project_name": "隔离项目", "uscc": None,
-           "region_code": "620102", "status": "在建", "key_project": None}
+    row = {
+        "period": period,
+        "project_code": code,
+        "prefecture_code": "620100",
+        "rule_ids": "P1-H04",
+        "file_name": f"P1_{period}.csv",
+        "source_row": 3,
+        "project_name": "隔离项目",
+        "uscc": None,
+        "region_code": "620102",
+        "status": "在建",
+        "key_project": None,
+    }
     row.update(cells)
     return row
 
@@ -54,8 +64,9 @@ def test_each_rule_says_what_it_saw():
     june = Period(2013, 6)
     late = judge_report(report("2013-06", planned_completion="2013-01", status=None), june, [1.0], OPTS)
     assert late.details == ("计划2013-01竣工，现状态为未填",)
-    start = judge_report(report("2013-06", planned_start="2013-03", actual_start=None, status="未开工"), june,
-                         [1.0], OPTS)
+    start = judge_report(
+        report("2013-06", planned_start="2013-03", actual_start=None, status="未开工"), june, [1.0], OPTS
+    )
     assert start.details == ("计划2013-03开工，已逾期3个月未开工",)
     stalled = judge_report(report("2013-06"), june, [500.0, 400.0, 300.0, 200.0], OPTS)
     assert stalled.details == ("自开工累计完成投资连续3次报告未增长（200.00万元）",)
@@ -76,15 +87,28 @@ def test_stalled_over_a_single_report():
 
 
 def test_every_column_of_an_accepted_row():
-    hist = history(report("2013-06", "A", status="停建", planned_completion="2013-01", annual_plan_investment=1000.0,
-                          ytd_investment=350.0, key_project=1))
+    hist = history(
+        report(
+            "2013-06",
+            "A",
+            status="停建",
+            planned_completion="2013-01",
+            annual_plan_investment=1000.0,
+            ytd_investment=350.0,
+            key_project=1,
+        )
+    )
     out = judge_period(hist, no_quarantine(), JUNE, OPTS)
     assert list(out.columns) == ["period", *LIGHT_COLUMNS]
     row = out.iloc[0]
     assert row["reasons"] == "COMPLETION_OVERDUE;SCHEDULE_YELLOW;SUSPENDED"
     assert (row["annual_plan_investment"], row["ytd_investment"], row["lag_pp"]) == (1000.0, 350.0, 15.0)
-    assert (row["source"], row["key_project"], row["prefecture_code"], row["period"]) == ("accepted", 1, "620100",
-                                                                                          "2013-06")
+    assert (row["source"], row["key_project"], row["prefecture_code"], row["period"]) == (
+        "accepted",
+        1,
+        "620100",
+        "2013-06",
+    )
 
 
 def test_a_quarantined_row_says_where_it_is_and_which_rules_it_broke():
@@ -102,7 +126,11 @@ def test_a_quarantined_row_fills_its_gaps_from_the_last_accepted_report():
     quar = frame(quarantined("2013-06", "A", project_name=None, region_code=None, prefecture_code=None))
     row = judge_period(hist, quar, JUNE, OPTS).iloc[0]
     assert (row["project_name"], row["uscc"], row["region_code"], row["key_project"]) == (
-        "已核项目", "91620100MA00000001", "620102", 1)
+        "已核项目",
+        "91620100MA00000001",
+        "620102",
+        1,
+    )
 
 
 def test_a_quarantined_project_without_any_flag_is_not_a_key_project():
@@ -111,8 +139,9 @@ def test_a_quarantined_project_without_any_flag_is_not_a_key_project():
 
 
 def test_a_missing_project_is_named_from_its_last_row_and_the_gaps_from_its_last_accepted_report():
-    hist = history(report("2013-04", "A", project_name="旧名", key_project=1, uscc="91620100MA00000001"),
-                   report("2013-06", "Z"))
+    hist = history(
+        report("2013-04", "A", project_name="旧名", key_project=1, uscc="91620100MA00000001"), report("2013-06", "Z")
+    )
     quar = frame(quarantined("2013-05", "A", project_name="新名", uscc=None, key_project=None))
     row = by_code(judge_period(hist, quar, JUNE, OPTS))["A"]
     assert (row["light"], row["reasons"], row["source"]) == ("yellow", "NOT_REPORTED", "missing")
@@ -131,7 +160,7 @@ def test_skipping_a_project_never_stops_the_others():
         report("2013-04", "A", status="投产", actual_completion="2013-04"),
         report("2013-06", "A", status="投产", actual_completion="2013-04"),  # finished earlier: skipped
         report("2013-05", "B", status="投产", actual_completion="2013-05"),  # finished last month: not missed
-        report("2013-05", "C"),                                            # missed
+        report("2013-05", "C"),  # missed
         report("2013-06", "D"),
     )
     quar = frame(quarantined("2013-06", "Q"))
@@ -166,8 +195,14 @@ def test_one_red_period_escalates_when_so_configured():
 
 def test_every_one_of_the_consecutive_periods_must_be_red():
     options = SupervisionOptions(escalate_consecutive_red=3, escalate_key_projects=False)
-    hist = history(red("2013-04", "A"), report("2013-05", "A"), red("2013-06", "A"),
-                   red("2013-04", "B"), red("2013-05", "B"), red("2013-06", "B"))
+    hist = history(
+        red("2013-04", "A"),
+        report("2013-05", "A"),
+        red("2013-06", "A"),
+        red("2013-04", "B"),
+        red("2013-05", "B"),
+        red("2013-06", "B"),
+    )
     out = judge_with_escalation(hist, no_quarantine(), JUNE, options)
     assert out["escalated"].tolist() == [0, 1]
 
@@ -175,9 +210,15 @@ def test_every_one_of_the_consecutive_periods_must_be_red():
 @pytest.mark.parametrize("key_projects", [False, True])
 def test_key_projects_escalate_only_when_so_configured(key_projects):
     options = SupervisionOptions(escalate_key_projects=key_projects)
-    hist = history(report("2013-05", "A", key_project=1), red("2013-06", "A", key_project=1),
-                   report("2013-05", "B", key_project=1), red("2013-06", "B", key_project=1),
-                   red("2013-05", "C"), red("2013-06", "C"), report("2013-06", "D", key_project=1))
+    hist = history(
+        report("2013-05", "A", key_project=1),
+        red("2013-06", "A", key_project=1),
+        report("2013-05", "B", key_project=1),
+        red("2013-06", "B", key_project=1),
+        red("2013-05", "C"),
+        red("2013-06", "C"),
+        report("2013-06", "D", key_project=1),
+    )
     out = judge_with_escalation(hist, no_quarantine(), JUNE, options)
     assert out["escalated"].tolist() == ([1, 1, 1, 0] if key_projects else [0, 0, 1, 0])
     assert out["escalated"].dtype.kind == "i"

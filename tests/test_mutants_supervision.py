@@ -33,8 +33,17 @@ RED_CODE, YELLOW_CODE = "2013-620102-35-03-000001", "2013-620102-35-03-000002"
 
 
 def _quarantined(**cells):
-    row = {"period": "2013-06", "project_code": "Q", "status": "在建", "project_name": "隔离项目",
-           "prefecture_code": None, "region_code": "620502", "uscc": None, "key_project": None, "rule_ids": "P1-H04"}
+    row = {
+        "period": "2013-06",
+        "project_code": "Q",
+        "status": "在建",
+        "project_name": "隔离项目",
+        "prefecture_code": None,
+        "region_code": "620502",
+        "uscc": None,
+        "key_project": None,
+        "rule_ids": "P1-H04",
+    }
     row.update(cells)
     return pd.DataFrame([row])
 
@@ -69,8 +78,12 @@ def test_superseded_quarantined_rows_are_not_current(warehouse_url):
     engine = make_warehouse(warehouse_url)
     current = quarantine_row("2013-06", RED_CODE)
     replaced = {**quarantine_row("2013-06", YELLOW_CODE), "source_row": 5, "superseded": 1}
-    earlier = {**quarantine_row("2013-06", RED_CODE), "file_sha256": "e" * 64, "file_name": "P1_old.csv",
-               "superseded": 1}
+    earlier = {
+        **quarantine_row("2013-06", RED_CODE),
+        "file_sha256": "e" * 64,
+        "file_name": "P1_old.csv",
+        "superseded": 1,
+    }
     outside = quarantine_row("2013-03", YELLOW_CODE)
     with engine.begin() as conn:
         insert_rows(conn, "quarantine", [earlier, replaced, outside])
@@ -80,11 +93,17 @@ def test_superseded_quarantined_rows_are_not_current(warehouse_url):
 
 
 def test_a_not_reported_project_keeps_the_names_of_its_last_row():
-    hist = history(report("2013-05", "M", project_name="上月项目", key_project=1, prefecture_code=None,
-                          region_code="620502"))
+    hist = history(
+        report("2013-05", "M", project_name="上月项目", key_project=1, prefecture_code=None, region_code="620502")
+    )
     out = judge_period(hist, _quarantined(period="2013-01"), JUNE, OPTS).set_index("project_code")
     assert tuple(out.loc["M", ["light", "reasons", "project_name", "prefecture_code", "key_project"]]) == (
-        "yellow", "NOT_REPORTED", "上月项目", "620500", 1)
+        "yellow",
+        "NOT_REPORTED",
+        "上月项目",
+        "620500",
+        1,
+    )
 
 
 # --- e-mail -------------------------------------------------------------------------------------
@@ -108,17 +127,24 @@ def fast(settings):
 
 def _june(url, supervisors=None):
     engine = make_warehouse(url, supervisors)
-    add_facts(engine, [
-        report("2013-06", RED_CODE, status="停建"),
-        report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0),
-    ])
+    add_facts(
+        engine,
+        [
+            report("2013-06", RED_CODE, status="停建"),
+            report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0),
+        ],
+    )
     return engine
 
 
 def _log(engine):
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "select recipient, kind, version, status from sup_email_log order by kind, recipient, version"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text("select recipient, kind, version, status from sup_email_log order by kind, recipient, version")
+            )
+        ]
 
 
 def test_a_correction_left_unsent_whose_content_reverts_is_logged_cancelled(warehouse_url, fast, smtp_server):
@@ -144,11 +170,23 @@ def test_a_correction_left_unsent_whose_content_reverts_is_logged_cancelled(ware
 
 def test_addresses_differing_only_in_case_or_spaces_get_one_email(warehouse_url, fast, smtp_server):
     handler, smtp = smtp_server
-    supervisors = [*SUPERVISORS,
-                   {"snapshot_period": "2010-01", "region_code": LANZHOU, "name": "兰州督查科（副本）",
-                    "email": " LZ@Example.org ", "role": "市州工信局督查科"},
-                   {"snapshot_period": "2010-01", "region_code": PROVINCE, "name": "投资处",
-                    "email": "Prov@example.org", "role": "省工信委投资处"}]
+    supervisors = [
+        *SUPERVISORS,
+        {
+            "snapshot_period": "2010-01",
+            "region_code": LANZHOU,
+            "name": "兰州督查科（副本）",
+            "email": " LZ@Example.org ",
+            "role": "市州工信局督查科",
+        },
+        {
+            "snapshot_period": "2010-01",
+            "region_code": PROVINCE,
+            "name": "投资处",
+            "email": "Prov@example.org",
+            "role": "省工信委投资处",
+        },
+    ]
     engine = _june(warehouse_url, supervisors)
     supervise_period(engine, fast, "2013-06")
     result = notify_period(engine, fast, "2013-06", smtp)

@@ -24,7 +24,9 @@ def engine(warehouse_url):
 
 def test_the_warehouse_label_table_holds_exactly_the_modules_labels(engine):
     with engine.connect() as conn:
-        rows = {(r.kind, r.code): r.label_zh for r in conn.execute(sa.text("select kind, code, label_zh from dim_label"))}
+        rows = {
+            (r.kind, r.code): r.label_zh for r in conn.execute(sa.text("select kind, code, label_zh from dim_label"))
+        }
     expected = {(kind, code): text for kind, table in labels.LABEL_KINDS.items() for code, text in table.items()}
     assert rows == expected
 
@@ -33,8 +35,9 @@ def test_the_view_the_headline_table_and_the_emails_name_every_status_alike(engi
     insert(engine, "fct_enterprise_monthly", [enterprise("2010-12", 1), enterprise("2013-06", 1, value_added=320.0)])
     compute_indicators(engine, settings, "2013-06")
     with engine.connect() as conn:
-        view = conn.execute(sa.text(
-            "select status, status_zh, level, level_zh from rpt_indicator where period = '2013-06'")).all()
+        view = conn.execute(
+            sa.text("select status, status_zh, level, level_zh from rpt_indicator where period = '2013-06'")
+        ).all()
     assert {r.status for r in view} >= {"met", "no_data", "no_target"}
     for row in view:
         assert row.status_zh == labels.INDICATOR_STATUS_ZH[row.status]
@@ -51,10 +54,20 @@ def test_the_province_constant_is_the_shipped_division_lists_province():
     assert [d.code for d in divisions() if d.level == "province"] == [PROVINCE_CODE]
 
 
-@pytest.mark.parametrize("address, ok", [
-    ("zhang.san@gs.gov.cn", True), ("a+b@x-y.cn", True), (" zhang@gs.gov.cn", False), ("a@b", False),
-    ("a@@b.cn", False), ("a b@c.cn", False), ("a@b.cn\r\nBcc: x@y.cn", False), ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "address, ok",
+    [
+        ("zhang.san@gs.gov.cn", True),
+        ("a+b@x-y.cn", True),
+        (" zhang@gs.gov.cn", False),
+        ("a@b", False),
+        ("a@@b.cn", False),
+        ("a b@c.cn", False),
+        ("a@b.cn\r\nBcc: x@y.cn", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_one_test_decides_what_an_email_address_is(address, ok):
     assert valid_address(address) is ok
 
@@ -75,16 +88,32 @@ def test_every_month_difference_is_the_periods_own():
 
 def test_a_snapshot_is_in_force_from_its_month_until_the_next_one(engine):
     """int_register_in_force / int_supervisors_in_force: the one definition of "in force" (在用名录)."""
-    insert(engine, "dim_enterprise_register", [register_row("2012-01", 1), register_row("2012-01", 2),
-                                               register_row("2013-07", 1)])
-    insert(engine, "dim_supervisor", [
-        {"snapshot_period": "2012-03", "region_code": "620100", "name": "甲", "email": "a@gs.gov.cn", "role": None},
-        {"snapshot_period": "2014-01", "region_code": "620100", "name": "乙", "email": "b@gs.gov.cn", "role": None}])
+    insert(
+        engine,
+        "dim_enterprise_register",
+        [register_row("2012-01", 1), register_row("2012-01", 2), register_row("2013-07", 1)],
+    )
+    insert(
+        engine,
+        "dim_supervisor",
+        [
+            {"snapshot_period": "2012-03", "region_code": "620100", "name": "甲", "email": "a@gs.gov.cn", "role": None},
+            {"snapshot_period": "2014-01", "region_code": "620100", "name": "乙", "email": "b@gs.gov.cn", "role": None},
+        ],
+    )
     with engine.connect() as conn:
+
         def snapshot_of(view: str, period: str) -> list[tuple[str, int]]:
-            return [tuple(r) for r in conn.execute(sa.text(
-                f"select snapshot_period, count(*) from {view} where in_force_period = :p "
-                "group by snapshot_period"), {"p": period})]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text(
+                        f"select snapshot_period, count(*) from {view} where in_force_period = :p "
+                        "group by snapshot_period"
+                    ),
+                    {"p": period},
+                )
+            ]
 
         assert snapshot_of("int_register_in_force", "2011-12") == []
         assert snapshot_of("int_register_in_force", "2012-01") == [("2012-01", 2)]

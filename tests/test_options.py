@@ -33,44 +33,130 @@ ROOT = Path(__file__).resolve().parents[1]
 # What the code used before the options were typed (limits.py, validation/__init__.py, hb.py, gate.py,
 # airflow_support.py, supervision/options.py, alerts.py, indicators/catalogue.py): behaviour is unchanged.
 PREVIOUS_DEFAULTS = {
-    "ingest": {"max_file_bytes": 50_000_000, "max_cells": 500_000, "extra_columns": 20, "max_cell_chars": 10_000,
-               "max_xlsx_uncompressed_bytes": 100_000_000, "max_xlsx_compression_ratio": 100,
-               "max_xlsx_shared_strings_bytes": 20_000_000},
-    "validation": {"hard_fail_threshold": 0.20, "completeness_floor": 0.80, "required_monthly_forms": ("E1", "P1"),
-                   "required_snapshot_forms": ("R1", "S1"), "delivery_deadline_days": 10, "data_docs": True,
-                   "hb_u": 0.5, "hb_a": 0.05, "hb_c": 20.0, "hb_min_group": 10},
-    "supervision": {"schedule_yellow_pp": 10.0, "schedule_red_pp": 30.0, "start_yellow_months": 1,
-                    "start_red_months": 3, "stalled_reports": 3, "escalate_consecutive_red": 2,
-                    "escalate_key_projects": True, "all_clear_notes": False, "lag_decimals": 6},
-    "email": {"sender": "techreform@localhost.localdomain", "subject_prefix": "【技改督办】", "province_code": "620000",
-              "province_name": "甘肃省", "send_attempts": 3, "retry_delay_seconds": 2.0, "claim_minutes": 30.0},
+    "ingest": {
+        "max_file_bytes": 50_000_000,
+        "max_cells": 500_000,
+        "extra_columns": 20,
+        "max_cell_chars": 10_000,
+        "max_xlsx_uncompressed_bytes": 100_000_000,
+        "max_xlsx_compression_ratio": 100,
+        "max_xlsx_shared_strings_bytes": 20_000_000,
+    },
+    "validation": {
+        "hard_fail_threshold": 0.20,
+        "completeness_floor": 0.80,
+        "required_monthly_forms": ("E1", "P1"),
+        "required_snapshot_forms": ("R1", "S1"),
+        "delivery_deadline_days": 10,
+        "data_docs": True,
+        "hb_u": 0.5,
+        "hb_a": 0.05,
+        "hb_c": 20.0,
+        "hb_min_group": 10,
+    },
+    "supervision": {
+        "schedule_yellow_pp": 10.0,
+        "schedule_red_pp": 30.0,
+        "start_yellow_months": 1,
+        "start_red_months": 3,
+        "stalled_reports": 3,
+        "escalate_consecutive_red": 2,
+        "escalate_key_projects": True,
+        "all_clear_notes": False,
+        "lag_decimals": 6,
+    },
+    "email": {
+        "sender": "techreform@localhost.localdomain",
+        "subject_prefix": "【技改督办】",
+        "province_code": "620000",
+        "province_name": "甘肃省",
+        "send_attempts": 3,
+        "retry_delay_seconds": 2.0,
+        "claim_minutes": 30.0,
+    },
     "alerts": {"recipients": (), "subject_prefix": "【技改告警】"},
-    "indicators": {"targets": {}, "energy_intensity_target": None, "about_tolerance": 0.1,
-                   "revenue_threshold_yi": 1000.0, "headline": None},
-    "extracts": {"url": None, "storage_options": {}, "min_enterprises": 3, "dominance_top": 2, "dominance_share": 0.85,
-                 "protection_ratio": 0.10, "bureau_email": (), "bureau_role": "统计局", "sender": None},
+    "indicators": {
+        "targets": {},
+        "energy_intensity_target": None,
+        "about_tolerance": 0.1,
+        "revenue_threshold_yi": 1000.0,
+        "headline": None,
+    },
+    "extracts": {
+        "url": None,
+        "storage_options": {},
+        "min_enterprises": 3,
+        "dominance_top": 2,
+        "dominance_share": 0.85,
+        "protection_ratio": 0.10,
+        "bureau_email": (),
+        "bureau_role": "统计局",
+        "sender": None,
+    },
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
 SAMPLE_VALUES = {
-    "ingest": {"max_file_bytes": 1000, "max_cells": 10, "extra_columns": 2, "max_cell_chars": 5,
-               "max_xlsx_uncompressed_bytes": 2000, "max_xlsx_compression_ratio": 7,
-               "max_xlsx_shared_strings_bytes": 300},
-    "validation": {"hard_fail_threshold": 0.5, "completeness_floor": 0.0, "required_monthly_forms": ["E1"],
-                   "required_snapshot_forms": [], "delivery_deadline_days": 3, "data_docs": False,
-                   "hb_u": 0.3, "hb_a": 0.1, "hb_c": {"revenue": 7}, "hb_min_group": 4},
-    "supervision": {"schedule_yellow_pp": 5, "schedule_red_pp": 25.5, "start_yellow_months": 2,
-                    "start_red_months": 4, "stalled_reports": 2, "escalate_consecutive_red": 3,
-                    "escalate_key_projects": False, "all_clear_notes": True, "lag_decimals": 3},
-    "email": {"sender": "jigai@example.gov.cn", "subject_prefix": "[x]", "province_code": "620000",
-              "province_name": "甘肃", "send_attempts": 1, "retry_delay_seconds": 0, "claim_minutes": 5},
+    "ingest": {
+        "max_file_bytes": 1000,
+        "max_cells": 10,
+        "extra_columns": 2,
+        "max_cell_chars": 5,
+        "max_xlsx_uncompressed_bytes": 2000,
+        "max_xlsx_compression_ratio": 7,
+        "max_xlsx_shared_strings_bytes": 300,
+    },
+    "validation": {
+        "hard_fail_threshold": 0.5,
+        "completeness_floor": 0.0,
+        "required_monthly_forms": ["E1"],
+        "required_snapshot_forms": [],
+        "delivery_deadline_days": 3,
+        "data_docs": False,
+        "hb_u": 0.3,
+        "hb_a": 0.1,
+        "hb_c": {"revenue": 7},
+        "hb_min_group": 4,
+    },
+    "supervision": {
+        "schedule_yellow_pp": 5,
+        "schedule_red_pp": 25.5,
+        "start_yellow_months": 2,
+        "start_red_months": 4,
+        "stalled_reports": 2,
+        "escalate_consecutive_red": 3,
+        "escalate_key_projects": False,
+        "all_clear_notes": True,
+        "lag_decimals": 3,
+    },
+    "email": {
+        "sender": "jigai@example.gov.cn",
+        "subject_prefix": "[x]",
+        "province_code": "620000",
+        "province_name": "甘肃",
+        "send_attempts": 1,
+        "retry_delay_seconds": 0,
+        "claim_minutes": 5,
+    },
     "alerts": {"recipients": ["etl@example.gov.cn"], "subject_prefix": "[alert]"},
-    "indicators": {"targets": {"RD_INTENSITY": 1.5, "VA_RATE": {"kind": "change_pp_vs_2010_at_least", "value": 3}},
-                   "energy_intensity_target": -16, "about_tolerance": 0.2, "revenue_threshold_yi": 500,
-                   "headline": ["TR_INV_CUM"]},
-    "extracts": {"url": "s3://tongjiju/techreform", "storage_options": {"anon": False}, "min_enterprises": 5,
-                 "dominance_top": 3, "dominance_share": 0.9, "protection_ratio": 0.2,
-                 "bureau_email": ["tongji@example.gov.cn"], "bureau_role": "统计处", "sender": "jigai@example.gov.cn"},
+    "indicators": {
+        "targets": {"RD_INTENSITY": 1.5, "VA_RATE": {"kind": "change_pp_vs_2010_at_least", "value": 3}},
+        "energy_intensity_target": -16,
+        "about_tolerance": 0.2,
+        "revenue_threshold_yi": 500,
+        "headline": ["TR_INV_CUM"],
+    },
+    "extracts": {
+        "url": "s3://tongjiju/techreform",
+        "storage_options": {"anon": False},
+        "min_enterprises": 5,
+        "dominance_top": 3,
+        "dominance_share": 0.9,
+        "protection_ratio": 0.2,
+        "bureau_email": ["tongji@example.gov.cn"],
+        "bureau_role": "统计处",
+        "sender": "jigai@example.gov.cn",
+    },
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -104,7 +190,8 @@ def test_the_defaults_are_what_the_code_used_before(section):
     options = SECTIONS[section]()
     assert {f.name: getattr(options, f.name) for f in dataclasses.fields(options)} == PREVIOUS_DEFAULTS[section]
     assert IngestLimits.from_settings(None) == IngestLimits.from_settings(
-        Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"}))
+        Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
+    )
 
 
 def test_every_key_is_read_from_the_file_with_its_type(tmp_path):
@@ -120,10 +207,13 @@ def test_every_key_is_read_from_the_file_with_its_type(tmp_path):
     assert indicators.targets == {"RD_INTENSITY": 1.5, "VA_RATE": TargetOverride("change_pp_vs_2010_at_least", 3.0)}
     assert indicators.energy_intensity_target == -16.0 and indicators.headline == ("TR_INV_CUM",)
     assert IngestLimits.from_settings(settings).for_columns(10) == IngestLimits(
-        **SAMPLE_VALUES["ingest"], max_columns=12)
+        **SAMPLE_VALUES["ingest"], max_columns=12
+    )
     for name, cls in SECTIONS.items():
         options = settings.options_for(cls)
-        assert all(getattr(options, key) != getattr(cls(), key) for key in SAMPLE_VALUES[name] if key != "province_code")
+        assert all(
+            getattr(options, key) != getattr(cls(), key) for key in SAMPLE_VALUES[name] if key != "province_code"
+        )
 
 
 @pytest.mark.parametrize("section, key", EVERY_KEY)
@@ -138,7 +228,9 @@ def test_a_typo_in_any_key_is_refused_at_load_naming_section_key_and_the_known_k
 
 
 def test_the_gate_threshold_typo_of_the_issue_no_longer_passes_silently(base):
-    with pytest.raises(ValueError, match="validation: unknown option.s. hard_fail_treshold; known: hard_fail_threshold"):
+    with pytest.raises(
+        ValueError, match="validation: unknown option.s. hard_fail_treshold; known: hard_fail_threshold"
+    ):
         base.with_options(validation={"hard_fail_treshold": 0.1})
 
 
@@ -153,30 +245,65 @@ def test_an_unknown_section_is_refused(tmp_path, base):
         Settings.from_env(_write(tmp_path, {"email": "jigai@example.gov.cn"}))
 
 
-@pytest.mark.parametrize("section, values, message", [
-    ("validation", {"hard_fail_threshold": "0.2"}, "validation.hard_fail_threshold must be a number from 0 to 1, not '0.2'"),
-    ("validation", {"hard_fail_threshold": 20}, "validation.hard_fail_threshold must be a number from 0 to 1, not 20"),
-    ("validation", {"data_docs": "false"}, "validation.data_docs must be true or false, not 'false'"),
-    ("validation", {"data_docs": 0}, "validation.data_docs must be true or false, not 0"),
-    ("validation", {"required_monthly_forms": "E1"}, "validation.required_monthly_forms must be a list of form codes"),
-    ("validation", {"required_snapshot_forms": ["R1", "X9"]}, r"validation.required_snapshot_forms\[1\] must be a form code \(E1, P1, R1, S1\), not 'X9'"),
-    ("validation", {"hb_c": {"revnue": 7}}, "validation.hb_c key must be an E1 field name, not 'revnue'"),
-    ("validation", {"hb_c": -1}, "validation.hb_c must be a positive number, not -1"),
-    ("validation", {"hb_min_group": 2.5}, "validation.hb_min_group must be a positive integer, not 2.5"),
-    ("validation", {"hb_u": float("nan")}, "validation.hb_u must be a finite number"),
-    ("ingest", {"max_cells": -1}, "ingest.max_cells must be a positive integer, not -1"),
-    ("ingest", {"max_cells": True}, "ingest.max_cells must be a positive integer, not True"),
-    ("supervision", {"schedule_red_pp": "30"}, "supervision.schedule_red_pp must be a number, not '30'"),
-    ("supervision", {"all_clear_notes": "yes"}, "supervision.all_clear_notes must be true or false, not 'yes'"),
-    ("email", {"send_attempts": 0}, "email.send_attempts must be a positive integer, not 0"),
-    ("email", {"sender": ["a@b.cn"]}, r"email.sender must be a string, not \['a@b.cn'\]"),
-    ("alerts", {"recipients": "etl@example.gov.cn"}, "alerts.recipients must be a list of strings, not 'etl@example.gov.cn'"),
-    ("alerts", {"recipients": ["etl@example.gov.cn", 7]}, r"alerts.recipients\[1\] must be a string, not 7"),
-    ("indicators", {"targets": {"RD_INTENSITY": "1.5"}}, "indicators.targets.RD_INTENSITY must be a number or object {kind, value}, not '1.5'"),
-    ("indicators", {"targets": {"VA_RATE": {"kind": "at_least", "valeu": 3}}}, "section indicators.targets.VA_RATE: unknown option.s. valeu; known: kind, value"),
-    ("indicators", {"energy_intensity_target": [-16]}, "indicators.energy_intensity_target must be a number or object {kind, value} or null"),
-    ("indicators", {"headline": "TR_INV_CUM"}, "indicators.headline must be a list of strings or null"),
-])
+@pytest.mark.parametrize(
+    "section, values, message",
+    [
+        (
+            "validation",
+            {"hard_fail_threshold": "0.2"},
+            "validation.hard_fail_threshold must be a number from 0 to 1, not '0.2'",
+        ),
+        (
+            "validation",
+            {"hard_fail_threshold": 20},
+            "validation.hard_fail_threshold must be a number from 0 to 1, not 20",
+        ),
+        ("validation", {"data_docs": "false"}, "validation.data_docs must be true or false, not 'false'"),
+        ("validation", {"data_docs": 0}, "validation.data_docs must be true or false, not 0"),
+        (
+            "validation",
+            {"required_monthly_forms": "E1"},
+            "validation.required_monthly_forms must be a list of form codes",
+        ),
+        (
+            "validation",
+            {"required_snapshot_forms": ["R1", "X9"]},
+            r"validation.required_snapshot_forms\[1\] must be a form code \(E1, P1, R1, S1\), not 'X9'",
+        ),
+        ("validation", {"hb_c": {"revnue": 7}}, "validation.hb_c key must be an E1 field name, not 'revnue'"),
+        ("validation", {"hb_c": -1}, "validation.hb_c must be a positive number, not -1"),
+        ("validation", {"hb_min_group": 2.5}, "validation.hb_min_group must be a positive integer, not 2.5"),
+        ("validation", {"hb_u": float("nan")}, "validation.hb_u must be a finite number"),
+        ("ingest", {"max_cells": -1}, "ingest.max_cells must be a positive integer, not -1"),
+        ("ingest", {"max_cells": True}, "ingest.max_cells must be a positive integer, not True"),
+        ("supervision", {"schedule_red_pp": "30"}, "supervision.schedule_red_pp must be a number, not '30'"),
+        ("supervision", {"all_clear_notes": "yes"}, "supervision.all_clear_notes must be true or false, not 'yes'"),
+        ("email", {"send_attempts": 0}, "email.send_attempts must be a positive integer, not 0"),
+        ("email", {"sender": ["a@b.cn"]}, r"email.sender must be a string, not \['a@b.cn'\]"),
+        (
+            "alerts",
+            {"recipients": "etl@example.gov.cn"},
+            "alerts.recipients must be a list of strings, not 'etl@example.gov.cn'",
+        ),
+        ("alerts", {"recipients": ["etl@example.gov.cn", 7]}, r"alerts.recipients\[1\] must be a string, not 7"),
+        (
+            "indicators",
+            {"targets": {"RD_INTENSITY": "1.5"}},
+            "indicators.targets.RD_INTENSITY must be a number or object {kind, value}, not '1.5'",
+        ),
+        (
+            "indicators",
+            {"targets": {"VA_RATE": {"kind": "at_least", "valeu": 3}}},
+            "section indicators.targets.VA_RATE: unknown option.s. valeu; known: kind, value",
+        ),
+        (
+            "indicators",
+            {"energy_intensity_target": [-16]},
+            "indicators.energy_intensity_target must be a number or object {kind, value} or null",
+        ),
+        ("indicators", {"headline": "TR_INV_CUM"}, "indicators.headline must be a list of strings or null"),
+    ],
+)
 def test_a_wrong_type_is_refused_with_one_line_naming_section_and_key(tmp_path, base, section, values, message):
     with pytest.raises(ValueError, match=message) as caught:
         base.with_options(**{section: values})
@@ -192,16 +319,21 @@ def test_readers_get_the_typed_options(base):
     from techreform.indicators.catalogue import load_catalogue, revenue_threshold_yi
     from techreform.validation.hb import HBParameters
 
-    settings = base.with_options(validation={"delivery_deadline_days": 0, "hb_c": {"revenue": 7}, "hb_u": 0.3},
-                                 alerts={"recipients": ["etl@example.gov.cn", "not an address"]},
-                                 indicators={"revenue_threshold_yi": 500, "energy_intensity_target": -16})
+    settings = base.with_options(
+        validation={"delivery_deadline_days": 0, "hb_c": {"revenue": 7}, "hb_u": 0.3},
+        alerts={"recipients": ["etl@example.gov.cn", "not an address"]},
+        indicators={"revenue_threshold_yi": 500, "energy_intensity_target": -16},
+    )
     assert delivery_deadline(settings, "2026-12").isoformat() == "2027-01-01T00:00:00+08:00"
     assert alert_recipients(settings, env={}) == ["etl@example.gov.cn"]
     assert alert_recipients(settings, env={"TECHREFORM_ALERT_RECIPIENTS": "a@b.cn"}) == ["a@b.cn"]
     assert revenue_threshold_yi(settings) == 500.0 and revenue_threshold_yi(None) == 1000.0
     energy = next(i for i in load_catalogue(settings) if i.code == "ENERGY_INTENSITY")
     assert (energy.target_kind, energy.target_value, energy.target_source) == (
-        "change_pct_vs_2010_at_most", -16.0, "configuration")
+        "change_pct_vs_2010_at_most",
+        -16.0,
+        "configuration",
+    )
     validation = settings.options_for(ValidationOptions)
     assert HBParameters.from_options(validation, "revenue") == HBParameters(0.3, 0.05, 7.0, 10)
     assert HBParameters.from_options(validation, "gross_output") == HBParameters(0.3, 0.05, 20.0, 10)
@@ -259,7 +391,9 @@ def test_the_cli_and_the_failure_alert_stop_on_a_typo_with_one_line(tmp_path, mo
     assert cli(["run", "--from", "2013-06", "--to", "2013-06", "--no-notify"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"settings: {env['TECHREFORM_CONFIG_FILE']}: configuration section validation: "
-                          "unknown option(s) hard_fail_treshold; known: hard_fail_threshold")
+    assert err.startswith(
+        f"settings: {env['TECHREFORM_CONFIG_FILE']}: configuration section validation: "
+        "unknown option(s) hard_fail_treshold; known: hard_fail_threshold"
+    )
     outcome = alert_on_failure({"params": {"period": "2013-06"}, "exception": ValueError("bad configuration")})
     assert outcome.startswith("not sent: the settings cannot be loaded:") and "hard_fail_treshold" in outcome

@@ -23,7 +23,7 @@ def test_every_single_character_change_of_a_valid_code_is_caught(code):
     for position in range(18):
         for replacement in alphabet:
             if replacement != code[position]:
-                mutated = code[:position] + replacement + code[position + 1:]
+                mutated = code[:position] + replacement + code[position + 1 :]
                 assert not is_valid_uscc(mutated), mutated
 
 

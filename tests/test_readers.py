@@ -14,8 +14,10 @@ def _csv_text(rows):
     return "\r\n".join(",".join(f'"{c}"' if "," in c else c for c in r) for r in rows) + "\r\n"
 
 
-@pytest.mark.parametrize(("encoding", "detected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"),
-                                                    ("gb18030", "gb18030")])
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")],
+)
 def test_csv_files_are_decoded_by_detected_encoding(tmp_path, encoding, detected):
     path = tmp_path / "E1_620100_2013-06.csv"
     path.write_bytes(_csv_text(ROWS).encode(encoding))

@@ -14,7 +14,7 @@ from techreform.supervision import supervise_period
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-DAG_FILE = '''
+DAG_FILE = """
     import pendulum
     from airflow.sdk import dag, task
 
@@ -32,7 +32,7 @@ DAG_FILE = '''
         notify()
 
     supervision_notify_probe()
-'''
+"""
 
 
 def run_probe(folder):
@@ -55,6 +55,7 @@ def test_a_refusing_server_fails_the_notify_task_and_a_later_run_sends(tmp_path,
     monkeypatch.setenv("TECHREFORM_CONFIG_FILE", str(tmp_path / "config.json"))
     (tmp_path / "config.json").write_text('{"email": {"send_attempts": 1, "retry_delay_seconds": 0}}', encoding="utf-8")
     from techreform.config import Settings
+
     supervise_period(engine, Settings.from_env(), "2013-06")
 
     handler = CollectingHandler()
@@ -62,7 +63,9 @@ def test_a_refusing_server_fails_the_notify_task_and_a_later_run_sends(tmp_path,
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        monkeypatch.setenv("AIRFLOW_CONN_TECHREFORM_SMTP", f"smtp://127.0.0.1:{controller.port}?from=jigai%40example.org")
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_TECHREFORM_SMTP", f"smtp://127.0.0.1:{controller.port}?from=jigai%40example.org"
+        )
         dags = tmp_path / "dags"
         dags.mkdir()
         (dags / "supervision_notify_probe.py").write_text(textwrap.dedent(DAG_FILE), encoding="utf-8")
@@ -70,14 +73,17 @@ def test_a_refusing_server_fails_the_notify_task_and_a_later_run_sends(tmp_path,
         assert run_probe(dags) == {"notify": "failed"}
         assert handler.refused == 2 and handler.messages == []
         with engine.connect() as conn:
-            assert conn.execute(sa.text("select status, attempts from sup_email_log order by recipient")).fetchall() == [
-                ("unsent", 1), ("unsent", 1)]
+            assert conn.execute(
+                sa.text("select status, attempts from sup_email_log order by recipient")
+            ).fetchall() == [("unsent", 1), ("unsent", 1)]
 
         handler.refuse_with = None
         assert run_probe(dags) == {"notify": "success"}
         assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == ["lz@example.org", "prov@example.org"]
         with engine.connect() as conn:
             assert conn.execute(sa.text("select status from sup_email_log order by recipient")).fetchall() == [
-                ("sent",), ("sent",)]
+                ("sent",),
+                ("sent",),
+            ]
     finally:
         controller.stop()

@@ -19,13 +19,18 @@ def rows(engine, sql: str, **params):
 
 
 def snapshot(engine):
-    return {t: rows(engine, f"select * from {t} order by 1, 2") for t in
-            ("sup_run", "sup_project_light", "sup_case", "sup_case_period")}
+    return {
+        t: rows(engine, f"select * from {t} order by 1, 2")
+        for t in ("sup_run", "sup_project_light", "sup_case", "sup_case_period")
+    }
 
 
 def cases(engine):
-    return rows(engine, "select case_id, opened_period, last_flagged_period, closed_period, closed_reason, status, "
-                        "periods, worst_light, escalated, escalated_period from sup_case order by case_id")
+    return rows(
+        engine,
+        "select case_id, opened_period, last_flagged_period, closed_period, closed_reason, status, "
+        "periods, worst_light, escalated, escalated_period from sup_case order by case_id",
+    )
 
 
 def lagging(period, code=CODE, **kw):
@@ -43,31 +48,50 @@ def engine(warehouse_url):
 
 
 def test_every_project_gets_its_light_with_names_and_the_counts_are_returned(engine, settings):
-    add_facts(engine, [report("2013-06", "P-GREEN"), lagging("2013-06", "P-RED"),
-                       report("2013-06", "P-YELLOW", annual_plan_investment=1000.0, ytd_investment=350.0)])
+    add_facts(
+        engine,
+        [
+            report("2013-06", "P-GREEN"),
+            lagging("2013-06", "P-RED"),
+            report("2013-06", "P-YELLOW", annual_plan_investment=1000.0, ytd_investment=350.0),
+        ],
+    )
     counts = supervise_period(engine, settings, "2013-06")
-    assert {k: counts[k] for k in ("projects", "green", "yellow", "red", "escalated")} == \
-        {"projects": 3, "green": 1, "yellow": 1, "red": 1, "escalated": 0}
-    stored = rows(engine, "select project_code, light, reasons, enterprise_name, county_name, prefecture_name, lag_pp "
-                          "from sup_project_light where period = '2013-06' order by project_code")
-    assert stored == [("P-GREEN", "green", "", "兰州示范制造有限公司", "城关区", "兰州市", 0.0),
-                      ("P-RED", "red", "SCHEDULE_RED", "兰州示范制造有限公司", "城关区", "兰州市", 50.0),
-                      ("P-YELLOW", "yellow", "SCHEDULE_YELLOW", "兰州示范制造有限公司", "城关区", "兰州市", 15.0)]
+    assert {k: counts[k] for k in ("projects", "green", "yellow", "red", "escalated")} == {
+        "projects": 3,
+        "green": 1,
+        "yellow": 1,
+        "red": 1,
+        "escalated": 0,
+    }
+    stored = rows(
+        engine,
+        "select project_code, light, reasons, enterprise_name, county_name, prefecture_name, lag_pp "
+        "from sup_project_light where period = '2013-06' order by project_code",
+    )
+    assert stored == [
+        ("P-GREEN", "green", "", "兰州示范制造有限公司", "城关区", "兰州市", 0.0),
+        ("P-RED", "red", "SCHEDULE_RED", "兰州示范制造有限公司", "城关区", "兰州市", 50.0),
+        ("P-YELLOW", "yellow", "SCHEDULE_YELLOW", "兰州示范制造有限公司", "城关区", "兰州市", 15.0),
+    ]
 
 
 def test_a_case_opens_is_carried_closes_on_the_first_green_period_and_a_new_one_opens_later(engine, settings):
-    add_facts(engine, [report("2013-03"), suspended("2013-04"), lagging("2013-05"), report("2013-06"),
-                       suspended("2013-07")])
+    add_facts(
+        engine, [report("2013-03"), suspended("2013-04"), lagging("2013-05"), report("2013-06"), suspended("2013-07")]
+    )
     for period in ("2013-03", "2013-04", "2013-05"):
         supervise_period(engine, settings, period)
     assert cases(engine) == [(f"{CODE}/2013-04", "2013-04", "2013-05", None, None, "open", 2, "red", 1, "2013-05")]
-    assert rows(engine, "select period, light, reasons, months_open, escalated from sup_case_period order by period") == [
-        ("2013-04", "red", "SUSPENDED", 1, 0), ("2013-05", "red", "SCHEDULE_RED", 2, 1)]
+    assert rows(
+        engine, "select period, light, reasons, months_open, escalated from sup_case_period order by period"
+    ) == [("2013-04", "red", "SUSPENDED", 1, 0), ("2013-05", "red", "SCHEDULE_RED", 2, 1)]
     supervise_period(engine, settings, "2013-06")
     supervise_period(engine, settings, "2013-07")
     assert cases(engine) == [
         (f"{CODE}/2013-04", "2013-04", "2013-05", "2013-06", "green", "closed", 2, "red", 1, "2013-05"),
-        (f"{CODE}/2013-07", "2013-07", "2013-07", None, None, "open", 1, "red", 0, None)]
+        (f"{CODE}/2013-07", "2013-07", "2013-07", None, None, "open", 1, "red", 0, None),
+    ]
 
 
 def test_a_red_key_project_escalates_in_its_first_red_period(engine, settings):
@@ -109,8 +133,7 @@ def test_a_correction_that_clears_the_opening_period_removes_that_case(engine, s
 
 
 def test_a_project_that_leaves_supervision_closes_its_case(engine, settings):
-    add_facts(engine, [lagging("2013-05", status="竣工", actual_completion="2013-05"),
-                       report("2013-06", "OTHER")])
+    add_facts(engine, [lagging("2013-05", status="竣工", actual_completion="2013-05"), report("2013-06", "OTHER")])
     supervise_period(engine, settings, "2013-05")
     supervise_period(engine, settings, "2013-06")
     assert cases(engine)[0][3:6] == ("2013-06", "left_supervision", "closed")
@@ -121,8 +144,18 @@ def test_a_quarantined_row_gives_a_yellow_light_named_from_the_row_as_received(e
         insert_rows(conn, "quarantine", [quarantine_row("2013-06", "2013-620102-35-03-000009", name="隔离的项目")])
     counts = supervise_period(engine, settings, "2013-06")
     assert counts["yellow"] == 1
-    assert rows(engine, "select project_name, light, reasons, source, prefecture_code, detail from sup_project_light") == [
-        ("隔离的项目", "yellow", "QUARANTINED", "quarantined", LANZHOU, "P1_2013-06.csv 第3行：未通过P1-H04，请更正后重报")]
+    assert rows(
+        engine, "select project_name, light, reasons, source, prefecture_code, detail from sup_project_light"
+    ) == [
+        (
+            "隔离的项目",
+            "yellow",
+            "QUARANTINED",
+            "quarantined",
+            LANZHOU,
+            "P1_2013-06.csv 第3行：未通过P1-H04，请更正后重报",
+        )
+    ]
 
 
 def test_a_missing_report_after_a_quarantined_one_is_not_reported(engine, settings):
@@ -131,11 +164,19 @@ def test_a_missing_report_after_a_quarantined_one_is_not_reported(engine, settin
     add_facts(engine, [report("2013-06", "OTHER")])
     supervise_period(engine, settings, "2013-06")
     assert rows(engine, "select project_code, light, reasons, source from sup_project_light order by 1") == [
-        ("2013-620102-35-03-000009", "yellow", "NOT_REPORTED", "missing"), ("OTHER", "green", "", "accepted")]
+        ("2013-620102-35-03-000009", "yellow", "NOT_REPORTED", "missing"),
+        ("OTHER", "green", "", "accepted"),
+    ]
 
 
 def test_a_quarantined_row_whose_project_code_is_malformed_names_no_project(engine, settings):
     with engine.begin() as conn:
-        insert_rows(conn, "quarantine", [quarantine_row("2013-05", "2013-620102-35-03-00009", rule_ids="P1-H01"),
-                                         quarantine_row("2013-06", "2013-62O102-35-03-000009", rule_ids="P1-H01")])
+        insert_rows(
+            conn,
+            "quarantine",
+            [
+                quarantine_row("2013-05", "2013-620102-35-03-00009", rule_ids="P1-H01"),
+                quarantine_row("2013-06", "2013-62O102-35-03-000009", rule_ids="P1-H01"),
+            ],
+        )
     assert supervise_period(engine, settings, "2013-06")["projects"] == 0

@@ -48,7 +48,8 @@ def fast(settings):
 
 def june_facts():
     return [
-        report("2013-05", RED_CODE, status="停建", key_project=1), report("2013-06", RED_CODE, status="停建", key_project=1),
+        report("2013-05", RED_CODE, status="停建", key_project=1),
+        report("2013-06", RED_CODE, status="停建", key_project=1),
         report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0, project_name="滞后项目"),
         report("2013-06", GREEN_CODE, region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI),
     ]
@@ -84,9 +85,15 @@ def html_of(message):
 
 def log_rows(engine):
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "select recipient, kind, region_code, version, status, attempts, last_error <> '' from sup_email_log "
-            "order by kind, recipient, version"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "select recipient, kind, region_code, version, status, attempts, last_error <> '' from sup_email_log "
+                    "order by kind, recipient, version"
+                )
+            )
+        ]
 
 
 def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable_email(june, fast, smtp_server):
@@ -154,8 +161,10 @@ def test_a_refusing_server_fails_the_run_leaves_the_log_unsent_and_a_later_run_s
     with pytest.raises(EmailDeliveryFailed, match="554"):
         notify_period(june, fast, "2013-06", smtp)
     assert handler.messages == [] and handler.refused == 4  # 2 messages x 2 attempts
-    assert log_rows(june) == [("lz@example.org", "prefecture", LANZHOU, 1, "unsent", 2, True),
-                              ("prov@example.org", "province", "620000", 1, "unsent", 2, True)]
+    assert log_rows(june) == [
+        ("lz@example.org", "prefecture", LANZHOU, 1, "unsent", 2, True),
+        ("prov@example.org", "province", "620000", 1, "unsent", 2, True),
+    ]
     handler.refuse_with = None
     result = notify_period(june, fast, "2013-06", smtp)
     assert (result["sent"], result["corrections"]) == (2, 0)
@@ -175,13 +184,31 @@ def test_an_unreachable_server_fails_the_run_without_waiting_for_it_once_per_mes
 
 def test_names_with_line_breaks_or_markup_inject_neither_headers_nor_html(warehouse_url, fast, smtp_server):
     handler, smtp = smtp_server
-    evil_s1 = [dict(SUPERVISORS[0], name="督查科\r\nBcc: evil@attacker.example"), SUPERVISORS[2],
-               dict(SUPERVISORS[1], email="ts@example.org\r\nBcc: evil@attacker.example")]
+    evil_s1 = [
+        dict(SUPERVISORS[0], name="督查科\r\nBcc: evil@attacker.example"),
+        SUPERVISORS[2],
+        dict(SUPERVISORS[1], email="ts@example.org\r\nBcc: evil@attacker.example"),
+    ]
     engine = make_warehouse(warehouse_url, supervisors=evil_s1)
-    add_facts(engine, [report("2013-06", RED_CODE, status="停建",
-                              project_name="<script>alert(1)</script>\r\nBcc: evil@attacker.example"),
-                       report("2013-06", GREEN_CODE, status="停建", project_name="=HYPERLINK(\"http://x\")",
-                              region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI)])
+    add_facts(
+        engine,
+        [
+            report(
+                "2013-06",
+                RED_CODE,
+                status="停建",
+                project_name="<script>alert(1)</script>\r\nBcc: evil@attacker.example",
+            ),
+            report(
+                "2013-06",
+                GREEN_CODE,
+                status="停建",
+                project_name='=HYPERLINK("http://x")',
+                region_code=TIANSHUI_COUNTY,
+                prefecture_code=TIANSHUI,
+            ),
+        ],
+    )
     supervise_period(engine, fast, "2013-06")
     result = notify_period(engine, fast, "2013-06", smtp)
     assert result["invalid_recipients"] == [f"{TIANSHUI}:'ts@example.org\\r\\nBcc: evil@attacker.example'"]
@@ -201,8 +228,10 @@ def test_without_smtp_the_emails_are_written_once_to_the_outbox(june, fast):
     outbox = fast.output_dir / "outbox" / "2013-06"
     assert result["outbox"] == str(outbox) and result["sent"] == 2
     files = sorted(outbox.glob("*.eml"))
-    assert [f.name for f in files] == ["prefecture-620100-lz@example.org-v1.eml",
-                                       "province-620000-prov@example.org-v1.eml"]
+    assert [f.name for f in files] == [
+        "prefecture-620100-lz@example.org-v1.eml",
+        "province-620000-prov@example.org-v1.eml",
+    ]
     message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["Subject"] == "【技改督办】2013年6月 兰州市：红灯1个 黄灯1个"
     assert notify_period(june, fast, "2013-06", None)["sent"] == 0
@@ -222,10 +251,22 @@ def test_all_clear_notes_go_to_quiet_prefectures_only_when_configured(june, fast
 def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smtp_server):
     handler, smtp = smtp_server
     with june.begin() as conn:
-        insert_rows(conn, "dq_missing_reporter", [{
-            "period": "2013-06", "uscc": "91620500MA00000002", "enterprise_name": "天水缺报企业",
-            "region_code": TIANSHUI_COUNTY, "county_name": "秦州区", "prefecture_code": TIANSHUI,
-            "prefecture_name": "天水市", "contact_email": None}])
+        insert_rows(
+            conn,
+            "dq_missing_reporter",
+            [
+                {
+                    "period": "2013-06",
+                    "uscc": "91620500MA00000002",
+                    "enterprise_name": "天水缺报企业",
+                    "region_code": TIANSHUI_COUNTY,
+                    "county_name": "秦州区",
+                    "prefecture_code": TIANSHUI,
+                    "prefecture_name": "天水市",
+                    "contact_email": None,
+                }
+            ],
+        )
     notify_period(june, fast, "2013-06", smtp)
     ts = by_recipient(handler)["ts@example.org"][0]
     assert ts["Subject"] == "【技改督办】2013年6月 天水市：红灯0个 黄灯0个 缺报1家"
@@ -235,24 +276,83 @@ def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smt
 def test_the_provincial_summary_shows_province_indicators_against_their_targets(june, fast, smtp_server):
     handler, smtp = smtp_server
     indicator = {
-        "code": "TR_INV_CUM", "sort_order": 1, "name_zh": "“十二五”技术改造投资累计", "name_en": "x", "unit": "亿元",
-        "frequency": "monthly", "formula": "f", "target_kind": "at_least", "target_value": 5000.0,
-        "target_source": "catalogue", "direction": "up", "target_basis": "absolute", "strict_target": 0,
-        "tolerance": 0.0, "path": "linear", "levels": "province", "target_levels": "province", "scale": 1.0,
-        "family": "e1_investment_cumulative", "headline": 1, "seed_clause": "二", "source": "E1", "note": ""}
+        "code": "TR_INV_CUM",
+        "sort_order": 1,
+        "name_zh": "“十二五”技术改造投资累计",
+        "name_en": "x",
+        "unit": "亿元",
+        "frequency": "monthly",
+        "formula": "f",
+        "target_kind": "at_least",
+        "target_value": 5000.0,
+        "target_source": "catalogue",
+        "direction": "up",
+        "target_basis": "absolute",
+        "strict_target": 0,
+        "tolerance": 0.0,
+        "path": "linear",
+        "levels": "province",
+        "target_levels": "province",
+        "scale": 1.0,
+        "family": "e1_investment_cumulative",
+        "headline": 1,
+        "seed_clause": "二",
+        "source": "E1",
+        "note": "",
+    }
     with june.begin() as conn:
-        insert_rows(conn, "dim_indicator", [indicator, dict(indicator, code="PROJECT_RED", sort_order=2,
-                                                            family="supervision_red", name_zh="红灯项目")])
-        insert_rows(conn, "fct_indicator", [
-            {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "province", "area_code": "620000",
-             "area_name": "甘肃省", "value": 2345.678, "target": 2500.0, "target_2015": 5000.0, "status": "lagging"},
-            {"period": "2013-06", "indicator_code": "PROJECT_RED", "level": "province", "area_code": "620000",
-             "area_name": "甘肃省", "value": 1.0, "target": 0.0, "target_2015": 0.0, "status": "lagging"},
-            {"period": "2013-06", "indicator_code": "TR_INV_CUM", "level": "prefecture", "area_code": LANZHOU,
-             "area_name": "兰州市", "value": 1.0, "target": None, "target_2015": None, "status": "no_target"}])
+        insert_rows(
+            conn,
+            "dim_indicator",
+            [
+                indicator,
+                dict(indicator, code="PROJECT_RED", sort_order=2, family="supervision_red", name_zh="红灯项目"),
+            ],
+        )
+        insert_rows(
+            conn,
+            "fct_indicator",
+            [
+                {
+                    "period": "2013-06",
+                    "indicator_code": "TR_INV_CUM",
+                    "level": "province",
+                    "area_code": "620000",
+                    "area_name": "甘肃省",
+                    "value": 2345.678,
+                    "target": 2500.0,
+                    "target_2015": 5000.0,
+                    "status": "lagging",
+                },
+                {
+                    "period": "2013-06",
+                    "indicator_code": "PROJECT_RED",
+                    "level": "province",
+                    "area_code": "620000",
+                    "area_name": "甘肃省",
+                    "value": 1.0,
+                    "target": 0.0,
+                    "target_2015": 0.0,
+                    "status": "lagging",
+                },
+                {
+                    "period": "2013-06",
+                    "indicator_code": "TR_INV_CUM",
+                    "level": "prefecture",
+                    "area_code": LANZHOU,
+                    "area_name": "兰州市",
+                    "value": 1.0,
+                    "target": None,
+                    "target_2015": None,
+                    "status": "no_target",
+                },
+            ],
+        )
     notify_period(june, fast, "2013-06", smtp)
     prov = by_recipient(handler)["prov@example.org"][0]
-    assert attachment_rows(prov)["全省指标"][1:] == [["TR_INV_CUM", "“十二五”技术改造投资累计", 2345.68, "亿元", 2500, "滞后"]]
+    assert attachment_rows(prov)["全省指标"][1:] == [
+        ["TR_INV_CUM", "“十二五”技术改造投资累计", 2345.68, "亿元", 2500, "滞后"]
+    ]
     assert "2,345.68" in html_of(prov)
 
 
@@ -269,13 +369,26 @@ def test_a_correction_says_which_projects_changed_light_came_or_went():
 
     def row(code, light, reasons, name="项目"):
         zh = {"red": "红灯", "yellow": "黄灯"}[light]
-        return {"project_code": code, "project_name": name, "light": light, "light_zh": zh, "reasons": reasons,
-                "reasons_zh": reasons, "months_open": 1}
-    old = {"counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 1},
-           "projects": [row("A", "red", "SUSPENDED"), row("B", "yellow", "STALLED")],
-           "missing": [{"uscc": "U1", "enterprise_name": "缺报甲"}]}
-    new = {"counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 0},
-           "projects": [row("A", "yellow", "STALLED"), row("C", "red", "SUSPENDED", "新项目")], "missing": []}
+        return {
+            "project_code": code,
+            "project_name": name,
+            "light": light,
+            "light_zh": zh,
+            "reasons": reasons,
+            "reasons_zh": reasons,
+            "months_open": 1,
+        }
+
+    old = {
+        "counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 1},
+        "projects": [row("A", "red", "SUSPENDED"), row("B", "yellow", "STALLED")],
+        "missing": [{"uscc": "U1", "enterprise_name": "缺报甲"}],
+    }
+    new = {
+        "counts": {"red": 1, "yellow": 1, "escalated": 0, "missing": 0},
+        "projects": [row("A", "yellow", "STALLED"), row("C", "red", "SUSPENDED", "新项目")],
+        "missing": [],
+    }
     assert describe_changes(old, new) == [
         "缺报企业：由1个改为0个",
         "新增红灯项目：C 新项目（SUSPENDED）",
@@ -287,9 +400,13 @@ def test_a_correction_says_which_projects_changed_light_came_or_went():
 
 def _claim_lz(engine, owner, host, pid, until):
     with engine.begin() as conn:
-        conn.execute(sa.text("update sup_email_log set status = 'sending', claim_owner = :o, claim_host = :h, "
-                             "claim_pid = :p, claim_until = :u where recipient = 'lz@example.org'"),
-                     {"o": owner, "h": host, "p": pid, "u": until})
+        conn.execute(
+            sa.text(
+                "update sup_email_log set status = 'sending', claim_owner = :o, claim_host = :h, "
+                "claim_pid = :p, claim_until = :u where recipient = 'lz@example.org'"
+            ),
+            {"o": owner, "h": host, "p": pid, "u": until},
+        )
 
 
 def _dead_pid() -> int:
@@ -334,8 +451,12 @@ def test_a_claim_whose_owner_is_gone_is_taken_over_at_once(june, fast, smtp_serv
     else:
         _claim_lz(june, None, None, None, None)
         with june.begin() as conn:
-            conn.execute(sa.text("update sup_email_log set updated_at = '2000-01-01T00:00:00+00:00' "
-                                 "where recipient = 'lz@example.org'"))
+            conn.execute(
+                sa.text(
+                    "update sup_email_log set updated_at = '2000-01-01T00:00:00+00:00' "
+                    "where recipient = 'lz@example.org'"
+                )
+            )
     result = notify_period(june, fast, "2013-06", smtp)
     assert (result["sent"], result["in_flight"]) == (2, 0)
     assert sorted(r for rcpts, _ in handler.messages for r in rcpts) == ["lz@example.org", "prov@example.org"]
@@ -350,8 +471,11 @@ def test_a_legacy_claim_without_owner_that_is_recent_is_still_left_to_its_run(ju
     handler.refuse_with = None
     _claim_lz(june, None, None, None, None)
     with june.begin() as conn:
-        conn.execute(sa.text("update sup_email_log set updated_at = '2999-01-01T00:00:00+00:00' "
-                             "where recipient = 'lz@example.org'"))
+        conn.execute(
+            sa.text(
+                "update sup_email_log set updated_at = '2999-01-01T00:00:00+00:00' where recipient = 'lz@example.org'"
+            )
+        )
     with pytest.raises(EmailDeliveryFailed, match="in flight"):
         notify_period(june, fast, "2013-06", smtp)
 

@@ -18,26 +18,38 @@ from techreform.periods import period_range
 from techreform.steps import run_period
 from techreform.warehouse import engine_for
 
-CONFIG = GeneratorConfig(enterprises=20, projects=40, first_period="2012-01", last_period="2012-05",
-                         lagging_share=0.5)
+CONFIG = GeneratorConfig(enterprises=20, projects=40, first_period="2012-01", last_period="2012-05", lagging_share=0.5)
 KEY = ["project_code", "period"]
-ALL_RULES = {"SCHEDULE_YELLOW", "SCHEDULE_RED", "START_OVERDUE", "COMPLETION_OVERDUE", "STALLED", "SUSPENDED",
-             "NOT_REPORTED", "QUARANTINED"}
+ALL_RULES = {
+    "SCHEDULE_YELLOW",
+    "SCHEDULE_RED",
+    "START_OVERDUE",
+    "COMPLETION_OVERDUE",
+    "STALLED",
+    "SUSPENDED",
+    "NOT_REPORTED",
+    "QUARANTINED",
+}
 
 
 def stored_lights(settings) -> pd.DataFrame:
     with engine_for(settings.warehouse_url).connect() as conn:
-        result = conn.execute(sa.text("select project_code, period, light, reasons, escalated, key_project "
-                                      "from sup_project_light"))
+        result = conn.execute(
+            sa.text("select project_code, period, light, reasons, escalated, key_project from sup_project_light")
+        )
         return pd.DataFrame(result.fetchall(), columns=list(result.keys())).astype(str)
 
 
 @pytest.mark.slow
 def test_planted_laggards_get_the_ground_truth_lights_and_a_rerun_sends_nothing(tmp_path, warehouse_url):
     summary = generate(tmp_path / "generated", CONFIG)
-    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"),
-                                  "TECHREFORM_LANDING_DIR": str(summary.landing_dir),
-                                  "TECHREFORM_WAREHOUSE_URL": warehouse_url})
+    settings = Settings.from_env(
+        {
+            "TECHREFORM_DATA_DIR": str(tmp_path / "data"),
+            "TECHREFORM_LANDING_DIR": str(summary.landing_dir),
+            "TECHREFORM_WAREHOUSE_URL": warehouse_url,
+        }
+    )
     runs = {str(p): run_period(settings, p) for p in period_range(CONFIG.first_period, CONFIG.last_period)}
     truth = pd.read_csv(summary.ground_truth_dir / "lights.csv", dtype=str, keep_default_na=False)
     planted = pd.read_csv(summary.ground_truth_dir / "planted.csv", dtype=str, keep_default_na=False)
@@ -52,8 +64,11 @@ def test_planted_laggards_get_the_ground_truth_lights_and_a_rerun_sends_nothing(
     merged = truth.merge(mine, on=KEY, how="left", suffixes=("_truth", "_ours"), indicator=True)
     missing = merged[merged["_merge"] == "left_only"]
     assert missing.empty, f"projects the ground truth supervises that got no light:\n{missing[KEY]}"
-    wrong = merged[(merged["light_truth"] != merged["light_ours"]) | (merged["reasons_truth"] != merged["reasons_ours"])
-                   | (merged["escalated_truth"] != merged["escalated_ours"])]
+    wrong = merged[
+        (merged["light_truth"] != merged["light_ours"])
+        | (merged["reasons_truth"] != merged["reasons_ours"])
+        | (merged["escalated_truth"] != merged["escalated_ours"])
+    ]
     assert wrong.empty, f"lights that differ from the ground truth:\n{wrong.to_string()}"
     extra = mine.merge(truth[KEY], on=KEY, how="left", indicator=True)
     assert extra[extra["_merge"] == "left_only"].empty, "lights the ground truth does not have"
@@ -64,8 +79,9 @@ def test_planted_laggards_get_the_ground_truth_lights_and_a_rerun_sends_nothing(
         fired = set(";".join(later["reasons"]).split(";"))
         assert lag.kind.upper() in fired or "QUARANTINED" in fired, (lag, later.to_string())
     counts = {p: (r["supervise"]["red"], r["supervise"]["yellow"]) for p, r in runs.items()}
-    assert counts == {p: (int((g["light"] == "red").sum()), int((g["light"] == "yellow").sum()))
-                      for p, g in truth.groupby("period")}
+    assert counts == {
+        p: (int((g["light"] == "red").sum()), int((g["light"] == "yellow").sum())) for p, g in truth.groupby("period")
+    }
 
     # a period run twice sends once; the outbox holds each e-mail once
     last = CONFIG.last_period

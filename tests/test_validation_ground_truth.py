@@ -29,24 +29,37 @@ def validated(request, province, tmp_path_factory, pg_available):
 
     tmp = tmp_path_factory.mktemp("gt")
     with fresh_database(request.param, tmp, pg_available) as url:
-        settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp / "data"), "TECHREFORM_WAREHOUSE_URL": url,
-                                      "TECHREFORM_LANDING_DIR": str(province / "landing")})
+        settings = Settings.from_env(
+            {
+                "TECHREFORM_DATA_DIR": str(tmp / "data"),
+                "TECHREFORM_WAREHOUSE_URL": url,
+                "TECHREFORM_LANDING_DIR": str(province / "landing"),
+            }
+        )
         settings = settings.with_options(validation={"data_docs": False})
         engine = prepare_warehouse(settings)
         for period in period_range(FIRST, LAST):
             for form in FORM_ORDER:
                 process_form(engine, settings, form.code, period)
         with engine.connect() as conn:
-            outcomes = pd.read_sql(sa.text(
-                "select o.form, o.period, l.file_name, o.source_row, o.rule_ids, o.outcome "
-                "from etl_row_outcome as o join etl_file_log as l "
-                "on l.form = o.form and l.period = o.period and l.file_sha256 = o.file_sha256 "
-                "where o.form in ('E1', 'P1', 'R1')"), conn)
-            outcomes.attrs["prefectures"] = pd.read_sql(sa.text(
-                "select distinct f.form, f.period, f.file_sha256, f.source_row, "
-                "f.prefecture_code as failure_prefecture, o.prefecture_code as outcome_prefecture "
-                "from dq_row_failure as f join etl_row_outcome as o on o.form = f.form and o.period = f.period "
-                "and o.file_sha256 = f.file_sha256 and o.source_row = f.source_row"), conn)
+            outcomes = pd.read_sql(
+                sa.text(
+                    "select o.form, o.period, l.file_name, o.source_row, o.rule_ids, o.outcome "
+                    "from etl_row_outcome as o join etl_file_log as l "
+                    "on l.form = o.form and l.period = o.period and l.file_sha256 = o.file_sha256 "
+                    "where o.form in ('E1', 'P1', 'R1')"
+                ),
+                conn,
+            )
+            outcomes.attrs["prefectures"] = pd.read_sql(
+                sa.text(
+                    "select distinct f.form, f.period, f.file_sha256, f.source_row, "
+                    "f.prefecture_code as failure_prefecture, o.prefecture_code as outcome_prefecture "
+                    "from dq_row_failure as f join etl_row_outcome as o on o.form = f.form and o.period = f.period "
+                    "and o.file_sha256 = f.file_sha256 and o.source_row = f.source_row"
+                ),
+                conn,
+            )
         yield outcomes
 
 
@@ -73,8 +86,12 @@ def test_every_planted_defect_is_caught_with_its_rule_id(province, validated):
 def test_no_clean_row_fails_a_hard_rule(province, validated):
     truth = _truth(province)
     planted = set(zip(truth["form"], truth["period"], truth["file_name"], truth["source_row"]))
-    clean = validated[[key not in planted for key in zip(validated["form"], validated["period"],
-                                                           validated["file_name"], validated["source_row"])]]
+    clean = validated[
+        [
+            key not in planted
+            for key in zip(validated["form"], validated["period"], validated["file_name"], validated["source_row"])
+        ]
+    ]
     assert len(clean) > 800
     hard = clean[clean["rule_ids"].str.contains("-H", regex=False)]
     assert hard.empty, hard.to_string()

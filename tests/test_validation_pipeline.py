@@ -26,9 +26,19 @@ G, H = uscc_for("620402", 7), uscc_for("620402", 8)  # 白银市 (620400)
 
 
 def _r1(uscc: str, region: str, name: str, **overrides: str) -> dict[str, str]:
-    row = {"统一社会信用代码": uscc, "企业名称": name, "行政区划代码": region, "行业代码": "2614", "企业规模": "中型",
-           "是否规模以上": "是", "是否重点企业": "否", "是否战略性新兴产业企业": "否", "是否流程型生产骨干企业": "否",
-           "经营状态": "在营", "统计联系人邮箱": "stat@example.cn"}
+    row = {
+        "统一社会信用代码": uscc,
+        "企业名称": name,
+        "行政区划代码": region,
+        "行业代码": "2614",
+        "企业规模": "中型",
+        "是否规模以上": "是",
+        "是否重点企业": "否",
+        "是否战略性新兴产业企业": "否",
+        "是否流程型生产骨干企业": "否",
+        "经营状态": "在营",
+        "统计联系人邮箱": "stat@example.cn",
+    }
     row.update(overrides)
     return row
 
@@ -50,24 +60,41 @@ def chain(settings):
     """A register, and an E1 delivery with one clean row, one soft query, one hard failure (in 白银)."""
     settings = settings.with_options(validation={"hard_fail_threshold": 0.20})
     engine = prepare_warehouse(settings)
-    write_delivery(settings.landing_dir, R1, "2013-06", "R1_2013-06.csv", [
-        _r1(A, "620102", "甲公司"), _r1(B, "620102", "乙公司"), _r1(D, "620402", "丁公司"),
-        _r1(E, "620102", "戊公司", **{"是否规模以上": "否"}), _r1(F, "620102", "己公司", **{"经营状态": "停产"}),
-    ])
-    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", [
-        e1_row(A, "2013-06"),
-        e1_row(B, "2013-06", **{"工业增加值": "1300"}),                          # E1-S01: query
-        e1_row(G, "2013-06", "620402", **{"主营业务收入": "-5", "企业名称": "<script>庚</script>"}),  # E1-H07
-        e1_row(H, "2013-06", "620402", **{"工业增加值": "1300"}),                # E1-S01 and E1-S09
-    ])
+    write_delivery(
+        settings.landing_dir,
+        R1,
+        "2013-06",
+        "R1_2013-06.csv",
+        [
+            _r1(A, "620102", "甲公司"),
+            _r1(B, "620102", "乙公司"),
+            _r1(D, "620402", "丁公司"),
+            _r1(E, "620102", "戊公司", **{"是否规模以上": "否"}),
+            _r1(F, "620102", "己公司", **{"经营状态": "停产"}),
+        ],
+    )
+    write_delivery(
+        settings.landing_dir,
+        E1,
+        "2013-06",
+        "E1_620100_2013-06.csv",
+        [
+            e1_row(A, "2013-06"),
+            e1_row(B, "2013-06", **{"工业增加值": "1300"}),  # E1-S01: query
+            e1_row(G, "2013-06", "620402", **{"主营业务收入": "-5", "企业名称": "<script>庚</script>"}),  # E1-H07
+            e1_row(H, "2013-06", "620402", **{"工业增加值": "1300"}),  # E1-S01 and E1-S09
+        ],
+    )
     for code in ("R1", "E1"):
         process_form(engine, settings, code, PERIOD)
     return settings, engine
 
 
 def _status(engine) -> dict[str, tuple[str, str]]:
-    return {r.uscc: (r.review_status, r.soft_rule_ids)
-            for r in _rows(engine, "select uscc, review_status, soft_rule_ids from fct_enterprise_monthly")}
+    return {
+        r.uscc: (r.review_status, r.soft_rule_ids)
+        for r in _rows(engine, "select uscc, review_status, soft_rule_ids from fct_enterprise_monthly")
+    }
 
 
 def test_rows_are_ok_query_or_quarantined_and_results_are_kept_per_rule(chain):
@@ -75,8 +102,10 @@ def test_rows_are_ok_query_or_quarantined_and_results_are_kept_per_rule(chain):
     assert _status(engine) == {A: ("ok", ""), B: ("query", "E1-S01"), H: ("query", "E1-S01,E1-S09")}
     quarantined = _rows(engine, "select record_key, rule_ids from quarantine where form = 'E1'")
     assert [(q.record_key, q.rule_ids) for q in quarantined] == [(G, "E1-H07,E1-S02,E1-S05,E1-S09")]
-    counts = {r.rule_id: (r.severity, r.evaluated, r.failed)
-              for r in _rows(engine, "select * from dq_rule_result where form = 'E1' and period = '2013-06'")}
+    counts = {
+        r.rule_id: (r.severity, r.evaluated, r.failed)
+        for r in _rows(engine, "select * from dq_rule_result where form = 'E1' and period = '2013-06'")
+    }
     assert counts["E1-S01"] == ("soft", 4, 2) and counts["E1-H07"] == ("hard", 4, 1)
     assert counts["E1-H01"] == ("hard", 4, 0) and len(counts) == 18
     failure = _rows(engine, "select * from dq_row_failure where rule_id = 'E1-H07'")[0]
@@ -93,13 +122,26 @@ def test_rerunning_a_period_gives_the_same_outcomes(chain):
 
 def test_an_explanation_turns_exactly_its_query_into_explained_on_rerun(chain):
     settings, engine = chain
-    _explanation(settings.landing_dir / "explanations" / "2013-07", "核实说明_兰州.csv", [
-        {"统一社会信用代码": B, "报告期": "2013年6月", "审核规则": "E1-S01", "核实说明": "含委托加工收入，已核实", "核实人": "张三"},
-    ])
+    _explanation(
+        settings.landing_dir / "explanations" / "2013-07",
+        "核实说明_兰州.csv",
+        [
+            {
+                "统一社会信用代码": B,
+                "报告期": "2013年6月",
+                "审核规则": "E1-S01",
+                "核实说明": "含委托加工收入，已核实",
+                "核实人": "张三",
+            },
+        ],
+    )
     process_form(engine, settings, "E1", PERIOD)
     assert _status(engine) == {A: ("ok", ""), B: ("explained", "E1-S01"), H: ("query", "E1-S01,E1-S09")}
-    explained = _rows(engine, "select uscc_or_key, rule_id from (select record_key as uscc_or_key, rule_id, explained "
-                              "from dq_row_failure) as f where explained = 1")
+    explained = _rows(
+        engine,
+        "select uscc_or_key, rule_id from (select record_key as uscc_or_key, rule_id, explained "
+        "from dq_row_failure) as f where explained = 1",
+    )
     assert [(r.uscc_or_key, r.rule_id) for r in explained] == [(B, "E1-S01")]
     before = snapshot(engine)
     process_form(engine, settings, "E1", PERIOD)  # re-reading the same explanations changes nothing
@@ -125,8 +167,12 @@ def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_rec
     compute_completeness(engine, settings, PERIOD)
     paths = write_receipts(engine, settings, PERIOD)
     names = sorted(p.name for p in paths)
-    assert names == ["receipt_2013-06_620100.html", "receipt_2013-06_620100.xlsx",
-                     "receipt_2013-06_620400.html", "receipt_2013-06_620400.xlsx"]
+    assert names == [
+        "receipt_2013-06_620100.html",
+        "receipt_2013-06_620100.xlsx",
+        "receipt_2013-06_620400.html",
+        "receipt_2013-06_620400.xlsx",
+    ]
     page = (settings.output_dir / "receipts" / "2013-06" / "receipt_2013-06_620400.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;庚&lt;/script&gt;" in page
     assert "E1-H07" in page and "需更正" in page and "主营业务收入 (revenue)=-5" in page and "丁公司" in page

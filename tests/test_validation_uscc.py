@@ -23,11 +23,11 @@ def _mutations(code: str) -> list[str]:
     the forbidden letters, the lower case, a dropped and an added character."""
     out = []
     for i, ch in enumerate(code):
-        out += [code[:i] + other + code[i + 1:] for other in USCC_ALPHABET if other != ch]
-        out += [code[:i] + bad + code[i + 1:] for bad in "IOSVZ"]
+        out += [code[:i] + other + code[i + 1 :] for other in USCC_ALPHABET if other != ch]
+        out += [code[:i] + bad + code[i + 1 :] for bad in "IOSVZ"]
     for i in range(len(code) - 1):
         if code[i] != code[i + 1]:
-            out.append(code[:i] + code[i + 1] + code[i] + code[i + 2:])
+            out.append(code[:i] + code[i + 1] + code[i] + code[i + 2 :])
     out += [code.lower(), code[:-1], code + "0", " " + code[:-1]]
     return [m for m in out if m != code]
 
@@ -47,7 +47,8 @@ def test_every_mutation_of_a_real_code_is_invalid(code):
 
 
 def test_vectorised_check_agrees_with_the_scalar_check_on_mixed_values():
-    values = pd.Series([*REAL_CODES, None, float("nan"), "", "91350100M000100Y4", "91350100M000100Y43 ",
-                        "9135010OM000100Y43", 123])
+    values = pd.Series(
+        [*REAL_CODES, None, float("nan"), "", "91350100M000100Y4", "91350100M000100Y43 ", "9135010OM000100Y43", 123]
+    )
     assert uscc_valid_mask(values).tolist() == [is_valid_uscc(v) for v in values]
     assert uscc_valid_mask(values).tolist() == [True] * 4 + [False] * 7

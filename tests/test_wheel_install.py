@@ -34,8 +34,11 @@ def test_the_wheel_carries_every_package_sql_file_suite_and_code_list(wheel):
     source = ROOT / "include"
     expected = {f"techreform/sql/{p.relative_to(source / 'sql')}" for p in (source / "sql").rglob("*.sql")}
     expected |= {f"techreform/expectations/{p.name}" for p in (ROOT / "expectations").glob("*.json")}
-    expected |= {f"techreform/{p.relative_to(source / 'techreform')}"
-                 for p in (source / "techreform").rglob("*") if p.suffix in (".py", ".csv") and "__pycache__" not in p.parts}
+    expected |= {
+        f"techreform/{p.relative_to(source / 'techreform')}"
+        for p in (source / "techreform").rglob("*")
+        if p.suffix in (".py", ".csv") and "__pycache__" not in p.parts
+    }
     assert len(expected) > 120
     assert expected <= names, sorted(expected - names)[:10]
 
@@ -45,21 +48,62 @@ def test_an_installed_wheel_runs_a_period_outside_the_source_tree(wheel, tmp_pat
     venv = tmp_path / "venv"
     _run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=tmp_path)
     python = venv / "bin" / "python"
-    _run([str(UV), "pip", "install", "--quiet", "--python", str(python), "-c", str(ROOT / "constraints-3.11.txt"),
-          str(wheel)], cwd=tmp_path)
+    _run(
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-c",
+            str(ROOT / "constraints-3.11.txt"),
+            str(wheel),
+        ],
+        cwd=tmp_path,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TECHREFORM_", "PYTHONPATH", "AIRFLOW"))}
     env.update({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")})
-    where = _run([str(python), "-c", "import techreform.config as c; print(c.SQL_DIR); print(c.EXPECTATIONS_DIR)"],
-                 cwd=tmp_path, env=env).split()
+    where = _run(
+        [str(python), "-c", "import techreform.config as c; print(c.SQL_DIR); print(c.EXPECTATIONS_DIR)"],
+        cwd=tmp_path,
+        env=env,
+    ).split()
     assert all(str(venv) in w and "site-packages" in w for w in where), where
-    _run([str(venv / "bin" / "techreform-generate"), "--out", str(tmp_path / "data"), "--enterprises", "120",
-          "--projects", "60", "--defect-rate", "0.01", "--first-period", "2013-01",
-          "--last-period", "2013-02"], cwd=tmp_path, env=env)
-    _run([str(venv / "bin" / "techreform"), "run", "--from", "2013-02", "--to", "2013-02", "--no-notify"],
-         cwd=tmp_path, env=env)
-    counts = _run([str(python), "-c",
-                   "import sqlalchemy as sa, sys; e = sa.create_engine(sys.argv[1]);"
-                   "c = e.connect(); print(*[c.exec_driver_sql(f'select count(*) from {t}').scalar() for t in "
-                   "('fct_enterprise_monthly', 'fct_project_monthly', 'fct_indicator', 'etl_row_outcome')])",
-                   f"sqlite:///{tmp_path / 'data' / 'warehouse.sqlite'}"], cwd=tmp_path, env=env).split()
+    _run(
+        [
+            str(venv / "bin" / "techreform-generate"),
+            "--out",
+            str(tmp_path / "data"),
+            "--enterprises",
+            "120",
+            "--projects",
+            "60",
+            "--defect-rate",
+            "0.01",
+            "--first-period",
+            "2013-01",
+            "--last-period",
+            "2013-02",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
+    _run(
+        [str(venv / "bin" / "techreform"), "run", "--from", "2013-02", "--to", "2013-02", "--no-notify"],
+        cwd=tmp_path,
+        env=env,
+    )
+    counts = _run(
+        [
+            str(python),
+            "-c",
+            "import sqlalchemy as sa, sys; e = sa.create_engine(sys.argv[1]);"
+            "c = e.connect(); print(*[c.exec_driver_sql(f'select count(*) from {t}').scalar() for t in "
+            "('fct_enterprise_monthly', 'fct_project_monthly', 'fct_indicator', 'etl_row_outcome')])",
+            f"sqlite:///{tmp_path / 'data' / 'warehouse.sqlite'}",
+        ],
+        cwd=tmp_path,
+        env=env,
+    ).split()
     assert all(int(n) > 0 for n in counts), counts

@@ -37,12 +37,26 @@ def uscc(n: int, prefecture: str = "620100") -> str:
 
 def e1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any]:
     row = {
-        "uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "region_code": "620102",
-        "industry_code": "3311", "period": period,
-        "gross_output": 1000.0, "value_added": 300.0, "revenue": 950.0, "profit": 50.0, "employees": 120.0,
-        "rd_expense": 10.0, "new_product_output": 100.0, "techreform_investment": 200.0, "energy_tce": 500.0,
-        "water_m3": 1000.0, "solid_waste_generated": 100.0, "solid_waste_utilized": 80.0,
-        "purchase_total": 400.0, "ecommerce_purchase": 40.0, "ecommerce_sales": 30.0,
+        "uscc": uscc(n),
+        "enterprise_name": f"兰州测试企业{n}",
+        "region_code": "620102",
+        "industry_code": "3311",
+        "period": period,
+        "gross_output": 1000.0,
+        "value_added": 300.0,
+        "revenue": 950.0,
+        "profit": 50.0,
+        "employees": 120.0,
+        "rd_expense": 10.0,
+        "new_product_output": 100.0,
+        "techreform_investment": 200.0,
+        "energy_tce": 500.0,
+        "water_m3": 1000.0,
+        "solid_waste_generated": 100.0,
+        "solid_waste_utilized": 80.0,
+        "purchase_total": 400.0,
+        "ecommerce_purchase": 40.0,
+        "ecommerce_sales": 30.0,
     }
     row.update(changes)
     return row
@@ -50,12 +64,24 @@ def e1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any
 
 def p1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any]:
     row = {
-        "project_code": f"2013-620102-33-03-{n:06d}", "project_name": f"测试技改项目{n}", "uscc": uscc(n),
-        "region_code": "620102", "industry_code": "3311", "key_project": 0,
-        "planned_total_investment": 5000.0, "planned_start": "2013-01", "planned_completion": "2014-12",
-        "actual_start": "2013-02", "actual_completion": None, "annual_plan_investment": 2000.0,
-        "ytd_investment": 150.0, "cumulative_investment": 800.0, "status": "在建", "subsidy": 0.0,
-        "remarks": None, "period": period,
+        "project_code": f"2013-620102-33-03-{n:06d}",
+        "project_name": f"测试技改项目{n}",
+        "uscc": uscc(n),
+        "region_code": "620102",
+        "industry_code": "3311",
+        "key_project": 0,
+        "planned_total_investment": 5000.0,
+        "planned_start": "2013-01",
+        "planned_completion": "2014-12",
+        "actual_start": "2013-02",
+        "actual_completion": None,
+        "annual_plan_investment": 2000.0,
+        "ytd_investment": 150.0,
+        "cumulative_investment": 800.0,
+        "status": "在建",
+        "subsidy": 0.0,
+        "remarks": None,
+        "period": period,
     }
     row.update(changes)
     return row
@@ -63,9 +89,17 @@ def p1_row(n: int = 1, period: str = "2013-06", **changes: Any) -> dict[str, Any
 
 def r1_row(n: int = 1, **changes: Any) -> dict[str, Any]:
     row = {
-        "uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "region_code": "620102", "industry_code": "3311",
-        "scale": "中型", "above_scale": 1, "key_enterprise": 0, "emerging_industry": 0, "process_backbone": 0,
-        "operating_status": "在营", "contact_email": f"stat{n}@example.cn",
+        "uscc": uscc(n),
+        "enterprise_name": f"兰州测试企业{n}",
+        "region_code": "620102",
+        "industry_code": "3311",
+        "scale": "中型",
+        "above_scale": 1,
+        "key_enterprise": 0,
+        "emerging_industry": 0,
+        "process_backbone": 0,
+        "operating_status": "在营",
+        "contact_email": f"stat{n}@example.cn",
     }
     row.update(changes)
     return row
@@ -79,10 +113,26 @@ def staged(form_code: str, period: str, files: Mapping[str, Iterable[Mapping[str
         sha = hashlib.sha256(f"{period}/{name}".encode()).hexdigest()
         for i, row in enumerate(rows, start=2):
             raw = {spec.field(k).header_zh: ("" if v is None else str(v)) for k, v in row.items()}
-            records.append({"delivery_period": period, "file_sha256": sha, "source_row": i, "delivery_seq": seq,
-                            "raw_json": json.dumps(raw, ensure_ascii=False), **row, "file_name": name})
-    columns = ["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json",
-               *spec.field_names, "file_name"]
+            records.append(
+                {
+                    "delivery_period": period,
+                    "file_sha256": sha,
+                    "source_row": i,
+                    "delivery_seq": seq,
+                    "raw_json": json.dumps(raw, ensure_ascii=False),
+                    **row,
+                    "file_name": name,
+                }
+            )
+    columns = [
+        "delivery_period",
+        "file_sha256",
+        "source_row",
+        "delivery_seq",
+        "raw_json",
+        *spec.field_names,
+        "file_name",
+    ]
     frame = pd.DataFrame.from_records(records, columns=columns)
     for f in spec.fields:
         if f.type in ("decimal", "integer"):
@@ -99,20 +149,47 @@ def sha_of(period: str, name: str) -> str:
 
 
 def add_register(conn: sa.Connection, snapshot: str, rows: Iterable[Mapping[str, Any]]) -> None:
-    insert_rows(conn, "dim_enterprise_register", [
-        {**r, "snapshot_period": snapshot, "prefecture_code": r["region_code"][:4] + "00"} for r in rows])
+    insert_rows(
+        conn,
+        "dim_enterprise_register",
+        [{**r, "snapshot_period": snapshot, "prefecture_code": r["region_code"][:4] + "00"} for r in rows],
+    )
 
 
 def add_enterprise_facts(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    insert_rows(conn, "fct_enterprise_monthly", [
-        {**r, "prefecture_code": r["region_code"][:4] + "00", "review_status": "ok", "soft_rule_ids": "",
-         "file_sha256": "f" * 64, "source_row": 2 + i} for i, r in enumerate(rows)])
+    insert_rows(
+        conn,
+        "fct_enterprise_monthly",
+        [
+            {
+                **r,
+                "prefecture_code": r["region_code"][:4] + "00",
+                "review_status": "ok",
+                "soft_rule_ids": "",
+                "file_sha256": "f" * 64,
+                "source_row": 2 + i,
+            }
+            for i, r in enumerate(rows)
+        ],
+    )
 
 
 def add_project_facts(conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    insert_rows(conn, "fct_project_monthly", [
-        {**r, "prefecture_code": r["region_code"][:4] + "00", "review_status": "ok", "soft_rule_ids": "",
-         "file_sha256": "f" * 64, "source_row": 2 + i} for i, r in enumerate(rows)])
+    insert_rows(
+        conn,
+        "fct_project_monthly",
+        [
+            {
+                **r,
+                "prefecture_code": r["region_code"][:4] + "00",
+                "review_status": "ok",
+                "soft_rule_ids": "",
+                "file_sha256": "f" * 64,
+                "source_row": 2 + i,
+            }
+            for i, r in enumerate(rows)
+        ],
+    )
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ def sqlalchemy_url_from_airflow_uri(uri: str) -> str:
     """Airflow connection URIs name PostgreSQL ``postgres://``/``postgresql://``; SQLAlchemy wants a driver."""
     for prefix in ("postgres://", "postgresql://"):
         if uri.startswith(prefix):
-            return "postgresql+psycopg://" + uri[len(prefix):]
+            return "postgresql+psycopg://" + uri[len(prefix) :]
     return uri
 
 
@@ -107,9 +107,13 @@ def alert_on_failure(context: Mapping[str, Any]) -> str:
     except ValueError:
         period = "unknown"
     error = context.get("exception")
-    alert = Alert(dag_id=getattr(ti, "dag_id", "?"), task_id=getattr(ti, "task_id", "?"), period=period,
-                  reason=one_line(error) if error is not None else "the task failed (no exception recorded)",
-                  run_id=str(context.get("run_id") or getattr(ti, "run_id", "")))
+    alert = Alert(
+        dag_id=getattr(ti, "dag_id", "?"),
+        task_id=getattr(ti, "task_id", "?"),
+        period=period,
+        reason=one_line(error) if error is not None else "the task failed (no exception recorded)",
+        run_id=str(context.get("run_id") or getattr(ti, "run_id", "")),
+    )
     try:
         smtp = smtp_config_from_airflow()
     except Exception as exc:  # an unreadable connection must not hide the failure being reported

@@ -59,8 +59,9 @@ def compose_alert(alert: Alert, sender: str, recipients: list[str], prefix: str)
     """A plain-text message: subject ``【技改告警】<dag>.<task> <period> 失败: <reason>``, body with each
     fact on its own line."""
     message = EmailMessage()
-    message["Subject"] = header_safe(f"{prefix}{alert.dag_id}.{alert.task_id} {alert.period} 运行失败 failed: "
-                                     f"{alert.reason}")[:250]
+    message["Subject"] = header_safe(
+        f"{prefix}{alert.dag_id}.{alert.task_id} {alert.period} 运行失败 failed: {alert.reason}"
+    )[:250]
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
@@ -69,7 +70,8 @@ def compose_alert(alert: Alert, sender: str, recipients: list[str], prefix: str)
         "技改统计流水线运行失败，未向督办人员发送任何邮件。\n"
         "The techreform pipeline stopped; no supervisor e-mail was sent.\n\n"
         f"DAG: {alert.dag_id}\nTask: {alert.task_id}\nPeriod 报告期: {alert.period}\n"
-        f"Run: {alert.run_id or '-'}\nHost: {socket.gethostname()}\n\nReason 原因:\n{alert.reason}\n")
+        f"Run: {alert.run_id or '-'}\nHost: {socket.gethostname()}\n\nReason 原因:\n{alert.reason}\n"
+    )
     return message
 
 

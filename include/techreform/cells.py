@@ -91,8 +91,10 @@ def _exact_decimal(text: str, shown: str) -> float:
     except ArithmeticError:  # an exponent beyond any context: certainly not a double
         return _finite(math.inf, shown)
     if digits > MAX_SIGNIFICANT_DIGITS:
-        raise CellError(f"“{_shown(shown)}”有 {digits} 位有效数字，超过 {MAX_SIGNIFICANT_DIGITS} 位，无法精确保存 / "
-                        f"more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+        raise CellError(
+            f"“{_shown(shown)}”有 {digits} 位有效数字，超过 {MAX_SIGNIFICANT_DIGITS} 位，无法精确保存 / "
+            f"more than {MAX_SIGNIFICANT_DIGITS} significant digits"
+        )
     value = float(number)
     if value == 0 and number != 0:  # below the smallest double: it would be read as 0
         raise CellError(f"“{_shown(shown)}”太接近 0，超出可保存的范围 / underflows to zero")
@@ -150,8 +152,12 @@ def parse_month(value: Any) -> str | None:
         return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, dt.date):
         return f"{value.year:04d}-{value.month:02d}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
-            and value not in (float("inf"), float("-inf")):
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and value not in (float("inf"), float("-inf"))
+    ):
         number = int(value)
         if 190001 <= number <= 299912 and float(value).is_integer():
             text = str(number)

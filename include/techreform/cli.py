@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-notify", action="store_true", help="compute supervision but send or write no e-mail")
     summary = sub.add_parser("summary", help="rows received, accepted and quarantined per form and prefecture")
     summary.add_argument("--period", required=True)
-    extract = sub.add_parser("extract", help="write the statistics bureau's extract of a period (a new revision if changed)")
+    extract = sub.add_parser(
+        "extract", help="write the statistics bureau's extract of a period (a new revision if changed)"
+    )
     extract.add_argument("--period", required=True)
     return parser
 
@@ -105,8 +107,10 @@ def _extract(settings: Settings, period: str) -> int:
         print(f"{period}: extract failed: {one_line(exc)}", file=sys.stderr)
         return 1
     state = "written" if result["written"] else "unchanged, nothing written"
-    print(f"{result['period']}: r{result['revision']} {state}: {result['location']} "
-          f"(manifest sha256 {result['manifest_sha256']})")
+    print(
+        f"{result['period']}: r{result['revision']} {state}: {result['location']} "
+        f"(manifest sha256 {result['manifest_sha256']})"
+    )
     return 0
 
 

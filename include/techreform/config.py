@@ -63,6 +63,7 @@ class Settings:
     def __post_init__(self) -> None:
         # every section read once, strictly: an unknown section or key, or a wrong type, fails here
         object.__setattr__(self, "_sections", read_config(self.options))
+
     extract_url: str | None = None
 
     @classmethod

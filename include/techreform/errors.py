@@ -47,8 +47,10 @@ def warehouse_errors(url: str | sa.engine.URL, step: str) -> Iterator[None]:
     try:
         yield
     except sa.exc.DBAPIError as exc:
-        raise WarehouseError(f"warehouse {warehouse_label(url)} failed during {step}: "
-                             f"{describe_database_error(exc)} — 数据仓库连接中断或出错（{step}）") from exc
+        raise WarehouseError(
+            f"warehouse {warehouse_label(url)} failed during {step}: "
+            f"{describe_database_error(exc)} — 数据仓库连接中断或出错（{step}）"
+        ) from exc
 
 
 def one_line(exc: BaseException) -> str:

@@ -100,8 +100,15 @@ class Form:
         return mapping
 
 
-def _f(name: str, header: str, type_: FieldType, unit: str = "", required: bool = True,
-       choices: tuple[str, ...] = (), en: str = "") -> Field:
+def _f(
+    name: str,
+    header: str,
+    type_: FieldType,
+    unit: str = "",
+    required: bool = True,
+    choices: tuple[str, ...] = (),
+    en: str = "",
+) -> Field:
     return Field(name, header, type_, unit, required, choices, en)
 
 
@@ -134,14 +141,31 @@ ENTERPRISE_MONTHLY = Form(
         _f("employees", "从业人员平均人数", "integer", "人", en="Average employees"),
         _f("rd_expense", "研究与试验发展经费支出", "decimal", "万元", False, en="R&D expenditure, YTD"),
         _f("new_product_output", "新产品产值", "decimal", "万元", False, en="New-product output, YTD"),
-        _f("techreform_investment", "技术改造投资完成额", "decimal", "万元",
-           en="Technical-transformation investment, YTD"),
+        _f(
+            "techreform_investment",
+            "技术改造投资完成额",
+            "decimal",
+            "万元",
+            en="Technical-transformation investment, YTD",
+        ),
         _f("energy_tce", "综合能源消费量", "decimal", "吨标准煤", en="Energy consumption, YTD"),
         _f("water_m3", "工业用水量", "decimal", "立方米", False, en="Industrial water use, YTD"),
-        _f("solid_waste_generated", "一般工业固体废物产生量", "decimal", "吨", False,
-           en="General industrial solid waste generated, YTD"),
-        _f("solid_waste_utilized", "一般工业固体废物综合利用量", "decimal", "吨", False,
-           en="General industrial solid waste utilised, YTD"),
+        _f(
+            "solid_waste_generated",
+            "一般工业固体废物产生量",
+            "decimal",
+            "吨",
+            False,
+            en="General industrial solid waste generated, YTD",
+        ),
+        _f(
+            "solid_waste_utilized",
+            "一般工业固体废物综合利用量",
+            "decimal",
+            "吨",
+            False,
+            en="General industrial solid waste utilised, YTD",
+        ),
         _f("purchase_total", "采购总额", "decimal", "万元", False, en="Total purchases, YTD"),
         _f("ecommerce_purchase", "电子商务采购额", "decimal", "万元", False, en="E-commerce purchases, YTD"),
         _f("ecommerce_sales", "电子商务销售额", "decimal", "万元", False, en="E-commerce sales, YTD"),
@@ -169,11 +193,16 @@ PROJECT_MONTHLY = Form(
         _f("actual_completion", "实际竣工年月", "period", required=False, en="Actual completion month"),
         _f("annual_plan_investment", "本年计划投资", "decimal", "万元", en="Investment planned this year"),
         _f("ytd_investment", "本年累计完成投资", "decimal", "万元", en="Investment done this year"),
-        _f("cumulative_investment", "自开工累计完成投资", "decimal", "万元",
-           en="Investment done since the start"),
+        _f("cumulative_investment", "自开工累计完成投资", "decimal", "万元", en="Investment done since the start"),
         _f("status", "项目状态", "enum", choices=PROJECT_STATUSES, en="Status"),
-        _f("subsidy", "本年到位财政资金(贴息、以奖代补)", "decimal", "万元", False,
-           en="Public funds received this year"),
+        _f(
+            "subsidy",
+            "本年到位财政资金(贴息、以奖代补)",
+            "decimal",
+            "万元",
+            False,
+            en="Public funds received this year",
+        ),
         _f("remarks", "存在问题及说明", "text", required=False, en="Problems and remarks"),
         # The contract's P1 table lists no 报告期: a file without it takes the delivery folder's period; a
         # file that carries one anyway is checked against the folder (P1-H08).

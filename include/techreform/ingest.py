@@ -165,13 +165,15 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
         raw_json = json.dumps(as_received, ensure_ascii=False, default=str)
         if errors:
             key = values.get(key_field)
-            unparsed.append({
-                "source_row": source_row,
-                "record_key": "" if key is None else str(key),
-                "raw_json": raw_json,
-                "fields": ",".join(name for name, _ in errors),
-                "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
-            })
+            unparsed.append(
+                {
+                    "source_row": source_row,
+                    "record_key": "" if key is None else str(key),
+                    "raw_json": raw_json,
+                    "fields": ",".join(name for name, _ in errors),
+                    "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
+                }
+            )
         else:
             values.update({"source_row": source_row, "raw_json": raw_json})
             staged.append(values)
@@ -203,8 +205,9 @@ def raw_zone_name(name: str, max_bytes: int = 200) -> str:
     return stem + "…" + dot + suffix
 
 
-def keep_in_raw_zone(settings: Settings, form: Form, period: Period, name: str, received: ReceivedFile | bytes,
-                     sha: str) -> Path:
+def keep_in_raw_zone(
+    settings: Settings, form: Form, period: Period, name: str, received: ReceivedFile | bytes, sha: str
+) -> Path:
     """Keep the bytes that were hashed, unchanged, at ``raw/<form>/<period>/<sha256>/<name>`` (written
     aside then moved into place; never overwritten). The bytes, not the path, are written: a file still
     being copied into the landing folder cannot end up in the raw zone under another content's hash. A
@@ -251,8 +254,15 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
             continue
         except OSError as exc:  # permission denied, I/O error ...: nothing was read, no sha256 to log it by
             unreadable = LandingEntry(entry.path, entry.name, "unreadable")
-            summary.files.append(_refuse(engine, form, period, unreadable, f"{entry.name} 无法打开，未读取 / cannot be "
-                                                                       f"opened ({exc.strerror or type(exc).__name__})"))
+            summary.files.append(
+                _refuse(
+                    engine,
+                    form,
+                    period,
+                    unreadable,
+                    f"{entry.name} 无法打开，未读取 / cannot be opened ({exc.strerror or type(exc).__name__})",
+                )
+            )
             continue
         sha = received.sha256
         if sha in known:
@@ -274,28 +284,50 @@ def _refuse(engine: Engine, form: Form, period: Period, entry: LandingEntry, rea
     message = log_line(f"{form.name}/{period}/{reason}")
     log.error("%s", message)
     with engine.begin() as conn:
-        seen = {(r.entry_name, r.kind) for r in query(conn, "staging/files/refused_entries_for_period", form=form.code,
-                                                     period=str(period))}
+        seen = {
+            (r.entry_name, r.kind)
+            for r in query(conn, "staging/files/refused_entries_for_period", form=form.code, period=str(period))
+        }
         if (entry.name, entry.kind) not in seen:
-            insert_rows(conn, "etl_refused_entry", [{
-                "form": form.code, "period": str(period), "entry_name": entry.name, "kind": entry.kind,
-                "first_seen_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "message": message,
-            }])
+            insert_rows(
+                conn,
+                "etl_refused_entry",
+                [
+                    {
+                        "form": form.code,
+                        "period": str(period),
+                        "entry_name": entry.name,
+                        "kind": entry.kind,
+                        "first_seen_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                        "message": message,
+                    }
+                ],
+            )
     return FileOutcome(entry.name, "", "refused", message=message)
 
 
-def _read_and_parse(form: Form, period: Period, name: str, received: ReceivedFile,
-                    limits: IngestLimits) -> tuple[str | None, ParsedFile]:
+def _read_and_parse(
+    form: Form, period: Period, name: str, received: ReceivedFile, limits: IngestLimits
+) -> tuple[str | None, ParsedFile]:
     """(encoding, parsed rows) of one received file; raises :class:`UnreadableFile` with the reason."""
     if received.data is None:
-        raise UnreadableFile(f"文件有 {received.size} 字节，超过上限 {limits.max_file_bytes} 字节，未读取 / the file "
-                             f"has {received.size} bytes, more than ingest.max_file_bytes = {limits.max_file_bytes}")
+        raise UnreadableFile(
+            f"文件有 {received.size} 字节，超过上限 {limits.max_file_bytes} 字节，未读取 / the file "
+            f"has {received.size} bytes, more than ingest.max_file_bytes = {limits.max_file_bytes}"
+        )
     table = read_delivery_bytes(Path(name), received.data, limits)
     return table.encoding, parse_table(form, table, period)
 
 
-def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period, name: str,
-                 received: ReceivedFile, limits: IngestLimits) -> FileOutcome:
+def _ingest_file(
+    engine: Engine,
+    settings: Settings,
+    form: Form,
+    period: Period,
+    name: str,
+    received: ReceivedFile,
+    limits: IngestLimits,
+) -> FileOutcome:
     sha = received.sha256
     raw_path = keep_in_raw_zone(settings, form, period, name, received, sha)
     outcome = FileOutcome(name, sha, "loaded")
@@ -309,8 +341,9 @@ def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period,
     except MemoryError:
         parsed = None
         outcome.status = "rejected"
-        outcome.message = log_line(f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the "
-                                   "file; deliver it in parts")
+        outcome.message = log_line(
+            f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the file; deliver it in parts"
+        )
     except Exception as exc:  # a reader or parser failure this project did not foresee: this file only
         log.exception("%s: unexpected failure while reading", where)
         outcome.status = "rejected"
@@ -336,31 +369,60 @@ def _ingest_file(engine: Engine, settings: Settings, form: Form, period: Period,
         raise  # two runs racing for the same period: fail loudly (see etl_file_log's keys)
     except Exception as exc:  # the database refused a value of this file: reject it, keep the others
         log.exception("%s: staging failed", where)
-        outcome = FileOutcome(name, sha, "rejected", message=log_line(
-            f"{where}: 无法写入暂存表 / staging failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"))
+        outcome = FileOutcome(
+            name,
+            sha,
+            "rejected",
+            message=log_line(
+                f"{where}: 无法写入暂存表 / staging failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            ),
+        )
         _stage(engine, form, period, log_row, outcome, None)
     return outcome
 
 
-def _stage(engine: Engine, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome,
-           parsed: ParsedFile | None) -> None:
+def _stage(
+    engine: Engine, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome, parsed: ParsedFile | None
+) -> None:
     """Log one file and stage its rows in one transaction: in the warehouse whole or not at all."""
     with engine.begin() as conn:
         delivery_seq = query(conn, "staging/files/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
-        insert_rows(conn, "etl_file_log", [{
-            **log_row,
-            "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "delivery_seq": delivery_seq,
-            "status": outcome.status,
-            "rows_received": outcome.rows_received,
-            "extra_columns": ",".join(outcome.extra_columns),
-            "message": outcome.message,
-        }])
+        insert_rows(
+            conn,
+            "etl_file_log",
+            [
+                {
+                    **log_row,
+                    "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                    "delivery_seq": delivery_seq,
+                    "status": outcome.status,
+                    "rows_received": outcome.rows_received,
+                    "extra_columns": ",".join(outcome.extra_columns),
+                    "message": outcome.message,
+                }
+            ],
+        )
         if parsed is not None:
             common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
-            insert_rows(conn, form.staging_table, [{**common, **row} for row in parsed.staged],
-                        columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json",
-                                 *form.field_names])
-            insert_rows(conn, "stg_parse_error", [{**common, "form": form.code, **row} for row in parsed.unparsed],
-                        columns=["form", "delivery_period", "file_sha256", "source_row", "delivery_seq",
-                                 "record_key", "raw_json", "fields", "messages"])
+            insert_rows(
+                conn,
+                form.staging_table,
+                [{**common, **row} for row in parsed.staged],
+                columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names],
+            )
+            insert_rows(
+                conn,
+                "stg_parse_error",
+                [{**common, "form": form.code, **row} for row in parsed.unparsed],
+                columns=[
+                    "form",
+                    "delivery_period",
+                    "file_sha256",
+                    "source_row",
+                    "delivery_seq",
+                    "record_key",
+                    "raw_json",
+                    "fields",
+                    "messages",
+                ],
+            )

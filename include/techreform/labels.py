@@ -12,44 +12,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-INDICATOR_STATUS_ZH: Mapping[str, str] = MappingProxyType({
-    "met": "已达标",
-    "on_track": "达到序时目标",
-    "lagging": "滞后",
-    "no_target": "无目标",
-    "no_data": "无数据",
-})
+INDICATOR_STATUS_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "met": "已达标",
+        "on_track": "达到序时目标",
+        "lagging": "滞后",
+        "no_target": "无目标",
+        "no_data": "无数据",
+    }
+)
 """Status of an indicator against its target for the period (``fct_indicator.status``)."""
 
-SEVERITY_ZH: Mapping[str, str] = MappingProxyType({
-    "hard": "强制性审核",
-    "soft": "核实性审核",
-})
+SEVERITY_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "hard": "强制性审核",
+        "soft": "核实性审核",
+    }
+)
 """Severity of a validation rule: a hard rule quarantines the row, a soft rule asks for an explanation."""
 
-LEVEL_ZH: Mapping[str, str] = MappingProxyType({
-    "province": "全省",
-    "prefecture": "市州",
-    "sector_group": "行业板块",
-    "zone": "产业集聚区",
-    "chain": "产业链",
-})
+LEVEL_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "province": "全省",
+        "prefecture": "市州",
+        "sector_group": "行业板块",
+        "zone": "产业集聚区",
+        "chain": "产业链",
+    }
+)
 """Aggregation level of an indicator (``fct_indicator.level``)."""
 
-REVIEW_STATUS_ZH: Mapping[str, str] = MappingProxyType({
-    "ok": "通过",
-    "query": "待核实",
-    "explained": "已说明",
-    "quarantined": "隔离",
-})
+REVIEW_STATUS_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "ok": "通过",
+        "query": "待核实",
+        "explained": "已说明",
+        "quarantined": "隔离",
+    }
+)
 """Review status of an input row (``etl_row_outcome.review_status``, facts' ``review_status``)."""
 
-LABEL_KINDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "indicator_status": INDICATOR_STATUS_ZH,
-    "severity": SEVERITY_ZH,
-    "level": LEVEL_ZH,
-    "review_status": REVIEW_STATUS_ZH,
-})
+LABEL_KINDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "indicator_status": INDICATOR_STATUS_ZH,
+        "severity": SEVERITY_ZH,
+        "level": LEVEL_ZH,
+        "review_status": REVIEW_STATUS_ZH,
+    }
+)
 """Every label table by kind: the rows of the warehouse table ``dim_label``."""
 
 
@@ -63,5 +73,8 @@ def label(kind: str, code: str | None, default: str | None = None) -> str:
 
 def label_rows() -> list[dict[str, str]]:
     """Rows ``(kind, code, label_zh)`` of ``dim_label``, which SQL views join for their Chinese columns."""
-    return [{"kind": kind, "code": code, "label_zh": text}
-            for kind, labels in LABEL_KINDS.items() for code, text in labels.items()]
+    return [
+        {"kind": kind, "code": code, "label_zh": text}
+        for kind, labels in LABEL_KINDS.items()
+        for code, text in labels.items()
+    ]

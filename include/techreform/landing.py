@@ -50,8 +50,7 @@ class LandingEntry:
     @property
     def refusal(self) -> str:
         """Why the entry is not read (Chinese and English, one line)."""
-        return (f"{self.name} 是{self.kind_zh}而不是普通文件，未读取 / not a regular file ({self.kind}), "
-                "refused unread")
+        return f"{self.name} 是{self.kind_zh}而不是普通文件，未读取 / not a regular file ({self.kind}), refused unread"
 
 
 @dataclass
@@ -99,7 +98,9 @@ def scan_delivery_folder(folder: Path) -> FolderListing:
     listing = FolderListing()
     try:
         if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a delivery folder that is itself a link: not read
-            log.error("%s 不是目录（可能是符号链接），未读取 / not a directory (a link?), not read", display_name(str(folder)))
+            log.error(
+                "%s 不是目录（可能是符号链接），未读取 / not a directory (a link?), not read", display_name(str(folder))
+            )
             return listing
     except FileNotFoundError:
         return listing

@@ -30,10 +30,32 @@ from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
-OUTCOME_COLUMNS = ["form", "period", "file_sha256", "source_row", "record_key", "prefecture_code", "outcome",
-                   "review_status", "rule_ids", "superseded"]
-QUARANTINE_COLUMNS = ["form", "period", "file_sha256", "file_name", "source_row", "record_key", "prefecture_code",
-                      "row_json", "rule_ids", "fields", "messages", "superseded"]
+OUTCOME_COLUMNS = [
+    "form",
+    "period",
+    "file_sha256",
+    "source_row",
+    "record_key",
+    "prefecture_code",
+    "outcome",
+    "review_status",
+    "rule_ids",
+    "superseded",
+]
+QUARANTINE_COLUMNS = [
+    "form",
+    "period",
+    "file_sha256",
+    "file_name",
+    "source_row",
+    "record_key",
+    "prefecture_code",
+    "row_json",
+    "rule_ids",
+    "fields",
+    "messages",
+    "superseded",
+]
 
 
 @dataclass
@@ -76,13 +98,16 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
         soft = f[f["severity"] == "soft"].groupby(["file_sha256", "source_row"])
         rows["hard_rules"] = hard["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
         rows["soft_rules"] = soft["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
-        rows["fields"] = hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("").to_numpy()
+        rows["fields"] = (
+            hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("").to_numpy()
+        )
         rows["messages"] = hard["message"].agg("；".join).reindex(index).fillna("").to_numpy()
         unexplained = f.groupby(["file_sha256", "source_row"])["unexplained"].any()
         rows["unexplained_soft"] = unexplained.reindex(index).fillna(False).astype(bool).to_numpy()
     if len(unparsed):
-        bad = unparsed[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key",
-                        "fields", "messages"]].copy()
+        bad = unparsed[
+            ["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key", "fields", "messages"]
+        ].copy()
         bad["region_code"] = None
         bad["uscc"] = bad["record_key"] if form.key_field == "uscc" else None
         bad["hard_rules"] = parse_rule_id(form)
@@ -98,10 +123,12 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     rows.loc[rows["unexplained_soft"], "review_status"] = "query"
     rows.loc[rows["outcome"] == "quarantined", "review_status"] = "quarantined"
     rows["rule_ids"] = [
-        ",".join(sorted(set(filter(None, (h + "," + s).split(","))))) for h, s in zip(rows["hard_rules"], rows["soft_rules"])
+        ",".join(sorted(set(filter(None, (h + "," + s).split(",")))))
+        for h, s in zip(rows["hard_rules"], rows["soft_rules"])
     ]
-    rows["prefecture_code"] = prefecture_of_rows(rows["region_code"], rows["file_name"], rows["uscc"],
-                                                 region_is_prefecture=form.region_is_prefecture)
+    rows["prefecture_code"] = prefecture_of_rows(
+        rows["region_code"], rows["file_name"], rows["uscc"], region_is_prefecture=form.region_is_prefecture
+    )
     return rows
 
 
@@ -111,8 +138,9 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
 
     p = str(period)
     with engine.begin() as conn:
-        staged = read_frame(conn, "staging/files/staged_rows", tables={"staging_table": form.staging_table},
-                            form=form.code, period=p)
+        staged = read_frame(
+            conn, "staging/files/staged_rows", tables={"staging_table": form.staging_table}, form=form.code, period=p
+        )
         unparsed = read_frame(conn, "staging/files/parse_errors", form=form.code, period=p)
         if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
@@ -124,7 +152,9 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
             record_results(conn, form, period, result)
     current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
     return LoadSummary(
-        form=form.code, period=p, received=len(rows),
+        form=form.code,
+        period=p,
+        received=len(rows),
         accepted=int((rows["outcome"] == "accepted").sum()),
         quarantined=int((rows["outcome"] == "quarantined").sum()),
         queried=int((current["review_status"] == "query").sum()),
@@ -143,8 +173,11 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     insert_rows(conn, "quarantine", _records(quarantined[QUARANTINE_COLUMNS]))
 
     current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
-    facts = staged.merge(current[["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"]],
-                         on=["file_sha256", "source_row"], how="inner")
+    facts = staged.merge(
+        current[["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"]],
+        on=["file_sha256", "source_row"],
+        how="inner",
+    )
     facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
     facts[form.target_period_column] = period
     for spec in form.fields:

@@ -350,7 +350,7 @@ def _plural(text: str) -> str:
     for word in ("integer", "number", "string", "code", "name", "object", "list"):
         at = text.find(word)
         if at >= 0:
-            return text[:at + len(word)] + "s" + text[at + len(word):]
+            return text[: at + len(word)] + "s" + text[at + len(word) :]
     return text
 
 
@@ -426,8 +426,10 @@ def read_options(cls: type[T], section: str, values: Mapping[str, Any] | None) -
     known = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(known), key=str)
     if unknown:
-        raise ValueError(f"configuration section {section}: unknown option(s) {', '.join(map(str, unknown))}; "
-                         f"known: {', '.join(known)}")
+        raise ValueError(
+            f"configuration section {section}: unknown option(s) {', '.join(map(str, unknown))}; "
+            f"known: {', '.join(known)}"
+        )
     hints = _hints(cls)
     return cls(**{name: _convert(hints[name], value, f"{section}.{name}") for name, value in values.items()})
 
@@ -439,8 +441,9 @@ def read_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"the configuration must be a JSON object of sections, not {type(config).__name__}")
     unknown = sorted(set(config) - set(SECTIONS), key=str)
     if unknown:
-        raise ValueError(f"unknown configuration section(s) {', '.join(map(str, unknown))}; "
-                         f"known: {', '.join(SECTIONS)}")
+        raise ValueError(
+            f"unknown configuration section(s) {', '.join(map(str, unknown))}; known: {', '.join(SECTIONS)}"
+        )
     return {name: read_options(cls, name, config.get(name)) for name, cls in SECTIONS.items()}
 
 
@@ -453,9 +456,13 @@ def attribute_docs(cls: type[Any]) -> dict[str, str]:
     body = next(node for node in tree.body if isinstance(node, ast.ClassDef)).body
     docs: dict[str, str] = {}
     for node, following in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
-                and isinstance(following.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
             docs[node.target.id] = " ".join(inspect.cleandoc(following.value.value).split())
     return docs
 
@@ -507,16 +514,25 @@ def markdown() -> str:
         docs = attribute_docs(cls)
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
-            lines.append(f"| `{name}.{f.name}` | {_cell(describe(hints[f.name]))} | `{_cell(_json(_default(f)))}` "
-                         f"| {_cell(docs[f.name])} |")
+            lines.append(
+                f"| `{name}.{f.name}` | {_cell(describe(hints[f.name]))} | `{_cell(_json(_default(f)))}` "
+                f"| {_cell(docs[f.name])} |"
+            )
     for cls in nested:
         docs = attribute_docs(cls)
-        lines += ["", f"An object {{{', '.join(f.name for f in dataclasses.fields(cls))}}} "
-                      f"({' '.join(inspect.cleandoc(cls.__doc__ or '').split())}):", "",
-                  "| key | type | default | what |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"An object {{{', '.join(f.name for f in dataclasses.fields(cls))}}} "
+            f"({' '.join(inspect.cleandoc(cls.__doc__ or '').split())}):",
+            "",
+            "| key | type | default | what |",
+            "|---|---|---|---|",
+        ]
         for f in dataclasses.fields(cls):
-            lines.append(f"| `{f.name}` | {_cell(describe(_hints(cls)[f.name]))} | `{_cell(_json(_default(f)))}` "
-                         f"| {_cell(docs[f.name])} |")
+            lines.append(
+                f"| `{f.name}` | {_cell(describe(_hints(cls)[f.name]))} | `{_cell(_json(_default(f)))}` "
+                f"| {_cell(docs[f.name])} |"
+            )
     return "\n".join(lines) + "\n"
 
 

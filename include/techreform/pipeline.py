@@ -121,8 +121,11 @@ def validate_load_form(ctx: RunContext, form_code: str) -> dict[str, Any]:
 def review(ctx: RunContext) -> dict[str, Any]:
     """Step ``review``: completeness, receipts, Data Docs (counts and paths only)."""
     result = review_period(ctx.engine, ctx.settings, ctx.period)
-    return {"receipts": len(result["receipts"]), "data_docs": result["data_docs"],
-            "completeness": result["completeness"]}
+    return {
+        "receipts": len(result["receipts"]),
+        "data_docs": result["data_docs"],
+        "completeness": result["completeness"],
+    }
 
 
 def gate(ctx: RunContext) -> dict[str, Any]:

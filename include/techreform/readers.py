@@ -104,20 +104,27 @@ class _Budget:
     def row(self, number: int, cells: list[Any]) -> None:
         limits = self.limits
         if len(cells) > limits.max_columns:
-            raise UnreadableFile(f"{_where(number)} 有 {len(cells)} 列，超过上限 {limits.max_columns} 列 / "
-                                 f"{len(cells)} columns, more than the limit of {limits.max_columns}")
+            raise UnreadableFile(
+                f"{_where(number)} 有 {len(cells)} 列，超过上限 {limits.max_columns} 列 / "
+                f"{len(cells)} columns, more than the limit of {limits.max_columns}"
+            )
         self.cells += len(cells)
         if self.cells > limits.max_cells:
-            raise UnreadableFile(f"读到{_where(number)} 时单元格数超过上限 {limits.max_cells} / "
-                                 f"more than {limits.max_cells} cells (limit ingest.max_cells)")
+            raise UnreadableFile(
+                f"读到{_where(number)} 时单元格数超过上限 {limits.max_cells} / "
+                f"more than {limits.max_cells} cells (limit ingest.max_cells)"
+            )
         for index, cell in enumerate(cells):
             if isinstance(cell, str):
                 if len(cell) > limits.max_cell_chars:
-                    raise UnreadableFile(f"{_where(number, index)} 有 {len(cell)} 个字符，超过单元格上限 "
-                                         f"{limits.max_cell_chars} / cell longer than {limits.max_cell_chars} characters")
+                    raise UnreadableFile(
+                        f"{_where(number, index)} 有 {len(cell)} 个字符，超过单元格上限 "
+                        f"{limits.max_cell_chars} / cell longer than {limits.max_cell_chars} characters"
+                    )
                 if "\x00" in cell:
-                    raise UnreadableFile(f"{_where(number, index)} 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / "
-                                         "NUL byte in a cell")
+                    raise UnreadableFile(
+                        f"{_where(number, index)} 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / NUL byte in a cell"
+                    )
 
 
 def _nul_position(data: bytes, delimiter: bytes) -> tuple[int, int] | None:
@@ -151,8 +158,10 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     nul = _nul_position(data, delimiter.encode())
     if nul is not None:
-        raise UnreadableFile(f"{_where(*nul)} 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / NUL byte, "
-                             "the file is corrupted or not a text table")
+        raise UnreadableFile(
+            f"{_where(*nul)} 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / NUL byte, "
+            "the file is corrupted or not a text table"
+        )
     if csv.field_size_limit() <= limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars + 1)  # our own limit, with its own message, decides
     del data
@@ -177,8 +186,10 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
                 rows.append((record_number, record))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            raise UnreadableFile(f"第{last_line + 1}行起有单元格超过上限 {limits.max_cell_chars} 个字符 / a cell from "
-                                 f"line {last_line + 1} is longer than {limits.max_cell_chars} characters") from None
+            raise UnreadableFile(
+                f"第{last_line + 1}行起有单元格超过上限 {limits.max_cell_chars} 个字符 / a cell from "
+                f"line {last_line + 1} is longer than {limits.max_cell_chars} characters"
+            ) from None
         raise UnreadableFile(_open_quote(last_line + 1, reader.line_num, str(exc))) from None
     if headers is None:
         raise UnreadableFile("文件为空 / the file is empty")
@@ -199,21 +210,27 @@ def _lines(text: str, delimiter: str, limits: IngestLimits) -> Iterator[str]:
         line = match.group()
         delimiters = line.count(delimiter)
         if (delimiters >= limits.max_columns and '"' not in line) or delimiters > widest:
-            raise UnreadableFile(f"第{number}行有 {delimiters + 1} 列以上，超过上限 {limits.max_columns} 列 / line {number} has "
-                                 f"more than {limits.max_columns} columns (the form's plus ingest.extra_columns)")
+            raise UnreadableFile(
+                f"第{number}行有 {delimiters + 1} 列以上，超过上限 {limits.max_columns} 列 / line {number} has "
+                f"more than {limits.max_columns} columns (the form's plus ingest.extra_columns)"
+            )
         yield line
 
 
 def _open_quote(first: int, last: int, detail: str = "") -> str:
     """The message for a quoted cell that begins on line ``first`` and does not close properly."""
     why = f" ({detail})" if detail else ""
-    return (f"第{first}行开始的引号未正确闭合，其后各行（至第{last}行）会被并入一个单元格 / unbalanced quote: the "
-            f"quoted cell opened on line {first} runs to line {last}{why}")
+    return (
+        f"第{first}行开始的引号未正确闭合，其后各行（至第{last}行）会被并入一个单元格 / unbalanced quote: the "
+        f"quoted cell opened on line {first} runs to line {last}{why}"
+    )
 
 
 def _too_large(size: int, limits: IngestLimits) -> str:
-    return (f"文件有 {size} 字节，超过上限 {limits.max_file_bytes} 字节 / the file has {size} bytes, more than "
-            f"the limit of {limits.max_file_bytes} (ingest.max_file_bytes)")
+    return (
+        f"文件有 {size} 字节，超过上限 {limits.max_file_bytes} 字节 / the file has {size} bytes, more than "
+        f"the limit of {limits.max_file_bytes} (ingest.max_file_bytes)"
+    )
 
 
 def check_xlsx_directory(data: bytes, limits: IngestLimits) -> None:
@@ -223,21 +240,34 @@ def check_xlsx_directory(data: bytes, limits: IngestLimits) -> None:
     try:
         members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise UnreadableFile(f"无法作为 XLSX 工作簿打开 / not a readable XLSX workbook ({type(exc).__name__})") from None
+        raise UnreadableFile(
+            f"无法作为 XLSX 工作簿打开 / not a readable XLSX workbook ({type(exc).__name__})"
+        ) from None
     total = sum(m.file_size for m in members)
     if total > limits.max_xlsx_uncompressed_bytes:
-        raise UnreadableFile(f"工作簿解压后有 {total} 字节，超过上限 {limits.max_xlsx_uncompressed_bytes} / the workbook "
-                             f"unpacks to {total} bytes, more than ingest.max_xlsx_uncompressed_bytes")
+        raise UnreadableFile(
+            f"工作簿解压后有 {total} 字节，超过上限 {limits.max_xlsx_uncompressed_bytes} / the workbook "
+            f"unpacks to {total} bytes, more than ingest.max_xlsx_uncompressed_bytes"
+        )
     for member in members:
-        if member.file_size > 1_000_000 and member.file_size > limits.max_xlsx_compression_ratio * max(member.compress_size, 1):
+        if member.file_size > 1_000_000 and member.file_size > limits.max_xlsx_compression_ratio * max(
+            member.compress_size, 1
+        ):
             ratio = member.file_size // max(member.compress_size, 1)
-            raise UnreadableFile(f"工作簿成员 {member.filename} 的压缩比为 {ratio}:1，超过上限 "
-                                 f"{limits.max_xlsx_compression_ratio}:1（疑似压缩炸弹） / compression ratio {ratio}:1 "
-                                 "beyond ingest.max_xlsx_compression_ratio (a zip bomb)")
-        if member.filename.lower().endswith("sharedstrings.xml") and member.file_size > limits.max_xlsx_shared_strings_bytes:
-            raise UnreadableFile(f"工作簿的共享字符串表有 {member.file_size} 字节，超过上限 "
-                                 f"{limits.max_xlsx_shared_strings_bytes} / shared strings of {member.file_size} bytes, "
-                                 "more than ingest.max_xlsx_shared_strings_bytes")
+            raise UnreadableFile(
+                f"工作簿成员 {member.filename} 的压缩比为 {ratio}:1，超过上限 "
+                f"{limits.max_xlsx_compression_ratio}:1（疑似压缩炸弹） / compression ratio {ratio}:1 "
+                "beyond ingest.max_xlsx_compression_ratio (a zip bomb)"
+            )
+        if (
+            member.filename.lower().endswith("sharedstrings.xml")
+            and member.file_size > limits.max_xlsx_shared_strings_bytes
+        ):
+            raise UnreadableFile(
+                f"工作簿的共享字符串表有 {member.file_size} 字节，超过上限 "
+                f"{limits.max_xlsx_shared_strings_bytes} / shared strings of {member.file_size} bytes, "
+                "more than ingest.max_xlsx_shared_strings_bytes"
+            )
 
 
 def _sheet_rows(sheet: Any, max_col: int) -> Iterator[tuple[int, list[Any]]]:
@@ -253,8 +283,10 @@ def _sheet_rows(sheet: Any, max_col: int) -> Iterator[tuple[int, list[Any]]]:
         except UnreadableFile:
             raise
         except Exception as exc:  # ValueError from a numeric cell holding text, XML errors ...
-            raise UnreadableFile(f"{_where(number + 1)} 附近有无法读取的单元格 / unreadable cell near row {number + 1}: "
-                                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}") from None
+            raise UnreadableFile(
+                f"{_where(number + 1)} 附近有无法读取的单元格 / unreadable cell near row {number + 1}: "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+            ) from None
         number += 1
         yield number, list(values)
 
@@ -272,7 +304,9 @@ def read_xlsx_bytes(path: Path, data: bytes, limits: IngestLimits | None = None)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors ...
-        raise UnreadableFile(f"无法作为 XLSX 工作簿打开 / not a readable XLSX workbook ({type(exc).__name__})") from None
+        raise UnreadableFile(
+            f"无法作为 XLSX 工作簿打开 / not a readable XLSX workbook ({type(exc).__name__})"
+        ) from None
     try:
         if not workbook.worksheets:
             raise UnreadableFile("工作簿没有工作表 / the workbook has no sheet")

@@ -41,8 +41,15 @@ def _read_csv(name: str) -> list[dict[str, str]]:
 @lru_cache(maxsize=1)
 def divisions() -> tuple[Division, ...]:
     return tuple(
-        Division(r["code"], r["name"], r["level"], r["prefecture_code"] or None, r["prefecture_name"] or None,
-                 r["valid_from"] or None, r["valid_to"] or None)
+        Division(
+            r["code"],
+            r["name"],
+            r["level"],
+            r["prefecture_code"] or None,
+            r["prefecture_name"] or None,
+            r["valid_from"] or None,
+            r["valid_to"] or None,
+        )
         for r in _read_csv("gansu_divisions.csv")
     )
 
@@ -73,8 +80,13 @@ CALENDAR = ("1990-01", "2099-12")
 _FILE_PREFECTURE_RE = r"_(62\d{2}00)_"
 
 
-def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = None,
-                       usccs: pd.Series | None = None, *, region_is_prefecture: bool = False) -> pd.Series:
+def prefecture_of_rows(
+    region_codes: pd.Series,
+    file_names: pd.Series | None = None,
+    usccs: pd.Series | None = None,
+    *,
+    region_is_prefecture: bool = False,
+) -> pd.Series:
     """The prefecture (市州) each row belongs to — the one definition, for facts, row outcomes, receipts
     and supervision alike. In order, the first that applies:
 
@@ -97,7 +109,8 @@ def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = N
         result = region.map({code: d.prefecture_code for code, d in counties().items()}).fillna("")
     candidates = [
         file_names.astype(object).fillna("").astype(str).str.extract(_FILE_PREFECTURE_RE, expand=False)
-        if file_names is not None else empty,
+        if file_names is not None
+        else empty,
         (region.str[:4] + "00").where(region.str.fullmatch(r"\d{6}"), ""),
         (usccs.astype(object).where(usccs.notna(), "").astype(str).str[2:6] + "00") if usccs is not None else empty,
     ]
@@ -107,11 +120,16 @@ def prefecture_of_rows(region_codes: pd.Series, file_names: pd.Series | None = N
     return result.astype(object)
 
 
-def prefecture_of(region_code: object, file_name: object = None, uscc: object = None, *,
-                  region_is_prefecture: bool = False) -> str:
+def prefecture_of(
+    region_code: object, file_name: object = None, uscc: object = None, *, region_is_prefecture: bool = False
+) -> str:
     """:func:`prefecture_of_rows` for one row."""
-    return prefecture_of_rows(pd.Series([region_code], dtype=object), pd.Series([file_name], dtype=object),
-                              pd.Series([uscc], dtype=object), region_is_prefecture=region_is_prefecture).iloc[0]
+    return prefecture_of_rows(
+        pd.Series([region_code], dtype=object),
+        pd.Series([file_name], dtype=object),
+        pd.Series([uscc], dtype=object),
+        region_is_prefecture=region_is_prefecture,
+    ).iloc[0]
 
 
 def load_calendar(conn: Connection) -> None:
@@ -124,8 +142,19 @@ def load_reference_tables(conn: Connection) -> None:
     """Replace ``dim_division``, ``dim_industry``, ``dim_month`` and ``dim_label`` with the shipped code
     lists, the calendar and the labels of :mod:`techreform.labels` (idempotent)."""
     delete_where(conn, "dim_division")
-    insert_rows(conn, "dim_division", [r | {k: (v or None) for k, v in r.items() if k in ("prefecture_code",
-                "prefecture_name", "valid_from", "valid_to", "note")} for r in _read_csv("gansu_divisions.csv")])
+    insert_rows(
+        conn,
+        "dim_division",
+        [
+            r
+            | {
+                k: (v or None)
+                for k, v in r.items()
+                if k in ("prefecture_code", "prefecture_name", "valid_from", "valid_to", "note")
+            }
+            for r in _read_csv("gansu_divisions.csv")
+        ],
+    )
     delete_where(conn, "dim_industry")
     insert_rows(conn, "dim_industry", _read_csv("industry_divisions_gbt4754_2011.csv"))
     load_calendar(conn)

@@ -31,8 +31,14 @@ def format_counts(frame: pd.DataFrame) -> str:
     """A fixed-width table (Chinese names padded by display width) for logs and the demo's printout."""
     header = ("表", "市州", "接收 received", "入库 accepted", "隔离 quarantined", "待核实 queried")
     rows = [header] + [
-        (r.form, f"{r.prefecture_code} {r.prefecture_name}", str(r.received), str(r.accepted), str(r.quarantined),
-         str(r.queried))
+        (
+            r.form,
+            f"{r.prefecture_code} {r.prefecture_name}",
+            str(r.received),
+            str(r.accepted),
+            str(r.quarantined),
+            str(r.queried),
+        )
         for r in frame.itertuples()
     ]
 
@@ -42,8 +48,10 @@ def format_counts(frame: pd.DataFrame) -> str:
     widths = [max(width(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for row in rows:
-        cells = [cell + " " * (widths[i] - width(cell)) if i < 2 else " " * (widths[i] - width(cell)) + cell
-                 for i, cell in enumerate(row)]
+        cells = [
+            cell + " " * (widths[i] - width(cell)) if i < 2 else " " * (widths[i] - width(cell)) + cell
+            for i, cell in enumerate(row)
+        ]
         lines.append("  ".join(cells))
     return "\n".join(lines)
 

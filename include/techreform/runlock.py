@@ -40,8 +40,10 @@ class PeriodBusy(RuntimeError):
 
     def __init__(self, period: str, holder: str) -> None:
         self.period, self.holder = period, holder
-        super().__init__(f"{period}: another run of this period is in progress ({holder}); this run stops — "
-                         f"报告期 {period} 正由另一运行处理，本次运行退出")
+        super().__init__(
+            f"{period}: another run of this period is in progress ({holder}); this run stops — "
+            f"报告期 {period} 正由另一运行处理，本次运行退出"
+        )
 
 
 def owner_label(owner: str) -> str:
@@ -76,8 +78,14 @@ def _advisory_lock(engine: Engine, period: Period, label: str) -> Iterator[None]
         query(conn, "ops/runs/name_session", session_name=f"techreform {label}"[:63])
         if not query(conn, "ops/runs/lock_try", **keys).scalar():
             holder = query(conn, "ops/runs/lock_holder", **keys).first()
-            described = (f"{holder.application_name or 'unnamed session'}, server pid {holder.pid}, "
-                         f"since {holder.backend_start:%Y-%m-%d %H:%M:%S}") if holder else "a session that just ended"
+            described = (
+                (
+                    f"{holder.application_name or 'unnamed session'}, server pid {holder.pid}, "
+                    f"since {holder.backend_start:%Y-%m-%d %H:%M:%S}"
+                )
+                if holder
+                else "a session that just ended"
+            )
             raise PeriodBusy(str(period), described)
         try:
             yield

@@ -91,33 +91,70 @@ def warehouse_asset(table: str) -> str:
 
 def _forms() -> Iterator[Step]:
     # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
-    for code, label, table in (("R1", "register", "dim_enterprise_register"), ("S1", "supervisors", "dim_supervisor"),
-                               ("P1", "projects", "fct_project_monthly"),
-                               ("E1", "enterprises", "fct_enterprise_monthly")):
-        yield Step(f"ingest_{label}", "techreform.pipeline:ingest_form", (code,), fault_after="after_ingest",
-                   doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows")
-        yield Step(f"validate_load_{label}", "techreform.pipeline:validate_load_form", (code,), outlets=(warehouse_asset(table),),
-                   doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction")
+    for code, label, table in (
+        ("R1", "register", "dim_enterprise_register"),
+        ("S1", "supervisors", "dim_supervisor"),
+        ("P1", "projects", "fct_project_monthly"),
+        ("E1", "enterprises", "fct_enterprise_monthly"),
+    ):
+        yield Step(
+            f"ingest_{label}",
+            "techreform.pipeline:ingest_form",
+            (code,),
+            fault_after="after_ingest",
+            doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
+        )
+        yield Step(
+            f"validate_load_{label}",
+            "techreform.pipeline:validate_load_form",
+            (code,),
+            outlets=(warehouse_asset(table),),
+            doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
+        )
 
 
 STEPS: tuple[Step, ...] = (
     Step("prepare_warehouse", "techreform.pipeline:prepare", doc="create missing tables, load the code lists"),
     *_forms(),
     Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
-    Step("quality_gate", "techreform.pipeline:gate", decides=True,
-         doc="fail before any e-mail when the period's data cannot carry indicators and supervision"),
-    Step("compute_indicators", "techreform.pipeline:indicators", outlets=(warehouse_asset("fct_indicator"),),
-         doc="the indicator system (统计指标体系) of the period"),
-    Step("supervise", "techreform.pipeline:supervise", outlets=(warehouse_asset("sup_project_light"),),
-         doc="project lights and supervision cases (督办事项)"),
-    Step("notify", "techreform.pipeline:notify", retries=3, retry_delay_minutes=10, delivers=True,
-         doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent"),
-    Step("refresh_supervision_indicators", "techreform.pipeline:refresh_supervision",
-         doc="PROJECT_RED after supervision"),
+    Step(
+        "quality_gate",
+        "techreform.pipeline:gate",
+        decides=True,
+        doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
+    ),
+    Step(
+        "compute_indicators",
+        "techreform.pipeline:indicators",
+        outlets=(warehouse_asset("fct_indicator"),),
+        doc="the indicator system (统计指标体系) of the period",
+    ),
+    Step(
+        "supervise",
+        "techreform.pipeline:supervise",
+        outlets=(warehouse_asset("sup_project_light"),),
+        doc="project lights and supervision cases (督办事项)",
+    ),
+    Step(
+        "notify",
+        "techreform.pipeline:notify",
+        retries=3,
+        retry_delay_minutes=10,
+        delivers=True,
+        doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent",
+    ),
+    Step(
+        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
+    ),
     Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
-    Step("extract", "techreform.pipeline:extract", outlets=(EXTRACTS_ASSET,), delivers=True,
-         doc="the statistics bureau's extract extracts/<period>/r<N>/ (a new revision only when the content "
-             "changed), its public tables with disclosure control, the bureau's e-mail (docs/extracts.md)"),
+    Step(
+        "extract",
+        "techreform.pipeline:extract",
+        outlets=(EXTRACTS_ASSET,),
+        delivers=True,
+        doc="the statistics bureau's extract extracts/<period>/r<N>/ (a new revision only when the content "
+        "changed), its public tables with disclosure control, the bureau's e-mail (docs/extracts.md)",
+    ),
 )
 """The monthly chain of a report period, in order."""
 
@@ -139,8 +176,9 @@ def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
         yield
 
 
-def context_for(settings: Settings, period: Period | str, *, owner: str = "cli", smtp: Any = None,
-                notify: bool = True) -> RunContext:
+def context_for(
+    settings: Settings, period: Period | str, *, owner: str = "cli", smtp: Any = None, notify: bool = True
+) -> RunContext:
     """A :class:`RunContext` for ``period`` on ``settings``' warehouse."""
     from techreform.periods import Period
     from techreform.warehouse import engine_for
@@ -148,8 +186,15 @@ def context_for(settings: Settings, period: Period | str, *, owner: str = "cli",
     return RunContext(settings, engine_for(settings.warehouse_url), Period.parse(period), owner, smtp, notify)
 
 
-def run_period(settings: Settings, period: Period | str, *, smtp: Any = None, notify: bool = True,
-               owner: str = "cli", steps: Iterable[Step] = STEPS) -> dict[str, Any]:
+def run_period(
+    settings: Settings,
+    period: Period | str,
+    *,
+    smtp: Any = None,
+    notify: bool = True,
+    owner: str = "cli",
+    steps: Iterable[Step] = STEPS,
+) -> dict[str, Any]:
     """Run the steps of :data:`STEPS` for one period, in order, without Airflow; what the DAG does.
 
     Returns ``{"period": …, <step name>: <its summary>, …}``. A failed quality gate alerts the data

@@ -30,11 +30,21 @@ def validate_supervisors(staged: pd.DataFrame) -> SupervisorCheckResult:
     failures: list[dict] = []
 
     def fail(row, rule: str, field: str, message: str) -> None:
-        failures.append({"file_sha256": row.file_sha256, "source_row": int(row.source_row), "rule_id": rule,
-                         "severity": "hard", "field": field, "message": message, "explained": False})
+        failures.append(
+            {
+                "file_sha256": row.file_sha256,
+                "source_row": int(row.source_row),
+                "rule_id": rule,
+                "severity": "hard",
+                "field": field,
+                "message": message,
+                "explained": False,
+            }
+        )
 
     duplicated = staged.assign(_email=staged["email"].fillna("").str.strip().str.lower()).duplicated(
-        ["file_sha256", "region_code", "_email"], keep=False)
+        ["file_sha256", "region_code", "_email"], keep=False
+    )
     for row, dup in zip(staged.itertuples(index=False), duplicated):
         if row.region_code not in allowed:
             fail(row, "S1-H01", "region_code", f"行政区划代码“{row.region_code}”不是甘肃省的市州代码或620000")
@@ -47,7 +57,9 @@ def validate_supervisors(staged: pd.DataFrame) -> SupervisorCheckResult:
             fail(row, "S1-H04", "region_code,email", f"（{row.region_code}，{email}）在同一文件中重复")
     frame = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
     counts = pd.DataFrame(
-        [{"rule_id": r, "severity": "hard", "evaluated": len(staged), "failed": int((frame["rule_id"] == r).sum())}
-         for r in ("S1-H01", "S1-H02", "S1-H03", "S1-H04")]
+        [
+            {"rule_id": r, "severity": "hard", "evaluated": len(staged), "failed": int((frame["rule_id"] == r).sum())}
+            for r in ("S1-H01", "S1-H02", "S1-H03", "S1-H04")
+        ]
     )
     return SupervisorCheckResult(frame, counts)

@@ -111,7 +111,9 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Ma
     conn.execute(sa.text(sql_text(name, conn.dialect.name)), params or {})
 
 
-def insert_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None) -> int:
+def insert_rows(
+    conn: Connection, table: str, rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None
+) -> int:
     """Insert ``rows`` (dicts) into ``table`` in batches, as bound parameters (executemany)."""
     if not rows:
         return 0
@@ -119,12 +121,18 @@ def insert_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]],
     statement = sa.insert(sa.table(table, *(sa.column(n) for n in names)))
     batch = 5000
     for start in range(0, len(rows), batch):
-        conn.execute(statement, [{n: r.get(n) for n in names} for r in rows[start:start + batch]])
+        conn.execute(statement, [{n: r.get(n) for n in names} for r in rows[start : start + batch]])
     return len(rows)
 
 
-def insert_from_query(conn: Connection, table: str, name: str, columns: Sequence[str],
-                      constants: Mapping[str, Any] | None = None, **params: Any) -> int:
+def insert_from_query(
+    conn: Connection,
+    table: str,
+    name: str,
+    columns: Sequence[str],
+    constants: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> int:
     """``insert into table (constants…, columns…) select … from (<name>.sql) as q``: a query file's rows
     go into a table without leaving the database. ``constants`` are bound values written into every row
     (e.g. the run period); ``params`` are the query's bound parameters."""
@@ -179,8 +187,9 @@ def has_table(conn: Connection, table: str) -> bool:
     return sa.inspect(conn).has_table(table)
 
 
-def read_frame(conn: Connection, name: str, *, as_objects: bool = False, tables: Mapping[str, str] | None = None,
-               **params: Any):
+def read_frame(
+    conn: Connection, name: str, *, as_objects: bool = False, tables: Mapping[str, str] | None = None, **params: Any
+):
     """Run a query file and return a pandas DataFrame, built column-wise (much faster than from Row
     objects at hundreds of thousands of rows). Column types are inferred as pandas does for rows, or,
     with ``as_objects``, every column keeps the driver's Python values (object dtype; what the

@@ -38,8 +38,9 @@ WORKBOOK = "extract.xlsx"
 PUBLIC_DIR = "public"
 
 
-def extract_period(engine: Engine, settings: Settings, period: Period | str, *, smtp: Any = None,
-                   now: dt.datetime | None = None) -> dict[str, Any]:
+def extract_period(
+    engine: Engine, settings: Settings, period: Period | str, *, smtp: Any = None, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Write the period's extract as a new revision if its content changed (else nothing), then notify
     the bureau of the latest revision if it has not been told yet. Returns a small summary (XCom)."""
     period = Period.parse(period)
@@ -84,27 +85,53 @@ def extract_period(engine: Engine, settings: Settings, period: Period | str, *, 
     for name, frame in frames.items():
         before = previous_frame(store, key, latest, f"{name}.parquet") if latest is not None else None
         changes[name] = table_changes(specs[name], before, frame) if latest is not None else {"added": len(frame)}
-    table_info = {name: {"rows": len(frame), "key": list(specs[name].key), "content_sha256": digests[name],
-                         "files": [f"{name}.parquet", f"{name}.csv"]} for name, frame in frames.items()}
+    table_info = {
+        name: {
+            "rows": len(frame),
+            "key": list(specs[name].key),
+            "content_sha256": digests[name],
+            "files": [f"{name}.parquet", f"{name}.csv"],
+        }
+        for name, frame in frames.items()
+    }
     created = now or dt.datetime.now(dt.UTC)
     manifest_bytes = build_manifest(
-        period=key, revision=revision, created_at=created, pipeline_version=techreform.__version__, files=files,
-        rows=rows, tables=table_info, content_sha256=content, previous=latest, changes=changes,
-        disclosure={"min_enterprises": options.min_enterprises, "dominance_top": options.dominance_top,
-                    "dominance_share": options.dominance_share, "protection_ratio": options.protection_ratio,
-                    "suppressed": suppression},
-        location=store.location(key, revision))
+        period=key,
+        revision=revision,
+        created_at=created,
+        pipeline_version=techreform.__version__,
+        files=files,
+        rows=rows,
+        tables=table_info,
+        content_sha256=content,
+        previous=latest,
+        changes=changes,
+        disclosure={
+            "min_enterprises": options.min_enterprises,
+            "dominance_top": options.dominance_top,
+            "dominance_share": options.dominance_share,
+            "protection_ratio": options.protection_ratio,
+            "suppressed": suppression,
+        },
+        location=store.location(key, revision),
+    )
     files[MANIFEST] = manifest_bytes
     location = store.publish(key, revision, files)
     log.info("%s: extract r%d written to %s", key, revision, location)
-    result = {"period": key, "revision": revision, "written": True, "location": location,
-              "changes": {n: {k: c.get(k, 0) for k in ("added", "removed", "changed")} for n, c in changes.items()}}
+    result = {
+        "period": key,
+        "revision": revision,
+        "written": True,
+        "location": location,
+        "changes": {n: {k: c.get(k, 0) for k in ("added", "removed", "changed")} for n, c in changes.items()},
+    }
     result.update(_record_and_notify(engine, settings, options, store, key, revision, smtp))
     return result
 
 
-def _record_and_notify(engine: Engine, settings: Settings, options: ExtractOptions, store: Store, period: str,
-                       revision: int, smtp: Any) -> dict[str, Any]:
+def _record_and_notify(
+    engine: Engine, settings: Settings, options: ExtractOptions, store: Store, period: str, revision: int, smtp: Any
+) -> dict[str, Any]:
     """Record the revision in ``ext_revision`` and e-mail the bureau about it (once)."""
     from techreform.extracts.notify import notify_bureau
 
@@ -112,9 +139,14 @@ def _record_and_notify(engine: Engine, settings: Settings, options: ExtractOptio
     manifest = json.loads(raw)
     manifest_sha256 = hashlib.sha256(raw).hexdigest()
     with engine.begin() as conn:
-        params = {"period": period, "revision": revision, "location": store.location(period, revision),
-                  "content_sha256": manifest["content_sha256"], "manifest_sha256": manifest_sha256,
-                  "created_at": manifest["created_at"]}
+        params = {
+            "period": period,
+            "revision": revision,
+            "location": store.location(period, revision),
+            "content_sha256": manifest["content_sha256"],
+            "manifest_sha256": manifest_sha256,
+            "created_at": manifest["created_at"],
+        }
         execute(conn, "ops/extracts/delete_revision_record", params)
         execute(conn, "ops/extracts/record_revision", params)
     notified = notify_bureau(engine, settings, options, manifest, manifest_sha256, smtp)

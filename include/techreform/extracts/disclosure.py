@@ -99,8 +99,9 @@ def table_equations(n_rows: int, n_cols: int) -> list[list[tuple[tuple[int, int]
     return equations
 
 
-def cell_bounds(value: np.ndarray, suppressed: np.ndarray, signed: bool,
-                cells: Sequence[tuple[int, int]] | None = None) -> dict[tuple[int, int], tuple[float, float]]:
+def cell_bounds(
+    value: np.ndarray, suppressed: np.ndarray, signed: bool, cells: Sequence[tuple[int, int]] | None = None
+) -> dict[tuple[int, int], tuple[float, float]]:
     """For each suppressed cell (or each of ``cells``), the least and greatest value it can take given
     the published cells and the table's equations (and non-negativity unless ``signed``):
     ``linprog`` min and max; ±inf when unbounded. ``value`` is read only where not suppressed."""
@@ -126,7 +127,7 @@ def cell_bounds(value: np.ndarray, suppressed: np.ndarray, signed: bool,
     b_eq = np.array(b) if b else None
     bound = (None, None) if signed else (0, None)
     out = {}
-    for cell in (cells if cells is not None else index):
+    for cell in cells if cells is not None else index:
         k = index[cell]
         c = np.zeros(len(index))
         result = []
@@ -170,8 +171,9 @@ def _grid(contributions: pd.DataFrame, measure: Measure, rows: list[str], cols: 
         absolute = sorted((abs(x) for x in xs), reverse=True)
         top[cell] = sum(absolute[:top_k])
         abs_total[cell] = sum(absolute)
-    return Grid(rows=[*rows, PROVINCE_CODE], cols=[*cols, ALL_GROUPS], value=value, count=count, top=top,
-                abs_total=abs_total)
+    return Grid(
+        rows=[*rows, PROVINCE_CODE], cols=[*cols, ALL_GROUPS], value=value, count=count, top=top, abs_total=abs_total
+    )
 
 
 def primary_cells(grid: Grid, options: ExtractOptions) -> np.ndarray:
@@ -258,8 +260,13 @@ def protect(grid: Grid, measure: Measure, options: ExtractOptions) -> Grid:
             raise RuntimeError(f"disclosure control of {measure.name}: cannot protect cells {failing}")
 
 
-def public_tables(contributions: pd.DataFrame, prefectures: pd.DataFrame, sector_groups: Sequence[str],
-                  options: ExtractOptions, period: Period | str) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+def public_tables(
+    contributions: pd.DataFrame,
+    prefectures: pd.DataFrame,
+    sector_groups: Sequence[str],
+    options: ExtractOptions,
+    period: Period | str,
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """The long-format public table (every measure × prefecture × sector group, with margins) and, per
     measure, how many cells were suppressed as primary and secondary."""
     rows = list(prefectures["code"])
@@ -268,20 +275,39 @@ def public_tables(contributions: pd.DataFrame, prefectures: pd.DataFrame, sector
     records, stats = [], {}
     for measure in MEASURES:
         grid = protect(_grid(contributions, measure, rows, cols, options.dominance_top), measure, options)
-        stats[measure.name] = {"primary": int(grid.primary.sum()),
-                               "secondary": int((grid.suppressed & ~grid.primary).sum())}
+        stats[measure.name] = {
+            "primary": int(grid.primary.sum()),
+            "secondary": int((grid.suppressed & ~grid.primary).sum()),
+        }
         for i, code in enumerate(grid.rows):
             for j, group in enumerate(grid.cols):
                 flag = "primary" if grid.primary[i, j] else "secondary" if grid.suppressed[i, j] else ""
-                value = None if flag else (int(grid.value[i, j]) if measure.scale == 1
-                                           else round(int(grid.value[i, j]) / measure.scale, 2))
-                records.append({"period": str(period), "measure": measure.name, "measure_zh": measure.name_zh,
-                                "unit": measure.unit, "prefecture_code": code, "prefecture_name": names.get(code, ""),
-                                "sector_group": group, "value": value, "suppressed": flag})
+                value = (
+                    None
+                    if flag
+                    else (
+                        int(grid.value[i, j]) if measure.scale == 1 else round(int(grid.value[i, j]) / measure.scale, 2)
+                    )
+                )
+                records.append(
+                    {
+                        "period": str(period),
+                        "measure": measure.name,
+                        "measure_zh": measure.name_zh,
+                        "unit": measure.unit,
+                        "prefecture_code": code,
+                        "prefecture_name": names.get(code, ""),
+                        "sector_group": group,
+                        "value": value,
+                        "suppressed": flag,
+                    }
+                )
     return pd.DataFrame(records), stats
 
 
-def build_public(conn: Connection, period: Period, options: ExtractOptions) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+def build_public(
+    conn: Connection, period: Period, options: ExtractOptions
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """The public table of a period from the warehouse (see :func:`public_tables`)."""
     contributions = read_frame(conn, "marts/extracts/public_contributions", period=str(period))
     prefectures = read_frame(conn, "staging/reference/prefectures")

@@ -27,7 +27,9 @@ def recipients(engine: Engine, options: ExtractOptions, period: str) -> list[str
     if options.bureau_email:
         return sorted(set(options.bureau_email))
     with engine.connect() as conn:
-        frame = read_frame(conn, "marts/extracts/bureau_recipients", period=period, role_pattern=f"%{options.bureau_role}%")
+        frame = read_frame(
+            conn, "marts/extracts/bureau_recipients", period=period, role_pattern=f"%{options.bureau_role}%"
+        )
     return sorted(set(frame["email"]))
 
 
@@ -59,8 +61,14 @@ def compose(manifest: dict[str, Any], manifest_sha256: str, sender: str, recipie
     return message
 
 
-def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, manifest: dict[str, Any],
-                  manifest_sha256: str, smtp: SmtpConfig | None) -> dict[str, Any]:
+def notify_bureau(
+    engine: Engine,
+    settings: Settings,
+    options: ExtractOptions,
+    manifest: dict[str, Any],
+    manifest_sha256: str,
+    smtp: SmtpConfig | None,
+) -> dict[str, Any]:
     """Send (or write) the revision's e-mail to every recipient that has not had it yet."""
     period, revision = manifest["period"], int(manifest["revision"])
     sender = (smtp.sender if smtp and smtp.sender else None) or options.sender
@@ -72,8 +80,14 @@ def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, m
             continue
         message = compose(manifest, manifest_sha256, sender, recipient)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        params = {"period": period, "revision": revision, "recipient": recipient, "manifest_sha256": manifest_sha256,
-                  "message_id": message["Message-ID"], "updated_at": now}
+        params = {
+            "period": period,
+            "revision": revision,
+            "recipient": recipient,
+            "manifest_sha256": manifest_sha256,
+            "message_id": message["Message-ID"],
+            "updated_at": now,
+        }
         if not len(log):
             with engine.begin() as conn:
                 execute(conn, "ops/extracts/email_log_claim", params)
@@ -90,8 +104,11 @@ def notify_bureau(engine: Engine, settings: Settings, options: ExtractOptions, m
             error = str(exc)
             failures.append((recipient, error))
         with engine.begin() as conn:
-            execute(conn, "ops/extracts/email_log_update", {**params, "status": status, "last_error": error,
-                                                        "outbox_path": path})
+            execute(
+                conn,
+                "ops/extracts/email_log_update",
+                {**params, "status": status, "last_error": error, "outbox_path": path},
+            )
         if status != "unsent":
             done.append(recipient)
     if failures:

@@ -48,7 +48,14 @@ class ExtractOptions:
         section = settings.options_for(ExtractsOptions)
         url = settings.extract_url or section.url or str(settings.output_dir / "extracts")
         sender = section.sender or settings.options_for(EmailOptions).sender
-        return cls(url=str(url).rstrip("/"), storage_options=dict(section.storage_options),
-                   min_enterprises=section.min_enterprises, dominance_top=section.dominance_top,
-                   dominance_share=section.dominance_share, protection_ratio=section.protection_ratio,
-                   bureau_email=section.bureau_email, bureau_role=section.bureau_role, sender=sender)
+        return cls(
+            url=str(url).rstrip("/"),
+            storage_options=dict(section.storage_options),
+            min_enterprises=section.min_enterprises,
+            dominance_top=section.dominance_top,
+            dominance_share=section.dominance_share,
+            protection_ratio=section.protection_ratio,
+            bureau_email=section.bureau_email,
+            bureau_role=section.bureau_role,
+            sender=sender,
+        )

@@ -58,20 +58,37 @@ def table_changes(spec: TableSpec, before: pd.DataFrame | None, after: pd.DataFr
         return dict(zip(spec.key, key, strict=True))
 
     return {
-        "added": len(added), "removed": len(removed), "changed": len(changed),
+        "added": len(added),
+        "removed": len(removed),
+        "changed": len(changed),
         "added_keys": [key_of(k) for k in added[:MAX_KEYS]],
         "removed_keys": [key_of(k) for k in removed[:MAX_KEYS]],
-        "changed_rows": [{"key": key_of(k),
-                          "columns": [c for c, a, b in zip(spec.column_names, old[k], new[k], strict=True) if a != b]}
-                         for k in changed[:MAX_KEYS]],
+        "changed_rows": [
+            {
+                "key": key_of(k),
+                "columns": [c for c, a, b in zip(spec.column_names, old[k], new[k], strict=True) if a != b],
+            }
+            for k in changed[:MAX_KEYS]
+        ],
         "truncated": max(len(added), len(removed), len(changed)) > MAX_KEYS,
     }
 
 
-def build_manifest(*, period: str, revision: int, created_at: dt.datetime, pipeline_version: str,
-                   files: Mapping[str, bytes], rows: Mapping[str, int], tables: Mapping[str, dict[str, Any]],
-                   content_sha256: str, previous: int | None, changes: Mapping[str, Any],
-                   disclosure: Mapping[str, Any], location: str) -> bytes:
+def build_manifest(
+    *,
+    period: str,
+    revision: int,
+    created_at: dt.datetime,
+    pipeline_version: str,
+    files: Mapping[str, bytes],
+    rows: Mapping[str, int],
+    tables: Mapping[str, dict[str, Any]],
+    content_sha256: str,
+    previous: int | None,
+    changes: Mapping[str, Any],
+    disclosure: Mapping[str, Any],
+    location: str,
+) -> bytes:
     """manifest.json: period, revision, creation time, pipeline version, every file (name, rows, bytes,
     sha256), every table's content digest, and what changed since the previous revision."""
     manifest = {
@@ -83,8 +100,10 @@ def build_manifest(*, period: str, revision: int, created_at: dt.datetime, pipel
         "location": location,
         "content_sha256": content_sha256,
         "tables": dict(tables),
-        "files": [{"name": name, "rows": rows.get(name), "bytes": len(data),
-                   "sha256": hashlib.sha256(data).hexdigest()} for name, data in sorted(files.items())],
+        "files": [
+            {"name": name, "rows": rows.get(name), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(files.items())
+        ],
         "changes": {"since_revision": previous, "tables": dict(changes)},
         "disclosure": dict(disclosure),
     }

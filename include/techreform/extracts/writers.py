@@ -45,18 +45,32 @@ def inert(text: str) -> str:
 
 
 def arrow_schema(spec: TableSpec) -> pa.Schema:
-    fields = [pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.name not in spec.key,
-                       metadata={"name_zh": c.name_zh, "name_en": c.name_en, "unit": c.unit})
-              for c in spec.columns]
-    return pa.schema(fields, metadata={
-        "table": spec.name, "title_zh": spec.title_zh, "title_en": spec.title_en, "key": ",".join(spec.key),
-        "columns_zh": json.dumps({c.name: c.name_zh for c in spec.columns}, ensure_ascii=False),
-    })
+    fields = [
+        pa.field(
+            c.name,
+            _ARROW_TYPES[c.type],
+            nullable=c.name not in spec.key,
+            metadata={"name_zh": c.name_zh, "name_en": c.name_en, "unit": c.unit},
+        )
+        for c in spec.columns
+    ]
+    return pa.schema(
+        fields,
+        metadata={
+            "table": spec.name,
+            "title_zh": spec.title_zh,
+            "title_en": spec.title_en,
+            "key": ",".join(spec.key),
+            "columns_zh": json.dumps({c.name: c.name_zh for c in spec.columns}, ensure_ascii=False),
+        },
+    )
 
 
 def arrow_table(spec: TableSpec, frame: pd.DataFrame) -> pa.Table:
-    arrays = [pa.array(frame[c.name].astype(object).where(frame[c.name].notna(), None).tolist(),
-                       type=_ARROW_TYPES[c.type]) for c in spec.columns]
+    arrays = [
+        pa.array(frame[c.name].astype(object).where(frame[c.name].notna(), None).tolist(), type=_ARROW_TYPES[c.type])
+        for c in spec.columns
+    ]
     return pa.Table.from_arrays(arrays, schema=arrow_schema(spec))
 
 
@@ -78,8 +92,10 @@ def _csv_cell(value: object, type_: str) -> object:
 
 def csv_bytes(spec: TableSpec, frame: pd.DataFrame) -> bytes:
     """UTF-8 with BOM; empty for null; booleans as 1/0; text made formula-safe."""
-    safe = pd.DataFrame({c.name: [_csv_cell(v, c.type) for v in frame[c.name].astype(object)] for c in spec.columns},
-                        columns=spec.column_names)
+    safe = pd.DataFrame(
+        {c.name: [_csv_cell(v, c.type) for v in frame[c.name].astype(object)] for c in spec.columns},
+        columns=spec.column_names,
+    )
     for c in spec.columns:
         if c.type in ("int64", "bool"):
             safe[c.name] = pd.array(safe[c.name].tolist(), dtype="Int64")
@@ -96,12 +112,24 @@ def xlsx_bytes(tables: Iterable[tuple[TableSpec, pd.DataFrame]], sheet_names: Ma
     import xlsxwriter
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                        "strings_to_numbers": False, "nan_inf_to_errors": True})
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
     book.set_properties({"title": "企业技术改造统计数据", "author": "techreform", "created": WORKBOOK_TIME})
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-    formats = {"float64": book.add_format({"num_format": "#,##0.00"}), "int64": book.add_format({"num_format": "#,##0"}),
-               "string": book.add_format({"num_format": "@"}), "bool": None}
+    formats = {
+        "float64": book.add_format({"num_format": "#,##0.00"}),
+        "int64": book.add_format({"num_format": "#,##0"}),
+        "string": book.add_format({"num_format": "@"}),
+        "bool": None,
+    }
     quoted = book.add_format({"num_format": "@", "quote_prefix": True})
     for spec, frame in tables:
         sheet = book.add_worksheet((sheet_names or {}).get(spec.name, spec.name)[:31])

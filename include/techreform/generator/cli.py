@@ -14,35 +14,71 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="techreform-generate",
         description="Write realistic monthly deliveries of Gansu's technical-transformation programme "
-                    "(forms R1, S1, E1, P1) with planted defects and lagging projects, and the ground truth "
-                    "beside them: OUT/landing/<form>/<YYYY-MM>/… and OUT/ground_truth/. Deterministic for a seed.",
+        "(forms R1, S1, E1, P1) with planted defects and lagging projects, and the ground truth "
+        "beside them: OUT/landing/<form>/<YYYY-MM>/… and OUT/ground_truth/. Deterministic for a seed.",
         epilog="Example: techreform-generate --out /tmp/province --enterprises 150 --projects 60 "
-               "--first-period 2012-10 --last-period 2013-03",
+        "--first-period 2012-10 --last-period 2013-03",
     )
-    p.add_argument("--out", type=Path, required=True, help="output folder (its landing/ and ground_truth/ are replaced)")
+    p.add_argument(
+        "--out", type=Path, required=True, help="output folder (its landing/ and ground_truth/ are replaced)"
+    )
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument("--size", choices=("province", "national"), default="province",
-                   help=f"province = the sample province; national = {NATIONAL_ENTERPRISES:,} enterprises, "
-                        "form E1, one month unless --forms/--first-period/--last-period say otherwise (benchmarks)")
+    p.add_argument(
+        "--size",
+        choices=("province", "national"),
+        default="province",
+        help=f"province = the sample province; national = {NATIONAL_ENTERPRISES:,} enterprises, "
+        "form E1, one month unless --forms/--first-period/--last-period say otherwise (benchmarks)",
+    )
     p.add_argument("--enterprises", type=int, default=None, help=f"above-scale enterprises (default {d.enterprises})")
-    p.add_argument("--projects", type=int, default=d.projects, help=f"projects under supervision (default {d.projects})")
+    p.add_argument(
+        "--projects", type=int, default=d.projects, help=f"projects under supervision (default {d.projects})"
+    )
     n = GeneratorConfig.national()
-    p.add_argument("--first-period", default=None,
-                   help=f"first report month YYYY-MM (default {d.first_period}; national: {n.first_period})")
-    p.add_argument("--last-period", default=None,
-                   help=f"last report month YYYY-MM (default {d.last_period}; national: {n.last_period})")
-    p.add_argument("--forms", default=None,
-                   help=f"comma-separated forms to write (default {','.join(d.forms)}; national: {','.join(n.forms)})")
-    p.add_argument("--defect-rate", type=float, default=d.defect_rate,
-                   help=f"share of rows given a planted defect (default {d.defect_rate}); 0 = clean data")
-    p.add_argument("--lagging-share", type=float, default=d.lagging_share,
-                   help=f"share of projects planted as laggards (default {d.lagging_share})")
-    p.add_argument("--skip-january-share", type=float, default=d.skip_january_share,
-                   help=f"share of enterprises skipping the optional January report (default {d.skip_january_share})")
-    p.add_argument("--quirk-share", type=float, default=d.quirk_share,
-                   help=f"share of cells written with harmless quirks (default {d.quirk_share})")
-    p.add_argument("--formats", default=None,
-                   help="file formats with weights, e.g. 'csv-utf8=1,xlsx=1' (known: " + ", ".join(FILE_FORMATS) + ")")
+    p.add_argument(
+        "--first-period",
+        default=None,
+        help=f"first report month YYYY-MM (default {d.first_period}; national: {n.first_period})",
+    )
+    p.add_argument(
+        "--last-period",
+        default=None,
+        help=f"last report month YYYY-MM (default {d.last_period}; national: {n.last_period})",
+    )
+    p.add_argument(
+        "--forms",
+        default=None,
+        help=f"comma-separated forms to write (default {','.join(d.forms)}; national: {','.join(n.forms)})",
+    )
+    p.add_argument(
+        "--defect-rate",
+        type=float,
+        default=d.defect_rate,
+        help=f"share of rows given a planted defect (default {d.defect_rate}); 0 = clean data",
+    )
+    p.add_argument(
+        "--lagging-share",
+        type=float,
+        default=d.lagging_share,
+        help=f"share of projects planted as laggards (default {d.lagging_share})",
+    )
+    p.add_argument(
+        "--skip-january-share",
+        type=float,
+        default=d.skip_january_share,
+        help=f"share of enterprises skipping the optional January report (default {d.skip_january_share})",
+    )
+    p.add_argument(
+        "--quirk-share",
+        type=float,
+        default=d.quirk_share,
+        help=f"share of cells written with harmless quirks (default {d.quirk_share})",
+    )
+    p.add_argument(
+        "--formats",
+        default=None,
+        help="file formats with weights, e.g. 'csv-utf8=1,xlsx=1' (known: " + ", ".join(FILE_FORMATS) + ")",
+    )
     return p
 
 
@@ -60,13 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     from .core import generate
 
     base = GeneratorConfig.national() if args.size == "national" else GeneratorConfig()
-    options = dict(seed=args.seed, projects=args.projects,
-                   first_period=args.first_period or base.first_period,
-                   last_period=args.last_period or base.last_period,
-                   forms=tuple(f.strip() for f in args.forms.split(",") if f.strip()) if args.forms else base.forms,
-                   defect_rate=args.defect_rate, lagging_share=args.lagging_share,
-                   skip_january_share=args.skip_january_share, quirk_share=args.quirk_share,
-                   enterprises=args.enterprises or base.enterprises)
+    options = dict(
+        seed=args.seed,
+        projects=args.projects,
+        first_period=args.first_period or base.first_period,
+        last_period=args.last_period or base.last_period,
+        forms=tuple(f.strip() for f in args.forms.split(",") if f.strip()) if args.forms else base.forms,
+        defect_rate=args.defect_rate,
+        lagging_share=args.lagging_share,
+        skip_january_share=args.skip_january_share,
+        quirk_share=args.quirk_share,
+        enterprises=args.enterprises or base.enterprises,
+    )
     if args.formats:
         options["file_formats"] = _formats(args.formats)
     try:

@@ -38,7 +38,11 @@ class GeneratorConfig:
     """Share of delivered rows (per form) given a defect; each rule id appears at least once when rows allow."""
     forms: tuple[str, ...] = ("R1", "S1", "E1", "P1")
     file_formats: tuple[tuple[str, float], ...] = (
-        ("csv-utf8", 0.35), ("csv-utf8-sig", 0.2), ("csv-gb18030", 0.25), ("xlsx", 0.2))
+        ("csv-utf8", 0.35),
+        ("csv-utf8-sig", 0.2),
+        ("csv-gb18030", 0.25),
+        ("xlsx", 0.2),
+    )
     """Formats and their weights; each file's format is drawn from these (deterministic for the seed)."""
     canonical_header_share: float = 0.15
     """Share of files whose header row is the canonical field names instead of the Chinese headers."""
@@ -80,8 +84,10 @@ class GeneratorConfig:
             raise ValueError("defect_rate must be between 0 and 0.5")
         months = Period.parse(self.last_period).months_since(Period.parse(self.first_period)) + 1
         if "E1" in self.forms and self.enterprises * months > MAX_ENTERPRISE_MONTHS:
-            raise ValueError(f"{self.enterprises:,} enterprises × {months} months is more than "
-                             f"{MAX_ENTERPRISE_MONTHS:,} E1 rows held in memory; generate fewer months per run")
+            raise ValueError(
+                f"{self.enterprises:,} enterprises × {months} months is more than "
+                f"{MAX_ENTERPRISE_MONTHS:,} E1 rows held in memory; generate fewer months per run"
+            )
 
     def with_(self, **changes: Any) -> GeneratorConfig:
         """A copy with some options changed."""

@@ -39,11 +39,23 @@ def supervisors(config: GeneratorConfig) -> pd.DataFrame:
     for p in prefectures():
         for k in range(int(rng.integers(2, 4))):
             role = ("市州工信局督查科", "市州工信局投资科", "市州工信局办公室")[k]
-            rows.append({"region_code": p.code, "name": person_name(rng),
-                         "email": f"duban{p.code}{'abc'[k]}@gsgxw.example", "role": role})
+            rows.append(
+                {
+                    "region_code": p.code,
+                    "name": person_name(rng),
+                    "email": f"duban{p.code}{'abc'[k]}@gsgxw.example",
+                    "role": role,
+                }
+            )
     for k, role in enumerate(("省工信委投资处", "省工信委督查室")):
-        rows.append({"region_code": PROVINCE_CODE, "name": person_name(rng),
-                     "email": f"duban{PROVINCE_CODE}{'ab'[k]}@gsgxw.example", "role": role})
+        rows.append(
+            {
+                "region_code": PROVINCE_CODE,
+                "name": person_name(rng),
+                "email": f"duban{PROVINCE_CODE}{'ab'[k]}@gsgxw.example",
+                "role": role,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -96,7 +108,9 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         ytd = pd.to_numeric(owned["ytd_investment"], errors="coerce").fillna(0).clip(lower=0)
         parts = [pd.DataFrame({"_ent": owned["_owner"], "period": owned["_folder"], "ytd": ytd})]
         moved = owned["period"] != owned["_folder"]
-        parts.append(pd.DataFrame({"_ent": owned["_owner"][moved], "period": owned["period"][moved], "ytd": ytd[moved]}))
+        parts.append(
+            pd.DataFrame({"_ent": owned["_owner"][moved], "period": owned["period"][moved], "ytd": ytd[moved]})
+        )
         upper = pd.concat(parts).groupby(["_ent", "period"], as_index=False)["ytd"].sum()
         hard = p1.hard_rows()
         ok = owned[~owned.index.isin(list(hard))]
@@ -168,15 +182,45 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
                 rule = str(d["rule_id"])
                 severity = SEVERITY[rule[3]]
                 (hard_idx if severity == "hard" else soft_idx).add(idx)
-                defect_rows.append({"form": wf.form, "period": wf.period, "file_name": wf.file_name,
-                                    "source_row": row_of[idx], "record_key": record_keys.at[idx],
-                                    "rule_id": rule, "severity": severity, "field": d["field"],
-                                    "description": d["description"]})
-        file_rows.append({"form": wf.form, "period": wf.period, "file_name": wf.file_name, "format": wf.format,
-                          "header_style": wf.header_style, "rows": len(wf.order), "rows_hard": len(hard_idx),
-                          "rows_soft_only": len(soft_idx - hard_idx)})
-    defects = pd.DataFrame(defect_rows, columns=["form", "period", "file_name", "source_row", "record_key",
-                                                 "rule_id", "severity", "field", "description"])
+                defect_rows.append(
+                    {
+                        "form": wf.form,
+                        "period": wf.period,
+                        "file_name": wf.file_name,
+                        "source_row": row_of[idx],
+                        "record_key": record_keys.at[idx],
+                        "rule_id": rule,
+                        "severity": severity,
+                        "field": d["field"],
+                        "description": d["description"],
+                    }
+                )
+        file_rows.append(
+            {
+                "form": wf.form,
+                "period": wf.period,
+                "file_name": wf.file_name,
+                "format": wf.format,
+                "header_style": wf.header_style,
+                "rows": len(wf.order),
+                "rows_hard": len(hard_idx),
+                "rows_soft_only": len(soft_idx - hard_idx),
+            }
+        )
+    defects = pd.DataFrame(
+        defect_rows,
+        columns=[
+            "form",
+            "period",
+            "file_name",
+            "source_row",
+            "record_key",
+            "rule_id",
+            "severity",
+            "field",
+            "description",
+        ],
+    )
     defects = defects.sort_values(["form", "period", "file_name", "source_row", "rule_id"], kind="stable")
     files = pd.DataFrame(file_rows).sort_values(["form", "period", "file_name"], kind="stable")
     write_csv(truth_dir / "defects.csv", defects)
@@ -186,13 +230,24 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
     if p1 is not None:
         lights = compute_lights(p1.frame, p1.hard_rows(), projects, periods)
         write_csv(truth_dir / "lights.csv", lights)
-        planted = pd.DataFrame([{"project_code": p.code, "kind": p.plant,
-                                 "event_period": f"{p.event // 12:04d}-{p.event % 12 + 1:02d}",
-                                 "key_project": p.key_project} for p in projects if p.plant],
-                               columns=["project_code", "kind", "event_period", "key_project"])
+        planted = pd.DataFrame(
+            [
+                {
+                    "project_code": p.code,
+                    "kind": p.plant,
+                    "event_period": f"{p.event // 12:04d}-{p.event % 12 + 1:02d}",
+                    "key_project": p.key_project,
+                }
+                for p in projects
+                if p.plant
+            ],
+            columns=["project_code", "kind", "event_period", "key_project"],
+        )
         write_csv(truth_dir / "planted.csv", planted.sort_values("project_code"))
-        write_csv(truth_dir / "unregistered_units.csv",
-                  pd.DataFrame({"project_code": sorted(projects[k].code for k in unregistered)}))
+        write_csv(
+            truth_dir / "unregistered_units.csv",
+            pd.DataFrame({"project_code": sorted(projects[k].code for k in unregistered)}),
+        )
 
     rows_by_form: dict[str, int] = {}
     per_period: dict[str, dict[str, int]] = {}
@@ -209,15 +264,24 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         "rows_per_period": per_period,
         "defects": defect_counts,
         "defects_per_rule": {k: int(v) for k, v in defects["rule_id"].value_counts().sort_index().items()},
-        "rule_ids_missing": sorted({r for f in forms if f in RULE_IDS for r in RULE_IDS[f]}
-                                   - set(defects["rule_id"])) if config.defect_rate > 0 else [],
+        "rule_ids_missing": sorted({r for f in forms if f in RULE_IDS for r in RULE_IDS[f]} - set(defects["rule_id"]))
+        if config.defect_rate > 0
+        else [],
         "lights": light_counts,
         "register_snapshots": population.snapshots if "R1" in forms else [],
         "forms": {code: form_of(code).name for code in sorted(forms)},
     }
     truth_dir.mkdir(parents=True, exist_ok=True)
-    (truth_dir / "summary.json").write_text(json.dumps(summary_json, ensure_ascii=False, indent=2) + "\n",
-                                            encoding="utf-8")
-    return GenerationSummary(out_dir=out_dir, landing_dir=landing, ground_truth_dir=truth_dir, files=len(written),
-                             rows=rows_by_form, defects=defect_counts, lights=light_counts,
-                             seconds=round(time.perf_counter() - started, 3))
+    (truth_dir / "summary.json").write_text(
+        json.dumps(summary_json, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return GenerationSummary(
+        out_dir=out_dir,
+        landing_dir=landing,
+        ground_truth_dir=truth_dir,
+        files=len(written),
+        rows=rows_by_form,
+        defects=defect_counts,
+        lights=light_counts,
+        seconds=round(time.perf_counter() - started, 3),
+    )

@@ -122,7 +122,7 @@ def garbled_number(value: float) -> str:
     if len(digits) < 3:
         digits = "12,34"
     pos = len(digits) - 2 if digits[-2].isdigit() else len(digits) - 1
-    return digits[:pos] + "a" + digits[pos + 1:]
+    return digits[:pos] + "a" + digits[pos + 1 :]
 
 
 def impossible_month(period: str) -> str:
@@ -165,8 +165,12 @@ def _neighbours(keys: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.nda
     return prev, tail
 
 
-def plant_e1(config: GeneratorConfig, delivery: Delivery, accepted_project_ytd: dict[tuple[int, str], float],
-             registered_usccs: set[str]) -> None:
+def plant_e1(
+    config: GeneratorConfig,
+    delivery: Delivery,
+    accepted_project_ytd: dict[tuple[int, str], float],
+    registered_usccs: set[str],
+) -> None:
     """Plant E1 defects into ``delivery`` (frame sorted by ``_ent``, period and indexed 0..n−1)."""
     f = delivery.frame
     n = len(f)
@@ -196,8 +200,9 @@ def plant_e1(config: GeneratorConfig, delivery: Delivery, accepted_project_ytd: 
     tail_ok = tail & (proj > 2) & ((prev < 0) | (tr[np.maximum(prev, 0)] < 0.9 * proj))
     first_ok = (prev < 0) & (proj > 2)
     # last reports of the year first (nothing follows them); first reports of the year if none is left
-    picker.pools["E1-S10"] = np.concatenate([rng.permutation(np.flatnonzero(tail_ok)),
-                                             rng.permutation(np.flatnonzero(first_ok & ~tail_ok))]).astype(np.int64)
+    picker.pools["E1-S10"] = np.concatenate(
+        [rng.permutation(np.flatnonzero(tail_ok)), rng.permutation(np.flatnonzero(first_ok & ~tail_ok))]
+    ).astype(np.int64)
     picker.pointer["E1-S10"] = 0
 
     rules = RULE_IDS["E1"]
@@ -220,8 +225,9 @@ def plant_e1(config: GeneratorConfig, delivery: Delivery, accepted_project_ytd: 
         _apply_e1(delivery, rule, variant, r, int(prev[r]), proj[r], rng, registered_usccs)
 
 
-def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float, rng: np.random.Generator,
-              registered: set[str]) -> None:
+def _apply_e1(
+    d: Delivery, rule: str, variant: int, r: int, p: int, proj: float, rng: np.random.Generator, registered: set[str]
+) -> None:
     f = d.frame
     row = f.loc[r]
     period = row["period"]
@@ -306,14 +312,19 @@ def _apply_e1(d: Delivery, rule: str, variant: int, r: int, p: int, proj: float,
             f.at[r, "industry_code"] = other + row["industry_code"][2:]
             d.add(r, rule, "industry_code", "行业代码 differs from the register")
         elif kind == 1:
-            options = [c for c in _counties_in(row["prefecture_code"], period) if c != row["region_code"]] or \
-                      [c for c in _all_counties(period) if c != row["region_code"]]
+            options = [c for c in _counties_in(row["prefecture_code"], period) if c != row["region_code"]] or [
+                c for c in _all_counties(period) if c != row["region_code"]
+            ]
             f.at[r, "region_code"] = options[int(rng.integers(0, len(options)))]
             d.add(r, rule, "region_code", "行政区划代码 differs from the register")
         else:
             code = make_usccs(rng, np.array([row["region_code"]], dtype=object), taken=set(registered))[0]
-            new = d.append_copy(r, order_shift=0.25, uscc=code,
-                                enterprise_name=str(row["enterprise_name"]).replace("有限", "新材料有限", 1))
+            new = d.append_copy(
+                r,
+                order_shift=0.25,
+                uscc=code,
+                enterprise_name=str(row["enterprise_name"]).replace("有限", "新材料有限", 1),
+            )
             d.add(new, rule, "uscc", "the enterprise is not in the register (R1)")
     elif rule == "E1-S10":
         before = f.at[p, "techreform_investment"] if p >= 0 else 0.0

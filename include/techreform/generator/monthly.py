@@ -27,15 +27,40 @@ from .reference import (
     value_added_total,
 )
 
-CUMULATIVE_FIELDS = ("gross_output", "value_added", "revenue", "rd_expense", "new_product_output",
-                     "techreform_investment", "energy_tce", "water_m3", "solid_waste_generated",
-                     "solid_waste_utilized", "purchase_total", "ecommerce_purchase", "ecommerce_sales")
+CUMULATIVE_FIELDS = (
+    "gross_output",
+    "value_added",
+    "revenue",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
+)
 """E1 fields that are year-to-date sums (E1-S07 applies to them)."""
 
-E1_VALUE_FIELDS = ("gross_output", "value_added", "revenue", "profit", "employees", "rd_expense",
-                   "new_product_output", "techreform_investment", "energy_tce", "water_m3",
-                   "solid_waste_generated", "solid_waste_utilized", "purchase_total", "ecommerce_purchase",
-                   "ecommerce_sales")
+E1_VALUE_FIELDS = (
+    "gross_output",
+    "value_added",
+    "revenue",
+    "profit",
+    "employees",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
+)
 
 
 def skipped_januaries(config: GeneratorConfig, n: int, year: int) -> np.ndarray:
@@ -43,8 +68,9 @@ def skipped_januaries(config: GeneratorConfig, n: int, year: int) -> np.ndarray:
     return rng_for(config.seed, "E1", "skip-january", year).random(n) < config.skip_january_share
 
 
-def build_enterprise_monthly(config: GeneratorConfig, population: Population,
-                             project_ytd: pd.DataFrame, project_total_by_year: dict[int, float]) -> pd.DataFrame:
+def build_enterprise_monthly(
+    config: GeneratorConfig, population: Population, project_ytd: pd.DataFrame, project_total_by_year: dict[int, float]
+) -> pd.DataFrame:
     """Clean E1 rows of every expected report in the generated periods.
 
     ``project_ytd``: columns ``_ent``, ``period``, ``ytd`` = the largest sum of P1 year-to-date investment
@@ -74,9 +100,12 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
     ecs_share = rng.uniform(0.0, 0.08, n)
     util_share = rng.uniform(0.3, 1.2, n)
     has = {  # optional fields an enterprise fills in
-        "rd_expense": rng.random(n) < 0.6, "new_product_output": rng.random(n) < 0.5,
-        "water_m3": rng.random(n) < 0.8, "solid_waste": rng.random(n) < 0.7,
-        "purchase_total": rng.random(n) < 0.7, "ecommerce_sales": rng.random(n) < 0.5,
+        "rd_expense": rng.random(n) < 0.6,
+        "new_product_output": rng.random(n) < 0.5,
+        "water_m3": rng.random(n) < 0.8,
+        "solid_waste": rng.random(n) < 0.7,
+        "purchase_total": rng.random(n) < 0.7,
+        "ecommerce_sales": rng.random(n) < 0.5,
     }
     has["ecommerce_purchase"] = has["purchase_total"] & (rng.random(n) < 0.6)
     emp_base = np.maximum(20.0, value_added_total(y0) * scale * size / size.sum() / va_ratio / productivity)
@@ -118,28 +147,43 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
 
         go_inc = go_year[:, None] * season
         values: dict[str, np.ndarray] = {
-            "gross_output": ytd(go_year), "value_added": ytd(va_year), "revenue": ytd(rev_year),
+            "gross_output": ytd(go_year),
+            "value_added": ytd(va_year),
+            "revenue": ytd(rev_year),
             "energy_tce": ytd(go_year * energy_int[active]),
         }
-        values["profit"] = np.round(np.cumsum(go_inc * rev_ratio[active, None] * margin[:, None]
-                                              * yrng.uniform(0.9, 1.1, size=(k, nm)), axis=1), 2)
-        values["employees"] = np.round(emp_base[active, None] * np.exp(drift[active, year - y0])[:, None]
-                                       * yrng.uniform(0.97, 1.03, size=(k, nm)))
+        values["profit"] = np.round(
+            np.cumsum(
+                go_inc * rev_ratio[active, None] * margin[:, None] * yrng.uniform(0.9, 1.1, size=(k, nm)), axis=1
+            ),
+            2,
+        )
+        values["employees"] = np.round(
+            emp_base[active, None] * np.exp(drift[active, year - y0])[:, None] * yrng.uniform(0.97, 1.03, size=(k, nm))
+        )
         values["rd_expense"] = ytd(rev_year * rd_share[active])
         values["new_product_output"] = ytd(go_year * npo_share[active])
         values["water_m3"] = ytd(go_year * water_int[active])
         gen = go_year * waste_int[active]
         values["solid_waste_generated"] = ytd(gen)
-        values["solid_waste_utilized"] = np.minimum(ytd(gen * util_share[active]), values["solid_waste_generated"] * 1.2)
+        values["solid_waste_utilized"] = np.minimum(
+            ytd(gen * util_share[active]), values["solid_waste_generated"] * 1.2
+        )
         values["purchase_total"] = ytd(rev_year * purchase_share[active])
-        values["ecommerce_purchase"] = np.minimum(ytd(rev_year * purchase_share[active] * ecp_share[active]),
-                                                  values["purchase_total"])
+        values["ecommerce_purchase"] = np.minimum(
+            ytd(rev_year * purchase_share[active] * ecp_share[active]), values["purchase_total"]
+        )
         values["ecommerce_sales"] = ytd(rev_year * ecs_share[active])
-        for name, mask in (("rd_expense", has["rd_expense"]), ("new_product_output", has["new_product_output"]),
-                           ("water_m3", has["water_m3"]), ("solid_waste_generated", has["solid_waste"]),
-                           ("solid_waste_utilized", has["solid_waste"]), ("purchase_total", has["purchase_total"]),
-                           ("ecommerce_purchase", has["ecommerce_purchase"]),
-                           ("ecommerce_sales", has["ecommerce_sales"])):
+        for name, mask in (
+            ("rd_expense", has["rd_expense"]),
+            ("new_product_output", has["new_product_output"]),
+            ("water_m3", has["water_m3"]),
+            ("solid_waste_generated", has["solid_waste"]),
+            ("solid_waste_utilized", has["solid_waste"]),
+            ("purchase_total", has["purchase_total"]),
+            ("ecommerce_purchase", has["ecommerce_purchase"]),
+            ("ecommerce_sales", has["ecommerce_sales"]),
+        ):
             values[name][~mask[active]] = np.nan
 
         # technical-transformation investment: own + projects (running maximum within the year)
@@ -158,7 +202,8 @@ def build_enterprise_monthly(config: GeneratorConfig, population: Population,
         own_year = np.maximum(own_year, 0.5 * proj_ytd[:, -1] * 12 / nm)  # owners: steady own investment too
         own = np.round(np.cumsum(own_year[:, None] * inv_season, axis=1), 2)
         values["techreform_investment"] = np.round(
-            own + np.ceil(proj_ytd * 100) / 100 + np.where(proj_ytd > 0, 1.0, 0.0), 2)
+            own + np.ceil(proj_ytd * 100) / 100 + np.where(proj_ytd > 0, 1.0, 0.0), 2
+        )
         values["techreform_investment"] = np.maximum.accumulate(values["techreform_investment"], axis=1)
 
         skip = skipped_januaries(config, n, year)

@@ -100,21 +100,26 @@ class Population:
         listed = np.flatnonzero(st != NOT_LISTED)
         e = self.enterprises.iloc[listed]
         st = st[listed]
-        return pd.DataFrame({
-            "_ent": listed,
-            "uscc": e["uscc"].to_numpy(),
-            "enterprise_name": e["enterprise_name"].to_numpy(),
-            "region_code": e["region_code"].to_numpy(),
-            "industry_code": e["industry_code"].to_numpy(),
-            "scale": np.where(np.isin(st, [BELOW_SCALE, FELL_BELOW]), np.where(e["scale"].to_numpy() == "微型", "微型", "小型"),
-                              e["scale"].to_numpy()),
-            "above_scale": np.isin(st, [OPERATING, STOPPED, DEREGISTERED]).astype(int),
-            "key_enterprise": e["key_enterprise"].to_numpy(),
-            "emerging_industry": e["emerging_industry"].to_numpy(),
-            "process_backbone": e["process_backbone"].to_numpy(),
-            "operating_status": np.select([st == STOPPED, st == DEREGISTERED], ["停产", "注销"], "在营"),
-            "contact_email": e["contact_email"].to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "_ent": listed,
+                "uscc": e["uscc"].to_numpy(),
+                "enterprise_name": e["enterprise_name"].to_numpy(),
+                "region_code": e["region_code"].to_numpy(),
+                "industry_code": e["industry_code"].to_numpy(),
+                "scale": np.where(
+                    np.isin(st, [BELOW_SCALE, FELL_BELOW]),
+                    np.where(e["scale"].to_numpy() == "微型", "微型", "小型"),
+                    e["scale"].to_numpy(),
+                ),
+                "above_scale": np.isin(st, [OPERATING, STOPPED, DEREGISTERED]).astype(int),
+                "key_enterprise": e["key_enterprise"].to_numpy(),
+                "emerging_industry": e["emerging_industry"].to_numpy(),
+                "process_backbone": e["process_backbone"].to_numpy(),
+                "operating_status": np.select([st == STOPPED, st == DEREGISTERED], ["停产", "注销"], "在营"),
+                "contact_email": e["contact_email"].to_numpy(),
+            }
+        )
 
 
 def build_population(config: GeneratorConfig) -> Population:
@@ -139,9 +144,12 @@ def build_population(config: GeneratorConfig) -> Population:
     signature = rng.random(n) < 0.35  # firms of the prefecture's signature industries
     for i, p in enumerate(prefs):
         mask = (pref_idx == i) & signature
-        division[mask] = np.array(p.signature_divisions, dtype=object)[rng.integers(0, len(p.signature_divisions), mask.sum())]
-    industry_code = np.char.add(np.char.add(division.astype(str), rng.integers(1, 5, n).astype(str)),
-                                rng.integers(0, 4, n).astype(str)).astype(object)
+        division[mask] = np.array(p.signature_divisions, dtype=object)[
+            rng.integers(0, len(p.signature_divisions), mask.sum())
+        ]
+    industry_code = np.char.add(
+        np.char.add(division.astype(str), rng.integers(1, 5, n).astype(str)), rng.integers(0, 4, n).astype(str)
+    ).astype(object)
     region = np.empty(n, dtype=object)
     for i, p in enumerate(prefs):
         mask = pref_idx == i
@@ -178,16 +186,20 @@ def build_population(config: GeneratorConfig) -> Population:
         new_area = county_by_code().get("620171")
         if new_area is not None:
             for e in entrants:
-                if prefs[pref_idx[e]].code == "620100" and new_area.valid_in(snaps[entry_snap[e]]) \
-                        and new_area.valid_in(config.last_period) and rng.random() < 0.25:  # noqa: SIM102 - draw, then test
-                    if not (state[e, : entry_snap[e]] == BELOW_SCALE).any() or new_area.valid_in(snaps[0]):
-                        region[e] = new_area.code
+                if (
+                    prefs[pref_idx[e]].code == "620100"
+                    and new_area.valid_in(snaps[entry_snap[e]])
+                    and new_area.valid_in(config.last_period)
+                    and rng.random() < 0.25  # drawn before the last test, as the random stream expects
+                    and (not (state[e, : entry_snap[e]] == BELOW_SCALE).any() or new_area.valid_in(snaps[0]))
+                ):
+                    region[e] = new_area.code
     stable = np.zeros(n, dtype=bool)
     stable[kind == "base"] = True
     n_exit = round(config.exit_rate * n_base * years) if later_snaps else 0
     n_stop = round(config.stop_rate * n_base * years) if later_snaps else 0
     movers = rng.permutation(np.flatnonzero(kind != "below"))
-    exiters, stoppers = movers[:n_exit], movers[n_exit:n_exit + n_stop]
+    exiters, stoppers = movers[:n_exit], movers[n_exit : n_exit + n_stop]
     januaries = {i for i, s in enumerate(snaps) if s.endswith("-01")}
     for e in exiters:
         lo = entry_snap[e] + 1
@@ -222,11 +234,23 @@ def build_population(config: GeneratorConfig) -> Population:
     names = enterprise_names(rng_for(config.seed, "population", "names"), place.astype(str), groups)
     emails = np.char.add(np.char.add("tj", np.char.zfill(np.arange(n).astype(str), 6)), "@qiye.gsgxw.example")
 
-    enterprises = pd.DataFrame({
-        "uscc": usccs, "enterprise_name": names, "region_code": region,
-        "prefecture_code": np.array([p.code for p in prefs], dtype=object)[pref_idx],
-        "industry_code": industry_code, "division": division, "sector_group": groups, "size": size,
-        "scale": scale, "key_enterprise": key_enterprise, "emerging_industry": emerging,
-        "process_backbone": backbone, "contact_email": emails.astype(object), "kind": kind, "stable": stable,
-    })
+    enterprises = pd.DataFrame(
+        {
+            "uscc": usccs,
+            "enterprise_name": names,
+            "region_code": region,
+            "prefecture_code": np.array([p.code for p in prefs], dtype=object)[pref_idx],
+            "industry_code": industry_code,
+            "division": division,
+            "sector_group": groups,
+            "size": size,
+            "scale": scale,
+            "key_enterprise": key_enterprise,
+            "emerging_industry": emerging,
+            "process_backbone": backbone,
+            "contact_email": emails.astype(object),
+            "kind": kind,
+            "stable": stable,
+        }
+    )
     return Population(enterprises, snaps, state)

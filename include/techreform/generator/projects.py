@@ -24,8 +24,15 @@ from .population import Population, make_usccs
 from .rand import rng_for
 from .reference import INVESTMENT_SEASON, period_index, period_of_index
 
-PLANT_KINDS = ("schedule_yellow", "start_overdue", "completion_overdue", "stalled", "suspended", "not_reported",
-               "schedule_red")
+PLANT_KINDS = (
+    "schedule_yellow",
+    "start_overdue",
+    "completion_overdue",
+    "stalled",
+    "suspended",
+    "not_reported",
+    "schedule_red",
+)
 """Kinds of planted lagging projects, in round-robin order."""
 
 _REMARKS = {
@@ -200,14 +207,26 @@ def build_projects(config: GeneratorConfig, population: Population) -> tuple[lis
         total = int(max(500.0, min(500_000.0, rng.lognormal(np.log(5000), 1.1))) * 100)
         reg = int(rng.integers(first - 18, last))
         duration = int(rng.integers(6, 31))
-        p = Project(number=k, code="", name="", uscc=e["uscc"], owner=int(owners[k]),
-                    region_code=e["region_code"], prefecture_code=e["prefecture_code"],
-                    industry_code=e["industry_code"], sector_group=e["sector_group"],
-                    key_project=int(rng.random() < 0.1), planned_total=total,
-                    registered=reg, planned_start=reg, planned_completion=reg + duration, actual_start=reg,
-                    actual_completion=reg + duration - int(rng.integers(0, 3)),
-                    finish_status="竣工" if rng.random() < 0.7 else "投产",
-                    subsidy_share=float(rng.uniform(0.01, 0.05)) if rng.random() < 0.3 else 0.0)
+        p = Project(
+            number=k,
+            code="",
+            name="",
+            uscc=e["uscc"],
+            owner=int(owners[k]),
+            region_code=e["region_code"],
+            prefecture_code=e["prefecture_code"],
+            industry_code=e["industry_code"],
+            sector_group=e["sector_group"],
+            key_project=int(rng.random() < 0.1),
+            planned_total=total,
+            registered=reg,
+            planned_start=reg,
+            planned_completion=reg + duration,
+            actual_start=reg,
+            actual_completion=reg + duration - int(rng.integers(0, 3)),
+            finish_status="竣工" if rng.random() < 0.7 else "投产",
+            subsidy_share=float(rng.uniform(0.01, 0.05)) if rng.random() < 0.3 else 0.0,
+        )
         if p.actual_completion < first:  # finished before the window: move it so it is supervised there
             shift = first - p.actual_completion + int(rng.integers(0, 6))
             for attr in ("registered", "planned_start", "planned_completion", "actual_start", "actual_completion"):
@@ -259,30 +278,65 @@ def _rows(config: GeneratorConfig, projects: list[Project]) -> pd.DataFrame:
             ytd, cum = tl[t]
             started = t >= p.actual_start
             done = t == p.actual_completion
-            status = "未开工" if not started else (p.finish_status if done else ("停建" if t in p.suspended else "在建"))
+            status = (
+                "未开工" if not started else (p.finish_status if done else ("停建" if t in p.suspended else "在建"))
+            )
             plan = plans[t // 12]
             subsidy = round(plan * p.subsidy_share) / 100 if p.subsidy_share and t % 12 >= 2 else None
-            records.append({
-                "period": period_of_index(t), "project_code": p.code, "project_name": p.name, "uscc": p.uscc,
-                "region_code": p.region_code, "industry_code": p.industry_code, "key_project": p.key_project,
-                "planned_total_investment": p.planned_total / 100,
-                "planned_start": _month(p.planned_start), "planned_completion": _month(p.planned_completion),
-                "actual_start": _month(p.actual_start) if started else None,
-                "actual_completion": _month(p.actual_completion) if done else None,
-                "annual_plan_investment": plan / 100, "ytd_investment": ytd / 100,
-                "cumulative_investment": cum / 100, "status": status, "subsidy": subsidy,
-                "remarks": _REMARKS.get(p.plant) if p.plant and abs(t - p.event) <= 2 else None,
-                "_project": p.number, "_owner": p.owner, "prefecture_code": p.prefecture_code,
-            })
-    columns = ["period", "project_code", "project_name", "uscc", "region_code", "industry_code", "key_project",
-               "planned_total_investment", "planned_start", "planned_completion", "actual_start",
-               "actual_completion", "annual_plan_investment", "ytd_investment", "cumulative_investment", "status",
-               "subsidy", "remarks", "_project", "_owner", "prefecture_code"]
+            records.append(
+                {
+                    "period": period_of_index(t),
+                    "project_code": p.code,
+                    "project_name": p.name,
+                    "uscc": p.uscc,
+                    "region_code": p.region_code,
+                    "industry_code": p.industry_code,
+                    "key_project": p.key_project,
+                    "planned_total_investment": p.planned_total / 100,
+                    "planned_start": _month(p.planned_start),
+                    "planned_completion": _month(p.planned_completion),
+                    "actual_start": _month(p.actual_start) if started else None,
+                    "actual_completion": _month(p.actual_completion) if done else None,
+                    "annual_plan_investment": plan / 100,
+                    "ytd_investment": ytd / 100,
+                    "cumulative_investment": cum / 100,
+                    "status": status,
+                    "subsidy": subsidy,
+                    "remarks": _REMARKS.get(p.plant) if p.plant and abs(t - p.event) <= 2 else None,
+                    "_project": p.number,
+                    "_owner": p.owner,
+                    "prefecture_code": p.prefecture_code,
+                }
+            )
+    columns = [
+        "period",
+        "project_code",
+        "project_name",
+        "uscc",
+        "region_code",
+        "industry_code",
+        "key_project",
+        "planned_total_investment",
+        "planned_start",
+        "planned_completion",
+        "actual_start",
+        "actual_completion",
+        "annual_plan_investment",
+        "ytd_investment",
+        "cumulative_investment",
+        "status",
+        "subsidy",
+        "remarks",
+        "_project",
+        "_owner",
+        "prefecture_code",
+    ]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-def move_to_unregistered_units(config: GeneratorConfig, projects: list[Project], rows: pd.DataFrame,
-                               count: int) -> list[int]:
+def move_to_unregistered_units(
+    config: GeneratorConfig, projects: list[Project], rows: pd.DataFrame, count: int
+) -> list[int]:
     """Give ``count`` on-schedule projects a project unit that is not in the register (P1-S03); returns
     their numbers. Codes stay valid: the county of the unit is the project's county."""
     if count <= 0:
@@ -293,8 +347,7 @@ def move_to_unregistered_units(config: GeneratorConfig, projects: list[Project],
     if not candidates:
         return []
     chosen = sorted(int(x) for x in rng.choice(candidates, size=min(count, len(candidates)), replace=False))
-    codes = make_usccs(rng, np.array([projects[k].region_code for k in chosen], dtype=object),
-                       taken=set(rows["uscc"]))
+    codes = make_usccs(rng, np.array([projects[k].region_code for k in chosen], dtype=object), taken=set(rows["uscc"]))
     for k, code in zip(chosen, codes, strict=True):
         projects[k].uscc = code
         projects[k].owner = -1

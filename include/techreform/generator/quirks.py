@@ -62,15 +62,26 @@ def format_amounts(values: np.ndarray, integer: bool = False) -> np.ndarray:
     frac = cents % 100
     tenths = (frac // 10).astype(str)
     two = np.char.zfill(frac.astype(str), 2)
-    text = np.where(frac == 0, whole, np.where(frac % 10 == 0, np.char.add(np.char.add(whole, "."), tenths),
-                                                np.char.add(np.char.add(whole, "."), two)))
+    text = np.where(
+        frac == 0,
+        whole,
+        np.where(
+            frac % 10 == 0, np.char.add(np.char.add(whole, "."), tenths), np.char.add(np.char.add(whole, "."), two)
+        ),
+    )
     negative = (v < 0) & (cents > 0)
     text = np.where(negative, np.char.add("-", text), text)
     return np.where(nan, "", text).astype(object)
 
 
-def render_column(field: Field, values: list[object], rng: np.random.Generator, quirk_share: float,
-                  xlsx: bool, boolean_style: tuple[str, str]) -> list[object]:
+def render_column(
+    field: Field,
+    values: list[object],
+    rng: np.random.Generator,
+    quirk_share: float,
+    xlsx: bool,
+    boolean_style: tuple[str, str],
+) -> list[object]:
     """Cells of one column: ``str`` for CSV; for XLSX also numbers (``float``/``int``) and dates, ``None`` = empty.
 
     Vectorised: only the few quirky and null cells are handled one by one."""

@@ -102,8 +102,16 @@ def compute_lights(p1: pd.DataFrame, hard_rows: set[int], projects: list[Project
                 light, reasons = "yellow", ["NOT_REPORTED"]
             if light is not None:
                 escalated = int(light == "red" and (prev_light == "red" or p.key_project == 1))
-                out.append({"project_code": p.code, "period": period, "light": light, "reasons": ";".join(reasons),
-                            "escalated": escalated, "key_project": p.key_project})
+                out.append(
+                    {
+                        "project_code": p.code,
+                        "period": period,
+                        "light": light,
+                        "reasons": ";".join(reasons),
+                        "escalated": escalated,
+                        "key_project": p.key_project,
+                    }
+                )
             prev_light = light
             prev_had_row = bool(idxs)
             finished = done_now

@@ -43,8 +43,15 @@ def file_name(form_code: str, region: str, period: str, fmt: str) -> str:
     return f"{form_code}_{region}_{period}.{'xlsx' if fmt == 'xlsx' else 'csv'}"
 
 
-def write_file(config: GeneratorConfig, landing: Path, form_code: str, period: str, region: str,
-               rows: pd.DataFrame, raw: dict[int, dict[str, str]]) -> WrittenFile:
+def write_file(
+    config: GeneratorConfig,
+    landing: Path,
+    form_code: str,
+    period: str,
+    region: str,
+    rows: pd.DataFrame,
+    raw: dict[int, dict[str, str]],
+) -> WrittenFile:
     """Write one delivery file of ``rows`` (typed, in the order to write) with ``raw`` cell overrides."""
     form = form_of(form_code)
     rng = rng_for(config.seed, "file", form_code, period, region)
@@ -88,8 +95,10 @@ def write_file(config: GeneratorConfig, landing: Path, form_code: str, period: s
 
 
 def _write_xlsx(path: Path, header: list[str], columns: list[list[object]], title: str) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                           "strings_to_urls": False, "in_memory": True})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
+    )
     book.set_properties({"title": title, "author": "techreform generator", "created": _FIXED_TIME})
     month = book.add_format({"num_format": "yyyy-mm"})
     sheet = book.add_worksheet("Sheet1")

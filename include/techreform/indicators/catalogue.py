@@ -168,16 +168,34 @@ def load_catalogue(settings: Settings | None = None) -> list[Indicator]:
         if how["path"] not in PATHS:
             raise ValueError(f"{COMPUTATION_FILE.name}: {code} path {how['path']!r} is not one of {PATHS}")
         base = Indicator(
-            code=code, sort_order=order, name_zh=r["name_zh"], name_en=r["name_en"], unit=r["unit"],
-            frequency=r["frequency"], formula=r["formula"], target_kind=r["target_kind"], target_value=None,
-            target_source="catalogue", direction=None, target_basis=None, strict_target=0, tolerance=0.0,
-            path=how["path"], levels=how["levels"], target_levels=how["target_levels"],
-            scale=float(how["scale"]), family=how["family"], headline=int(how["headline"]),
-            seed_clause=r["seed_clause"], source=r["source"], note=r["note"],
+            code=code,
+            sort_order=order,
+            name_zh=r["name_zh"],
+            name_en=r["name_en"],
+            unit=r["unit"],
+            frequency=r["frequency"],
+            formula=r["formula"],
+            target_kind=r["target_kind"],
+            target_value=None,
+            target_source="catalogue",
+            direction=None,
+            target_basis=None,
+            strict_target=0,
+            tolerance=0.0,
+            path=how["path"],
+            levels=how["levels"],
+            target_levels=how["target_levels"],
+            scale=float(how["scale"]),
+            family=how["family"],
+            headline=int(how["headline"]),
+            seed_clause=r["seed_clause"],
+            source=r["source"],
+            note=r["note"],
             requires_table=how.get("requires_table", "") or "",
         )
-        ind = _with_target(base, r["target_kind"], _number(r["target_value"], f"{CATALOGUE_FILE.name} {code}"),
-                           "catalogue", tolerance)
+        ind = _with_target(
+            base, r["target_kind"], _number(r["target_value"], f"{CATALOGUE_FILE.name} {code}"), "catalogue", tolerance
+        )
         indicators.append(ind)
     by_code = {i.code: i for i in indicators}
     missing = set(computation) - set(by_code)

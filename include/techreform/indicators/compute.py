@@ -23,9 +23,19 @@ from techreform.warehouse import delete_where, execute, has_table, insert_from_q
 
 EPSILON = 1e-9
 UNIT_COLUMNS = (
-    "indicator_code", "level", "area_code", "prefecture_code", "sector_group", "value_rule", "numerator",
-    "denominator", "numerator_comparable", "denominator_comparable", "numerator_last_year",
-    "denominator_last_year", "reporters",
+    "indicator_code",
+    "level",
+    "area_code",
+    "prefecture_code",
+    "sector_group",
+    "value_rule",
+    "numerator",
+    "denominator",
+    "numerator_comparable",
+    "denominator_comparable",
+    "numerator_last_year",
+    "denominator_last_year",
+    "reporters",
 )
 """What every family query returns: unit rows (level ``unit``) that ``marts/indicators/rollup.sql`` sums to the
 province, prefectures and sector groups, or rows of areas the family aggregated itself."""
@@ -61,8 +71,9 @@ def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str 
     return out
 
 
-def collect_measures(conn: Connection, families: list[str], run_period: Period, measure_period: Period,
-                     settings: Settings | None) -> None:
+def collect_measures(
+    conn: Connection, families: list[str], run_period: Period, measure_period: Period, settings: Settings | None
+) -> None:
     """Run each family for ``measure_period`` into the scratch table ``wrk_indicator_unit`` and roll the
     units up into ``wrk_indicator_measure`` (all inside the database)."""
     params = family_parameters(measure_period, settings)
@@ -72,8 +83,9 @@ def collect_measures(conn: Connection, families: list[str], run_period: Period, 
     execute(conn, "marts/indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 
-def _write_period(conn: Connection, settings: Settings | None, period: Period,
-                  catalogue: list[Indicator], only: str | None) -> dict[str, Any]:
+def _write_period(
+    conn: Connection, settings: Settings | None, period: Period, catalogue: list[Indicator], only: str | None
+) -> dict[str, Any]:
     families = families_to_run(conn, catalogue, only)
     for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
         delete_where(conn, scratch, run_period=str(period))
@@ -83,21 +95,34 @@ def _write_period(conn: Connection, settings: Settings | None, period: Period,
         delete_where(conn, "fct_indicator", period=str(period), indicator_code=only)
     else:
         delete_where(conn, "fct_indicator", period=str(period))
-    execute(conn, "marts/indicators/finalise", {
-        "period": str(period),
-        "baseline_period": str(BASELINE_PERIOD),
-        "path_share": path_share(period),
-        "all_indicators": 0 if only else 1,
-        "indicator_code": only or "",
-        "epsilon": EPSILON,
-    })
+    execute(
+        conn,
+        "marts/indicators/finalise",
+        {
+            "period": str(period),
+            "baseline_period": str(BASELINE_PERIOD),
+            "path_share": path_share(period),
+            "all_indicators": 0 if only else 1,
+            "indicator_code": only or "",
+            "epsilon": EPSILON,
+        },
+    )
     for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
         delete_where(conn, scratch, run_period=str(period))
-    statuses = query(conn, "marts/indicators/status_counts", period=str(period),
-                     all_indicators=0 if only else 1, indicator_code=only or "").all()
+    statuses = query(
+        conn,
+        "marts/indicators/status_counts",
+        period=str(period),
+        all_indicators=0 if only else 1,
+        indicator_code=only or "",
+    ).all()
     counts = Counter({s: int(n) for s, n in statuses})
-    return {"period": str(period), "families": families, "rows": sum(counts.values()),
-            "by_status": dict(sorted(counts.items()))}
+    return {
+        "period": str(period),
+        "families": families,
+        "rows": sum(counts.values()),
+        "by_status": dict(sorted(counts.items())),
+    }
 
 
 def compute_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:
@@ -121,8 +146,7 @@ def refresh_supervision_indicators(engine: Engine, settings: Settings, period: P
         return _write_period(conn, settings, period, catalogue, "PROJECT_RED")
 
 
-def compute_indicators_range(engine: Engine, settings: Settings, first: Period | str,
-                             last: Period | str) -> list[dict]:
+def compute_indicators_range(engine: Engine, settings: Settings, first: Period | str, last: Period | str) -> list[dict]:
     """Backfill: :func:`compute_indicators` for every period of ``first..last`` (one transaction each)."""
     return [compute_indicators(engine, settings, p) for p in period_range(first, last)]
 

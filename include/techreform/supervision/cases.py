@@ -23,8 +23,19 @@ from techreform.supervision.rules import GREEN, worst_light
 from techreform.supervision.sources import query_in
 from techreform.warehouse import insert_rows, query
 
-CASE_COLUMNS = ["case_id", "project_code", "opened_period", "last_flagged_period", "closed_period",
-                "closed_reason", "status", "periods", "worst_light", "escalated", "escalated_period"]
+CASE_COLUMNS = [
+    "case_id",
+    "project_code",
+    "opened_period",
+    "last_flagged_period",
+    "closed_period",
+    "closed_reason",
+    "status",
+    "periods",
+    "worst_light",
+    "escalated",
+    "escalated_period",
+]
 CASE_PERIOD_COLUMNS = ["case_id", "period", "project_code", "light", "reasons", "escalated", "months_open"]
 
 
@@ -60,20 +71,37 @@ def build_cases(lights: pd.DataFrame, supervised_periods: Iterable[str]) -> tupl
                 row = light_of[period]
                 if escalated_period is None and int(row["escalated"]):
                     escalated_period = period
-                case_periods.append({"case_id": cid, "period": period, "project_code": code,
-                                     "light": row["light"], "reasons": row["reasons"],
-                                     "escalated": int(escalated_period is not None),
-                                     "months_open": months_open(opened, period)})
+                case_periods.append(
+                    {
+                        "case_id": cid,
+                        "period": period,
+                        "project_code": code,
+                        "light": row["light"],
+                        "reasons": row["reasons"],
+                        "escalated": int(escalated_period is not None),
+                        "months_open": months_open(opened, period),
+                    }
+                )
             after = str(Period.parse(last).next)
             closed = after in judged
             closed_reason = None
             if closed:
                 closed_reason = "green" if after in light_of else "left_supervision"
-            cases.append({"case_id": cid, "project_code": code, "opened_period": opened,
-                          "last_flagged_period": last, "closed_period": after if closed else None,
-                          "closed_reason": closed_reason, "status": "closed" if closed else "open",
-                          "periods": len(run), "worst_light": worst_light([light_of[p]["light"] for p in run]),
-                          "escalated": int(escalated_period is not None), "escalated_period": escalated_period})
+            cases.append(
+                {
+                    "case_id": cid,
+                    "project_code": code,
+                    "opened_period": opened,
+                    "last_flagged_period": last,
+                    "closed_period": after if closed else None,
+                    "closed_reason": closed_reason,
+                    "status": "closed" if closed else "open",
+                    "periods": len(run),
+                    "worst_light": worst_light([light_of[p]["light"] for p in run]),
+                    "escalated": int(escalated_period is not None),
+                    "escalated_period": escalated_period,
+                }
+            )
     return cases, case_periods
 
 
@@ -85,12 +113,12 @@ def rebuild_cases(conn: Connection, project_codes: Sequence[str]) -> tuple[int, 
         return 0, 0
     judged = [p for (p,) in query(conn, "marts/supervision/supervised_periods")]
     rows = query_in(conn, "marts/supervision/lights_of_projects", codes)
-    lights = pd.DataFrame([dict(r._mapping) for r in rows],
-                          columns=["period", "project_code", "light", "reasons", "escalated"])
+    lights = pd.DataFrame(
+        [dict(r._mapping) for r in rows], columns=["period", "project_code", "light", "reasons", "escalated"]
+    )
     cases, case_periods = build_cases(lights, judged)
     query_in(conn, "ops/supervision_period/delete_case_periods", codes)
     query_in(conn, "ops/supervision_period/delete_cases", codes)
     insert_rows(conn, "sup_case", cases, CASE_COLUMNS)
     insert_rows(conn, "sup_case_period", case_periods, CASE_PERIOD_COLUMNS)
     return len(cases), len(case_periods)
-

@@ -75,7 +75,7 @@ class Content:
     """The content of one e-mail of a period, for every recipient of its region."""
 
     period: str
-    kind: str                      # prefecture | province
+    kind: str  # prefecture | province
     region_code: str
     region_name: str
     counts: dict[str, int]
@@ -86,10 +86,18 @@ class Content:
     indicators: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"period": self.period, "kind": self.kind, "region_code": self.region_code,
-                "region_name": self.region_name, "counts": self.counts, "projects": self.projects,
-                "missing": self.missing, "prefectures": self.prefectures, "escalated": self.escalated,
-                "indicators": self.indicators}
+        return {
+            "period": self.period,
+            "kind": self.kind,
+            "region_code": self.region_code,
+            "region_name": self.region_name,
+            "counts": self.counts,
+            "projects": self.projects,
+            "missing": self.missing,
+            "prefectures": self.prefectures,
+            "escalated": self.escalated,
+            "indicators": self.indicators,
+        }
 
     @property
     def digest(self) -> str:
@@ -140,15 +148,22 @@ def _project_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def _worst_first(row: dict[str, Any]) -> tuple:
     lag = row.get("lag_pp")
-    return (-LIGHT_RANK.get(row["light"], 0), -row["escalated"], -(lag if lag is not None else -1e9),
-            -row["months_open"], row["project_code"])
+    return (
+        -LIGHT_RANK.get(row["light"], 0),
+        -row["escalated"],
+        -(lag if lag is not None else -1e9),
+        -row["months_open"],
+        row["project_code"],
+    )
 
 
 def _counts(projects: list[dict[str, Any]], missing: list[dict[str, Any]]) -> dict[str, int]:
-    return {"red": sum(p["light"] == "red" for p in projects),
-            "yellow": sum(p["light"] == "yellow" for p in projects),
-            "escalated": sum(p["escalated"] for p in projects),
-            "missing": len(missing)}
+    return {
+        "red": sum(p["light"] == "red" for p in projects),
+        "yellow": sum(p["light"] == "yellow" for p in projects),
+        "escalated": sum(p["escalated"] for p in projects),
+        "missing": len(missing),
+    }
 
 
 def prefecture_contents(conn: Connection, period: Period, prefecture_names: dict[str, str]) -> dict[str, Content]:
@@ -161,56 +176,111 @@ def prefecture_contents(conn: Connection, period: Period, prefecture_names: dict
     missing_by: dict[str, list[dict[str, Any]]] = {}
     for row in missing_reporters(conn, period):
         missing_by.setdefault(row["prefecture_code"], []).append(
-            {"uscc": row["uscc"], "enterprise_name": row.get("enterprise_name") or "",
-             "county_name": row.get("county_name") or row.get("region_code") or ""})
+            {
+                "uscc": row["uscc"],
+                "enterprise_name": row.get("enterprise_name") or "",
+                "county_name": row.get("county_name") or row.get("region_code") or "",
+            }
+        )
     out: dict[str, Content] = {}
     for code in sorted(set(prefecture_names) | set(by_prefecture) | set(missing_by)):
         projects = sorted(by_prefecture.get(code, []), key=_worst_first)
         missing = sorted(missing_by.get(code, []), key=lambda r: (r["county_name"], r["uscc"]))
-        out[code] = Content(str(period), PREFECTURE, code, prefecture_names.get(code, code),
-                            _counts(projects, missing), projects=projects, missing=missing)
+        out[code] = Content(
+            str(period),
+            PREFECTURE,
+            code,
+            prefecture_names.get(code, code),
+            _counts(projects, missing),
+            projects=projects,
+            missing=missing,
+        )
     return out
 
 
-def province_content(conn: Connection, period: Period, province_code: str, province_name: str,
-                     prefectures: dict[str, Content]) -> Content:
+def province_content(
+    conn: Connection, period: Period, province_code: str, province_name: str, prefectures: dict[str, Content]
+) -> Content:
     """The provincial summary: counts by prefecture and light, every escalated case, indicators."""
     rows = []
     for row in query(conn, "marts/supervision/counts_by_prefecture", period=str(period)):
         data = dict(row._mapping)
         code = data["prefecture_code"]
-        rows.append({"prefecture_code": code, "prefecture_name": data["prefecture_name"] or code or "未识别市州",
-                     "red": int(data["red"] or 0), "yellow": int(data["yellow"] or 0),
-                     "green": int(data["green"] or 0), "escalated": int(data["escalated_now"] or 0),
-                     "missing": len(prefectures[code].missing) if code in prefectures else 0})
+        rows.append(
+            {
+                "prefecture_code": code,
+                "prefecture_name": data["prefecture_name"] or code or "未识别市州",
+                "red": int(data["red"] or 0),
+                "yellow": int(data["yellow"] or 0),
+                "green": int(data["green"] or 0),
+                "escalated": int(data["escalated_now"] or 0),
+                "missing": len(prefectures[code].missing) if code in prefectures else 0,
+            }
+        )
     listed = {r["prefecture_code"] for r in rows}
     for code, content in sorted(prefectures.items()):
         if code not in listed and content.missing:
-            rows.append({"prefecture_code": code, "prefecture_name": content.region_name, "red": 0, "yellow": 0,
-                         "green": 0, "escalated": 0, "missing": len(content.missing)})
+            rows.append(
+                {
+                    "prefecture_code": code,
+                    "prefecture_name": content.region_name,
+                    "red": 0,
+                    "yellow": 0,
+                    "green": 0,
+                    "escalated": 0,
+                    "missing": len(content.missing),
+                }
+            )
     rows.sort(key=lambda r: r["prefecture_code"])
     escalated = []
     for row in query(conn, "marts/supervision/escalated_cases", period=str(period)):
         data = dict(row._mapping)
-        escalated.append({
-            "case_id": data["case_id"], "prefecture_name": data["prefecture_name"] or data["prefecture_code"],
-            "project_code": data["project_code"], "project_name": data["project_name"] or "",
-            "enterprise_name": data["enterprise_name"] or "", "county_name": data["county_name"] or "",
-            "opened_period": data["opened_period"], "escalated_period": data["escalated_period"] or "",
-            "months_open": int(data["months_open"]), "lag_pp": _round(data["lag_pp"], 1),
-            "reasons": data["reasons"] or "", "reasons_zh": reasons_zh(data["reasons"] or ""),
-            "detail": data["detail"] or ""})
+        escalated.append(
+            {
+                "case_id": data["case_id"],
+                "prefecture_name": data["prefecture_name"] or data["prefecture_code"],
+                "project_code": data["project_code"],
+                "project_name": data["project_name"] or "",
+                "enterprise_name": data["enterprise_name"] or "",
+                "county_name": data["county_name"] or "",
+                "opened_period": data["opened_period"],
+                "escalated_period": data["escalated_period"] or "",
+                "months_open": int(data["months_open"]),
+                "lag_pp": _round(data["lag_pp"], 1),
+                "reasons": data["reasons"] or "",
+                "reasons_zh": reasons_zh(data["reasons"] or ""),
+                "detail": data["detail"] or "",
+            }
+        )
     indicators = []
     for row in province_indicators(conn, period):
-        indicators.append({"code": row.get("code") or "", "name_zh": row.get("name_zh") or "",
-                           "value": _round(row.get("value"), 2), "unit": row.get("unit") or "",
-                           "target": _round(row.get("target"), 2),
-                           "status": row.get("status") or "",
-                           "status_zh": label("indicator_status", row.get("status") or "")})
-    counts = {"red": sum(r["red"] for r in rows), "yellow": sum(r["yellow"] for r in rows),
-              "escalated": len(escalated), "missing": sum(r["missing"] for r in rows)}
-    return Content(str(period), PROVINCE, province_code, province_name, counts, prefectures=rows,
-                   escalated=escalated, indicators=indicators)
+        indicators.append(
+            {
+                "code": row.get("code") or "",
+                "name_zh": row.get("name_zh") or "",
+                "value": _round(row.get("value"), 2),
+                "unit": row.get("unit") or "",
+                "target": _round(row.get("target"), 2),
+                "status": row.get("status") or "",
+                "status_zh": label("indicator_status", row.get("status") or ""),
+            }
+        )
+    counts = {
+        "red": sum(r["red"] for r in rows),
+        "yellow": sum(r["yellow"] for r in rows),
+        "escalated": len(escalated),
+        "missing": sum(r["missing"] for r in rows),
+    }
+    return Content(
+        str(period),
+        PROVINCE,
+        province_code,
+        province_name,
+        counts,
+        prefectures=rows,
+        escalated=escalated,
+        indicators=indicators,
+    )
 
 
 def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -235,8 +305,10 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for code in sorted(set(old_p) & set(new_p)):
         a, b = old_p[code], new_p[code]
         if (a["light"], a["reasons"]) != (b["light"], b["reasons"]):
-            lines.append(f"{code} {b['project_name']}：由{a['light_zh']}（{a['reasons_zh']}）"
-                         f"改为{b['light_zh']}（{b['reasons_zh']}）")
+            lines.append(
+                f"{code} {b['project_name']}：由{a['light_zh']}（{a['reasons_zh']}）"
+                f"改为{b['light_zh']}（{b['reasons_zh']}）"
+            )
         elif a != b:
             changed = [h for k, h in PROJECT_TABLE if a.get(k) != b.get(k)]
             lines.append(f"{code} {b['project_name']}：{'、'.join(changed)}有变化")
@@ -250,7 +322,9 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         lines.append(f"新增升级督办：{new_e[cid]['project_code']} {new_e[cid]['project_name']}")
     for cid in sorted(set(old_e) - set(new_e)):
         lines.append(f"撤销升级督办：{old_e[cid]['project_code']} {old_e[cid]['project_name']}")
-    if old.get("prefectures") != new.get("prefectures") and not any(line.startswith(("红灯", "黄灯")) for line in lines):
+    if old.get("prefectures") != new.get("prefectures") and not any(
+        line.startswith(("红灯", "黄灯")) for line in lines
+    ):
         lines.append("各市州汇总数有变化")
     if old.get("indicators") != new.get("indicators"):
         lines.append("全省指标有更新")

@@ -39,9 +39,27 @@ from techreform.warehouse import execute, insert_rows, query, sql_text
 SENT, WRITTEN, UNSENT, CANCELLED, SENDING = "sent", "written", "unsent", "cancelled", "sending"
 DELIVERED_TO_OUTBOX = (SENT, WRITTEN)
 DELIVERED_BY_SMTP = (SENT,)
-LOG_COLUMNS = ["period", "recipient", "kind", "region_code", "version", "digest", "correction_of", "subject",
-               "content_json", "status", "attempts", "last_error", "message_id", "outbox_path", "updated_at",
-               "claim_owner", "claim_host", "claim_pid", "claim_until"]
+LOG_COLUMNS = [
+    "period",
+    "recipient",
+    "kind",
+    "region_code",
+    "version",
+    "digest",
+    "correction_of",
+    "subject",
+    "content_json",
+    "status",
+    "attempts",
+    "last_error",
+    "message_id",
+    "outbox_path",
+    "updated_at",
+    "claim_owner",
+    "claim_host",
+    "claim_pid",
+    "claim_until",
+]
 
 
 def pid_alive(pid: int) -> bool:
@@ -92,8 +110,7 @@ class Key:
     region_code: str
 
     def params(self) -> dict[str, str]:
-        return {"period": self.period, "recipient": self.recipient, "kind": self.kind,
-                "region_code": self.region_code}
+        return {"period": self.period, "recipient": self.recipient, "kind": self.kind, "region_code": self.region_code}
 
 
 @dataclass(frozen=True)
@@ -132,8 +149,13 @@ def plan(conn: Connection, key: Key, digest: str, statuses: Collection[str] = DE
         return Plan(key, unchanged=True, version=last["version"])
     if last is None:
         return Plan(key, unchanged=False, version=1)
-    return Plan(key, unchanged=False, version=last["version"] + 1, previous_digest=last["digest"],
-                previous_content=json.loads(last["content_json"]))
+    return Plan(
+        key,
+        unchanged=False,
+        version=last["version"] + 1,
+        previous_digest=last["digest"],
+        previous_content=json.loads(last["content_json"]),
+    )
 
 
 def cancel_unsent(conn: Connection, key: Key) -> None:
@@ -149,26 +171,56 @@ class ClaimOutcome:
     holder: str = ""
 
 
-def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content: dict[str, Any],
-            claimant: Claimant, *, resend_written: bool = False) -> ClaimOutcome:
+def prepare(
+    conn: Connection,
+    decision: Plan,
+    digest: str,
+    subject: str,
+    content: dict[str, Any],
+    claimant: Claimant,
+    *,
+    resend_written: bool = False,
+) -> ClaimOutcome:
     """Claim ``decision.version`` for sending: log it ``sending`` with its content and ``claimant``
     before any attempt. Not won when another live run holds it (that run sends it). A dead claim is
     taken over (see :meth:`Claimant.holds_dead_claim`): the message may then go out twice if the dead
     run's server had accepted it before ``sent`` was logged — the one case exactly-once cannot rule out.
     ``resend_written``: a version written to the outbox may be claimed (this run sends through SMTP)."""
     now = dt.datetime.now(dt.UTC)
-    params = {**decision.key.params(), "version": decision.version, "digest": digest,
-              "correction_of": decision.previous_digest, "subject": subject,
-              "content_json": json.dumps(content, ensure_ascii=False, sort_keys=True),
-              "updated_at": now.isoformat(timespec="seconds"), "claim_owner": claimant.owner,
-              "claim_host": claimant.host, "claim_pid": claimant.pid,
-              "claim_until": (now + dt.timedelta(minutes=claimant.lease_minutes)).isoformat(timespec="seconds")}
-    existing = query(conn, "ops/supervision_email/email_log_version", **decision.key.params(), version=decision.version).first()
+    params = {
+        **decision.key.params(),
+        "version": decision.version,
+        "digest": digest,
+        "correction_of": decision.previous_digest,
+        "subject": subject,
+        "content_json": json.dumps(content, ensure_ascii=False, sort_keys=True),
+        "updated_at": now.isoformat(timespec="seconds"),
+        "claim_owner": claimant.owner,
+        "claim_host": claimant.host,
+        "claim_pid": claimant.pid,
+        "claim_until": (now + dt.timedelta(minutes=claimant.lease_minutes)).isoformat(timespec="seconds"),
+    }
+    existing = query(
+        conn, "ops/supervision_email/email_log_version", **decision.key.params(), version=decision.version
+    ).first()
     if existing is None:
         try:
             with conn.begin_nested():
-                insert_rows(conn, "sup_email_log", [{**params, "status": SENDING, "attempts": 0, "last_error": "",
-                                                     "message_id": "", "outbox_path": None}], LOG_COLUMNS)
+                insert_rows(
+                    conn,
+                    "sup_email_log",
+                    [
+                        {
+                            **params,
+                            "status": SENDING,
+                            "attempts": 0,
+                            "last_error": "",
+                            "message_id": "",
+                            "outbox_path": None,
+                        }
+                    ],
+                    LOG_COLUMNS,
+                )
         except sa.exc.IntegrityError:  # another run inserted it first
             return ClaimOutcome(False, "another run that claimed it just now")
         return ClaimOutcome(True)
@@ -181,23 +233,46 @@ def prepare(conn: Connection, decision: Plan, digest: str, subject: str, content
         else:
             return ClaimOutcome(False, describe_claim(existing))
     statement = sa.text(sql_text("ops/supervision_email/email_log_prepare", conn.dialect.name))
-    won = conn.execute(statement, {**params, "resend_written": int(resend_written),
-                                   "takeover_owner": takeover}).rowcount == 1
+    won = (
+        conn.execute(statement, {**params, "resend_written": int(resend_written), "takeover_owner": takeover}).rowcount
+        == 1
+    )
     return ClaimOutcome(won, "" if won else "another run that claimed it just now")
 
 
-def record_attempt(conn: Connection, key: Key, version: int, status: str, *, last_error: str = "",
-                   message_id: str = "", outbox_path: str | None = None) -> None:
+def record_attempt(
+    conn: Connection,
+    key: Key,
+    version: int,
+    status: str,
+    *,
+    last_error: str = "",
+    message_id: str = "",
+    outbox_path: str | None = None,
+) -> None:
     """The outcome of one attempt (``sent``/``written``, or ``unsent`` with ``last_error``)."""
-    execute(conn, "ops/supervision_email/email_log_attempt", {
-        **key.params(), "version": version, "status": status, "last_error": last_error[:2000],
-        "message_id": message_id, "outbox_path": outbox_path, "updated_at": now_utc()})
+    execute(
+        conn,
+        "ops/supervision_email/email_log_attempt",
+        {
+            **key.params(),
+            "version": version,
+            "status": status,
+            "last_error": last_error[:2000],
+            "message_id": message_id,
+            "outbox_path": outbox_path,
+            "updated_at": now_utc(),
+        },
+    )
 
 
 def record_not_attempted(conn: Connection, key: Key, version: int, reason: str) -> None:
     """A version left ``unsent`` without an attempt (``attempts`` unchanged), with the reason."""
-    execute(conn, "ops/supervision_email/email_log_not_attempted", {
-        **key.params(), "version": version, "last_error": reason[:2000], "updated_at": now_utc()})
+    execute(
+        conn,
+        "ops/supervision_email/email_log_not_attempted",
+        {**key.params(), "version": version, "last_error": reason[:2000], "updated_at": now_utc()},
+    )
 
 
 def keys_of_period(conn: Connection, period: str) -> list[Key]:

@@ -52,8 +52,7 @@ def subject_for(content: Content, options: EmailOptions, correction: bool) -> st
         if c.get("missing"):
             text += f" 缺报{c['missing']}家"
     else:
-        text = (f"{prefix}{label} 全省汇总：红灯{c['red']}个 黄灯{c['yellow']}个 "
-                f"升级督办{c['escalated']}个")
+        text = f"{prefix}{label} 全省汇总：红灯{c['red']}个 黄灯{c['yellow']}个 升级督办{c['escalated']}个"
     return header_safe(text)
 
 
@@ -75,8 +74,7 @@ def _e(value: Any) -> str:
 
 def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
     """An HTML table of ``rows``; every cell escaped."""
-    head = "".join(f'<th style="border:1px solid #999;padding:4px;background:#DDEBF7">{_e(h)}</th>'
-                   for _, h in columns)
+    head = "".join(f'<th style="border:1px solid #999;padding:4px;background:#DDEBF7">{_e(h)}</th>' for _, h in columns)
     body = []
     for row in rows:
         cells = []
@@ -88,8 +86,10 @@ def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]
                 style += ";text-align:right"
             cells.append(f'<td style="{style}">{_e(row.get(key))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table style="border-collapse:collapse;font-size:13px"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table style="border-collapse:collapse;font-size:13px"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def text_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
@@ -103,49 +103,69 @@ def _sections(content: Content) -> list[tuple[str, Sequence[tuple[str, str]], li
     """(title, columns, rows) of the tables of a content, in the order they are shown."""
     if content.kind == PREFECTURE:
         return [("督办项目", PROJECT_TABLE, content.projects), ("缺报企业", MISSING_TABLE, content.missing)]
-    return [("各市州汇总", PREFECTURE_COUNT_TABLE, content.prefectures),
-            ("升级督办", ESCALATED_TABLE, content.escalated),
-            ("全省指标", INDICATOR_TABLE, content.indicators)]
+    return [
+        ("各市州汇总", PREFECTURE_COUNT_TABLE, content.prefectures),
+        ("升级督办", ESCALATED_TABLE, content.escalated),
+        ("全省指标", INDICATOR_TABLE, content.indicators),
+    ]
 
 
 def summary_lines(content: Content) -> list[str]:
     c = content.counts
     label = Period.parse(content.period).label_zh
     if content.kind == PREFECTURE:
-        lines = [f"{label}，{content.region_name}纳入督办的技术改造项目：红灯{c['red']}个、黄灯{c['yellow']}个"
-                 f"（其中升级至省工信委督办{c['escalated']}个）；企业月报缺报{c['missing']}家。"]
+        lines = [
+            f"{label}，{content.region_name}纳入督办的技术改造项目：红灯{c['red']}个、黄灯{c['yellow']}个"
+            f"（其中升级至省工信委督办{c['escalated']}个）；企业月报缺报{c['missing']}家。"
+        ]
         if not content.flagged:
             lines.append("本月无亮灯项目，无缺报企业。")
         elif content.projects:
             worst = [p for p in content.projects if p["light"] == "red"][:3] or content.projects[:3]
-            lines.append("最需关注：" + "；".join(
-                f"{header_safe(p['project_name']) or p['project_code']}（{p['light_zh']}"
-                f"{'，已升级督办' if p['escalated'] else ''}，{p['reasons_zh']}）" for p in worst) + "。")
+            lines.append(
+                "最需关注："
+                + "；".join(
+                    f"{header_safe(p['project_name']) or p['project_code']}（{p['light_zh']}"
+                    f"{'，已升级督办' if p['escalated'] else ''}，{p['reasons_zh']}）"
+                    for p in worst
+                )
+                + "。"
+            )
             lines.append("下表按严重程度排列（红灯、升级督办、滞后程度在前），请督促项目单位整改并及时报送。")
     else:
-        lines = [f"{label}，全省纳入督办的技术改造项目：红灯{c['red']}个、黄灯{c['yellow']}个；"
-                 f"升级至省工信委督办{c['escalated']}个；企业月报缺报{c['missing']}家。"]
+        lines = [
+            f"{label}，全省纳入督办的技术改造项目：红灯{c['red']}个、黄灯{c['yellow']}个；"
+            f"升级至省工信委督办{c['escalated']}个；企业月报缺报{c['missing']}家。"
+        ]
         if not content.indicators:
             lines.append("全省指标本期尚未计算。")
     return lines
 
 
-def compose(content: Content, recipient_name: str, recipient_email: str, options: EmailOptions,
-            sender: str, changes: Sequence[str] | None = None,
-            now: dt.datetime | None = None) -> EmailMessage:
+def compose(
+    content: Content,
+    recipient_name: str,
+    recipient_email: str,
+    options: EmailOptions,
+    sender: str,
+    changes: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> EmailMessage:
     """The e-mail of ``content`` to one recipient; ``changes`` (lines) make it a correction (更正)."""
     if not valid_address(recipient_email):
         raise ValueError(f"not a valid recipient address: {recipient_email!r}")
     correction = changes is not None
     message = EmailMessage()
     message["Subject"] = subject_for(content, options, correction)
-    message["From"] = Address(display_name=header_safe(options.subject_prefix.strip("【】") or "技改督办"),
-                              addr_spec=header_safe(sender))
+    message["From"] = Address(
+        display_name=header_safe(options.subject_prefix.strip("【】") or "技改督办"), addr_spec=header_safe(sender)
+    )
     message["To"] = Address(display_name=header_safe(recipient_name), addr_spec=recipient_email)
     message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "localhost"
-    message["Message-ID"] = make_msgid(idstring=header_safe(f"{content.period}.{content.kind}.{content.region_code}"),
-                                       domain=header_safe(domain))
+    message["Message-ID"] = make_msgid(
+        idstring=header_safe(f"{content.period}.{content.kind}.{content.region_code}"), domain=header_safe(domain)
+    )
     message["X-Techreform-Period"] = header_safe(content.period)
     message["X-Techreform-Kind"] = header_safe(f"{content.kind}/{content.region_code}")
 
@@ -154,10 +174,15 @@ def compose(content: Content, recipient_name: str, recipient_email: str, options
     text_parts = [f"{header_safe(recipient_name)}：", ""]
     html_parts = [f"<p>{_e(recipient_name)}：</p>"]
     if correction:
-        text_parts += ["【更正】本邮件更正此前发送的同期督办通知，变化如下："] + [f"- {change}" for change in changes] + [""]
-        html_parts.append('<div style="border:2px solid #C00000;padding:6px;margin:6px 0">'
-                          "<p><b>【更正】本邮件更正此前发送的同期督办通知，变化如下：</b></p><ul>"
-                          + "".join(f"<li>{_e(change)}</li>" for change in changes) + "</ul></div>")
+        text_parts += (
+            ["【更正】本邮件更正此前发送的同期督办通知，变化如下："] + [f"- {change}" for change in changes] + [""]
+        )
+        html_parts.append(
+            '<div style="border:2px solid #C00000;padding:6px;margin:6px 0">'
+            "<p><b>【更正】本邮件更正此前发送的同期督办通知，变化如下：</b></p><ul>"
+            + "".join(f"<li>{_e(change)}</li>" for change in changes)
+            + "</ul></div>"
+        )
     text_parts += lines + [""]
     html_parts += [f"<p>{_e(line)}</p>" for line in lines]
     for title, columns, rows in sections:
@@ -168,15 +193,19 @@ def compose(content: Content, recipient_name: str, recipient_email: str, options
     footer = "同样的表格见附件（Excel）。本邮件由技术改造统计监测系统自动发送。"
     text_parts.append(footer)
     html_parts.append(f'<p style="color:#666">{_e(footer)}</p>')
-    body_html = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head>'
-                 '<body style="font-family:\'Microsoft YaHei\',SimSun,sans-serif">'
-                 + "".join(html_parts) + "</body></html>")
+    body_html = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"></head>'
+        "<body style=\"font-family:'Microsoft YaHei',SimSun,sans-serif\">" + "".join(html_parts) + "</body></html>"
+    )
     message.set_content("\n".join(text_parts), charset="utf-8")
     message.add_alternative(body_html, subtype="html", charset="utf-8")
     attachment = workbook_bytes([(t, c, r) for t, c, r in sections])
-    message.add_attachment(attachment, maintype="application",
-                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           filename=attachment_name(content))
+    message.add_attachment(
+        attachment,
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=attachment_name(content),
+    )
     return message
 
 

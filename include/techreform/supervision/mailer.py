@@ -28,8 +28,10 @@ class EmailDeliveryFailed(RuntimeError):
         self.period = period
         self.failures = failures
         detail = "; ".join(f"{recipient}: {error}" for recipient, error in failures[:10])
-        super().__init__(f"{len(failures)} e-mail(s) of {period} not delivered (not accepted by the SMTP server "
-                         f"or still in flight): {detail} — 邮件未全部送达")
+        super().__init__(
+            f"{len(failures)} e-mail(s) of {period} not delivered (not accepted by the SMTP server "
+            f"or still in flight): {detail} — 邮件未全部送达"
+        )
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,10 @@ class SmtpConfig:
     timeout: float = 30.0
 
     def __repr__(self) -> str:  # never show the password in logs
-        return (f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
-                f"use_starttls={self.use_starttls}, use_ssl={self.use_ssl}, sender={self.sender!r})")
+        return (
+            f"SmtpConfig(host={self.host!r}, port={self.port}, username={self.username!r}, "
+            f"use_starttls={self.use_starttls}, use_ssl={self.use_ssl}, sender={self.sender!r})"
+        )
 
 
 def _flag(value: Any, default: bool = False) -> bool:

@@ -52,8 +52,16 @@ def server_unreachable(exc: OSError) -> bool:
     """True for errors of the connection or the session (no server, TLS, login), after which every
     further message would fail the same way; False for the refusal of one message (e.g. 554 after DATA,
     a refused recipient)."""
-    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.SMTPHeloError,
-                        smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)):
+    if isinstance(
+        exc,
+        (
+            smtplib.SMTPConnectError,
+            smtplib.SMTPServerDisconnected,
+            smtplib.SMTPHeloError,
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPNotSupportedError,
+        ),
+    ):
         return True
     return not isinstance(exc, smtplib.SMTPException)
 
@@ -70,8 +78,9 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
         names = division_names(conn)
         prefecture_codes = {s["region_code"] for s in supervisors if s["region_code"] != options.province_code}
         contents = prefecture_contents(conn, period, {c: names.get(c, c) for c in prefecture_codes})
-        province = province_content(conn, period, options.province_code,
-                                    names.get(options.province_code, options.province_name), contents)
+        province = province_content(
+            conn, period, options.province_code, names.get(options.province_code, options.province_name), contents
+        )
         earlier = {(k.recipient, k.kind, k.region_code) for k in delivery_log.keys_of_period(conn, str(period))}
     deliveries: dict[tuple[str, str, str], Delivery] = {}
     invalid: list[str] = []
@@ -82,8 +91,12 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
             continue
         region = supervisor["region_code"]
         content = province if region == options.province_code else contents[region]
-        if content.kind == PREFECTURE and not content.flagged and not supervision.all_clear_notes \
-                and (email, PREFECTURE, region) not in earlier:
+        if (
+            content.kind == PREFECTURE
+            and not content.flagged
+            and not supervision.all_clear_notes
+            and (email, PREFECTURE, region) not in earlier
+        ):
             continue
         deliveries.setdefault((email.lower(), content.kind, region), Delivery(content, supervisor["name"] or "", email))
     addressed = {s["region_code"] for s in supervisors if valid_address((s["email"] or "").strip())}
@@ -91,8 +104,14 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
     return list(deliveries.values()), {"invalid_recipients": invalid, "unaddressed_prefectures": unaddressed}
 
 
-def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp: SmtpConfig | None = None,
-                  *, owner: str | None = None) -> dict:
+def notify_period(
+    engine: Engine,
+    settings: Settings,
+    period: Period | str,
+    smtp: SmtpConfig | None = None,
+    *,
+    owner: str | None = None,
+) -> dict:
     """Compose the period's e-mails and send them through ``smtp`` (or write them to the outbox when it
     is ``None``), each at most once per content; a changed content goes out once more as a correction
     (更正). With a server, a message only written to the outbox so far is sent (it reached nobody).
@@ -108,19 +127,31 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
     options = settings.options_for(EmailOptions)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
     if not valid_address(sender):
-        raise ValueError(f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')")
+        raise ValueError(
+            f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')"
+        )
     with engine.connect() as conn:
         if query(conn, "marts/supervision/run_of_period", period=str(period)).first() is None:
-            raise SupervisionNotRun(f"{period}: supervision has not judged this period yet; run supervise_period "
-                                    f"before notify_period (督办灯色尚未计算)")
+            raise SupervisionNotRun(
+                f"{period}: supervision has not judged this period yet; run supervise_period "
+                f"before notify_period (督办灯色尚未计算)"
+            )
     deliveries, problems = plan_deliveries(engine, settings, period)
     outbox = outbox_dir(settings, period) if smtp is None else None
-    result: dict[str, Any] = {"sent": 0, "unchanged": 0, "corrections": 0, "unsent": 0, "in_flight": 0,
-                              "outbox": str(outbox) if outbox else None, **problems}
+    result: dict[str, Any] = {
+        "sent": 0,
+        "unchanged": 0,
+        "corrections": 0,
+        "unsent": 0,
+        "in_flight": 0,
+        "outbox": str(outbox) if outbox else None,
+        **problems,
+    }
     failures: list[tuple[str, str]] = []
     unreachable: str | None = None
-    claimant = delivery_log.Claimant(owner=f"{owner or 'notify'}-{secrets.token_hex(6)}",
-                                     lease_minutes=options.claim_minutes)
+    claimant = delivery_log.Claimant(
+        owner=f"{owner or 'notify'}-{secrets.token_hex(6)}", lease_minutes=options.claim_minutes
+    )
     statuses = delivery_log.DELIVERED_TO_OUTBOX if outbox is not None else delivery_log.DELIVERED_BY_SMTP
     for delivery in deliveries:
         content = delivery.content
@@ -134,11 +165,24 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 continue
             changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
             message = compose(content, delivery.name, delivery.email, options, sender, changes)
-            claim = delivery_log.prepare(conn, decision, digest, str(message["Subject"]), content.as_json(),
-                                         claimant, resend_written=outbox is None)
+            claim = delivery_log.prepare(
+                conn,
+                decision,
+                digest,
+                str(message["Subject"]),
+                content.as_json(),
+                claimant,
+                resend_written=outbox is None,
+            )
         if not claim.won:
-            log.warning("e-mail %s to %s (%s %s) is being sent by %s", period, delivery.email,
-                        content.kind, content.region_code, claim.holder)
+            log.warning(
+                "e-mail %s to %s (%s %s) is being sent by %s",
+                period,
+                delivery.email,
+                content.kind,
+                content.region_code,
+                claim.holder,
+            )
             failures.append((delivery.email, f"in flight, being sent by {claim.holder}"))
             result["in_flight"] += 1
             continue
@@ -147,8 +191,9 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
         if outbox is not None:
             path = write_eml(outbox, _eml_name(content, delivery.email, decision.version), message)
             with engine.begin() as conn:
-                delivery_log.record_attempt(conn, key, decision.version, delivery_log.WRITTEN,
-                                            message_id=message_id, outbox_path=str(path))
+                delivery_log.record_attempt(
+                    conn, key, decision.version, delivery_log.WRITTEN, message_id=message_id, outbox_path=str(path)
+                )
             delivered = True
         elif unreachable is not None:
             # the server could not be reached for an earlier message: do not wait for it again
@@ -171,12 +216,18 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                     server_level = server_unreachable(exc)
                     log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
                 last_attempt = attempt >= options.send_attempts
-                status = delivery_log.SENT if delivered else (
-                    delivery_log.UNSENT if last_attempt else delivery_log.SENDING)  # keep the claim between tries
+                status = (
+                    delivery_log.SENT if delivered else (delivery_log.UNSENT if last_attempt else delivery_log.SENDING)
+                )  # keep the claim between tries
                 with engine.begin() as conn:
-                    delivery_log.record_attempt(conn, key, decision.version, status,
-                                                last_error="" if delivered else error,
-                                                message_id=message_id if delivered else "")
+                    delivery_log.record_attempt(
+                        conn,
+                        key,
+                        decision.version,
+                        status,
+                        last_error="" if delivered else error,
+                        message_id=message_id if delivered else "",
+                    )
                 if delivered:
                     break
                 if attempt < options.send_attempts:
@@ -187,8 +238,15 @@ def notify_period(engine: Engine, settings: Settings, period: Period | str, smtp
                 if server_level:
                     unreachable = error
         if delivered:
-            log.info("e-mail %s to %s (%s %s) v%d %s", period, delivery.email, content.kind, content.region_code,
-                     decision.version, "written" if outbox is not None else "sent")
+            log.info(
+                "e-mail %s to %s (%s %s) v%d %s",
+                period,
+                delivery.email,
+                content.kind,
+                content.region_code,
+                decision.version,
+                "written" if outbox is not None else "sent",
+            )
             result["sent"] += 1
             result["corrections"] += int(decision.correction)
     log.info("notification %s: %s", period, result)

@@ -60,8 +60,19 @@ RULE_LABELS_ZH = {
 LIGHT_LABELS_ZH = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯"}
 
 LIGHT_COLUMNS = [
-    "project_code", "light", "reasons", "detail", "lag_pp", "source", "key_project", "project_name", "uscc",
-    "region_code", "prefecture_code", "annual_plan_investment", "ytd_investment",
+    "project_code",
+    "light",
+    "reasons",
+    "detail",
+    "lag_pp",
+    "source",
+    "key_project",
+    "project_name",
+    "uscc",
+    "region_code",
+    "prefecture_code",
+    "annual_plan_investment",
+    "ytd_investment",
 ]
 """Columns of :func:`judge_period`'s result (plus ``period``)."""
 
@@ -124,8 +135,9 @@ def schedule_lag(month: int, annual_plan: Any, ytd: Any, decimals: int = 6) -> f
     return round((month / 12 - done / plan) * 100, decimals)
 
 
-def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequence[Any],
-                 options: SupervisionOptions) -> Judgement:
+def judge_report(
+    report: Mapping[str, Any], period: Period, cumulatives: Sequence[Any], options: SupervisionOptions
+) -> Judgement:
     """The light of one accepted report of ``period``.
 
     ``cumulatives`` are the cumulative investments of the project's latest accepted reports up to and
@@ -134,16 +146,22 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
     said: dict[str, str] = {}
     status = _text(report.get("status")) or ""
 
-    lag = schedule_lag(period.month, report.get("annual_plan_investment"), report.get("ytd_investment"),
-                       options.lag_decimals)
+    lag = schedule_lag(
+        period.month, report.get("annual_plan_investment"), report.get("ytd_investment"), options.lag_decimals
+    )
     if lag is not None:
-        rule = SCHEDULE_RED if lag >= options.schedule_red_pp else (
-            SCHEDULE_YELLOW if lag >= options.schedule_yellow_pp else None)
+        rule = (
+            SCHEDULE_RED
+            if lag >= options.schedule_red_pp
+            else (SCHEDULE_YELLOW if lag >= options.schedule_yellow_pp else None)
+        )
         if rule is not None:
             fired[rule] = RED if rule == SCHEDULE_RED else YELLOW
-            said[rule] = (f"序时进度应完成{period.month}/12，实际完成本年计划的"
-                          f"{as_number(report.get('ytd_investment')) / as_number(report.get('annual_plan_investment')):.1%}，"
-                          f"滞后{lag:.1f}个百分点")
+            said[rule] = (
+                f"序时进度应完成{period.month}/12，实际完成本年计划的"
+                f"{as_number(report.get('ytd_investment')) / as_number(report.get('annual_plan_investment')):.1%}，"
+                f"滞后{lag:.1f}个百分点"
+            )
 
     k = months_between(report.get("planned_start"), period)
     if k is not None and k >= options.start_yellow_months and _text(report.get("actual_start")) is None:
@@ -157,8 +175,9 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
 
     if status == UNDER_CONSTRUCTION and is_stalled(cumulatives, options.stalled_reports):
         fired[STALLED] = YELLOW
-        said[STALLED] = (f"自开工累计完成投资连续{options.stalled_reports}次报告未增长"
-                         f"（{as_number(cumulatives[-1]):,.2f}万元）")
+        said[STALLED] = (
+            f"自开工累计完成投资连续{options.stalled_reports}次报告未增长（{as_number(cumulatives[-1]):,.2f}万元）"
+        )
 
     if status == SUSPENDED_STATUS:
         fired[SUSPENDED] = RED
@@ -171,7 +190,7 @@ def judge_report(report: Mapping[str, Any], period: Period, cumulatives: Sequenc
 def is_stalled(cumulatives: Sequence[Any], reports: int) -> bool:
     """True when each of the last ``reports`` cumulative investments is ≤ the one before it (so
     ``reports + 1`` values are needed; a missing value breaks the chain)."""
-    values = [as_number(v) for v in cumulatives[-(reports + 1):]]
+    values = [as_number(v) for v in cumulatives[-(reports + 1) :]]
     if reports < 1 or len(values) < reports + 1 or any(v is None for v in values):
         return False
     return all(later <= earlier for earlier, later in zip(values, values[1:]))
@@ -197,8 +216,9 @@ def _info(row: Mapping[str, Any] | None, fallback: Mapping[str, Any] | None) -> 
     return out
 
 
-def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Period | str,
-                 options: SupervisionOptions) -> pd.DataFrame:
+def judge_period(
+    history: pd.DataFrame, quarantined: pd.DataFrame, period: Period | str, options: SupervisionOptions
+) -> pd.DataFrame:
     """One light per project under supervision in ``period`` (columns :data:`LIGHT_COLUMNS` + period).
 
     ``history``: accepted P1 reports (fct_project_monthly columns) of periods up to ``period`` – at least
@@ -211,13 +231,21 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
     hist = history[history["period"] <= this].sort_values(["project_code", "period"])
     by_project = {code: group for code, group in hist.groupby("project_code", sort=False)}
     if "first_finished_period" in hist.columns:
-        first_finished = hist.dropna(subset=["first_finished_period"]).groupby("project_code")[
-            "first_finished_period"].min().to_dict()
+        first_finished = (
+            hist.dropna(subset=["first_finished_period"])
+            .groupby("project_code")["first_finished_period"]
+            .min()
+            .to_dict()
+        )
     else:
         fin = hist[hist["status"].isin(FINISHED_STATUSES)]
         first_finished = fin.groupby("project_code")["period"].min().to_dict()
 
-    quar = quarantined[quarantined["project_code"].map(lambda c: _text(c) is not None)] if len(quarantined) else quarantined
+    quar = (
+        quarantined[quarantined["project_code"].map(lambda c: _text(c) is not None)]
+        if len(quarantined)
+        else quarantined
+    )
     quar_now = {r["project_code"]: r for r in quar[quar["period"] == this].to_dict("records")} if len(quar) else {}
     quar_prev = {r["project_code"]: r for r in quar[quar["period"] == previous].to_dict("records")} if len(quar) else {}
 
@@ -240,18 +268,36 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
                 info["key_project"] = _info(latest_accepted, None)["key_project"]
             q = quar_now[code]
             where = f"{q.get('file_name') or ''} 第{q.get('source_row')}行：" if q.get("file_name") else ""
-            rows.append({"project_code": code, "light": YELLOW, "reasons": QUARANTINED,
-                         "detail": f"{where}未通过{_text(q.get('rule_ids')) or '强制性审核'}，请更正后重报",
-                         "lag_pp": None, "source": "quarantined", "annual_plan_investment": None,
-                         "ytd_investment": None, **info})
+            rows.append(
+                {
+                    "project_code": code,
+                    "light": YELLOW,
+                    "reasons": QUARANTINED,
+                    "detail": f"{where}未通过{_text(q.get('rule_ids')) or '强制性审核'}，请更正后重报",
+                    "lag_pp": None,
+                    "source": "quarantined",
+                    "annual_plan_investment": None,
+                    "ytd_investment": None,
+                    **info,
+                }
+            )
             continue
         report = latest_accepted  # its period is this period: codes come from this period's rows
         cumulatives = list(group["cumulative_investment"])
         judgement = judge_report(report, period, cumulatives, options)
-        rows.append({"project_code": code, "light": judgement.light, "reasons": ";".join(judgement.reasons),
-                     "detail": judgement.detail, "lag_pp": judgement.lag_pp, "source": "accepted",
-                     "annual_plan_investment": as_number(report.get("annual_plan_investment")),
-                     "ytd_investment": as_number(report.get("ytd_investment")), **_info(report, None)})
+        rows.append(
+            {
+                "project_code": code,
+                "light": judgement.light,
+                "reasons": ";".join(judgement.reasons),
+                "detail": judgement.detail,
+                "lag_pp": judgement.lag_pp,
+                "source": "accepted",
+                "annual_plan_investment": as_number(report.get("annual_plan_investment")),
+                "ytd_investment": as_number(report.get("ytd_investment")),
+                **_info(report, None),
+            }
+        )
 
     reported_now = set(codes)
     accepted_prev = {r["project_code"]: r for r in hist[hist["period"] == previous].to_dict("records")}
@@ -263,18 +309,28 @@ def judge_period(history: pd.DataFrame, quarantined: pd.DataFrame, period: Perio
             continue
         group = by_project.get(code)
         latest_accepted = group.iloc[-1].to_dict() if group is not None else None
-        rows.append({"project_code": code, "light": YELLOW, "reasons": NOT_REPORTED,
-                     "detail": f"{previous}有报表，{this}未报送", "lag_pp": None,
-                     "source": "missing", "annual_plan_investment": None, "ytd_investment": None,
-                     **_info(prev_row, latest_accepted)})
+        rows.append(
+            {
+                "project_code": code,
+                "light": YELLOW,
+                "reasons": NOT_REPORTED,
+                "detail": f"{previous}有报表，{this}未报送",
+                "lag_pp": None,
+                "source": "missing",
+                "annual_plan_investment": None,
+                "ytd_investment": None,
+                **_info(prev_row, latest_accepted),
+            }
+        )
 
     out = pd.DataFrame(rows, columns=LIGHT_COLUMNS)
     out.insert(0, "period", this)
     return out.sort_values("project_code", ignore_index=True)
 
 
-def judge_with_escalation(history: pd.DataFrame, quarantined: pd.DataFrame, period: Period | str,
-                          options: SupervisionOptions) -> pd.DataFrame:
+def judge_with_escalation(
+    history: pd.DataFrame, quarantined: pd.DataFrame, period: Period | str, options: SupervisionOptions
+) -> pd.DataFrame:
     """:func:`judge_period` plus ``escalated``: red now and (red in each of the previous
     ``escalate_consecutive_red − 1`` periods, judged by the same rules on the data as it now stands, or
     a provincial key project when ``escalate_key_projects``)."""

@@ -30,14 +30,13 @@ PROJECT_CODE_RE = re.compile(r"^\d{4}-62\d{4}-\d{2}-\d{2}-\d{6}$")
 (it is in the review receipt for its reporting unit, not in supervision)."""
 
 
-
 def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -> list[sa.Row]:
     """Run ``include/sql/<name>.sql`` whose ``:codes`` is an expanding list, in chunks."""
     statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
     rows: list[sa.Row] = []
     codes = list(codes)
     for start in range(0, len(codes), CHUNK):
-        result = conn.execute(statement, {"codes": codes[start:start + CHUNK], **params})
+        result = conn.execute(statement, {"codes": codes[start : start + CHUNK], **params})
         if result.returns_rows:
             rows.extend(result.fetchall())
     return rows
@@ -93,11 +92,30 @@ def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFr
         parsed = parse_quarantined_row(row["row_json"])
         region = parsed.get("region_code") or ""
         prefecture = row.get("prefecture_code") or prefecture_of(region, row.get("file_name")) or None
-        records.append({"period": row["period"], "project_code": str(row["project_code"]).strip(),
-                        "prefecture_code": prefecture, "rule_ids": row["rule_ids"], "file_name": row["file_name"],
-                        "source_row": int(row["source_row"]), **parsed})
-    columns = ["period", "project_code", "prefecture_code", "rule_ids", "file_name", "source_row", "project_name",
-               "uscc", "region_code", "status", "key_project"]
+        records.append(
+            {
+                "period": row["period"],
+                "project_code": str(row["project_code"]).strip(),
+                "prefecture_code": prefecture,
+                "rule_ids": row["rule_ids"],
+                "file_name": row["file_name"],
+                "source_row": int(row["source_row"]),
+                **parsed,
+            }
+        )
+    columns = [
+        "period",
+        "project_code",
+        "prefecture_code",
+        "rule_ids",
+        "file_name",
+        "source_row",
+        "project_name",
+        "uscc",
+        "region_code",
+        "status",
+        "key_project",
+    ]
     out = pd.DataFrame(records, columns=columns)
     return out.drop_duplicates(["period", "project_code"], keep="last", ignore_index=True)
 
@@ -135,4 +153,3 @@ def province_indicators(conn: Connection, period: Period) -> list[dict[str, Any]
     if not has_table(conn, "fct_indicator"):
         return []
     return [dict(r._mapping) for r in query(conn, "marts/supervision/province_indicators", period=str(period))]
-

@@ -22,8 +22,9 @@ def _inert(text: str) -> str:
 def workbook_bytes(sheets: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[dict[str, Any]]]]) -> bytes:
     """An xlsx of ``(sheet name, [(key, header)], rows)`` tables."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     for name, columns, rows in sheets:
         sheet = book.add_worksheet(name[:31])

@@ -19,9 +19,24 @@ from techreform.warehouse import execute, insert_rows, query
 log = logging.getLogger(__name__)
 
 LIGHT_TABLE_COLUMNS = [
-    "period", "project_code", "project_name", "uscc", "enterprise_name", "region_code", "county_name",
-    "prefecture_code", "prefecture_name", "key_project", "annual_plan_investment", "ytd_investment",
-    "lag_pp", "light", "reasons", "detail", "escalated", "source",
+    "period",
+    "project_code",
+    "project_name",
+    "uscc",
+    "enterprise_name",
+    "region_code",
+    "county_name",
+    "prefecture_code",
+    "prefecture_name",
+    "key_project",
+    "annual_plan_investment",
+    "ytd_investment",
+    "lag_pp",
+    "light",
+    "reasons",
+    "detail",
+    "escalated",
+    "source",
 ]
 
 
@@ -52,8 +67,12 @@ def supervise_period(engine: Engine, settings: Settings, period: Period | str) -
             r["key_project"] = int(r["key_project"] or 0)
             r["escalated"] = int(r["escalated"] or 0)
 
-        touched = {code for (code,) in query(conn, "intermediate/codes_in_periods",
-                                             first_period=str(period.previous), last_period=str(period.next))}
+        touched = {
+            code
+            for (code,) in query(
+                conn, "intermediate/codes_in_periods", first_period=str(period.previous), last_period=str(period.next)
+            )
+        }
         execute(conn, "ops/supervision_period/delete_lights", {"period": str(period)})
         insert_rows(conn, "sup_project_light", records, LIGHT_TABLE_COLUMNS)
         counts = {

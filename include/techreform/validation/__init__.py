@@ -53,21 +53,29 @@ def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
     divisions = read_frame(conn, "staging/reference/counties")
     industries = read_frame(conn, "staging/reference/industry_divisions")
     return {
-        "county_divisions": [[c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
-                             for c, f, t in zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])],
+        "county_divisions": [
+            [c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
+            for c, f, t in zip(divisions["code"], divisions["valid_from"], divisions["valid_to"])
+        ],
         "industry_divisions": [str(d) for d in industries["division"]],
         "delivery_period_set": [str(period)],
     }
 
 
 def _empty_result(form: Form) -> ValidationResult:
-    counts = pd.DataFrame([{"rule_id": r.rule_id, "severity": r.severity, "evaluated": 0, "failed": 0}
-                           for r in suites.rules_of(form).values()], columns=outcomes.COUNT_COLUMNS)
+    counts = pd.DataFrame(
+        [
+            {"rule_id": r.rule_id, "severity": r.severity, "evaluated": 0, "failed": 0}
+            for r in suites.rules_of(form).values()
+        ],
+        columns=outcomes.COUNT_COLUMNS,
+    )
     return ValidationResult(pd.DataFrame(columns=outcomes.FAILURE_COLUMNS), counts)
 
 
-def validate_staged(conn: Connection, settings: Settings, form: Form, period: Period,
-                    staged: pd.DataFrame) -> ValidationResult:
+def validate_staged(
+    conn: Connection, settings: Settings, form: Form, period: Period, staged: pd.DataFrame
+) -> ValidationResult:
     """Validate every staged row of ``form`` for the delivery folder's ``period``.
 
     ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``. Reads the warehouse through
@@ -101,35 +109,46 @@ def validate_staged(conn: Connection, settings: Settings, form: Form, period: Pe
     record_keys = form.record_keys(rows)
     report_periods = rows["_period"].astype(str)
     is_soft = (grouped["severity"] == "soft").to_numpy()
-    explained_flags = [bool(soft) and (k, p, r) in explained
-                       for soft, k, p, r in zip(is_soft, record_keys, report_periods, grouped["rule_id"])]
-    failures = pd.DataFrame({
-        "file_sha256": rows["file_sha256"].astype(str),
-        "source_row": rows["source_row"].astype(int),
-        "rule_id": grouped["rule_id"].to_numpy(),
-        "severity": grouped["severity"].to_numpy(),
-        "field": grouped["field"].to_numpy(),
-        "message": grouped["message"].to_numpy(),
-        "explained": pd.Series(explained_flags, dtype=bool),
-    }, columns=outcomes.FAILURE_COLUMNS)
+    explained_flags = [
+        bool(soft) and (k, p, r) in explained
+        for soft, k, p, r in zip(is_soft, record_keys, report_periods, grouped["rule_id"])
+    ]
+    failures = pd.DataFrame(
+        {
+            "file_sha256": rows["file_sha256"].astype(str),
+            "source_row": rows["source_row"].astype(int),
+            "rule_id": grouped["rule_id"].to_numpy(),
+            "severity": grouped["severity"].to_numpy(),
+            "field": grouped["field"].to_numpy(),
+            "message": grouped["message"].to_numpy(),
+            "explained": pd.Series(explained_flags, dtype=bool),
+        },
+        columns=outcomes.FAILURE_COLUMNS,
+    )
 
     region = rows["region_code"] if "region_code" in rows else pd.Series([None] * len(rows))
     file_names = (rows["file_name"] if "file_name" in rows else pd.Series([""] * len(rows))).fillna("").astype(str)
     raw = rows["raw_json"] if "raw_json" in rows else pd.Series([None] * len(rows))
-    details = pd.DataFrame({
-        "form": form.code,
-        "period": str(period),
-        "file_sha256": failures["file_sha256"],
-        "file_name": file_names,
-        "source_row": failures["source_row"],
-        "record_key": record_keys,
-        "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
-        "prefecture_code": prefecture_of_rows(region, file_names, rows.get("uscc"),
-                                              region_is_prefecture=form.region_is_prefecture),
-        "rule_id": failures["rule_id"],
-        "received_json": [outcomes.received_values(form, j, f, lambda name, i=i: rows.at[i, name])
-                          for i, (j, f) in enumerate(zip(raw.tolist(), failures["field"].tolist()))],
-    }, columns=outcomes.DETAIL_COLUMNS)
+    details = pd.DataFrame(
+        {
+            "form": form.code,
+            "period": str(period),
+            "file_sha256": failures["file_sha256"],
+            "file_name": file_names,
+            "source_row": failures["source_row"],
+            "record_key": record_keys,
+            "unit_name": rows[name_field].astype(object).where(rows[name_field].notna(), "").astype(str),
+            "prefecture_code": prefecture_of_rows(
+                region, file_names, rows.get("uscc"), region_is_prefecture=form.region_is_prefecture
+            ),
+            "rule_id": failures["rule_id"],
+            "received_json": [
+                outcomes.received_values(form, j, f, lambda name, i=i: rows.at[i, name])
+                for i, (j, f) in enumerate(zip(raw.tolist(), failures["field"].tolist()))
+            ],
+        },
+        columns=outcomes.DETAIL_COLUMNS,
+    )
 
     result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)
     if options.data_docs:
@@ -144,25 +163,43 @@ def record_results(conn: Connection, form: Form, period: Period, result: Validat
     period_text = str(Period.parse(period))
     delete_where(conn, "dq_rule_result", form=form.code, period=period_text)
     delete_where(conn, "dq_row_failure", form=form.code, period=period_text)
-    insert_rows(conn, "dq_rule_result", [
-        {"form": form.code, "period": period_text, "rule_id": r["rule_id"], "severity": r["severity"],
-         "evaluated": int(r["evaluated"]), "failed": int(r["failed"])}
-        for r in result.rule_counts.to_dict("records")])
+    insert_rows(
+        conn,
+        "dq_rule_result",
+        [
+            {
+                "form": form.code,
+                "period": period_text,
+                "rule_id": r["rule_id"],
+                "severity": r["severity"],
+                "evaluated": int(r["evaluated"]),
+                "failed": int(r["failed"]),
+            }
+            for r in result.rule_counts.to_dict("records")
+        ],
+    )
     failures = result.failures
     if failures.empty:
         return
     details = result.details.reindex(failures.index)
     rows = []
     for f, d in zip(failures.to_dict("records"), details.to_dict("records")):
-        rows.append({
-            "form": form.code, "period": period_text, "file_sha256": f["file_sha256"],
-            "file_name": d.get("file_name") if isinstance(d.get("file_name"), str) else "",
-            "source_row": int(f["source_row"]),
-            "record_key": d.get("record_key") if isinstance(d.get("record_key"), str) else "",
-            "unit_name": d.get("unit_name") if isinstance(d.get("unit_name"), str) else "",
-            "prefecture_code": d.get("prefecture_code") if isinstance(d.get("prefecture_code"), str) else "",
-            "rule_id": f["rule_id"], "severity": f["severity"], "field": f["field"], "message": f["message"],
-            "received_json": d.get("received_json") if isinstance(d.get("received_json"), str) else "{}",
-            "explained": 1 if f["explained"] else 0,
-        })
+        rows.append(
+            {
+                "form": form.code,
+                "period": period_text,
+                "file_sha256": f["file_sha256"],
+                "file_name": d.get("file_name") if isinstance(d.get("file_name"), str) else "",
+                "source_row": int(f["source_row"]),
+                "record_key": d.get("record_key") if isinstance(d.get("record_key"), str) else "",
+                "unit_name": d.get("unit_name") if isinstance(d.get("unit_name"), str) else "",
+                "prefecture_code": d.get("prefecture_code") if isinstance(d.get("prefecture_code"), str) else "",
+                "rule_id": f["rule_id"],
+                "severity": f["severity"],
+                "field": f["field"],
+                "message": f["message"],
+                "received_json": d.get("received_json") if isinstance(d.get("received_json"), str) else "{}",
+                "explained": 1 if f["explained"] else 0,
+            }
+        )
     insert_rows(conn, "dq_row_failure", rows)

@@ -38,23 +38,43 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
         for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
             part = expected if code == province_code else expected[expected["prefecture_code"] == code]
             n_expected, n_received = len(part), int(part["received"].sum())
-            rows.append({"period": p, "prefecture_code": code, "prefecture_name": name, "expected": n_expected,
-                         "received": n_received, "missing": n_expected - n_received,
-                         "rate": (n_received / n_expected) if n_expected else None})
+            rows.append(
+                {
+                    "period": p,
+                    "prefecture_code": code,
+                    "prefecture_name": name,
+                    "expected": n_expected,
+                    "received": n_received,
+                    "missing": n_expected - n_received,
+                    "rate": (n_received / n_expected) if n_expected else None,
+                }
+            )
         missing = expected[~expected["received"]]
         missing_rows = [
-            {"period": p, "uscc": r["uscc"], "enterprise_name": r["enterprise_name"], "region_code": r["region_code"],
-             "county_name": r["county_name"], "prefecture_code": r["prefecture_code"],
-             "prefecture_name": r["prefecture_name"], "contact_email": r["contact_email"]}
-            for r in missing.astype(object).where(missing.notna(), None).to_dict("records")]
+            {
+                "period": p,
+                "uscc": r["uscc"],
+                "enterprise_name": r["enterprise_name"],
+                "region_code": r["region_code"],
+                "county_name": r["county_name"],
+                "prefecture_code": r["prefecture_code"],
+                "prefecture_name": r["prefecture_name"],
+                "contact_email": r["contact_email"],
+            }
+            for r in missing.astype(object).where(missing.notna(), None).to_dict("records")
+        ]
         delete_where(conn, "dq_completeness", period=p)
         delete_where(conn, "dq_missing_reporter", period=p)
         insert_rows(conn, "dq_completeness", rows)
         insert_rows(conn, "dq_missing_reporter", missing_rows)
     whole = rows[-1]
     return {
-        "period": p, "expected": whole["expected"], "received": whole["received"],
-        "missing": whole["missing"], "rate": whole["rate"],
-        "by_prefecture": {r["prefecture_code"]: {k: r[k] for k in ("expected", "received", "missing", "rate")}
-                          for r in rows[:-1]},
+        "period": p,
+        "expected": whole["expected"],
+        "received": whole["received"],
+        "missing": whole["missing"],
+        "rate": whole["rate"],
+        "by_prefecture": {
+            r["prefecture_code"]: {k: r[k] for k in ("expected", "received", "missing", "rate")} for r in rows[:-1]
+        },
     }

@@ -88,8 +88,9 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
     for path in sorted(results_dir(settings, period).glob("*.json")):
         form = FORMS[path.stem]
         spec = suites.suite_dict(form)
-        suite = ExpectationSuite(name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta"),
-                                 notes=spec.get("notes"))
+        suite = ExpectationSuite(
+            name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta"), notes=spec.get("notes")
+        )
         if context.suites.all() and any(s.name == spec["name"] for s in context.suites.all()):
             context.suites.delete(spec["name"])
         context.suites.add(suite)
@@ -97,8 +98,7 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
         run_id = RunIdentifier(run_name=f"{form.code}_{period}", run_time=run_time)
         document["meta"] = {**(document.get("meta") or {}), "run_id": run_id.to_json_dict()}
         gx_result = schema.load(document)
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=spec["name"]), run_id,
-                                         f"{form.name}_{period}")
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=spec["name"]), run_id, f"{form.name}_{period}")
         context.validation_results_store.set(key, gx_result)
         keys += [key, ExpectationSuiteIdentifier(name=spec["name"])]
     # only this period's pages (and the index): a backfill does not rebuild every earlier period

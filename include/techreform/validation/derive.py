@@ -26,10 +26,21 @@ def read_frame(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
     """A query file's result with the driver's values kept as they are (see :func:`warehouse.read_frame`)."""
     return warehouse_read_frame(conn, name, as_objects=True, **params)
 
+
 CUMULATIVE_FIELDS = (
-    "gross_output", "value_added", "revenue", "rd_expense", "new_product_output", "techreform_investment",
-    "energy_tce", "water_m3", "solid_waste_generated", "solid_waste_utilized", "purchase_total",
-    "ecommerce_purchase", "ecommerce_sales",
+    "gross_output",
+    "value_added",
+    "revenue",
+    "rd_expense",
+    "new_product_output",
+    "techreform_investment",
+    "energy_tce",
+    "water_m3",
+    "solid_waste_generated",
+    "solid_waste_utilized",
+    "purchase_total",
+    "ecommerce_purchase",
+    "ecommerce_sales",
 )
 """E1-S07: every amount and quantity that is year-to-date (all but profit and employees)."""
 
@@ -86,14 +97,16 @@ def common(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     return frame
 
 
-def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
-                       options: ValidationOptions) -> pd.DataFrame:
+def enterprise_monthly(
+    conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions
+) -> pd.DataFrame:
     """Helper columns of E1 (S02, S06, S07, S08, S09, S10)."""
     frame["_abs_profit"] = frame["profit"].abs()
     frame["_solid_waste_utilization_cap"] = frame["solid_waste_generated"] * 1.5
 
-    previous = read_frame(conn, "intermediate/previous_enterprise_reports", period=str(period),
-                          year_start=f"{period.year:04d}-01")
+    previous = read_frame(
+        conn, "intermediate/previous_enterprise_reports", period=str(period), year_start=f"{period.year:04d}-01"
+    )
     previous = align(frame["uscc"], previous, "uscc")
     frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
     for name in CUMULATIVE_FIELDS:
@@ -120,13 +133,13 @@ def enterprise_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     return frame
 
 
-def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
-                    options: ValidationOptions) -> pd.DataFrame:
+def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions) -> pd.DataFrame:
     """Helper columns of P1 (H07, S01, S03, S04)."""
     frame["_ytd_investment_less_tolerance"] = frame["ytd_investment"] - 0.5
     frame["_planned_total_investment_x1_2"] = frame["planned_total_investment"] * 1.2
-    previous = read_frame(conn, "intermediate/previous_project_reports", period=str(period),
-                          year_start=f"{period.year:04d}-01")
+    previous = read_frame(
+        conn, "intermediate/previous_project_reports", period=str(period), year_start=f"{period.year:04d}-01"
+    )
     previous = align(frame["project_code"], previous, "project_code")
     frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
     for name in ("ytd_investment", "cumulative_investment"):
@@ -134,8 +147,9 @@ def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period,
     return _register_columns(frame, _register(conn, period), with_codes=False)
 
 
-def enterprise_register(conn: Connection, frame: pd.DataFrame, period: Period,
-                        options: ValidationOptions) -> pd.DataFrame:
+def enterprise_register(
+    conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions
+) -> pd.DataFrame:
     """R1 needs only ``_period`` (the snapshot's month, for division validity)."""
     return frame
 
@@ -143,8 +157,9 @@ def enterprise_register(conn: Connection, frame: pd.DataFrame, period: Period,
 BY_FORM = {"E1": enterprise_monthly, "P1": project_monthly, "R1": enterprise_register}
 
 
-def helper_columns(conn: Connection, form: Form, frame: pd.DataFrame, period: Period,
-                   options: ValidationOptions) -> pd.DataFrame:
+def helper_columns(
+    conn: Connection, form: Form, frame: pd.DataFrame, period: Period, options: ValidationOptions
+) -> pd.DataFrame:
     """The staged rows with the form's helper columns added (a copy; the index is 0..n−1)."""
     frame = common(frame.reset_index(drop=True).copy(), period)
     return BY_FORM[form.code](conn, frame, period, options)

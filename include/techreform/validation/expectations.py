@@ -159,7 +159,13 @@ class ExpectColumnValuesToBeWholeNumbers(ColumnMapExpectation):
 class ColumnPairValuesDivisionValidInPeriod(ColumnPairMapMetricProvider):
     condition_metric_name = "column_pair_values.division_valid_in_period"
     condition_domain_keys = (
-        "batch_id", "table", "column_A", "column_B", "row_condition", "condition_parser", "ignore_row_if",
+        "batch_id",
+        "table",
+        "column_A",
+        "column_B",
+        "row_condition",
+        "condition_parser",
+        "ignore_row_if",
     )
     condition_value_keys = ("divisions",)
 

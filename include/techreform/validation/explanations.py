@@ -35,8 +35,12 @@ from techreform.warehouse import delete_where, insert_rows, read_frame
 
 FOLDER = "explanations"
 HEADERS = {
-    "统一社会信用代码": "uscc", "项目代码": "project_code", "报告期": "period", "审核规则": "rule_id",
-    "核实说明": "explanation", "核实人": "confirmed_by",
+    "统一社会信用代码": "uscc",
+    "项目代码": "project_code",
+    "报告期": "period",
+    "审核规则": "rule_id",
+    "核实说明": "explanation",
+    "核实人": "confirmed_by",
 }
 COLUMNS = ("uscc", "project_code", "period", "rule_id", "explanation", "confirmed_by")
 _RULE = re.compile(r"^(E1|P1)-S\d{2}$")
@@ -93,10 +97,19 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
             elif not explanation or not confirmed:
                 outcome.problems.append(f"{where}：核实说明或核实人为空")
             else:
-                rows.append({"delivery_period": folder.name, "file_name": path.name,
-                             "source_row": int(record["source_row"]), "form": form, "record_key": key,
-                             "period": period, "rule_id": rule, "explanation": explanation,
-                             "confirmed_by": confirmed})
+                rows.append(
+                    {
+                        "delivery_period": folder.name,
+                        "file_name": path.name,
+                        "source_row": int(record["source_row"]),
+                        "form": form,
+                        "record_key": key,
+                        "period": period,
+                        "rule_id": rule,
+                        "explanation": explanation,
+                        "confirmed_by": confirmed,
+                    }
+                )
     delete_where(conn, "dim_explanation", delivery_period=folder.name)
     outcome.rows = insert_rows(conn, "dim_explanation", rows)
     return outcome

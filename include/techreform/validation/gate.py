@@ -41,8 +41,9 @@ class GateFailed(RuntimeError):
 
     def __init__(self, period: str, reasons: Sequence[str]) -> None:
         self.period, self.reasons = period, list(reasons)
-        super().__init__(f"{period}: quality gate failed, nothing computed or e-mailed — 质量闸门未通过："
-                         + "; ".join(self.reasons))
+        super().__init__(
+            f"{period}: quality gate failed, nothing computed or e-mailed — 质量闸门未通过：" + "; ".join(self.reasons)
+        )
 
 
 class DeliveryTooBroken(GateFailed):
@@ -51,9 +52,11 @@ class DeliveryTooBroken(GateFailed):
     def __init__(self, form: Form, period: str, received: int, quarantined: int, threshold: float) -> None:
         self.form, self.received, self.quarantined, self.threshold = form, received, quarantined, threshold
         self.share = quarantined / received
-        reason = (f"{form.code} {form.title_zh} {period}: {quarantined} of {received} rows quarantined "
-                  f"({self.share:.1%}) exceeds the threshold {threshold:.0%} — the delivery is broken upstream; "
-                  f"报表 {form.code} {period} 强制性审核未通过行占 {self.share:.1%}，超过阈值 {threshold:.0%}")
+        reason = (
+            f"{form.code} {form.title_zh} {period}: {quarantined} of {received} rows quarantined "
+            f"({self.share:.1%}) exceeds the threshold {threshold:.0%} — the delivery is broken upstream; "
+            f"报表 {form.code} {period} 强制性审核未通过行占 {self.share:.1%}，超过阈值 {threshold:.0%}"
+        )
         super().__init__(period, [reason])
         self.args = (reason,)
 
@@ -85,9 +88,13 @@ def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Pe
     with engine.connect() as conn:
         files = list(query(conn, "staging/files/file_log_for_period", form=form.code, period=p))
         received, quarantined = quarantine_share(engine, form, period)
-        in_force = (query(conn, "intermediate/snapshot_in_force", tables={"in_force_view": form.in_force_view},
-                          period=p).scalar()
-                    if form.snapshot and form.code in options.required_snapshot_forms else None)
+        in_force = (
+            query(
+                conn, "intermediate/snapshot_in_force", tables={"in_force_view": form.in_force_view}, period=p
+            ).scalar()
+            if form.snapshot and form.code in options.required_snapshot_forms
+            else None
+        )
     label = f"{form.code} {form.title_zh} {p}"
     problems: list[str] = []
     loaded = [f for f in files if f.status != "rejected"]
@@ -95,10 +102,15 @@ def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Pe
         first = files[0].message or files[0].file_name
         problems.append(f"{label}: all {len(files)} file(s) rejected (first: {first}) — 全部文件被拒收")
     elif loaded and received - quarantined <= 0:
-        problems.append(f"{label}: the delivered files gave zero accepted rows ({received} rows received) — "
-                        f"报送文件无可用数据行")
-    if not files and form.code in options.required_monthly_forms and not form.snapshot \
-            and not (period.month == 1 and form.code in OPTIONAL_IN_JANUARY):
+        problems.append(
+            f"{label}: the delivered files gave zero accepted rows ({received} rows received) — 报送文件无可用数据行"
+        )
+    if (
+        not files
+        and form.code in options.required_monthly_forms
+        and not form.snapshot
+        and not (period.month == 1 and form.code in OPTIONAL_IN_JANUARY)
+    ):
         problems.append(f"{label}: nothing delivered — 本期未收到报表")
     if form.snapshot and form.code in options.required_snapshot_forms and in_force is None:
         problems.append(f"{label}: no accepted snapshot in force — 无有效的{form.title_zh}")
@@ -113,8 +125,10 @@ def completeness_problem(engine: Engine, settings: Settings, period: Period | st
         row = query(conn, "marts/quality/province_completeness", period=p, province_code=PROVINCE_CODE).first()
     if row is None or not row.expected or row.rate is None or float(row.rate) >= floor:
         return None
-    return (f"E1 {p}: completeness {row.received}/{row.expected} = {float(row.rate):.1%} is below the floor "
-            f"{floor:.0%} ({row.missing} enterprises missing) — 报送率低于下限")
+    return (
+        f"E1 {p}: completeness {row.received}/{row.expected} = {float(row.rate):.1%} is below the floor "
+        f"{floor:.0%} ({row.missing} enterprises missing) — 报送率低于下限"
+    )
 
 
 def check_period(engine: Engine, settings: Settings, forms: Sequence[Form], period: Period | str) -> None:

@@ -15,8 +15,18 @@ from techreform.forms import Form
 from techreform.labels import SEVERITY_ZH
 
 FAILURE_COLUMNS = ["file_sha256", "source_row", "rule_id", "severity", "field", "message", "explained"]
-DETAIL_COLUMNS = ["form", "period", "file_sha256", "file_name", "source_row", "record_key", "unit_name",
-                  "prefecture_code", "rule_id", "received_json"]
+DETAIL_COLUMNS = [
+    "form",
+    "period",
+    "file_sha256",
+    "file_name",
+    "source_row",
+    "record_key",
+    "unit_name",
+    "prefecture_code",
+    "rule_id",
+    "received_json",
+]
 COUNT_COLUMNS = ["rule_id", "severity", "evaluated", "failed"]
 
 
@@ -66,8 +76,9 @@ def _offending(kind: str, columns: list[str], row: Mapping[str, Any]) -> list[st
     return [c for c in columns if isinstance(row.get(c), (int, float, np.number)) and row.get(c) < 0]
 
 
-def failures_from_results(frame: pd.DataFrame, results: Iterable[Any],
-                          form: Form | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def failures_from_results(
+    frame: pd.DataFrame, results: Iterable[Any], form: Form | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(failures by (position, rule), rule counts)`` from GX's expectation results on ``frame``.
 
     ``position`` is the row's place in ``frame`` (its index 0..n−1). An expectation whose meta has
@@ -97,8 +108,10 @@ def failures_from_results(frame: pd.DataFrame, results: Iterable[Any],
         for position, row in zip(positions, rows):
             if row_fields:
                 fields = _offending(row_fields, listed, row) or listed
-                shown = [_label(form, c) if row_fields == "missing" else f"{_label(form, c)} 为 {show(row.get(c))}"
-                         for c in fields]
+                shown = [
+                    _label(form, c) if row_fields == "missing" else f"{_label(form, c)} 为 {show(row.get(c))}"
+                    for c in fields
+                ]
                 row = {**row, "_row_fields": "、".join(shown)}
             message = _message(template, row)
             found = merged.get((position, rule_id))
@@ -108,17 +121,19 @@ def failures_from_results(frame: pd.DataFrame, results: Iterable[Any],
                 found[1].extend(f for f in fields if f not in found[1])
                 if message not in found[2]:
                     found[2].append(message)
-    rule_counts = pd.DataFrame(
-        [{**c, "failed": len(c["failed"])} for c in counts.values()], columns=COUNT_COLUMNS)
+    rule_counts = pd.DataFrame([{**c, "failed": len(c["failed"])} for c in counts.values()], columns=COUNT_COLUMNS)
     keys = sorted(merged)
-    grouped = pd.DataFrame({
-        "position": pd.Series([k[0] for k in keys], dtype="int64"),
-        "rule_id": pd.Series([k[1] for k in keys], dtype=object),
-        "severity": pd.Series([merged[k][0] for k in keys], dtype=object),
-        "field": pd.Series([",".join(merged[k][1]) for k in keys], dtype=object),
-        "message": pd.Series([f"{k[1]}（{SEVERITY_ZH[merged[k][0]]}）：{'；'.join(merged[k][2])}" for k in keys],
-                             dtype=object),
-    })
+    grouped = pd.DataFrame(
+        {
+            "position": pd.Series([k[0] for k in keys], dtype="int64"),
+            "rule_id": pd.Series([k[1] for k in keys], dtype=object),
+            "severity": pd.Series([merged[k][0] for k in keys], dtype=object),
+            "field": pd.Series([",".join(merged[k][1]) for k in keys], dtype=object),
+            "message": pd.Series(
+                [f"{k[1]}（{SEVERITY_ZH[merged[k][0]]}）：{'；'.join(merged[k][2])}" for k in keys], dtype=object
+            ),
+        }
+    )
     return grouped, rule_counts
 
 

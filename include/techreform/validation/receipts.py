@@ -28,12 +28,25 @@ from techreform.periods import Period
 from techreform.warehouse import read_frame
 
 ITEM_COLUMNS = [
-    ("form_title", "报表"), ("file_name", "文件"), ("source_row", "行号"), ("record_key", "统一社会信用代码/项目代码"),
-    ("unit_name", "单位/项目名称"), ("rule_id", "审核规则"), ("severity_zh", "审核类别"), ("action", "需处理"),
-    ("field", "字段"), ("received", "收到的值"), ("message", "问题说明"),
+    ("form_title", "报表"),
+    ("file_name", "文件"),
+    ("source_row", "行号"),
+    ("record_key", "统一社会信用代码/项目代码"),
+    ("unit_name", "单位/项目名称"),
+    ("rule_id", "审核规则"),
+    ("severity_zh", "审核类别"),
+    ("action", "需处理"),
+    ("field", "字段"),
+    ("received", "收到的值"),
+    ("message", "问题说明"),
 ]
-MISSING_COLUMNS = [("uscc", "统一社会信用代码"), ("enterprise_name", "企业名称"), ("county_name", "县区"),
-                   ("region_code", "行政区划代码"), ("contact_email", "统计联系人邮箱")]
+MISSING_COLUMNS = [
+    ("uscc", "统一社会信用代码"),
+    ("enterprise_name", "企业名称"),
+    ("county_name", "县区"),
+    ("region_code", "行政区划代码"),
+    ("contact_email", "统计联系人邮箱"),
+]
 ACTION_ZH = {"hard": "需更正", "soft": "需说明"}
 UNKNOWN = ("unknown", "无法识别所属市州")
 
@@ -61,8 +74,14 @@ def _by_rule(items: pd.DataFrame) -> pd.DataFrame:
     if items.empty:
         return pd.DataFrame(columns=["审核规则", "审核类别", "需处理", "行数"])
     counts = items.groupby(["rule_id", "severity"], as_index=False).size()
-    return pd.DataFrame({"审核规则": counts["rule_id"], "审核类别": counts["severity"].map(SEVERITY_ZH),
-                         "需处理": counts["severity"].map(ACTION_ZH), "行数": counts["size"]})
+    return pd.DataFrame(
+        {
+            "审核规则": counts["rule_id"],
+            "审核类别": counts["severity"].map(SEVERITY_ZH),
+            "需处理": counts["severity"].map(ACTION_ZH),
+            "行数": counts["size"],
+        }
+    )
 
 
 def _write_xlsx(path: Path, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
@@ -95,20 +114,21 @@ def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
     if not rows:
         return "<p>无。</p>"
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _write_html(path: Path, title: str, sections: list[tuple[str, list[str], list[list[Any]]]],
-                summary: str) -> None:
+def _write_html(path: Path, title: str, sections: list[tuple[str, list[str], list[list[Any]]]], summary: str) -> None:
     parts = [f"<h2>{html.escape(name)}</h2>{_html_table(headers, rows)}" for name, headers, rows in sections]
     write_text(
         path,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}"
         "td,th{border:1px solid #999;padding:2px 6px;font-size:13px}th{background:#eee}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}</p>{''.join(parts)}</body></html>\n")
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}</p>{''.join(parts)}</body></html>\n",
+    )
 
 
 def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> list[Path]:
@@ -138,9 +158,11 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
         absent = missing[missing["prefecture_code"] == code]
         rate = completeness[completeness["prefecture_code"] == code]
         title = f"{period.label_zh} {name}（{code}）技术改造统计审核回执"
-        summary = (f"需更正 {hard[['form', 'file_name', 'source_row']].drop_duplicates().shape[0]} 行，"
-                   f"需说明 {soft[['form', 'file_name', 'source_row']].drop_duplicates().shape[0]} 行，"
-                   f"缺报企业 {len(absent)} 家")
+        summary = (
+            f"需更正 {hard[['form', 'file_name', 'source_row']].drop_duplicates().shape[0]} 行，"
+            f"需说明 {soft[['form', 'file_name', 'source_row']].drop_duplicates().shape[0]} 行，"
+            f"缺报企业 {len(absent)} 家"
+        )
         if not rate.empty and rate["expected"].iloc[0]:
             summary += f"，E1 报送率 {rate['received'].iloc[0]}/{rate['expected'].iloc[0]}"
         by_rule = _by_rule(part)

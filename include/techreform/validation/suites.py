@@ -80,8 +80,9 @@ def run_suite(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], sever
     batch_definition = asset.add_batch_definition_whole_dataframe("delivery")
     spec = suite_dict(form)
     expectations = [e for e in spec["expectations"] if severities is None or e["meta"]["severity"] in severities]
-    suite = ExpectationSuite(name=spec["name"], expectations=expectations, meta=spec.get("meta"),
-                             notes=spec.get("notes"))
+    suite = ExpectationSuite(
+        name=spec["name"], expectations=expectations, meta=spec.get("meta"), notes=spec.get("notes")
+    )
     # Only the columns the expectations read go to GX (positions stay 0..n-1). Batch.validate, unlike
     # ValidationDefinition.run, does not serialise the result into a store (seconds at national size).
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame[columns_of(expectations, frame)]})
@@ -90,8 +91,10 @@ def run_suite(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], sever
         problem = _raised(item.exception_info)
         if problem is not None:
             meta = item.expectation_config.meta or {}
-            raise RuntimeError(f"{form.code}: expectation {item.expectation_config.type} of rule "
-                               f"{meta.get('rule_id')} could not be evaluated: {problem}")
+            raise RuntimeError(
+                f"{form.code}: expectation {item.expectation_config.type} of rule "
+                f"{meta.get('rule_id')} could not be evaluated: {problem}"
+            )
     return result
 
 
