@@ -172,6 +172,12 @@ ENTERPRISE_MONTHLY = Form(
     ),
 )
 
+E1_AMOUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in ENTERPRISE_MONTHLY.fields if f.type in ("decimal", "integer"))
+"""Every amount and quantity of E1, in the form's order."""
+
+E1_YEAR_TO_DATE_FIELDS: tuple[str, ...] = tuple(n for n in E1_AMOUNT_FIELDS if n not in ("profit", "employees"))
+"""The E1 amounts that are year-to-date sums (本月累计): all but profit (may fall) and average employees."""
+
 PROJECT_MONTHLY = Form(
     code="P1",
     name="project_monthly",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from techreform.forms import E1_AMOUNT_FIELDS, E1_YEAR_TO_DATE_FIELDS
+
 from .config import GeneratorConfig
 from .population import DEREGISTERED, STOPPED, Population
 from .rand import rng_for
@@ -27,40 +29,10 @@ from .reference import (
     value_added_total,
 )
 
-CUMULATIVE_FIELDS = (
-    "gross_output",
-    "value_added",
-    "revenue",
-    "rd_expense",
-    "new_product_output",
-    "techreform_investment",
-    "energy_tce",
-    "water_m3",
-    "solid_waste_generated",
-    "solid_waste_utilized",
-    "purchase_total",
-    "ecommerce_purchase",
-    "ecommerce_sales",
-)
+CUMULATIVE_FIELDS = E1_YEAR_TO_DATE_FIELDS
 """E1 fields that are year-to-date sums (E1-S07 applies to them)."""
 
-E1_VALUE_FIELDS = (
-    "gross_output",
-    "value_added",
-    "revenue",
-    "profit",
-    "employees",
-    "rd_expense",
-    "new_product_output",
-    "techreform_investment",
-    "energy_tce",
-    "water_m3",
-    "solid_waste_generated",
-    "solid_waste_utilized",
-    "purchase_total",
-    "ecommerce_purchase",
-    "ecommerce_sales",
-)
+E1_VALUE_FIELDS = E1_AMOUNT_FIELDS
 
 
 def skipped_januaries(config: GeneratorConfig, n: int, year: int) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from techreform.forms import Form
+from techreform.forms import E1_YEAR_TO_DATE_FIELDS, Form
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.validation import hb
@@ -27,21 +27,7 @@ def read_frame(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
     return warehouse_read_frame(conn, name, as_objects=True, **params)
 
 
-CUMULATIVE_FIELDS = (
-    "gross_output",
-    "value_added",
-    "revenue",
-    "rd_expense",
-    "new_product_output",
-    "techreform_investment",
-    "energy_tce",
-    "water_m3",
-    "solid_waste_generated",
-    "solid_waste_utilized",
-    "purchase_total",
-    "ecommerce_purchase",
-    "ecommerce_sales",
-)
+CUMULATIVE_FIELDS = E1_YEAR_TO_DATE_FIELDS
 """E1-S07: every amount and quantity that is year-to-date (all but profit and employees)."""
 
 HB_FIELDS = ("gross_output", "revenue", "techreform_investment")
