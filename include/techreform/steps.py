@@ -91,12 +91,9 @@ def warehouse_asset(table: str) -> str:
 
 def _forms() -> Iterator[Step]:
     # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
-    for code, label, table in (
-        ("R1", "register", "dim_enterprise_register"),
-        ("S1", "supervisors", "dim_supervisor"),
-        ("P1", "projects", "fct_project_monthly"),
-        ("E1", "enterprises", "fct_enterprise_monthly"),
-    ):
+    from techreform.forms import FORMS  # the forms as data: no heavy import
+
+    for code, label in (("R1", "register"), ("S1", "supervisors"), ("P1", "projects"), ("E1", "enterprises")):
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",
@@ -108,7 +105,7 @@ def _forms() -> Iterator[Step]:
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
-            outlets=(warehouse_asset(table),),
+            outlets=(warehouse_asset(FORMS[code].target_table),),
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
 
