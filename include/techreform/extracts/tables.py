@@ -259,7 +259,13 @@ def _rules_broken(conn: Connection, period: Period) -> dict[tuple[str, str], str
 
 
 def _quality(conn: Connection, period: Period) -> pd.DataFrame:
-    frame = read_frame(conn, "marts/extracts/quality", period=str(period))
+    """The run summary's counts per form and prefecture, with the E1 reporting rate of the prefecture."""
+    counts = read_frame(conn, "marts/reports/form_prefecture_counts", period=str(period))
+    completeness = read_frame(conn, "marts/extracts/completeness", period=str(period))
+    frame = counts.merge(completeness, on="prefecture_code", how="left")
+    for column in ("expected_reporters", "reporting_enterprises", "reporting_rate"):
+        frame[column] = frame[column].where(frame["form"] == "E1")
+    frame.insert(0, "period", str(period))
     rules = _rules_broken(conn, period)
     frame["rules_broken"] = [
         rules.get((f, p), "") for f, p in zip(frame["form"], frame["prefecture_code"], strict=True)
