@@ -134,6 +134,9 @@ def main() -> int:
     print(f"   review receipts:    {settings.output_dir / 'receipts'}")
     print(f"   GX data docs:       {settings.output_dir / 'data_docs'}")
     print(f"   e-mails (outbox):   {outbox}  ({len(emails)} .eml files)")
+    extracts = settings.output_dir / "extracts"
+    manifests = sorted(extracts.glob("*/r*/manifest.json")) if extracts.exists() else []
+    print(f"   bureau extracts:    {extracts}  ({len(manifests)} revisions with a manifest)")
     print(f"   Airflow logs:       {data_dir / 'airflow'}")
     print(f"\nDemo finished in {time.perf_counter() - started:.0f}s.")
     return 0
