@@ -9,7 +9,7 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv demo lint test test-fast mutation generate benchmark docs clean help
+.PHONY: venv system demo lint test test-fast mutation generate benchmark docs clean help
 
 help:
 	@echo "make demo | make test | make mutation | make generate | make benchmark | make docs | make clean"
@@ -22,17 +22,21 @@ $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 
 venv: $(BIN)/.installed
 
-demo: venv
+# Debian packages beyond Python (Chromium, Noto CJK, poppler-utils): scripts/install_system_packages.sh
+system:
+	bash scripts/install_system_packages.sh
+
+demo: venv system
 	$(BIN)/python scripts/demo.py --data-dir $(DEMO_DIR)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv lint
+test: venv system lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: venv lint
+test-fast: venv system lint
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # Mutation testing (docs/testing.md): mutmut over the core Python modules, one group at a time against
