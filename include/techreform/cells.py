@@ -197,4 +197,4 @@ _PARSERS = {
 
 def parse_cell(field: Field, value: Any) -> Any:
     """The clean value of ``value`` for ``field``, ``None`` for null; raises :class:`CellError`."""
-    return _PARSERS[field.type](value)
+    return field.canonical(_PARSERS[field.type](value))

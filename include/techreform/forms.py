@@ -21,6 +21,15 @@ class Field:
     required: bool = True
     choices: tuple[str, ...] = ()
     description_en: str = ""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Other spellings accepted for a choice, as ``(spelling, choice)``: the Chinese name of a code (Q1's
+    ``水泥`` is ``cement_total``). Cells are staged as the choice (:func:`techreform.cells.parse_cell`)."""
+
+    def canonical(self, value: object) -> object:
+        """``value`` as the choice it spells (an alias → its code); any other value unchanged."""
+        if self.aliases and isinstance(value, str):
+            return dict(self.aliases).get(value, value)
+        return value
 
     @property
     def label(self) -> str:
@@ -30,7 +39,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Form:
-    code: str  # E1, P1, R1, S1
+    code: str  # E1, P1, R1, S1, A1, Q1, G1
     name: str  # enterprise_monthly, ... (the landing folder and the table suffix)
     title_zh: str
     key: tuple[str, ...]
@@ -47,6 +56,10 @@ class Form:
     region_is_prefecture: bool = False
     """How a row's prefecture is found (:func:`techreform.reference.prefecture_of_rows`): ``False`` when
     ``region_code`` is a county (E1, P1, R1), ``True`` when it is the prefecture or province itself (S1)."""
+    late_deliveries: bool = False
+    """Files may land in an earlier period's folder than the run's (A1's year YYYY lands in
+    ``YYYY-12/`` months later): a run ingests every landed period up to its own, as for snapshots, and
+    reloads a period that received a file since it was loaded (:func:`techreform.pipeline.load_step`)."""
     staging_table: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,13 +92,19 @@ class Form:
     def record_keys(self, frame: Any) -> Any:
         """The key a later delivery supersedes by, as text, for every row of ``frame`` (a DataFrame of
         the form's fields); the period is the delivery folder's. Addresses compare case-insensitively."""
-        own = [k for k in self.key if k != "period"]
+        own = [k for k in self.key if k not in PERIOD_FIELDS]
         parts = [frame[k].astype(object).where(frame[k].notna(), "").astype(str).str.strip() for k in own]
         parts = [p.str.lower() if k == "email" else p for k, p in zip(own, parts)]
         keys = parts[0]
         for part in parts[1:]:
             keys = keys + "/" + part
         return keys
+
+    @property
+    def year_from_folder(self) -> bool:
+        """True when the form has a ``year`` field that its files need not carry (A1): rows without one
+        take the delivery folder's year (``<YYYY>-12/``); rows with one are checked by the form's rules."""
+        return "year" in self.field_names and not self.field("year").required
 
     @property
     def period_from_folder(self) -> bool:
@@ -100,6 +119,10 @@ class Form:
         return mapping
 
 
+PERIOD_FIELDS = ("period", "year")
+"""Fields that name the delivery's period (checked against its folder): not part of a record key."""
+
+
 def _f(
     name: str,
     header: str,
@@ -108,8 +131,9 @@ def _f(
     required: bool = True,
     choices: tuple[str, ...] = (),
     en: str = "",
+    aliases: tuple[tuple[str, str], ...] = (),
 ) -> Field:
-    return Field(name, header, type_, unit, required, choices, en)
+    return Field(name, header, type_, unit, required, choices, en, aliases)
 
 
 PROJECT_STATUSES = ("未开工", "在建", "停建", "竣工", "投产")
@@ -257,7 +281,129 @@ SUPERVISORS = Form(
     ),
 )
 
-FORMS: dict[str, Form] = {f.code: f for f in (ENTERPRISE_MONTHLY, PROJECT_MONTHLY, ENTERPRISE_REGISTER, SUPERVISORS)}
+TECH_CENTRE_LEVELS = ("无", "市级", "省级", "国家级")
+"""A1 tech_centre_level, lowest first (A1-S02 compares ranks in this order)."""
+
+ENTERPRISE_ANNUAL = Form(
+    code="A1",
+    name="enterprise_annual",
+    title_zh="两化融合与技术装备年报",
+    key=("uscc", "year"),
+    target_table="fct_enterprise_annual",
+    name_field="enterprise_name",
+    late_deliveries=True,
+    fields=(
+        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
+        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
+        _f("year", "报告年度", "integer", required=False, en="Report year (absent: the folder's)"),
+        _f("tech_centre_level", "企业技术中心级别", "enum", choices=TECH_CENTRE_LEVELS, en="Technology centre level"),
+        _f("key_equipment_total", "关键工艺设备总数(台套)", "integer", en="Key process equipment, units"),
+        _f(
+            "key_equipment_domestic_adv",
+            "其中达到国内先进水平及以上(台套)",
+            "integer",
+            en="of which at domestic advanced level or above",
+        ),
+        _f("key_equipment_intl_adv", "其中达到国际先进水平(台套)", "integer", en="of which at international level"),
+        _f("apc_in_use", "是否应用先进过程控制技术", "boolean", en="Advanced process control in use"),
+        _f("cax_in_use", "是否应用CAD/CAM/CAPP/CAE/PLM", "boolean", en="CAD/CAM/CAPP/CAE/PLM in use"),
+        _f("has_website", "是否建有企业网站", "boolean", en="Has a website"),
+        _f("ecommerce_regular", "是否经常性开展电子商务", "boolean", en="Regular e-commerce"),
+        _f("digital_enterprise", "是否通过数字企业认定", "boolean", en="Recognised digital enterprise"),
+    ),
+)
+
+PRODUCTS = (
+    ("nonferrous_total", "十种有色金属"),
+    ("nonferrous_deep_processed", "有色金属深加工产品"),
+    ("steel_products_total", "钢材"),
+    ("steel_plate_strip", "板带材"),
+    ("cement_total", "水泥"),
+    ("cement_new_dry_process", "新型干法水泥"),
+)
+"""Q1's products: code, Chinese name."""
+
+PRODUCT_PARTS = (
+    ("nonferrous_deep_processed", "nonferrous_total"),
+    ("steel_plate_strip", "steel_products_total"),
+    ("cement_new_dry_process", "cement_total"),
+)
+"""Q1-S03: (part, whole) pairs; a part never exceeds its whole for one enterprise and period."""
+
+PRODUCT_OUTPUT = Form(
+    code="Q1",
+    name="product_output",
+    title_zh="重点产品产量月报",
+    key=("uscc", "product_code", "period"),
+    target_table="fct_product_output",
+    name_field="enterprise_name",
+    fields=(
+        _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
+        _f("enterprise_name", "企业名称", "text", en="Enterprise name"),
+        _f("period", "报告期", "period", required=False, en="Report period (absent: the folder's)"),
+        _f(
+            "product_code",
+            "产品代码",
+            "enum",
+            choices=tuple(code for code, _ in PRODUCTS),
+            en="Product code (or its Chinese name)",
+            aliases=tuple((name, code) for code, name in PRODUCTS),
+        ),
+        _f("quantity_t", "本年累计产量(吨)", "decimal", "吨", en="Output, YTD tonnes"),
+    ),
+)
+
+PROGRAMME_ITEM_TYPES = (
+    ("sme_platform", "中小企业公共服务示范平台"),
+    ("incubator", "小企业创业孵化基地"),
+    ("county_platform", "县域中小企业服务平台"),
+    ("circular_park", "循环经济示范园区"),
+    ("circular_enterprise", "循环经济示范企业"),
+    ("demo_base", "新型工业化产业示范基地"),
+)
+"""G1's item types: code, Chinese name."""
+
+PROGRAMME_LEVELS = ("国家级", "省级", "市级")
+
+PROGRAMME_REGISTRY = Form(
+    code="G1",
+    name="programme_registry",
+    title_zh="平台与示范认定名录",
+    key=("item_type", "item_id"),
+    target_table="dim_programme_item",
+    snapshot=True,
+    in_force_view="int_programme_in_force",
+    name_field="name",
+    fields=(
+        _f("item_id", "认定编号", "text", en="Recognition number"),
+        _f(
+            "item_type",
+            "类别",
+            "enum",
+            choices=tuple(code for code, _ in PROGRAMME_ITEM_TYPES),
+            en="Item type (or its Chinese name)",
+            aliases=tuple((name, code) for code, name in PROGRAMME_ITEM_TYPES),
+        ),
+        _f("name", "名称", "text", en="Name"),
+        _f("region_code", "行政区划代码", "text", en="Gansu division code (any level)"),
+        _f("level", "级别", "enum", choices=PROGRAMME_LEVELS, en="Level"),
+        _f("recognised", "认定年月", "period", en="Month recognised"),
+        _f("revoked", "撤销年月", "period", required=False, en="Month revoked"),
+    ),
+)
+
+FORMS: dict[str, Form] = {
+    f.code: f
+    for f in (
+        ENTERPRISE_MONTHLY,
+        PROJECT_MONTHLY,
+        ENTERPRISE_REGISTER,
+        SUPERVISORS,
+        ENTERPRISE_ANNUAL,
+        PRODUCT_OUTPUT,
+        PROGRAMME_REGISTRY,
+    )
+}
 FORMS_BY_NAME: dict[str, Form] = {f.name: f for f in FORMS.values()}
 
 

@@ -136,11 +136,12 @@ def _cell_as_received(value: Any) -> Any:
 def parse_table(form: Form, table: RawTable, folder_period: Period | str | None = None) -> ParsedFile:
     """Map headers and parse every row; raises :class:`UnreadableFile` when the file cannot be used.
 
-    For a form whose files need not carry the period (:attr:`Form.period_from_folder`, P1), a row without
-    one takes ``folder_period`` (the delivery folder's); a row that carries one keeps it, and the form's
-    rule compares it with the folder."""
+    For a form whose files need not carry the period (:attr:`Form.period_from_folder`, P1, Q1), a row
+    without one takes ``folder_period`` (the delivery folder's); a row that carries one keeps it, and the
+    form's rule compares it with the folder. Likewise a form's ``year`` (:attr:`Form.year_from_folder`, A1)."""
     mapping, extras, problems = map_headers(form, table.headers)
     default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
+    default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
     if problems:
         raise UnreadableFile("；".join(problems))
     key_field = form.key[0]
@@ -162,6 +163,8 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
                 errors.append((name, exc.reason))
         if default_period is not None and values.get("period") is None and "period" not in dict(errors):
             values["period"] = default_period
+        if default_year is not None and values.get("year") is None and "year" not in dict(errors):
+            values["year"] = default_year
         raw_json = json.dumps(as_received, ensure_ascii=False, default=str)
         if errors:
             key = values.get(key_field)

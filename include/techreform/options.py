@@ -80,7 +80,7 @@ class OneOf:
     def describe(self, base: str) -> str:
         if not self.label:
             return f"one of {', '.join(self.choices)}"
-        return f"{self.label} ({', '.join(self.choices)})" if len(self.choices) <= 6 else self.label
+        return f"{self.label} ({', '.join(self.choices)})" if len(self.choices) <= 8 else self.label
 
 
 Positive = Range(0, None, open_minimum=True)

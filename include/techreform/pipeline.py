@@ -37,8 +37,9 @@ def prepare_warehouse(settings: Settings) -> Engine:
 def _periods_to_process(settings: Settings, form_: Form, period: Period) -> list[Period]:
     """The periods a run of ``period`` processes for a form: the period itself for monthly forms; for
     snapshot forms (R1, S1) every snapshot landed up to the period, so that a snapshot delivered in a
-    month the pipeline did not run for is still in force."""
-    if not form_.snapshot:
+    month the pipeline did not run for is still in force; likewise for a form whose files may land late
+    (:attr:`~techreform.forms.Form.late_deliveries`, A1: last year's file arriving in May)."""
+    if not form_.snapshot and not form_.late_deliveries:
         return [period]
     return [p for p in landed_periods(settings, form_) if p <= period]
 
@@ -60,13 +61,15 @@ def ingest_step(engine: Engine, settings: Settings, form_code: str, period: Peri
 def load_step(engine: Engine, settings: Settings, form_code: str, period: Period) -> dict[str, Any]:
     """Validate and load a form for the run of ``period``. A monthly form's period is always loaded (no
     delivery = no facts); a snapshot is loaded for its own period, and for earlier snapshot periods that
-    have not been loaded yet."""
+    have not been loaded yet; a form with late deliveries (A1) also reloads an earlier period that received
+    a file since it was loaded."""
     form_ = form(form_code)
     with engine.connect() as conn:
         loaded = {row.period for row in query(conn, "staging/files/loaded_periods", form=form_.code)}
+        changed = {row.period for row in query(conn, "staging/files/periods_with_unloaded_files", form=form_.code)}
     results = {}
     for p in _periods_to_process(settings, form_, period):
-        if p == period or str(p) not in loaded:
+        if p == period or str(p) not in loaded or (form_.late_deliveries and str(p) in changed):
             results[str(p)] = load_form_period(engine, settings, form_, p).as_dict()
     return {"form": form_.code, "period": str(period), "loaded": results}
 

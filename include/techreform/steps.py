@@ -90,10 +90,19 @@ def warehouse_asset(table: str) -> str:
 
 
 def _forms() -> Iterator[Step]:
-    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
+    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1;
+    # then the forms of the indicators no monthly form carries (A1, Q1 monthly, G1): optional in a month
     from techreform.forms import FORMS  # the forms as data: no heavy import
 
-    for code, label in (("R1", "register"), ("S1", "supervisors"), ("P1", "projects"), ("E1", "enterprises")):
+    for code, label in (
+        ("R1", "register"),
+        ("S1", "supervisors"),
+        ("P1", "projects"),
+        ("E1", "enterprises"),
+        ("G1", "programmes"),
+        ("Q1", "products"),
+        ("A1", "annual"),
+    ):
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",

@@ -52,6 +52,7 @@ class ValidationResult:
 def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
     divisions = read_frame(conn, "staging/reference/counties")
     industries = read_frame(conn, "staging/reference/industry_divisions")
+    every_level = read_frame(conn, "staging/reference/all_divisions")
     return {
         "county_divisions": [
             [c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
@@ -59,6 +60,10 @@ def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
         ],
         "industry_divisions": [str(d) for d in industries["division"]],
         "delivery_period_set": [str(period)],
+        "gansu_divisions": [
+            [c, f if isinstance(f, str) and f else None, t if isinstance(t, str) and t else None]
+            for c, f, t in zip(every_level["code"], every_level["valid_from"], every_level["valid_to"])
+        ],
     }
 
 

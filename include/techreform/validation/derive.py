@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from techreform.forms import E1_YEAR_TO_DATE_FIELDS, Form
+from techreform.forms import E1_YEAR_TO_DATE_FIELDS, PRODUCT_PARTS, TECH_CENTRE_LEVELS, Form
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.validation import hb
@@ -140,7 +140,65 @@ def enterprise_register(
     return frame
 
 
-BY_FORM = {"E1": enterprise_monthly, "P1": project_monthly, "R1": enterprise_register}
+def enterprise_annual(
+    conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions
+) -> pd.DataFrame:
+    """Helper columns of A1 (H02 the folder's year, S01 register in force in December, S02 last year's
+    technology-centre level). ``period`` is the folder's, ``<YYYY>-12``."""
+    frame["_folder_year"] = float(period.year)
+    rank = {level: float(i) for i, level in enumerate(TECH_CENTRE_LEVELS)}
+    frame["_level_rank"] = frame["tech_centre_level"].map(rank).astype(float)
+    previous = read_frame(conn, "intermediate/previous_annual_reports", previous_period=f"{period.year - 1:04d}-12")
+    previous = align(frame["uscc"], previous, "uscc")
+    frame["_prev_tech_centre_level"] = previous["prev_tech_centre_level"].to_numpy(dtype=object)
+    frame["_prev_level_rank"] = previous["prev_tech_centre_level"].map(rank).astype(float).to_numpy()
+    return _register_columns(frame, _register(conn, period), with_codes=False)
+
+
+def product_output(conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions) -> pd.DataFrame:
+    """Helper columns of Q1 (S01 register, S02 previous report of the year, S03 the whole of a part)."""
+    key = frame["uscc"].astype(object).fillna("").astype(str) + "/" + frame["product_code"].astype(object).fillna("")
+    previous = read_frame(
+        conn, "intermediate/previous_product_reports", period=str(period), year_start=f"{period.year:04d}-01"
+    )
+    previous["key"] = previous["uscc"].astype(str) + "/" + previous["product_code"].astype(str)
+    previous = align(key, previous, "key")
+    frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
+    frame["_prev_quantity_t"] = pd.to_numeric(previous["prev_quantity_t"], errors="coerce").to_numpy(dtype=float)
+    # Q1-S03: the whole of a part, from the rows the load keeps (latest delivery) of the same enterprise
+    frame["_key"] = key
+    kept = frame[latest_per_key(frame, "_key")]
+    wholes = {part: whole for part, whole in PRODUCT_PARTS}
+    frame["_whole_product"] = frame["product_code"].map(wholes)
+    whole_key = frame["uscc"].astype(object).fillna("").astype(str) + "/" + frame["_whole_product"].fillna("")
+    quantities = kept[["_key", "quantity_t"]]
+    frame["_whole_quantity_t"] = pd.to_numeric(
+        align(whole_key.where(frame["_whole_product"].notna()), quantities, "_key")["quantity_t"], errors="coerce"
+    ).to_numpy(dtype=float)
+    frame = frame.drop(columns=["_key"])
+    return _register_columns(frame, _register(conn, period), with_codes=False)
+
+
+def programme_registry(
+    conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions
+) -> pd.DataFrame:
+    """Helper column of G1-S01: ``_county_level`` is 1 where a county platform's region is a county, 0
+    where it is not, null for other types (not evaluated)."""
+    divisions = read_frame(conn, "staging/reference/all_divisions")
+    levels = dict(zip(divisions["code"].astype(str), divisions["level"].astype(str)))
+    is_county = frame["region_code"].map(levels).eq("county").astype(float)
+    frame["_county_level"] = is_county.where(frame["item_type"].eq("county_platform").to_numpy(), np.nan)
+    return frame
+
+
+BY_FORM = {
+    "E1": enterprise_monthly,
+    "P1": project_monthly,
+    "R1": enterprise_register,
+    "A1": enterprise_annual,
+    "Q1": product_output,
+    "G1": programme_registry,
+}
 
 
 def helper_columns(

@@ -20,7 +20,14 @@ import pandas as pd
 from techreform.config import EXPECTATIONS_DIR
 from techreform.forms import Form
 
-SUITE_FILES = {"E1": "enterprise_monthly.json", "P1": "project_monthly.json", "R1": "enterprise_register.json"}
+SUITE_FILES = {
+    "E1": "enterprise_monthly.json",
+    "P1": "project_monthly.json",
+    "R1": "enterprise_register.json",
+    "A1": "enterprise_annual.json",
+    "Q1": "product_output.json",
+    "G1": "programme_registry.json",
+}
 RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 20, "return_unexpected_index_query": False}
 
 
