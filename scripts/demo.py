@@ -106,6 +106,7 @@ def main() -> int:
 
     _step("4. What happened")
     from techreform.config import Settings
+    from techreform import labels
     from techreform.indicators import headline_table
     from techreform.reports import format_counts, period_counts, quarantine_lines
     from techreform.warehouse import engine_for
@@ -124,7 +125,10 @@ def main() -> int:
     with __import__("pandas").option_context(
         "display.width", 160, "display.max_columns", 12, "display.unicode.east_asian_width", True
     ):
-        print(table.astype(object).where(table.notna(), "—").to_string(index=False))
+        shown = table.astype(object).where(table.notna(), "—")
+        # an indicator without data says 无数据 (its status label), never a number
+        shown.loc[table["value"].isna(), "value"] = labels.INDICATOR_STATUS_ZH["no_data"]
+        print(shown.to_string(index=False))
     outbox = settings.output_dir / "outbox"
     emails = sorted(outbox.rglob("*.eml")) if outbox.exists() else []
     print("\n-- Outputs")

@@ -259,3 +259,97 @@ def test_g1_rules_caught_and_snapshot_in_force(settings, engine):
     }
     # G1 optional: a later month without a snapshot is not an error and keeps the snapshot in force
     assert process_form(engine, settings, "G1", Period(2013, 7))["rejected"] == []
+
+
+def _indicators(engine, period: str) -> dict[tuple[str, str, str], object]:
+    rows = _rows(
+        engine,
+        "select indicator_code, level, area_code, value, value_same_period_last_year, status, data_period, "
+        "numerator, denominator from fct_indicator where period = :p",
+        p=period,
+    )
+    return {(r.indicator_code, r.level, r.area_code): r for r in rows}
+
+
+def test_the_eighteen_indicators_from_a1_q1_g1_with_the_a1_year_in_use(settings, engine):
+    from techreform.indicators import compute_indicators
+
+    before = compute_indicators(engine, settings, Period(2014, 5))
+    assert before["rows"] > 0
+    empty = _indicators(engine, "2014-05")
+    for code in ("TECH_CENTERS_PROV", "APC_ADOPTION", "CEMENT_DRY_SHARE", "CIRCULAR_PARKS"):
+        assert empty[(code, "province", "620000")].status == "no_data"
+        assert empty[(code, "province", "620000")].value is None  # 无数据, never 0
+
+    _register(settings, "2012-01")
+    process_form(engine, settings, "R1", Period(2014, 5))
+    levels_2012 = ["国家级", "省级", "无", "市级", "无", "无", "无"]
+    levels_2013 = ["国家级", "省级", "省级", "市级", "国家级", "无", "无"]
+    for year, levels in ((2012, levels_2012), (2013, levels_2013)):
+        rows = [
+            a1_row(
+                u,
+                企业技术中心级别=level,
+                **{
+                    "关键工艺设备总数(台套)": str(100 + i),
+                    "其中达到国内先进水平及以上(台套)": str(50 + i),
+                    "其中达到国际先进水平(台套)": str(10 + i),
+                    "是否应用先进过程控制技术": "是" if i % 2 or year == 2013 else "否",
+                    "是否通过数字企业认定": "是" if i < 3 else "否",
+                },
+            )
+            for i, (u, level) in enumerate(zip(E, levels))
+        ]
+        write_delivery(settings.landing_dir, A1, f"{year}-12", f"A1_{year}.csv", rows)
+    process_form(engine, settings, "A1", Period(2014, 5))
+    write_delivery(
+        settings.landing_dir,
+        Q1,
+        "2014-05",
+        "Q1.csv",
+        [q1_row(E[0], "水泥", "1000"), q1_row(E[0], "新型干法水泥", "950"), q1_row(E[1], "cement_total", "1000")],
+    )
+    process_form(engine, settings, "Q1", Period(2014, 5))
+    write_delivery(
+        settings.landing_dir,
+        G1,
+        "2014-01",
+        "G1.csv",
+        [
+            g1_row("C1", "county_platform", 行政区划代码="620102", 认定年月="2012-01"),
+            g1_row("C2", "county_platform", 行政区划代码="620102", 认定年月="2013-01"),
+            g1_row("I1", "incubator", 认定年月="2010-05"),
+            g1_row("I2", "incubator", 认定年月="2012-05"),
+            g1_row("I3", "incubator", 认定年月="2013-05", 撤销年月="2014-03"),
+            g1_row("D1", "demo_base", 级别="国家级", 行政区划代码="620000"),
+            g1_row("D2", "demo_base", 级别="省级"),
+        ],
+    )
+    process_form(engine, settings, "G1", Period(2014, 5))
+    compute_indicators(engine, settings, Period(2014, 5))
+    got = _indicators(engine, "2014-05")
+    p = "620000"
+    tc = got[("TECH_CENTERS_PROV", "province", p)]
+    assert (tc.value, tc.value_same_period_last_year, tc.data_period) == (4, 2, "2013-12")
+    assert got[("TECH_CENTERS_NATL", "province", p)].value == 2
+    assert got[("TECH_CENTERS_PROV", "prefecture", "620100")].value == 4
+    assert got[("DIGITAL_ENTERPRISES", "province", p)].value == 3
+    # every enterprise of the register is a key enterprise and a process backbone
+    equipment = got[("EQUIP_DOMESTIC_ADV", "province", p)]
+    assert equipment.numerator == sum(50 + i for i in range(7)) and equipment.denominator == sum(
+        100 + i for i in range(7)
+    )
+    assert got[("EQUIP_INTL_ADV", "province", p)].value == pytest.approx(100 * sum(10 + i for i in range(7)) / 721)
+    apc = got[("APC_ADOPTION", "province", p)]
+    assert apc.value == pytest.approx(100.0) and apc.value_same_period_last_year == pytest.approx(100 * 3 / 7)
+    assert got[("SME_WEBSITE_RATE", "province", p)].status == "no_data"  # the register has only 大型
+    cement = got[("CEMENT_DRY_SHARE", "province", p)]
+    assert (cement.numerator, cement.denominator) == (950, 2000) and cement.data_period is None
+    assert got[("STEEL_PLATE_SHARE", "province", p)].status == "no_data"
+    assert got[("INCUBATORS_NEW", "province", p)].value == 1  # I1 before the plan, I3 revoked
+    assert got[("NATL_DEMO_BASES", "province", p)].value == 1
+    assert got[("CIRCULAR_PARKS", "province", p)].value == 0  # a snapshot without any: 0, not no data
+    assert got[("CIRCULAR_PARKS", "province", p)].data_period == "2014-01"
+    coverage = got[("SME_NETWORK_COUNTY_COVERAGE", "province", p)]
+    assert coverage.numerator == 1 and coverage.denominator > 50
+    assert got[("SME_NETWORK_COUNTY_COVERAGE", "prefecture", "620100")].numerator == 1

@@ -188,5 +188,7 @@ def test_every_prefecture_and_sector_group_has_a_row_for_every_indicator_of_its_
         "LONGDONG",
     }
     annual = results[results.indicator_code == "TECH_CENTERS_PROV"]
-    assert list(annual.status) == ["no_data"]
+    # no A1 delivered: every row of its levels (province, 14 prefectures, sector groups) says no data
+    assert set(annual.level) == {"province", "prefecture", "sector_group"}
+    assert set(annual.status) == {"no_data"} and annual.value.isna().all()
     assert np.isfinite(results.value.dropna()).all()

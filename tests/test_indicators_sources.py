@@ -176,7 +176,9 @@ def test_the_headline_table_lists_the_provinces_indicators_against_their_targets
     compute_indicators(engine, settings, "2013-06")
     table = headline_table(engine, "2013-06")
     assert list(table.columns) == ["code", "name_zh", "unit", "value", "target", "status", "target_2015", "status_zh"]
-    assert "TR_INV_CUM" in set(table.code) and "TECH_CENTERS_PROV" not in set(table.code)
+    assert len(table) == 36 and "TR_INV_CUM" in set(table.code)  # all 36, with their status
+    tech = table.set_index("code").loc["TECH_CENTERS_PROV"]  # no A1 delivered: 无数据, never 0
+    assert tech.status == "no_data" and tech.status_zh == "无数据" and pd.isna(tech.value)
     va = table.set_index("code").loc["VA_RATE"]
     assert (va.value, va.target, va.status) == (32.0, 31.0, "met")
     assert headline_table(engine, "2014-01").empty

@@ -21,6 +21,7 @@ _ENGINES: dict[str, Engine] = {}
 
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
     "sup_email_log": {"claim_owner": "text", "claim_host": "text", "claim_pid": "integer", "claim_until": "text"},
+    "fct_indicator": {"data_period": "text"},
 }
 """Columns added to a table after its ``create table`` first shipped (they are in the DDL too): a
 warehouse created before gets them from :func:`create_schema` (``alter table … add column``)."""

@@ -103,6 +103,7 @@ create table if not exists fct_indicator (
     target double precision,          -- the target of this period on the straight path to 2015
     target_2015 double precision,     -- the target at the end of the plan (2015-12)
     status text not null,             -- met | on_track | lagging | no_target | no_data
+    data_period text,                 -- A1: the year's <YYYY>-12 used; G1: the snapshot in force; else null
     primary key (period, indicator_code, level, area_code)
 );
 create index if not exists ix_fct_indicator_code on fct_indicator (indicator_code, level, area_code, period);

@@ -23,6 +23,7 @@ select
     d.target_kind,
     f.status,
     status_label.label_zh as status_zh,
+    f.data_period,
     f.numerator,
     f.denominator,
     f.reporters,

@@ -10,7 +10,7 @@ insert into fct_indicator (
     period, indicator_code, level, area_code, area_name, value_rule, value, numerator, denominator,
     reporters, value_comparable, numerator_comparable, denominator_comparable,
     value_same_period_last_year, numerator_same_period_last_year, denominator_same_period_last_year,
-    growth, baseline_2010, target, target_2015, status
+    growth, baseline_2010, target, target_2015, status, data_period
 )
 with prefectures as (
     select d.code as area_code, d.name as area_name
@@ -90,6 +90,13 @@ valued as (
     left join baseline_measures as b
         on b.indicator_code = g.indicator_code and b.level = g.level and b.area_code = g.area_code
 ),
+-- the year of A1 or the G1 snapshot an indicator of those forms used (int_source_period)
+sourced as (
+    select v.*, sp.data_period
+    from valued as v
+    join dim_indicator as d on d.code = v.indicator_code
+    left join int_source_period as sp on sp.period = :period and sp.source_form = substr(d.source, 1, 2)
+),
 with_final_target as (
     select v.*,
            case
@@ -100,7 +107,7 @@ with_final_target as (
                when v.target_basis = 'pp_vs_2010' then v.baseline_value + v.target_value
                when v.target_basis = 'pct_vs_2010' then v.baseline_value + abs(v.baseline_value) * v.target_value / 100.0
            end as target_2015
-    from valued as v
+    from sourced as v
 ),
 with_path_target as (
     select t.*,
@@ -140,5 +147,5 @@ select :period, indicator_code, level, area_code, area_name, value_rule, value, 
        case when value_rule in ('ratio', 'sum') and value_same_period_last_year > 0
             then (value_comparable / value_same_period_last_year - 1) * 100.0 end,
        case when path = 'linear' then baseline_value end,
-       target, target_2015, status
+       target, target_2015, status, data_period
 from statused
