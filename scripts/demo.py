@@ -105,8 +105,8 @@ def main() -> int:
             return result.returncode
 
     _step("4. What happened")
-    from techreform.config import Settings
     from techreform import labels
+    from techreform.config import Settings
     from techreform.indicators import headline_table
     from techreform.reports import format_counts, period_counts, quarantine_lines
     from techreform.warehouse import engine_for
