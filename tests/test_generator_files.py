@@ -69,9 +69,8 @@ def test_files_are_in_the_format_and_header_style_files_csv_says(small_run):
     files = truth(small_run, "files.csv")
     assert set(files["format"]) == {"csv-utf8", "csv-utf8-sig", "csv-gb18030", "xlsx"}
     assert set(files["header_style"]) == {"zh", "canonical"}
-    folders = {"E1": "enterprise_monthly", "P1": "project_monthly", "R1": "enterprise_register", "S1": "supervisors"}
     for row in files.itertuples():
-        path = small_run / "landing" / folders[row.form] / row.period / row.file_name
+        path = small_run / "landing" / form_of(row.form).name / row.period / row.file_name
         header, rows, detected = read_cells(path)
         assert detected == row.format, row.file_name
         if row.format == "csv-gb18030":
@@ -89,19 +88,15 @@ def test_gb18030_files_really_are_not_utf8(small_run):
     gbk = files[files["format"] == "csv-gb18030"]
     assert len(gbk)
     for row in gbk.itertuples():
-        folder = {
-            "E1": "enterprise_monthly",
-            "P1": "project_monthly",
-            "R1": "enterprise_register",
-            "S1": "supervisors",
-        }[row.form]
-        data = (small_run / "landing" / folder / row.period / row.file_name).read_bytes()
+        data = (small_run / "landing" / form_of(row.form).name / row.period / row.file_name).read_bytes()
         try:
             data.decode("utf-8")
             raise AssertionError(f"{row.file_name} decodes as UTF-8")
         except UnicodeDecodeError:
             pass
-        assert "统一社会信用代码" in data.decode("gb18030") or row.header_style == "canonical" or row.form in ("S1",)
+        assert (
+            "统一社会信用代码" in data.decode("gb18030") or row.header_style == "canonical" or row.form in ("S1", "G1")
+        )
 
 
 def test_supervisors_use_only_the_reserved_domain_and_cover_every_prefecture(small_run):

@@ -89,20 +89,24 @@ def warehouse_asset(table: str) -> str:
     return ASSET_PREFIX + table
 
 
+FORM_STEPS: tuple[tuple[str, str], ...] = (
+    ("R1", "register"),
+    ("S1", "supervisors"),
+    ("P1", "projects"),
+    ("E1", "enterprises"),
+    ("G1", "programmes"),
+    ("Q1", "products"),
+    ("A1", "annual"),
+)
+"""The forms a period ingests and loads, in order (form code, task label: ``ingest_<label>``)."""
+
+
 def _forms() -> Iterator[Step]:
     # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1;
     # then the forms of the indicators no monthly form carries (A1, Q1 monthly, G1): optional in a month
     from techreform.forms import FORMS  # the forms as data: no heavy import
 
-    for code, label in (
-        ("R1", "register"),
-        ("S1", "supervisors"),
-        ("P1", "projects"),
-        ("E1", "enterprises"),
-        ("G1", "programmes"),
-        ("Q1", "products"),
-        ("A1", "annual"),
-    ):
+    for code, label in FORM_STEPS:
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",

@@ -13,6 +13,9 @@ RULE_IDS: dict[str, tuple[str, ...]] = {
     "E1": tuple(f"E1-H0{i}" for i in range(0, 9)) + tuple(f"E1-S{i:02d}" for i in range(1, 11)),
     "P1": tuple(f"P1-H0{i}" for i in range(0, 9)) + tuple(f"P1-S0{i}" for i in range(1, 6)),
     "R1": tuple(f"R1-H0{i}" for i in range(0, 6)),
+    "A1": tuple(f"A1-H0{i}" for i in range(0, 5)) + ("A1-S01", "A1-S02"),
+    "Q1": tuple(f"Q1-H0{i}" for i in range(0, 4)) + ("Q1-S01", "Q1-S02", "Q1-S03"),
+    "G1": tuple(f"G1-H0{i}" for i in range(0, 5)) + ("G1-S01",),
 }
 """Every rule id the generator plants defects of; ``<CODE>-H00`` = a cell that cannot be read as its type."""
 
@@ -36,7 +39,7 @@ class GeneratorConfig:
     last_period: str = "2015-12"
     defect_rate: float = 0.01
     """Share of delivered rows (per form) given a defect; each rule id appears at least once when rows allow."""
-    forms: tuple[str, ...] = ("R1", "S1", "E1", "P1")
+    forms: tuple[str, ...] = ("R1", "S1", "E1", "P1", "A1", "Q1", "G1")
     file_formats: tuple[tuple[str, float], ...] = (
         ("csv-utf8", 0.35),
         ("csv-utf8-sig", 0.2),
@@ -72,9 +75,9 @@ class GeneratorConfig:
             raise ValueError("at least 20 enterprises are needed")
         if self.projects < 0:
             raise ValueError("projects must be >= 0")
-        unknown = set(self.forms) - {"R1", "S1", "E1", "P1"}
+        unknown = set(self.forms) - {"R1", "S1", "E1", "P1", "A1", "Q1", "G1"}
         if unknown:
-            raise ValueError(f"unknown forms {sorted(unknown)}; known: R1, S1, E1, P1")
+            raise ValueError(f"unknown forms {sorted(unknown)}; known: R1, S1, E1, P1, A1, Q1, G1")
         for name, weight in self.file_formats:
             if name not in FILE_FORMATS:
                 raise ValueError(f"unknown file format {name!r}; known: {', '.join(FILE_FORMATS)}")

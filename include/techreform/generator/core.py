@@ -13,8 +13,10 @@ import pandas as pd
 from techreform.forms import form as form_of
 from techreform.periods import period_range
 
+from .annual import build_a1, build_g1, build_q1, g1_snapshots, outsider_usccs
 from .config import RULE_IDS, GenerationSummary, GeneratorConfig
 from .defects import SEVERITY, Delivery, plant_e1, plant_p1, plant_r1
+from .defects_annual import plant_a1, plant_g1, plant_q1
 from .monthly import build_enterprise_monthly
 from .names import person_name
 from .population import OPERATING, build_population
@@ -147,16 +149,48 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         plant_r1(config, r1, frame["_reporting"].to_numpy())
         r1.finish()
 
+    # ---- A1, Q1, G1 (their own random streams: the files above do not change) -----------------------
+    pref_codes = [p.code for p in prefectures()]
+    december_years = [int(p[:4]) for p in periods if p.endswith("-12")]
+    taken = set(ents["uscc"])
+    annual: dict[str, tuple[Delivery, list[tuple[str, str]]]] = {}
+    if "A1" in forms:
+        frame = build_a1(config, population, december_years)
+        if not frame.empty:
+            frame["_order"] = frame["uscc"].rank(method="dense").to_numpy(dtype=float)
+            a1 = Delivery("A1", frame)
+            plant_a1(config, a1, outsider_usccs(config, "A1", len(RULE_IDS["A1"]) + 8, taken))
+            a1.finish()
+            # a prefecture with no reporting enterprise sends no file
+            annual["A1"] = (a1, sorted(set(zip(a1.frame["_folder"], a1.frame["_file"]))))
+    if "Q1" in forms:
+        frame = build_q1(config, population, periods)
+        if not frame.empty:
+            frame["_order"] = (frame["uscc"] + "|" + frame["product_code"]).rank(method="dense").to_numpy(dtype=float)
+            q1 = Delivery("Q1", frame)
+            plant_q1(config, q1, outsider_usccs(config, "Q1", len(RULE_IDS["Q1"]) + 8, taken))
+            q1.finish()
+            annual["Q1"] = (q1, sorted(set(zip(q1.frame["_folder"], q1.frame["_file"]))))
+    if "G1" in forms:
+        frame = build_g1(config, periods)
+        if not frame.empty:
+            frame["_order"] = frame["_item"].to_numpy(dtype=float)
+            g1 = Delivery("G1", frame)
+            plant_g1(config, g1)
+            g1.finish()
+            annual["G1"] = (g1, [(period, PROVINCE_CODE) for period in g1_snapshots(periods)])
+
     # ---- files ---------------------------------------------------------------------------------------
     written: list[tuple[Delivery | None, WrittenFile]] = []
-    pref_codes = [p.code for p in prefectures()]
-    for code, delivery in (("R1", r1), ("E1", e1), ("P1", p1)):
+    for code, delivery in (("R1", r1), ("E1", e1), ("P1", p1), *((c, annual[c][0]) for c in annual)):
         if delivery is None:
             continue
         f = delivery.frame
         groups = {key: g for key, g in f.groupby(["_folder", "_file"], sort=True)}
         if code == "R1":
             keys = [(period, PROVINCE_CODE) for period in population.snapshots]
+        elif code in annual:
+            keys = annual[code][1]
         else:
             keys = [(period, pc) for period in periods for pc in pref_codes]
         for period, region in keys:
@@ -255,6 +289,8 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         rows_by_form[wf.form] = rows_by_form.get(wf.form, 0) + len(wf.order)
         per_period.setdefault(wf.form, {})
         per_period[wf.form][wf.period] = per_period[wf.form].get(wf.period, 0) + len(wf.order)
+    # A1-S02 compares with the year before: it needs two A1 years in the window
+    unplantable = {"A1-S02"} if len(december_years) < 2 else set()
     defect_counts = {form: int((defects["form"] == form).sum()) for form in sorted(set(defects["form"]))}
     light_counts = {k: int(v) for k, v in lights["light"].value_counts().sort_index().items()}
     summary_json = {
@@ -264,7 +300,9 @@ def generate(out_dir: Path, config: GeneratorConfig | None = None) -> Generation
         "rows_per_period": per_period,
         "defects": defect_counts,
         "defects_per_rule": {k: int(v) for k, v in defects["rule_id"].value_counts().sort_index().items()},
-        "rule_ids_missing": sorted({r for f in forms if f in RULE_IDS for r in RULE_IDS[f]} - set(defects["rule_id"]))
+        "rule_ids_missing": sorted(
+            {r for f in forms if f in RULE_IDS for r in RULE_IDS[f]} - set(defects["rule_id"]) - unplantable
+        )
         if config.defect_rate > 0
         else [],
         "lights": light_counts,
