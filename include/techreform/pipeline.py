@@ -144,6 +144,14 @@ def indicators(ctx: RunContext) -> dict[str, Any]:
     return compute_indicators(ctx.engine, ctx.settings, ctx.period)
 
 
+def recompute_corrections(ctx: RunContext) -> dict[str, Any]:
+    """Step ``recompute_corrected_periods``: late and corrected deliveries recompute the periods they affect
+    (:mod:`techreform.indicators.corrections`)."""
+    from techreform.indicators.corrections import recompute_corrections as recompute
+
+    return recompute(ctx.engine, ctx.settings, ctx.period)
+
+
 def supervise(ctx: RunContext) -> dict[str, Any]:
     """Step ``supervise``: lights and cases."""
     from techreform.supervision import supervise_period

@@ -140,6 +140,12 @@ STEPS: tuple[Step, ...] = (
         doc="the indicator system (统计指标体系) of the period",
     ),
     Step(
+        "recompute_corrected_periods",
+        "techreform.pipeline:recompute_corrections",
+        outlets=(warehouse_asset("fct_indicator"),),
+        doc="late and corrected deliveries (file log) recompute every computed period they affect",
+    ),
+    Step(
         "supervise",
         "techreform.pipeline:supervise",
         outlets=(warehouse_asset("sup_project_light"),),

@@ -107,3 +107,14 @@ create table if not exists fct_indicator (
     primary key (period, indicator_code, level, area_code)
 );
 create index if not exists ix_fct_indicator_code on fct_indicator (indicator_code, level, area_code, period);
+
+-- Deliveries whose effect on the indicators has been taken into account (techreform.indicators.corrections):
+-- a loaded file not listed here is a correction or a late delivery still to propagate to every computed
+-- period whose indicators depend on its period.
+create table if not exists ops_indicator_file (
+    form text not null,
+    period text not null,             -- the delivery folder's period
+    file_sha256 text not null,
+    applied_in text not null,         -- the run period whose recompute step took it into account
+    primary key (form, period, file_sha256)
+);
