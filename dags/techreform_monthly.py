@@ -13,9 +13,10 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
 `techreform run` iterates); each task calls its step with one run context and returns a small summary.
 
 1. `prepare_warehouse` – create missing tables (and add later columns), load the code lists.
-2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), in that order:
-   `ingest_<form>` keeps every new file of `landing/<form>/<period>/` (for R1 and S1: of every snapshot
-   landed up to the period) in the raw zone with its sha256 and
+2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), then G1 (认定名录), Q1 (重点产品产量),
+   A1 (两化融合年报, optional in a month like G1), in that order (`techreform.steps.FORM_STEPS`):
+   `ingest_<form>` keeps every new file of `landing/<form>/<period>/` (for R1, S1, G1: of every snapshot
+   landed up to the period; for A1: of every year landed up to it, late ones too) in the raw zone with its sha256 and
    stages its rows; `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
 3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
@@ -23,7 +24,9 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    rows passes the threshold, a form's files were all rejected, delivered files gave zero accepted rows,
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness
    is below `validation.completeness_floor` (default 0.80). It fails without retrying (the data decides).
-5. `compute_indicators` – the indicator system (统计指标体系) for the period.
+5. `compute_indicators` – the indicator system (统计指标体系) for the period;
+   `recompute_corrected_periods` – late and corrected deliveries (the file log) recompute every computed
+   period they affect (docs/indicators.md).
 6. `supervise` – project lights and supervision cases (督办事项); `notify` – exactly-once e-mails; it
    fails (and retries) while any e-mail is unsent or still claimed by another live run.
 7. `refresh_supervision_indicators` – PROJECT_RED once supervision judged the period;
