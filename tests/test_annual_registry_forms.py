@@ -353,3 +353,28 @@ def test_the_eighteen_indicators_from_a1_q1_g1_with_the_a1_year_in_use(settings,
     coverage = got[("SME_NETWORK_COUNTY_COVERAGE", "province", p)]
     assert coverage.numerator == 1 and coverage.denominator > 50
     assert got[("SME_NETWORK_COUNTY_COVERAGE", "prefecture", "620100")].numerator == 1
+
+
+def test_q1_is_expected_from_the_enterprises_that_reported_it_before(settings, engine):
+    from techreform.validation.completeness import compute_form_completeness
+
+    _register(settings, "2013-01")
+    process_form(engine, settings, "R1", Period(2013, 5))
+    may = [q1_row(E[0], "水泥", "10"), q1_row(E[1], "钢材", "10"), q1_row(E[2], "钢材", "-5")]  # E[2]: quarantined
+    write_delivery(settings.landing_dir, Q1, "2013-05", "Q1_620100_2013-05.csv", may)
+    process_form(engine, settings, "Q1", Period(2013, 5))
+    first = compute_form_completeness(engine, settings, Q1, Period(2013, 5))
+    assert (first["expected"], first["received"]) == (0, 0)  # nobody reported Q1 before
+    write_delivery(settings.landing_dir, Q1, "2013-06", "Q1_620100_2013-06.csv", [q1_row(E[0], "水泥", "20")])
+    process_form(engine, settings, "Q1", Period(2013, 6))
+    june = compute_form_completeness(engine, settings, Q1, Period(2013, 6))
+    assert (june["expected"], june["received"], june["missing"]) == (2, 1, 1)  # E[0], E[1] had accepted rows
+    missing = _rows(engine, "select form, uscc, prefecture_code from dq_form_missing_reporter where period = '2013-06'")
+    assert [(r.form, r.uscc, r.prefecture_code) for r in missing] == [("Q1", E[1], "620100")]
+    lanzhou = _rows(
+        engine,
+        "select expected, received, rate from dq_form_completeness where period = '2013-06' and prefecture_code = '620100'",
+    )
+    assert tuple(lanzhou[0]) == (2, 1, 0.5)
+    # idempotent
+    assert compute_form_completeness(engine, settings, Q1, Period(2013, 6)) == june

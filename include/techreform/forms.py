@@ -56,6 +56,10 @@ class Form:
     region_is_prefecture: bool = False
     """How a row's prefecture is found (:func:`techreform.reference.prefecture_of_rows`): ``False`` when
     ``region_code`` is a county (E1, P1, R1), ``True`` when it is the prefecture or province itself (S1)."""
+    expected_reporters: Literal["", "previous_reporters"] = ""
+    """Completeness of a form other than E1 (whose expected reporters are the register's):
+    ``previous_reporters`` — the enterprises that reported the form in the twelve months before, still
+    above scale and operating (Q1; :func:`techreform.validation.completeness.compute_form_completeness`)."""
     late_deliveries: bool = False
     """Files may land in an earlier period's folder than the run's (A1's year YYYY lands in
     ``YYYY-12/`` months later): a run ingests every landed period up to its own, as for snapshots, and
@@ -337,6 +341,7 @@ PRODUCT_OUTPUT = Form(
     key=("uscc", "product_code", "period"),
     target_table="fct_product_output",
     name_field="enterprise_name",
+    expected_reporters="previous_reporters",
     fields=(
         _f("uscc", "统一社会信用代码", "text", en="Unified social credit code"),
         _f("enterprise_name", "企业名称", "text", en="Enterprise name"),

@@ -82,15 +82,27 @@ def process_form(engine: Engine, settings: Settings, form_code: str, period: Per
 
 
 def review_period(engine: Engine, settings: Settings, period: Period) -> dict[str, Any]:
-    """Completeness (报送率), review receipts (审核回执) and GX Data Docs for the period."""
-    from techreform.validation.completeness import compute_completeness
+    """Completeness (报送率: E1's, and Q1's of its earlier reporters), review receipts (审核回执) and GX Data
+    Docs for the period."""
+    from techreform.forms import FORMS
+    from techreform.validation.completeness import compute_completeness, compute_form_completeness
     from techreform.validation.datadocs import build_data_docs
     from techreform.validation.receipts import write_receipts
 
     completeness = compute_completeness(engine, settings, period)
+    by_form = {
+        f.code: compute_form_completeness(engine, settings, f, period)
+        for f in FORMS.values()
+        if f.expected_reporters == "previous_reporters"
+    }
     receipts = write_receipts(engine, settings, period)
     docs = build_data_docs(engine, settings, period)
-    return {"completeness": completeness, "receipts": [str(p) for p in receipts], "data_docs": str(docs)}
+    return {
+        "completeness": completeness,
+        "form_completeness": by_form,
+        "receipts": [str(p) for p in receipts],
+        "data_docs": str(docs),
+    }
 
 
 def quality_gate(engine: Engine, settings: Settings, period: Period) -> None:
@@ -128,6 +140,7 @@ def review(ctx: RunContext) -> dict[str, Any]:
         "receipts": len(result["receipts"]),
         "data_docs": result["data_docs"],
         "completeness": result["completeness"],
+        "form_completeness": result["form_completeness"],
     }
 
 

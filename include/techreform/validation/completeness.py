@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
+from techreform.forms import Form
 from techreform.periods import Period
 from techreform.reference import province
 from techreform.warehouse import delete_where, insert_rows, read_frame
@@ -78,3 +79,61 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
             r["prefecture_code"]: {k: r[k] for k in ("expected", "received", "missing", "rate")} for r in rows[:-1]
         },
     }
+
+
+def compute_form_completeness(engine: Engine, settings: Settings, form: Form, period: Period | str) -> dict[str, Any]:
+    """Completeness of a form whose reporters are those that reported it before (``Form.expected_reporters``
+    = ``previous_reporters``, Q1): expected = enterprises with an accepted row of the form in the twelve
+    months before the period, still above scale and 在营 in the register in force; received = those that
+    sent any row in the period's folder. Replaces the (form, period) rows of ``dq_form_completeness`` and
+    ``dq_form_missing_reporter``; returns ``{"form", "period", "expected", "received", "missing", "rate"}``."""
+    period = Period.parse(period)
+    p = str(period)
+    tables = {"target_table": form.target_table, "staging_table": form.staging_table}
+    with engine.begin() as conn:
+        prefectures = read_frame(conn, "staging/reference/prefectures")
+        expected = read_frame(
+            conn, "intermediate/expected_previous_reporters", tables=tables, period=p, since=str(period.shift(-12))
+        )
+        received = set(
+            read_frame(conn, "intermediate/received_form_reporters", tables=tables, period=p, form=form.code)["uscc"]
+        )
+        expected["received"] = expected["uscc"].isin(received)
+        province_code, province_name = province()
+        rows = []
+        for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
+            part = expected if code == province_code else expected[expected["prefecture_code"] == code]
+            n_expected, n_received = len(part), int(part["received"].sum())
+            rows.append(
+                {
+                    "form": form.code,
+                    "period": p,
+                    "prefecture_code": code,
+                    "prefecture_name": name,
+                    "expected": n_expected,
+                    "received": n_received,
+                    "missing": n_expected - n_received,
+                    "rate": (n_received / n_expected) if n_expected else None,
+                }
+            )
+        missing = expected[~expected["received"]]
+        delete_where(conn, "dq_form_completeness", form=form.code, period=p)
+        delete_where(conn, "dq_form_missing_reporter", form=form.code, period=p)
+        insert_rows(conn, "dq_form_completeness", rows)
+        insert_rows(
+            conn,
+            "dq_form_missing_reporter",
+            [
+                {
+                    "form": form.code,
+                    "period": p,
+                    "uscc": r["uscc"],
+                    "enterprise_name": r["enterprise_name"],
+                    "prefecture_code": r["prefecture_code"],
+                    "contact_email": r["contact_email"],
+                }
+                for r in missing.astype(object).where(missing.notna(), None).to_dict("records")
+            ],
+        )
+    whole = rows[-1]
+    return {k: whole[k] for k in ("form", "period", "expected", "received", "missing", "rate")}
