@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from techreform.config import Settings
+from techreform.forms import FORMS
 from techreform.limits import IngestLimits
 from techreform.options import (
     SECTIONS,
@@ -93,6 +94,7 @@ PREVIOUS_DEFAULTS = {
         "bureau_role": "统计局",
         "sender": None,
     },
+    "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -157,6 +159,7 @@ SAMPLE_VALUES = {
         "bureau_role": "统计处",
         "sender": "jigai@example.gov.cn",
     },
+    "monitoring": {"enterprise_roles": ["admin"], "months_shown": 12},
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -174,7 +177,16 @@ def _write(tmp_path: Path, config: object) -> dict[str, str]:
 
 
 def test_every_section_has_an_options_class_the_settings_give_typed():
-    assert list(SECTIONS) == ["ingest", "validation", "supervision", "email", "alerts", "indicators", "extracts"]
+    assert list(SECTIONS) == [
+        "ingest",
+        "validation",
+        "supervision",
+        "email",
+        "alerts",
+        "indicators",
+        "extracts",
+        "monitoring",
+    ]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
     for name, cls in SECTIONS.items():
@@ -268,7 +280,7 @@ def test_an_unknown_section_is_refused(tmp_path, base):
         (
             "validation",
             {"required_snapshot_forms": ["R1", "X9"]},
-            r"validation.required_snapshot_forms\[1\] must be a form code \(E1, P1, R1, S1, A1, Q1, G1\), not 'X9'",
+            rf"validation.required_snapshot_forms\[1\] must be a form code \({', '.join(FORMS)}\), not 'X9'",
         ),
         ("validation", {"hb_c": {"revnue": 7}}, "validation.hb_c key must be an E1 field name, not 'revnue'"),
         ("validation", {"hb_c": -1}, "validation.hb_c must be a positive number, not -1"),

@@ -397,18 +397,20 @@ PROGRAMME_REGISTRY = Form(
     ),
 )
 
-FORMS: dict[str, Form] = {
-    f.code: f
-    for f in (
-        ENTERPRISE_MONTHLY,
-        PROJECT_MONTHLY,
-        ENTERPRISE_REGISTER,
-        SUPERVISORS,
-        ENTERPRISE_ANNUAL,
-        PRODUCT_OUTPUT,
-        PROGRAMME_REGISTRY,
-    )
-}
+PROCESSING_ORDER: tuple[Form, ...] = (
+    ENTERPRISE_REGISTER,
+    SUPERVISORS,
+    PROJECT_MONTHLY,
+    ENTERPRISE_MONTHLY,
+    PROGRAMME_REGISTRY,
+    PRODUCT_OUTPUT,
+    ENTERPRISE_ANNUAL,
+)
+"""The order a period's forms are ingested and loaded in: R1 and S1 first (the register and supervisors
+in force), then P1 (E1's cross-form rule E1-S07 reads it), then E1; then the forms of the indicators no
+monthly form carries: G1, Q1 (its rules read the register) and A1 (optional in a month, like G1)."""
+
+FORMS: dict[str, Form] = {f.code: f for f in PROCESSING_ORDER}
 FORMS_BY_NAME: dict[str, Form] = {f.name: f for f in FORMS.values()}
 
 

@@ -89,24 +89,23 @@ def warehouse_asset(table: str) -> str:
     return ASSET_PREFIX + table
 
 
-FORM_STEPS: tuple[tuple[str, str], ...] = (
-    ("R1", "register"),
-    ("S1", "supervisors"),
-    ("P1", "projects"),
-    ("E1", "enterprises"),
-    ("G1", "programmes"),
-    ("Q1", "products"),
-    ("A1", "annual"),
-)
-"""The forms a period ingests and loads, in order (form code, task label: ``ingest_<label>``)."""
+TASK_LABELS: dict[str, str] = {
+    "R1": "register",
+    "S1": "supervisors",
+    "P1": "projects",
+    "E1": "enterprises",
+    "G1": "programmes",
+    "Q1": "products",
+    "A1": "annual",
+}
+"""Each form's word in its task ids (``ingest_<label>``, ``validate_load_<label>``)."""
 
 
 def _forms() -> Iterator[Step]:
-    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1;
-    # then the forms of the indicators no monthly form carries (A1, Q1 monthly, G1): optional in a month
-    from techreform.forms import FORMS  # the forms as data: no heavy import
+    from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
 
-    for code, label in FORM_STEPS:
+    for form in PROCESSING_ORDER:
+        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",
@@ -118,7 +117,7 @@ def _forms() -> Iterator[Step]:
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
-            outlets=(warehouse_asset(FORMS[code].target_table),),
+            outlets=(warehouse_asset(form.target_table),),
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
 
