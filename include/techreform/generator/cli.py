@@ -14,7 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="techreform-generate",
         description="Write realistic monthly deliveries of Gansu's technical-transformation programme "
-        "(forms R1, S1, E1, P1) with planted defects and lagging projects, and the ground truth "
+        "(forms R1, S1, E1, P1, A1, Q1, G1) with planted defects and lagging projects, and the ground truth "
         "beside them: OUT/landing/<form>/<YYYY-MM>/… and OUT/ground_truth/. Deterministic for a seed.",
         epilog="Example: techreform-generate --out /tmp/province --enterprises 150 --projects 60 "
         "--first-period 2012-10 --last-period 2013-03",
