@@ -10,8 +10,12 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
   the delivery deadline (an Airflow-only concern).
 - :func:`run_period` runs the same steps in the same order without Airflow (the CLI, backfills, tests).
 
-Steps run one after the other: each holds the period's run lock (:mod:`techreform.runlock`), which is
-exclusive per process, so two steps of one run never overlap.
+A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
+four forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers, and the first
+validation waits for all four (:func:`upstream`). The table's order is always one the DAG allows, so the
+CLI runs the same steps one after the other. Each step holds the period for its run and itself
+exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period, another run of
+the same period is refused at once.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class Step:
     SMTP settings, and is skipped when a run must deliver nothing (``techreform run --no-notify``)."""
     fault_after: str | None = None
     """Kill point injected after the step (tests only, :mod:`techreform.faults`)."""
+    after: tuple[str, ...] | None = None
+    """The steps this one waits for in the DAG; ``None``: the step before it in the table."""
     doc: str = ""
 
     def function(self) -> Callable[..., Any]:
@@ -89,23 +95,36 @@ def warehouse_asset(table: str) -> str:
     return ASSET_PREFIX + table
 
 
+FORM_STEPS: tuple[tuple[str, str], ...] = (
+    ("R1", "register"),
+    ("S1", "supervisors"),
+    ("P1", "projects"),
+    ("E1", "enterprises"),
+)
+"""The forms in the order their validations run: R1 and S1 first (the register and supervisors in force),
+then P1 (E1's cross-form rule reads it), E1. Their ingests touch only their own form's files and rows."""
+
+
 def _forms() -> Iterator[Step]:
-    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
     from techreform.forms import FORMS  # the forms as data: no heavy import
 
-    for code, label in (("R1", "register"), ("S1", "supervisors"), ("P1", "projects"), ("E1", "enterprises")):
+    ingests = tuple(f"ingest_{label}" for _, label in FORM_STEPS)
+    for code, label in FORM_STEPS:  # the ingests: in parallel, each after prepare_warehouse
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",
             (code,),
             fault_after="after_ingest",
+            after=("prepare_warehouse",),
             doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
         )
+    for index, (code, label) in enumerate(FORM_STEPS):  # the validations: in order, after every ingest
         yield Step(
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
             outlets=(warehouse_asset(FORMS[code].target_table),),
+            after=ingests if index == 0 else None,
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
 
@@ -158,6 +177,15 @@ STEPS: tuple[Step, ...] = (
 STEPS_BY_NAME: dict[str, Step] = {s.name: s for s in STEPS}
 
 
+def upstream(step: Step, steps: tuple[Step, ...] = STEPS) -> tuple[str, ...]:
+    """The names of the steps ``step`` waits for: its ``after``, or the step before it in ``steps``
+    (none for the first)."""
+    if step.after is not None:
+        return step.after
+    index = [s.name for s in steps].index(step.name)
+    return (steps[index - 1].name,) if index else ()
+
+
 def is_verdict(exc: BaseException) -> bool:
     """Whether ``exc`` is the data's verdict (e.g. :class:`~techreform.validation.gate.GateFailed`)."""
     return bool(getattr(exc, "verdict", False))
@@ -169,7 +197,7 @@ def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
     from techreform.errors import warehouse_errors
     from techreform.runlock import period_lock
 
-    with warehouse_errors(ctx.settings.warehouse_url, name), period_lock(ctx.engine, ctx.period, ctx.owner):
+    with warehouse_errors(ctx.settings.warehouse_url, name), period_lock(ctx.engine, ctx.period, ctx.owner, name):
         yield
 
 
