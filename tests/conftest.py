@@ -107,3 +107,7 @@ def airflow_db():
 
     db.resetdb(skip_init=False) if hasattr(db, "resetdb") else db.initdb()
     return _AIRFLOW_HOME
+
+
+# Real services (moto S3, aiosmtpd) for any test module: see service_fixtures.py.
+from service_fixtures import local_smtp, s3_server  # noqa: E402, F401

@@ -93,6 +93,7 @@ PREVIOUS_DEFAULTS = {
         "bureau_role": "统计局",
         "sender": None,
     },
+    "storage": {"url": None, "storage_options": {}, "conn_id": "techreform_store"},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -157,6 +158,11 @@ SAMPLE_VALUES = {
         "bureau_role": "统计处",
         "sender": "jigai@example.gov.cn",
     },
+    "storage": {
+        "url": "s3://techreform/prod",
+        "storage_options": {"client_kwargs": {"endpoint_url": "http://minio:9000"}},
+        "conn_id": "techreform_minio",
+    },
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -174,7 +180,16 @@ def _write(tmp_path: Path, config: object) -> dict[str, str]:
 
 
 def test_every_section_has_an_options_class_the_settings_give_typed():
-    assert list(SECTIONS) == ["ingest", "validation", "supervision", "email", "alerts", "indicators", "extracts"]
+    assert list(SECTIONS) == [
+        "ingest",
+        "validation",
+        "supervision",
+        "email",
+        "alerts",
+        "indicators",
+        "extracts",
+        "storage",
+    ]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
     for name, cls in SECTIONS.items():

@@ -186,7 +186,7 @@ def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_rec
 def test_review_writes_data_docs_for_the_period(chain):
     settings, engine = chain
     review = review_period(engine, settings, PERIOD)
-    index = settings.output_dir / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = settings.output_dir / "data_docs" / "site" / "index.html"
     assert review["data_docs"] == str(index) and index.exists()
     pages = list(index.parent.glob("validations/enterprise_monthly/E1_2013-06/*/*.html"))
     assert len(pages) == 1 and "E1-S01" in pages[0].read_text(encoding="utf-8")

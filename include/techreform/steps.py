@@ -193,12 +193,17 @@ def is_verdict(exc: BaseException) -> bool:
 
 @contextmanager
 def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
-    """The period's run lock for ``ctx.owner`` and database errors as one line naming ``name``."""
+    """The period for ``ctx.owner``'s run and step ``name`` exclusively (:func:`techreform.runlock.period_lock`); database and store errors as one line naming ``name``
+    (a store that cannot be reached fails the step before it starts, :meth:`techreform.store.Store.check`)."""
     from techreform.errors import warehouse_errors
     from techreform.runlock import period_lock
+    from techreform.store import store_errors, store_of
 
-    with warehouse_errors(ctx.settings.warehouse_url, name), period_lock(ctx.engine, ctx.period, ctx.owner, name):
-        yield
+    store = store_of(ctx.settings)
+    with warehouse_errors(ctx.settings.warehouse_url, name), store_errors(store, name):
+        store.check(name)
+        with period_lock(ctx.engine, ctx.period, ctx.owner, name):
+            yield
 
 
 def context_for(
