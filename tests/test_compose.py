@@ -6,6 +6,7 @@ init SQL run twice against the real PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -112,11 +113,14 @@ def test_the_store_is_wired_to_the_object_store_and_its_bucket_created_on_every_
     env = _environment(services["airflow-worker"])
     storage = env["TECHREFORM_STORAGE_URL"]
     assert storage.startswith("s3://${TECHREFORM_BUCKET:?")
-    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000"
-    assert env["AWS_ACCESS_KEY_ID"].startswith("${MINIO_ROOT_USER:?")
-    assert env["AWS_SECRET_ACCESS_KEY"].startswith("${MINIO_ROOT_PASSWORD:?")
+    connection = json.loads(env["AIRFLOW_CONN_TECHREFORM_STORE"])  # the store's connection (techreform.store)
+    assert connection["conn_type"] == "aws"
+    assert connection["extra"]["endpoint_url"] == "http://minio:9000"
+    assert connection["login"].startswith("${MINIO_ROOT_USER:?")
+    assert connection["password"].startswith("${MINIO_ROOT_PASSWORD:?")
     for name in AIRFLOW_SERVICES:  # every Airflow process reaches the same store and warehouse
         assert _environment(services[name])["TECHREFORM_STORAGE_URL"] == storage
+        assert _environment(services[name])["AIRFLOW_CONN_TECHREFORM_STORE"] == env["AIRFLOW_CONN_TECHREFORM_STORE"]
         assert _environment(services[name])["AIRFLOW_CONN_TECHREFORM_WAREHOUSE"].startswith("postgres://techreform:")
     assert services["minio"]["command"][:2] == ["server", "/data"]
     init = services["store-init"]

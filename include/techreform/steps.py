@@ -193,8 +193,8 @@ def is_verdict(exc: BaseException) -> bool:
 
 @contextmanager
 def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
-    """The period for ``ctx.owner``'s run and step ``name`` exclusively (:func:`techreform.runlock.period_lock`); database and store errors as one line naming ``name``
-    (a store that cannot be reached fails the step before it starts, :meth:`techreform.store.Store.check`)."""
+    """The period for ``ctx.owner``'s run, and step ``name`` exclusively (:func:`techreform.runlock.period_lock`);
+    database and store errors as one line naming ``name`` (a store that cannot be reached fails the step before it starts, :meth:`techreform.store.Store.check`)."""
     from techreform.errors import warehouse_errors
     from techreform.runlock import period_lock
     from techreform.store import store_errors, store_of
