@@ -95,21 +95,19 @@ def warehouse_asset(table: str) -> str:
     return ASSET_PREFIX + table
 
 
-FORM_STEPS: tuple[tuple[str, str], ...] = (
-    ("R1", "register"),
-    ("S1", "supervisors"),
-    ("P1", "projects"),
-    ("E1", "enterprises"),
-)
-"""The forms in the order their validations run: R1 and S1 first (the register and supervisors in force),
-then P1 (E1's cross-form rule reads it), E1. Their ingests touch only their own form's files and rows."""
+TASK_LABELS: dict[str, str] = {"R1": "register", "S1": "supervisors", "P1": "projects", "E1": "enterprises"}
+"""Each form's word in its task ids (``ingest_<label>``, ``validate_load_<label>``)."""
 
 
 def _forms() -> Iterator[Step]:
-    from techreform.forms import FORMS  # the forms as data: no heavy import
+    # The forms' ingests touch only their own form's files and rows: in parallel, each after
+    # prepare_warehouse. The validations run after every ingest, in PROCESSING_ORDER (the register and
+    # supervisors in force first; E1's cross-form rule reads P1).
+    from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
 
-    ingests = tuple(f"ingest_{label}" for _, label in FORM_STEPS)
-    for code, label in FORM_STEPS:  # the ingests: in parallel, each after prepare_warehouse
+    ingests = tuple(f"ingest_{TASK_LABELS[form.code]}" for form in PROCESSING_ORDER)
+    for form in PROCESSING_ORDER:
+        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",
@@ -118,12 +116,13 @@ def _forms() -> Iterator[Step]:
             after=("prepare_warehouse",),
             doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
         )
-    for index, (code, label) in enumerate(FORM_STEPS):  # the validations: in order, after every ingest
+    for index, form in enumerate(PROCESSING_ORDER):  # the validations: in order, after every ingest
+        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
-            outlets=(warehouse_asset(FORMS[code].target_table),),
+            outlets=(warehouse_asset(form.target_table),),
             after=ingests if index == 0 else None,
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
