@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import io
 import json
+import os
 import re
 import shutil
 import zipfile
@@ -216,7 +217,8 @@ def warehouse_state(url: str, root: str) -> dict[str, list[tuple]]:
 
 _VOLATILE_TEXT = [
     re.compile(r'"(created_at|validation_time|run_time|checkpoint_id|batch_id|id)": "[^"]*"'),
-    re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?"),
+    re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?"),
+    re.compile(r"\d{8}T\d{6}(\.\d+)?Z"),
     re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
 ]
 
@@ -227,13 +229,21 @@ def comparable(name: str, data: bytes, root: str) -> object:
     creation time (its sheets are compared); times and ids in JSON and HTML; the store's root."""
     if name.endswith(".eml"):
         message = email.message_from_bytes(data, policy=policy.default)
-        headers = sorted((k, str(v)) for k, v in message.items() if k not in ("Date", "Message-ID"))
-        parts = [p.get_payload(decode=True) for p in message.walk() if not p.is_multipart()]
+        headers = sorted(
+            (k, re.sub(r'boundary="[^"]*"', "boundary=<volatile>", str(v)))
+            for k, v in message.items()
+            if k not in ("Date", "Message-ID")
+        )
+        parts = [
+            comparable(p.get_filename() or f"part.{p.get_content_subtype()}", p.get_payload(decode=True), root)
+            for p in message.walk()
+            if not p.is_multipart()
+        ]
         return headers, parts
     if name.endswith(".xlsx"):
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             return {n: book.read(n) for n in book.namelist() if not n.startswith("docProps/")}
-    if name.endswith((".json", ".html", ".csv", ".md", ".txt")):
+    if name.endswith((".json", ".html", ".csv", ".md", ".txt", ".plain")):
         text = data.decode("utf-8", "replace").replace(root, "<store>")
         for pattern in _VOLATILE_TEXT:
             text = pattern.sub("<volatile>", text)
@@ -265,6 +275,11 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     # 1. the local folder (the embedded default)
     local = tmp_path / "local"
     shutil.copytree(province / "landing", local / "landing")
+    # files arrive in order of their modification time, then name: here all at one time, so both stores
+    # take them by name (the object store's LastModified is the upload's, below in name order)
+    for path in (local / "landing").rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_360_000_000, 1_360_000_000))
     _clear_env(monkeypatch)
     monkeypatch.setenv("TECHREFORM_DATA_DIR", str(local))
     monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
@@ -275,7 +290,10 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     # 2. the object store: deliveries uploaded under <url>/landing, credentials from the Airflow
     # connection techreform_store, a fresh warehouse of the same engine, a data folder that stays empty
     second_url = _second_warehouse(warehouse_url, tmp_path)
-    s3_server.fs.put(str(province / "landing") + "/", f"{s3_server.bucket}/{s3_server.prefix}/landing/", recursive=True)
+    for path in sorted((local / "landing").rglob("*")):
+        if path.is_file():  # one by one, in name order
+            key = path.relative_to(local).as_posix()
+            s3_server.fs.pipe_file(f"{s3_server.bucket}/{s3_server.prefix}/{key}", path.read_bytes())
     _clear_env(monkeypatch)
     for key, value in s3_server.env(through_connection=True).items():
         if not key.startswith("AWS_"):  # the tasks get the credentials from the connection only
@@ -285,15 +303,41 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", second_url)
     run_dag(PERIOD)
 
-    assert warehouse_state(second_url, s3_server.url) == local_state
+    remote_state = warehouse_state(second_url, s3_server.url)
+    assert sorted(remote_state) == sorted(local_state)
+    for table in sorted(local_state):
+        assert remote_state[table] == local_state[table], table
     remote = s3_files(s3_server)
     assert sorted(remote) == sorted(local_outputs)
     assert any(k.startswith("outputs/data_docs/site/validations/") for k in remote)
     assert any(k.startswith("outputs/receipts/") for k in remote) and any(k.endswith(".eml") for k in remote)
     assert any(k.startswith("raw/") for k in remote) and any(k.startswith("outputs/extracts/") for k in remote)
-    for key in sorted(remote):
-        assert remote[key] == local_outputs[key], key
+    differing = [key for key in sorted(remote) if remote[key] != local_outputs[key]]
+    assert not differing, (differing, _first_difference(remote[differing[0]], local_outputs[differing[0]]))
     assert not data.exists() or not [p for p in data.rglob("*") if p.is_file()], "nothing on the worker's disk"
+    assert asset_event_extras("techreform://warehouse/fct_indicator")[-2:] == [{"period": PERIOD}] * 2
+
+
+def asset_event_extras(uri: str) -> list[dict]:
+    """The ``extra`` of every event of the Asset ``uri`` in Airflow's metadata, oldest first."""
+    import sqlalchemy as sa
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.execute(
+            sa.select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.uri == uri)
+            .order_by(AssetEvent.id)
+        ).all()
+    return [dict(r[0] or {}) for r in rows]
+
+
+def _first_difference(a: object, b: object) -> str:
+    a, b = repr(a), repr(b)
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"…{a[max(at - 80, 0) : at + 80]}… != …{b[max(at - 80, 0) : at + 80]}…"
 
 
 def _second_warehouse(url: str, tmp_path: Path) -> str:

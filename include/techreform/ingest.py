@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,8 +244,8 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
     listing = scan_delivery_folder(delivery_folder(settings, form, period))
     for entry in listing.refused:
         summary.files.append(_refuse(engine, form, period, entry, entry.refusal))
-    # a too-large file is hashed into this machine's scratch folder, then published to the raw zone
-    spool = Path(tempfile.gettempdir()) / "techreform-spool"
+    # a too-large file is hashed into this task's scratch folder, then published to the raw zone
+    spool = Path(tempfile.mkdtemp(prefix="techreform-spool-"))
     for entry in listing.files:
         try:
             received = receive_file(entry.path, limits.max_file_bytes, spool)
@@ -276,6 +277,7 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
         summary.files.append(outcome)
         if outcome.status == "rejected":
             log.error("%s", outcome.message)
+    shutil.rmtree(spool, ignore_errors=True)
     return summary
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -314,11 +315,13 @@ def store_of(settings: Settings) -> Store:
             raw=Path(settings.raw_dir),
             outputs=Path(settings.output_dir),
         )
-    return _remote_store(url.rstrip("/"), json.dumps(dict(settings.storage_options), sort_keys=True, default=str))
+    options = json.dumps(dict(settings.storage_options), sort_keys=True, default=str)
+    return _remote_store(url.rstrip("/"), options, os.getpid())
 
 
 @cache
-def _remote_store(url: str, options_json: str) -> Store:
+def _remote_store(url: str, options_json: str, pid: int) -> Store:
+    """One store (and one fsspec filesystem) per URL, options and process (a forked worker makes its own)."""
     from upath import UPath
 
     options = json.loads(options_json)
