@@ -10,8 +10,8 @@ COPY --chown=airflow: pyproject.toml constraints-3.11.txt ./
 COPY --chown=airflow: include ./include
 COPY --chown=airflow: expectations ./expectations
 # a wheel install: SQL, GX suites and code lists travel inside the package (no source tree needed);
-# s3fs for extracts delivered to an S3-compatible store
-RUN pip install --no-cache-dir -c constraints-3.11.txt ".[s3]"
+# the deploy extra (Celery provider, asyncpg for the PostgreSQL metadata), s3fs for the object store
+RUN pip install --no-cache-dir -c constraints-3.11.txt ".[deploy,s3]"
 
 COPY --chown=airflow: dags /opt/airflow/dags
 COPY --chown=airflow: plugins /opt/airflow/plugins

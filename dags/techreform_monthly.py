@@ -13,11 +13,12 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
 `techreform run` iterates); each task calls its step with one run context and returns a small summary.
 
 1. `prepare_warehouse` – create missing tables (and add later columns), load the code lists.
-2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), then G1 (认定名录), Q1 (重点产品产量),
-   A1 (两化融合年报, optional in a month like G1), in that order (`techreform.steps.FORM_STEPS`):
-   `ingest_<form>` keeps every new file of `landing/<form>/<period>/` (for R1, S1, G1: of every snapshot
-   landed up to the period; for A1: of every year landed up to it, late ones too) in the raw zone with its sha256 and
-   stages its rows; `validate_load_<form>` validates the period with Great Expectations and replaces the
+2. For R1 (企业名录), S1 (督办联系人), P1 (项目月报), E1 (企业月报), G1 (认定名录), Q1 (重点产品产量) and
+   A1 (两化融合年报; A1 and G1 optional in a month), `techreform.forms.PROCESSING_ORDER`: the
+   `ingest_<form>` tasks run in parallel (on as many workers as there are), each keeping every new file
+   of `landing/<form>/<period>/` (for R1, S1, G1: of every snapshot landed up to the period; for A1: of
+   every year landed up to it, late ones too) in the raw zone with its sha256 and staging its rows; then,
+   in that order, `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
 3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
 4. `quality_gate` – fails the run, **before any supervisor e-mail**, when a form's share of quarantined
@@ -34,8 +35,9 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
 8. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
    content changed), its public tables with disclosure control, and the bureau's e-mail (docs/extracts.md).
 
-Every task holds the period's run lock (a `techreform run` of the same period makes it fail at once, one
-line, and retry) and reports database errors as one line. A task that finally fails e-mails the data
+Every task holds the period for its run, shared with the run's other tasks, and its own step
+exclusively (a `techreform run` or another DAG run of the same period makes it fail at once, one line, and
+retry) and reports database errors as one line. A task that finally fails e-mails the data
 engineers (`on_failure_callback`; recipients `TECHREFORM_ALERT_RECIPIENTS` or `alerts.recipients`): DAG,
 task, period, reason. Every task is idempotent for its period: re-running a month gives the same warehouse
 and sends no second e-mail. Settings: see the README (environment variables, connections
@@ -48,7 +50,7 @@ import pendulum
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, chain, dag, task
 
-from techreform.steps import STEPS  # the step table only: no heavy import at parse time
+from techreform.steps import STEPS, upstream  # the step table only: no heavy import at parse time
 
 
 def alert_engineers(context) -> None:
@@ -107,15 +109,19 @@ def techreform_monthly():
         target_time="{{ ti.xcom_pull(task_ids='delivery_deadline') }}",
         doc_md="Deferred (no worker slot) until the delivery deadline of the period; passes at once when it is past.",
     )
-    tasks = []
+    chain(delivery_deadline(period), wait)
+    tasks = {}
     for step in STEPS:
         overrides = {"task_id": step.name, "doc_md": step.doc, "outlets": [Asset(uri) for uri in step.outlets]}
         if step.retries is not None:
             overrides.update(retries=step.retries, retry_exponential_backoff=True)
         if step.retry_delay_minutes is not None:
             overrides["retry_delay"] = pendulum.duration(minutes=step.retry_delay_minutes)
-        tasks.append(run_step.override(**overrides)(step.name, period))
-    chain(delivery_deadline(period), wait, *tasks)
+        tasks[step.name] = run_step.override(**overrides)(step.name, period)
+        for name in upstream(step) or ():
+            tasks[name] >> tasks[step.name]
+        if not upstream(step):
+            wait >> tasks[step.name]
 
 
 techreform_monthly()

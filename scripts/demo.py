@@ -47,6 +47,8 @@ def main() -> int:
     env.update(
         {
             "TECHREFORM_DATA_DIR": str(data_dir),
+            # the Airflow tasks need an explicit warehouse (never a silent default): the embedded SQLite file
+            "TECHREFORM_WAREHOUSE_URL": f"sqlite:///{data_dir / 'warehouse.sqlite'}",
             "AIRFLOW_HOME": str(data_dir / "airflow"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),

@@ -125,3 +125,7 @@ def smtp_server():
         yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
     finally:
         controller.stop()
+
+
+# Real services (moto S3, aiosmtpd) for any test module: see service_fixtures.py.
+from service_fixtures import local_smtp, s3_server  # noqa: E402, F401

@@ -84,14 +84,36 @@ def test_the_step_table_the_dag_reads_at_parse_time_imports_nothing_heavy():
     assert int(count) >= 15 and heavy.strip() == "[]", done.stdout
 
 
-def test_the_dag_has_one_task_per_step_in_the_tables_order(dagbag):
-    from techreform.steps import STEPS
+def test_the_dag_has_one_task_per_step_wired_as_the_table_says(dagbag):
+    from techreform.steps import STEPS, upstream
 
     dag = dagbag.dags["techreform_monthly"]
     names = [s.name for s in STEPS]
     assert set(names) <= set(dag.task_dict)
-    for before, after in zip(names, names[1:]):
-        assert before in dag.task_dict[after].upstream_task_ids, (before, after)
+    for step in STEPS:
+        expected = set(upstream(step)) or {"wait_for_deliveries"}
+        assert dag.task_dict[step.name].upstream_task_ids - {"report_period"} == expected, step.name
+    # the table's order is one the DAG allows (the CLI runs it as is)
+    for index, name in enumerate(names):
+        assert dag.task_dict[name].get_flat_relative_ids(upstream=True) & set(names) <= set(names[:index]), name
     assert "wait_for_deliveries" in dag.task_dict[names[0]].get_flat_relative_ids(upstream=True)
     for step in STEPS:
         assert {a.uri for a in dag.task_dict[step.name].outlets} == set(step.outlets)
+
+
+def test_the_forms_ingest_in_parallel_and_validate_in_order_after_all_of_them(dagbag):
+    from techreform.forms import PROCESSING_ORDER
+    from techreform.steps import TASK_LABELS
+
+    dag = dagbag.dags["techreform_monthly"]
+    labels = [TASK_LABELS[f.code] for f in PROCESSING_ORDER]
+    assert labels[:4] == ["register", "supervisors", "projects", "enterprises"]  # the register first, E1 after P1
+    ingests = {f"ingest_{label}" for label in labels}
+    for name in ingests:
+        assert dag.task_dict[name].upstream_task_ids - {"report_period"} == {"prepare_warehouse"}
+        assert not dag.task_dict[name].get_flat_relative_ids(upstream=True) & (ingests - {name})
+    validations = [f"validate_load_{label}" for label in labels]
+    assert dag.task_dict[validations[0]].upstream_task_ids - {"report_period"} == ingests
+    for before, after in zip(validations, validations[1:], strict=False):
+        assert dag.task_dict[after].upstream_task_ids - {"report_period"} == {before}
+    assert dag.task_dict["review"].upstream_task_ids - {"report_period"} == {validations[-1]}

@@ -374,7 +374,12 @@ def test_a_data_row_wider_than_the_form_is_refused_even_with_quotes(settings, en
     _assert_rest_of_delivery_goes_on(engine, settings, "E1_620100_2013-06.csv", must_name=("第4行", "101"))
 
 
-def test_a_file_over_the_byte_limit_is_kept_and_logged_but_never_read(settings, engine):
+def test_a_file_over_the_byte_limit_is_kept_and_logged_but_never_read(settings, engine, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # the task's scratch folder
     settings = settings.with_options(ingest={"max_file_bytes": 5_000})
     _deliver_good(settings)
     data = h.e1_csv(h.good_e1_rows(40, county="620102"))
@@ -387,7 +392,7 @@ def test_a_file_over_the_byte_limit_is_kept_and_logged_but_never_read(settings, 
     assert logged.file_sha256 == hashlib.sha256(data).hexdigest()
     raw = settings.raw_dir / "enterprise_monthly" / "2013-06" / logged.file_sha256 / "E1_620100_2013-06.csv"
     assert raw.read_bytes() == data
-    assert not any((settings.raw_dir / ".spool").glob("*"))
+    assert not any(scratch.rglob("*")), "the spooled copy was moved into the raw zone, the scratch removed"
 
 
 def test_a_file_over_the_cell_limit_is_refused(settings, engine):

@@ -95,6 +95,7 @@ PREVIOUS_DEFAULTS = {
         "sender": None,
     },
     "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
+    "storage": {"url": None, "storage_options": {}, "conn_id": "techreform_store"},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -160,6 +161,11 @@ SAMPLE_VALUES = {
         "sender": "jigai@example.gov.cn",
     },
     "monitoring": {"enterprise_roles": ["admin"], "months_shown": 12},
+    "storage": {
+        "url": "s3://techreform/prod",
+        "storage_options": {"client_kwargs": {"endpoint_url": "http://minio:9000"}},
+        "conn_id": "techreform_minio",
+    },
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -186,6 +192,7 @@ def test_every_section_has_an_options_class_the_settings_give_typed():
         "indicators",
         "extracts",
         "monitoring",
+        "storage",
     ]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})

@@ -186,7 +186,7 @@ def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_rec
 def test_review_writes_data_docs_for_the_period(chain):
     settings, engine = chain
     review = review_period(engine, settings, PERIOD)
-    index = settings.output_dir / "data_docs" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = settings.output_dir / "data_docs" / "gx" / "index.html"  # GX's own site (needs its CDNs)
     offline = settings.output_dir / "data_docs" / "site" / "index.html"  # the self-contained pages people read
     assert review["data_docs"] == str(offline) and index.exists()
     assert "E1-S01" in (offline.parent / "2013-06" / "E1.html").read_text(encoding="utf-8")

@@ -108,3 +108,26 @@ def test_an_installed_wheel_runs_a_period_outside_the_source_tree(wheel, tmp_pat
         env=env,
     ).split()
     assert all(int(n) > 0 for n in counts), counts
+
+
+def test_the_wheel_declares_the_deploy_extra_and_the_constraints_pin_all_of_it(wheel):
+    """``pip install -c constraints-3.11.txt "techreform[deploy,s3]"`` is what the image does: the extras
+    name the Celery provider and the async PostgreSQL driver, and every one of them is pinned."""
+    import re
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(name).decode("utf-8")
+    extras: dict[str, set[str]] = {}
+    for requirement, extra in re.findall(r"^Requires-Dist: ([A-Za-z0-9_.\-]+).*; extra == \"(\w+)\"$", metadata, re.M):
+        extras.setdefault(extra, set()).add(requirement.lower())
+    assert {"apache-airflow-providers-celery", "asyncpg"} <= extras["deploy"]
+    assert "s3fs" in extras["s3"]
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "constraints-3.11.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert extras["deploy"] | extras["s3"] <= pinned, (extras["deploy"] | extras["s3"]) - pinned
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert 'pip install --no-cache-dir -c constraints-3.11.txt ".[deploy,s3]"' in dockerfile

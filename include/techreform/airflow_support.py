@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -27,20 +28,58 @@ def sqlalchemy_url_from_airflow_uri(uri: str) -> str:
     return uri
 
 
-def settings_for_task() -> Settings:
-    """Settings from the environment; the Airflow connection ``techreform_warehouse``, if defined,
-    overrides the warehouse URL (its URI, or its ``extra`` field ``sqlalchemy_url``)."""
+class NotConfigured(RuntimeError):
+    """A task lacks a setting it must not guess (the warehouse): one line saying what to define."""
+
+
+def _connection(conn_id: str) -> Any:
+    """The Airflow connection ``conn_id``, or ``None`` when it is not defined."""
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    settings = Settings.from_env()
     try:
-        connection = Connection.get(WAREHOUSE_CONN_ID)
-    except AirflowNotFoundException:  # not defined: the environment's (or the default) warehouse is used
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def store_settings(settings: Settings) -> Settings:
+    """``settings`` with the object store's credentials of the Airflow connection ``storage.conn_id``
+    (default ``techreform_store``, AWS type) added over ``storage.storage_options``; a local store, or a
+    connection not defined, leaves them as they are (s3fs then reads the environment)."""
+    from techreform.options import StorageOptions
+    from techreform.store import local_root, storage_options_from_connection
+
+    if local_root(settings.storage_url) is not None or not settings.storage_url:
         return settings
-    extra = connection.extra_dejson or {}
-    url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
-    return replace(settings, warehouse_url=url)
+    connection = _connection(settings.options_for(StorageOptions).conn_id)
+    if connection is None:
+        return settings
+    options = {**settings.storage_options, **storage_options_from_connection(connection)}
+    return replace(settings, storage_options=options)
+
+
+def settings_for_task(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings of an Airflow task: the environment's, with the warehouse of the connection
+    ``techreform_warehouse`` (its URI, or its ``extra`` field ``sqlalchemy_url``) or of
+    ``TECHREFORM_WAREHOUSE_URL``, and the store's credentials (:func:`store_settings`).
+
+    A task never falls back to the embedded default (a SQLite file on its worker's disk, where another
+    worker would not see it): with neither the connection nor the variable it fails with one line."""
+    env = os.environ if env is None else env
+    settings = Settings.from_env(env)
+    connection = _connection(WAREHOUSE_CONN_ID)
+    if connection is not None:
+        extra = connection.extra_dejson or {}
+        url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
+        settings = replace(settings, warehouse_url=url)
+    elif not env.get("TECHREFORM_WAREHOUSE_URL"):
+        raise NotConfigured(
+            f"no warehouse for the Airflow tasks: define the connection {WAREHOUSE_CONN_ID} (or "
+            "TECHREFORM_WAREHOUSE_URL); a task does not fall back to a SQLite file on its worker's disk "
+            "— 未配置数据仓库连接"
+        )
+    return store_settings(settings)
 
 
 def settings_for_server() -> Settings:
@@ -96,18 +135,34 @@ def run_step(name: str, period: str) -> Any:
     gate) fails without retries, and the engineers are alerted by the DAG's failure callback."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from techreform.logs import quiet_libraries
     from techreform.steps import STEPS_BY_NAME, context_for, is_verdict
     from techreform.supervision.mailer import smtp_config_from_airflow
 
+    quiet_libraries()  # the task log shows the pipeline's progress, not Great Expectations' INFO lines
     step = STEPS_BY_NAME[name]
     smtp = smtp_config_from_airflow() if step.delivers else None
     ctx = context_for(settings_for_task(), period, owner=run_owner(), smtp=smtp)
     try:
-        return step.run(ctx)
+        result = step.run(ctx)
     except Exception as exc:
         if step.decides and is_verdict(exc):  # the data decided: retrying changes nothing
             raise AirflowFailException(str(exc)) from exc
         raise
+    mark_asset_events(step.outlets, str(ctx.period))
+    return result
+
+
+def mark_asset_events(outlets: tuple[str, ...], period: str) -> None:
+    """Put the period in the ``extra`` of the Asset events this task emits (``outlet_events``), so that a
+    consumer of ``techreform://warehouse/<table>`` knows which month changed."""
+    if not outlets:
+        return
+    from airflow.sdk import Asset, get_current_context
+
+    events = get_current_context()["outlet_events"]
+    for uri in outlets:
+        events[Asset(uri)].extra = {"period": period}
 
 
 def alert_on_failure(context: Mapping[str, Any]) -> str:
@@ -124,20 +179,25 @@ def alert_on_failure(context: Mapping[str, Any]) -> str:
     except ValueError:
         period = "unknown"
     error = context.get("exception")
+    try:
+        log_url = str(getattr(ti, "log_url", "") or "")
+    except Exception:  # noqa: BLE001 - a log link is a convenience; the alert goes out without it
+        log_url = ""
     alert = Alert(
         dag_id=getattr(ti, "dag_id", "?"),
         task_id=getattr(ti, "task_id", "?"),
         period=period,
         reason=one_line(error) if error is not None else "the task failed (no exception recorded)",
         run_id=str(context.get("run_id") or getattr(ti, "run_id", "")),
+        log_url=log_url,
     )
     try:
         smtp = smtp_config_from_airflow()
     except Exception as exc:  # an unreadable connection must not hide the failure being reported
         log.error("alert: the SMTP connection could not be read (%s); writing to the outbox", one_line(exc))
         smtp = None
-    try:
-        settings = settings_for_task()
+    try:  # the alert needs no warehouse (it may be what failed): the environment and the store's credentials
+        settings = store_settings(Settings.from_env())
     except Exception as exc:  # e.g. a wrong configuration file: the task failed on it too, and says so
         outcome = f"not sent: the settings cannot be loaded: {one_line(exc)}"
         log.error("alert for %s %s %s", alert.task_id, alert.period, outcome)

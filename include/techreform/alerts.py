@@ -17,7 +17,6 @@ import socket
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 from techreform.config import Settings
 from techreform.options import AlertsOptions, EmailOptions
@@ -38,6 +37,8 @@ class Alert:
     period: str
     reason: str
     run_id: str = ""
+    log_url: str = ""
+    """The failed try's log in the Airflow UI (the task instance's ``log_url``)."""
 
 
 def alert_recipients(settings: Settings, env: dict[str, str] | None = None) -> list[str]:
@@ -70,13 +71,17 @@ def compose_alert(alert: Alert, sender: str, recipients: list[str], prefix: str)
         "技改统计流水线运行失败，未向督办人员发送任何邮件。\n"
         "The techreform pipeline stopped; no supervisor e-mail was sent.\n\n"
         f"DAG: {alert.dag_id}\nTask: {alert.task_id}\nPeriod 报告期: {alert.period}\n"
-        f"Run: {alert.run_id or '-'}\nHost: {socket.gethostname()}\n\nReason 原因:\n{alert.reason}\n"
+        f"Run: {alert.run_id or '-'}\nHost: {socket.gethostname()}\nLog 日志: {alert.log_url or '-'}\n\n"
+        f"Reason 原因:\n{alert.reason}\n"
     )
     return message
 
 
-def alerts_dir(settings: Settings, period: str) -> Path:
-    return settings.output_dir / "alerts" / period
+def alerts_dir(settings: Settings, period: str):
+    """``outputs/alerts/<YYYY-MM>/`` in the store (:mod:`techreform.store`)."""
+    from techreform.store import store_of
+
+    return store_of(settings).alerts_dir(period)
 
 
 def send_alert(settings: Settings, smtp: SmtpConfig | None, alert: Alert) -> str:

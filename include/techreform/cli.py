@@ -47,9 +47,12 @@ def _owner() -> str:
 
 def _quiet_logging() -> None:
     """Warnings and errors only, on stderr (libraries such as GX set some of their loggers to INFO)."""
+    from techreform.logs import quiet_libraries
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     for handler in logging.root.handlers:
         handler.setLevel(logging.WARNING)
+    quiet_libraries()
 
 
 def main(argv: list[str] | None = None) -> int:

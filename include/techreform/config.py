@@ -3,15 +3,17 @@
 | variable | default | what |
 |---|---|---|
 | ``TECHREFORM_DATA_DIR`` | ``~/techreform-data`` | base folder for everything below |
-| ``TECHREFORM_LANDING_DIR`` | ``<data>/landing`` | where deliveries land: ``<form>/<YYYY-MM>/`` |
-| ``TECHREFORM_RAW_DIR`` | ``<data>/raw`` | raw zone: every received file, unchanged, by sha256 |
-| ``TECHREFORM_OUTPUT_DIR`` | ``<data>/outputs`` | receipts, data docs, outbox, extracts |
+| ``TECHREFORM_STORAGE_URL`` | ``file://<data>`` | the store of every file (``techreform.store``): a local folder or ``s3://bucket/prefix`` |
+| ``TECHREFORM_LANDING_DIR`` | ``<store>/landing`` | local store only: where deliveries land: ``<form>/<YYYY-MM>/`` |
+| ``TECHREFORM_RAW_DIR`` | ``<store>/raw`` | local store only: raw zone: every received file, unchanged, by sha256 |
+| ``TECHREFORM_OUTPUT_DIR`` | ``<store>/outputs`` | local store only: receipts, data docs, outbox, extracts |
 | ``TECHREFORM_WAREHOUSE_URL`` | ``sqlite:///<data>/warehouse.sqlite`` | SQLAlchemy URL of the warehouse |
 | ``TECHREFORM_CONFIG_FILE`` | none | optional JSON object of options by section (``techreform.options``, ``docs/configuration.md``) |
 | ``TECHREFORM_EXTRACT_URL`` | ``<output>/extracts`` | fsspec URL where the bureau's extracts go (see ``techreform.extracts``) |
 
-In Airflow, a connection ``techreform_warehouse`` (its URI) overrides the warehouse URL, and a
-connection ``techreform_smtp`` enables sending e-mail (see ``techreform.airflow_settings``).
+In Airflow, a connection ``techreform_warehouse`` (its URI) overrides the warehouse URL, a connection
+``techreform_store`` gives the object store's credentials, and a connection ``techreform_smtp`` enables
+sending e-mail (see ``techreform.airflow_support``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from techreform.options import SECTIONS, read_config, section_of
+from techreform.options import SECTIONS, StorageOptions, read_config, section_of
 
 T = TypeVar("T")
 
@@ -65,6 +67,11 @@ class Settings:
         object.__setattr__(self, "_sections", read_config(self.options))
 
     extract_url: str | None = None
+    storage_url: str | None = None
+    """The store's root (``techreform.store``): ``file://…`` or a plain path = the local folders above;
+    ``s3://bucket/prefix`` = ``<url>/landing``, ``<url>/raw``, ``<url>/outputs``. ``None``: local."""
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    """fsspec keyword arguments of a store that is not local (credentials, endpoint)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,14 +85,29 @@ class Settings:
                 read_config(options)
             except ValueError as exc:  # also json.JSONDecodeError: one line naming the file
                 raise ValueError(f"{config_file}: {exc}") from None
+        from techreform.store import STORAGE_URL_ENV, local_root
+
+        storage = read_config(options)[section_of(StorageOptions)]
+        storage_url = env.get(STORAGE_URL_ENV) or storage.url or f"file://{data_dir.absolute()}"
+        root = local_root(storage_url)
+        if root is None:  # an object store holds every folder: a local folder variable would split them
+            for variable in ("TECHREFORM_LANDING_DIR", "TECHREFORM_RAW_DIR", "TECHREFORM_OUTPUT_DIR"):
+                if env.get(variable):
+                    raise ValueError(
+                        f"{variable} applies to a local store only; with the store {storage_url} the folder "
+                        f"is under it (landing/, raw/, outputs/) — unset {variable}"
+                    )
+        base = (root or data_dir).expanduser()
         return cls(
             data_dir=data_dir,
-            landing_dir=Path(env.get("TECHREFORM_LANDING_DIR") or data_dir / "landing"),
-            raw_dir=Path(env.get("TECHREFORM_RAW_DIR") or data_dir / "raw"),
-            output_dir=Path(env.get("TECHREFORM_OUTPUT_DIR") or data_dir / "outputs"),
+            landing_dir=Path(env.get("TECHREFORM_LANDING_DIR") or base / "landing"),
+            raw_dir=Path(env.get("TECHREFORM_RAW_DIR") or base / "raw"),
+            output_dir=Path(env.get("TECHREFORM_OUTPUT_DIR") or base / "outputs"),
             warehouse_url=env.get("TECHREFORM_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.sqlite'}",
             options=options,
             extract_url=env.get("TECHREFORM_EXTRACT_URL") or None,
+            storage_url=storage_url,
+            storage_options=dict(storage.storage_options),
         )
 
     def with_options(self, **sections: Mapping[str, Any]) -> Settings:

@@ -21,6 +21,8 @@ import hashlib
 import json
 import logging
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, rece
 from techreform.limits import IngestLimits
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
+from techreform.store import exists, location, put_file, store_of
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -85,8 +88,9 @@ class ParsedFile:
     rows_received: int
 
 
-def delivery_folder(settings: Settings, form: Form, period: Period) -> Path:
-    return settings.landing_dir / form.name / str(period)
+def delivery_folder(settings: Settings, form: Form, period: Period):
+    """``landing/<form>/<YYYY-MM>/`` in the store (:mod:`techreform.store`)."""
+    return store_of(settings).delivery_folder(form.name, str(period))
 
 
 def delivered_files(settings: Settings, form: Form, period: Period) -> list[Path]:
@@ -210,17 +214,17 @@ def keep_in_raw_zone(
     """Keep the bytes that were hashed, unchanged, at ``raw/<form>/<period>/<sha256>/<name>`` (written
     aside then moved into place; never overwritten). The bytes, not the path, are written: a file still
     being copied into the landing folder cannot end up in the raw zone under another content's hash. A
-    file too large to read was copied while it was hashed; that copy is moved into place."""
+    file too large to read was copied while it was hashed (in the task's scratch folder); that copy is
+    published to the store. The raw zone is in the store (:mod:`techreform.store`)."""
     if isinstance(received, bytes):
         received = ReceivedFile(sha, len(received), data=received)
-    target = settings.raw_dir / form.name / str(period) / sha / raw_zone_name(name)
-    if target.exists():
+    target = store_of(settings).raw_file(form.name, str(period), sha, raw_zone_name(name))
+    if exists(target):
         if received.spooled is not None:
             received.spooled.unlink(missing_ok=True)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     if received.spooled is not None:
-        received.spooled.replace(target)
+        put_file(target, received.spooled)
     else:
         write_bytes(target, received.data or b"")
     return target
@@ -243,7 +247,8 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
     listing = scan_delivery_folder(delivery_folder(settings, form, period))
     for entry in listing.refused:
         summary.files.append(_refuse(engine, form, period, entry, entry.refusal))
-    spool = settings.raw_dir / ".spool"
+    # a too-large file is hashed into this task's scratch folder, then published to the raw zone
+    spool = Path(tempfile.mkdtemp(prefix="techreform-spool-"))
     for entry in listing.files:
         try:
             received = receive_file(entry.path, limits.max_file_bytes, spool)
@@ -275,6 +280,7 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
         summary.files.append(outcome)
         if outcome.status == "rejected":
             log.error("%s", outcome.message)
+    shutil.rmtree(spool, ignore_errors=True)
     return summary
 
 
@@ -358,7 +364,7 @@ def _ingest_file(
         "period": str(period),
         "file_sha256": sha,
         "file_name": name,
-        "raw_path": str(raw_path),
+        "raw_path": location(raw_path),
         "bytes": received.size,
         "encoding": encoding,
     }

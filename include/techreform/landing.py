@@ -8,6 +8,10 @@ between listing and reading is refused too. A file larger than the byte limit is
 is hashed and copied to a spool file in chunks, so that it can be kept in the raw zone and logged by
 its sha256 like any other.
 
+On an object store (``techreform.store``, e.g. ``s3://…/landing/<form>/<YYYY-MM>/``) there are no links
+or devices: a delivery is an object (a key) directly under the folder's prefix, a deeper prefix is refused
+as a directory, and a file is read through the store (``receive_file`` by key, the same limit and spool).
+
 File names are shown as people can read them: a name that is not UTF-8 (a Windows archive unpacked on
 Linux gives GBK names) is decoded as GB18030 when it is valid GB18030, else its bytes are written as
 ``\\xNN``; control characters are written as ``\\xNN`` as well, so a name never breaks a log line."""
@@ -41,7 +45,7 @@ _KINDS = (
 class LandingEntry:
     """One entry of a delivery folder: its path as the OS names it, its name for people, its kind."""
 
-    path: Path
+    path: Path  # or a upath.UPath on an object store
     name: str
     kind: str  # file | symlink | directory | fifo | device | socket | other | unreadable
     kind_zh: str = "文件"
@@ -94,7 +98,10 @@ def _kind(mode: int) -> tuple[str, str]:
 
 def scan_delivery_folder(folder: Path) -> FolderListing:
     """The entries of ``folder`` by ``lstat``: regular files sorted by (modification time, name), the rest
-    refused. Hidden entries and Office lock files (``~$``) are not deliveries and are left out."""
+    refused. Hidden entries and Office lock files (``~$``) are not deliveries and are left out. A folder
+    of an object store is listed by key (:func:`_scan_object_folder`)."""
+    if not isinstance(folder, Path):
+        return _scan_object_folder(folder)
     listing = FolderListing()
     try:
         if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a delivery folder that is itself a link: not read
@@ -117,6 +124,45 @@ def scan_delivery_folder(folder: Path) -> FolderListing:
     return listing
 
 
+def _mtime_ns(info: dict) -> int:
+    """An object's modification time (``LastModified`` of S3, ``mtime`` of others) in nanoseconds."""
+    import datetime as dt
+
+    value = info.get("LastModified") or info.get("mtime") or info.get("last_modified") or 0
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1_000_000_000)
+    if isinstance(value, str):
+        try:
+            return int(dt.datetime.fromisoformat(value).timestamp() * 1_000_000_000)
+        except ValueError:
+            return 0
+    return int(float(value) * 1_000_000_000)
+
+
+def _scan_object_folder(folder) -> FolderListing:
+    """The objects directly under a folder (prefix) of an object store: files sorted by (modification
+    time, name); deeper prefixes refused as directories; hidden names and lock files left out."""
+    listing = FolderListing()
+    fs = folder.fs
+    fs.invalidate_cache(folder.path)  # another worker may have landed files since this process listed
+    try:
+        infos = fs.ls(folder.path, detail=True)
+    except FileNotFoundError:
+        return listing
+    for info in infos:
+        name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+        if not name or name.startswith((".", "~$")):
+            continue
+        path = folder / name
+        if info.get("type") == "directory":
+            listing.refused.append(LandingEntry(path, display_name(name), "directory", "目录"))
+        else:
+            listing.files.append(LandingEntry(path, display_name(name), "file", "文件", _mtime_ns(info)))
+    listing.files.sort(key=lambda e: (e.mtime_ns, e.path.name))
+    listing.refused.sort(key=lambda e: e.path.name)
+    return listing
+
+
 class NotARegularFile(OSError):
     """The path, opened without following links, is not a regular file (any more)."""
 
@@ -124,7 +170,15 @@ class NotARegularFile(OSError):
 def receive_file(path: Path, max_bytes: int, spool_dir: Path) -> ReceivedFile:
     """Open ``path`` without following a link, and read it: whole when it has at most ``max_bytes``,
     else hashed and copied in chunks to a file under ``spool_dir`` (the bytes are never held whole).
-    Raises :class:`NotARegularFile` for anything but a regular file, ``OSError`` when it cannot be read."""
+    Raises :class:`NotARegularFile` for anything but a regular file, ``OSError`` when it cannot be read.
+    An object of an object store is read by its key the same way."""
+    if not isinstance(path, Path):
+        with path.fs.open(path.path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+            if len(data) <= max_bytes:
+                return ReceivedFile(hashlib.sha256(data).hexdigest(), len(data), data=data)
+            handle.seek(0)
+            return _spool(handle, spool_dir)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:

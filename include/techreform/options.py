@@ -276,6 +276,22 @@ class MonitoringOptions:
     """How many months up to the chosen period the trend charts and monthly tables cover."""
 
 
+@dataclass(frozen=True)
+class StorageOptions:
+    """The store (存储) of every file: landing, raw zone, GX results and Data Docs, receipts, outbox, alerts,
+    extracts (``techreform.store``, ``docs/storage.md``)."""
+
+    url: str | None = None
+    """fsspec URL of the store's root: ``file:///srv/techreform`` (a local folder) or ``s3://bucket/prefix``
+    (an S3-compatible object store); ``TECHREFORM_STORAGE_URL`` wins; neither: ``file://<data dir>``."""
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword arguments of the fsspec filesystem (s3fs: ``key``, ``secret``,
+    ``client_kwargs.endpoint_url``…); in Airflow the connection ``conn_id`` is added over them."""
+    conn_id: str = "techreform_store"
+    """Airflow connection (AWS type: login = access key, password = secret key, extra ``endpoint_url``,
+    ``region_name``) giving the credentials of an object store to the tasks; not defined: none added."""
+
+
 SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestOptions,
     "validation": ValidationOptions,
@@ -285,6 +301,7 @@ SECTIONS: dict[str, type[Any]] = {
     "indicators": IndicatorsOptions,
     "extracts": ExtractsOptions,
     "monitoring": MonitoringOptions,
+    "storage": StorageOptions,
 }
 """Section name of the configuration file → its options dataclass (the order of the documentation)."""
 

@@ -200,11 +200,10 @@ def summarise(ctx: RunContext) -> list[dict]:
 
 def landed_periods(settings: Settings, form_: Form = ENTERPRISE_MONTHLY) -> list[Period]:
     """Periods with a delivery folder for a form (for backfills over what landed)."""
-    folder = settings.landing_dir / form_.name
-    if not folder.is_dir():
-        return []
+    from techreform.store import list_folders, store_of
+
     out = []
-    for child in sorted(folder.iterdir()):
+    for child in list_folders(store_of(settings).landing / form_.name):
         try:
             period = Period.parse(child.name)
         except ValueError:

@@ -10,8 +10,12 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
   the delivery deadline (an Airflow-only concern).
 - :func:`run_period` runs the same steps in the same order without Airflow (the CLI, backfills, tests).
 
-Steps run one after the other: each holds the period's run lock (:mod:`techreform.runlock`), which is
-exclusive per process, so two steps of one run never overlap.
+A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
+four forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers, and the first
+validation waits for all four (:func:`upstream`). The table's order is always one the DAG allows, so the
+CLI runs the same steps one after the other. Each step holds the period for its run and itself
+exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period, another run of
+the same period is refused at once.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class Step:
     SMTP settings, and is skipped when a run must deliver nothing (``techreform run --no-notify``)."""
     fault_after: str | None = None
     """Kill point injected after the step (tests only, :mod:`techreform.faults`)."""
+    after: tuple[str, ...] | None = None
+    """The steps this one waits for in the DAG; ``None``: the step before it in the table."""
     doc: str = ""
 
     def function(self) -> Callable[..., Any]:
@@ -102,8 +108,12 @@ TASK_LABELS: dict[str, str] = {
 
 
 def _forms() -> Iterator[Step]:
+    # The forms' ingests touch only their own form's files and rows: in parallel, each after
+    # prepare_warehouse. The validations run after every ingest, in PROCESSING_ORDER (the register and
+    # supervisors in force first; E1's cross-form rule reads P1).
     from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
 
+    ingests = tuple(f"ingest_{TASK_LABELS[form.code]}" for form in PROCESSING_ORDER)
     for form in PROCESSING_ORDER:
         code, label = form.code, TASK_LABELS[form.code]
         yield Step(
@@ -111,13 +121,17 @@ def _forms() -> Iterator[Step]:
             "techreform.pipeline:ingest_form",
             (code,),
             fault_after="after_ingest",
+            after=("prepare_warehouse",),
             doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
         )
+    for index, form in enumerate(PROCESSING_ORDER):  # the validations: in order, after every ingest
+        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
             outlets=(warehouse_asset(form.target_table),),
+            after=ingests if index == 0 else None,
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
 
@@ -176,6 +190,15 @@ STEPS: tuple[Step, ...] = (
 STEPS_BY_NAME: dict[str, Step] = {s.name: s for s in STEPS}
 
 
+def upstream(step: Step, steps: tuple[Step, ...] = STEPS) -> tuple[str, ...]:
+    """The names of the steps ``step`` waits for: its ``after``, or the step before it in ``steps``
+    (none for the first)."""
+    if step.after is not None:
+        return step.after
+    index = [s.name for s in steps].index(step.name)
+    return (steps[index - 1].name,) if index else ()
+
+
 def is_verdict(exc: BaseException) -> bool:
     """Whether ``exc`` is the data's verdict (e.g. :class:`~techreform.validation.gate.GateFailed`)."""
     return bool(getattr(exc, "verdict", False))
@@ -183,12 +206,17 @@ def is_verdict(exc: BaseException) -> bool:
 
 @contextmanager
 def step_guard(ctx: RunContext, name: str) -> Iterator[None]:
-    """The period's run lock for ``ctx.owner`` and database errors as one line naming ``name``."""
+    """The period for ``ctx.owner``'s run, and step ``name`` exclusively (:func:`techreform.runlock.period_lock`);
+    database and store errors as one line naming ``name`` (a store that cannot be reached fails the step before it starts, :meth:`techreform.store.Store.check`)."""
     from techreform.errors import warehouse_errors
     from techreform.runlock import period_lock
+    from techreform.store import store_errors, store_of
 
-    with warehouse_errors(ctx.settings.warehouse_url, name), period_lock(ctx.engine, ctx.period, ctx.owner):
-        yield
+    store = store_of(ctx.settings)
+    with warehouse_errors(ctx.settings.warehouse_url, name), store_errors(store, name):
+        store.check(name)
+        with period_lock(ctx.engine, ctx.period, ctx.owner, name):
+            yield
 
 
 def context_for(

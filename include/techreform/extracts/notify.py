@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.extracts.options import ExtractOptions
+from techreform.store import store_of
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.warehouse import execute, read_frame
 
@@ -94,7 +95,7 @@ def notify_bureau(
         status, error, path = "unsent", "", None
         try:
             if smtp is None:
-                folder = settings.output_dir / "outbox" / "extracts" / period
+                folder = store_of(settings).extracts_outbox_dir(period)
                 path = str(write_eml(folder, f"r{revision}_{recipient}.eml", message))
                 status = "written"
             else:

@@ -9,7 +9,8 @@ From the section ``extracts`` of ``TECHREFORM_CONFIG_FILE`` (all optional)::
                   "bureau_email": "tongji@example.gov.cn", "bureau_role": "统计局"}}
 
 The location can also be given as ``TECHREFORM_EXTRACT_URL`` (which wins over the file); without
-either it is ``<output dir>/extracts``, a local folder."""
+either it is ``outputs/extracts`` in the store (``techreform.store``, ``TECHREFORM_STORAGE_URL``): the
+local ``<output dir>/extracts`` by default, ``s3://…/outputs/extracts`` on an object store."""
 
 from __future__ import annotations
 
@@ -46,11 +47,18 @@ class ExtractOptions:
         """The section ``extracts`` (read strictly by :mod:`techreform.options`) with the location and the
         sender resolved."""
         section = settings.options_for(ExtractsOptions)
-        url = settings.extract_url or section.url or str(settings.output_dir / "extracts")
+        storage_options = dict(section.storage_options)
+        url = settings.extract_url or section.url
+        if not url:  # the store's outputs/extracts, with the store's credentials
+            from techreform.store import location, store_of
+
+            store = store_of(settings)
+            url = location(store.extracts)
+            storage_options = {**store.storage_options, **storage_options}
         sender = section.sender or settings.options_for(EmailOptions).sender
         return cls(
             url=str(url).rstrip("/"),
-            storage_options=dict(section.storage_options),
+            storage_options=storage_options,
             min_enterprises=section.min_enterprises,
             dominance_top=section.dominance_top,
             dominance_share=section.dominance_share,

@@ -7,6 +7,7 @@ session is sent to Airflow's login page, any other client gets 401."""
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -24,6 +25,7 @@ from techreform.monitoring import data, pages
 from techreform.monitoring.access import Viewer, viewer_of
 from techreform.options import MonitoringOptions
 from techreform.periods import Period
+from techreform.store import StorePath, exists, is_local, list_files, read_bytes, store_of
 
 log = logging.getLogger(__name__)
 
@@ -170,20 +172,18 @@ def create_app(
 
         return await show(request, "quality", period, build)
 
-    def receipts_dir(period: Period) -> Path:
-        return Path(settings().output_dir) / "receipts" / str(period)
+    def receipts_dir(period: Period) -> StorePath:
+        return store_of(settings()).receipts_dir(str(period))
 
     def documents(base: str, period: Period) -> list[tuple[str, str]]:
         """Links to the period's receipts (审核回执) and its Data Docs pages."""
         from techreform.validation.datadocs import period_pages
 
         out: list[tuple[str, str]] = []
-        folder = receipts_dir(period)
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and path.suffix in (".html", ".xlsx"):
-                    kind = "网页" if path.suffix == ".html" else "表格"
-                    out.append((f"审核回执（{kind}）：{path.name}", f"{base}/receipts/{period}/{path.name}"))
+        for path in list_files(receipts_dir(period)):
+            if path.suffix in (".html", ".xlsx"):
+                kind = "网页" if path.suffix == ".html" else "表格"
+                out.append((f"审核回执（{kind}）：{path.name}", f"{base}/receipts/{period}/{path.name}"))
         for label, relative in period_pages(settings(), period):
             out.append((f"数据文档：{label}", f"{base}/data-docs/{relative}"))
         return out
@@ -196,9 +196,9 @@ def create_app(
         except ValueError:
             raise HTTPException(status_code=404) from None
         path = folder / name
-        if not _FILE_NAME.match(name) or name.startswith(".") or not path.is_file():
+        if not _FILE_NAME.match(name) or name.startswith(".") or not exists(path):
             raise HTTPException(status_code=404, detail="没有这个回执")
-        return FileResponse(path)
+        return stored_file(path)
 
     @app.get("/data-docs/{relative:path}")
     async def data_docs(request: Request, relative: str) -> Response:
@@ -208,9 +208,18 @@ def create_app(
         path = site_file(settings(), relative)
         if path is None:
             raise HTTPException(status_code=404, detail="没有这个数据文档")
-        return FileResponse(path)
+        return stored_file(path)
 
     return app
+
+
+def stored_file(path: StorePath) -> Response:
+    """A file of the store as the response: sent from disk on a local store, read from the object store
+    otherwise (receipts and Data Docs pages are small)."""
+    if is_local(path):
+        return FileResponse(path)
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Response(read_bytes(path), media_type=media_type)
 
 
 def airflow_plugin_apps() -> list[dict[str, Any]]:

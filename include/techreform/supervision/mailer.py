@@ -10,7 +10,6 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from techreform.files import write_bytes
@@ -46,6 +45,9 @@ class SmtpConfig:
     use_ssl: bool = False
     sender: str | None = None
     timeout: float = 30.0
+    retry_limit: int | None = None
+    """Retries of a message the server did not accept (the connection's ``retry_limit``); ``None``:
+    ``email.send_attempts`` attempts."""
 
     def __repr__(self) -> str:  # never show the password in logs
         return (
@@ -62,25 +64,46 @@ def _flag(value: Any, default: bool = False) -> bool:
     return str(value).strip().lower() in _TRUE
 
 
+PROVIDER_FORM_KEYS = ("disable_tls", "disable_ssl")
+"""Extras that Airflow's SMTP provider form always fills: their presence means the provider's meaning."""
+
+
 def smtp_config_from_connection(conn: Any) -> SmtpConfig:
-    """An :class:`SmtpConfig` from an Airflow connection (``host``, ``port``, ``login``,
-    ``password``; extras ``starttls``, ``ssl``, ``from`` (sender), ``timeout``)::
+    """An :class:`SmtpConfig` from an Airflow connection: ``host``, ``port``, ``login``, ``password`` and
+    the extras as Airflow's SMTP provider form fills them — ``from_email`` (sender), ``disable_ssl``
+    (default false: implicit TLS, port 465), ``disable_tls`` (default false: STARTTLS), ``timeout``
+    (seconds, 30), ``retry_limit`` (retries of a message) — read with the provider's meaning whenever
+    ``disable_ssl`` or ``disable_tls`` is given. A connection without them (a URI written by hand) keeps
+    this project's short forms: ``ssl``, ``starttls`` (default: on port 587 only), ``from``::
 
         AIRFLOW_CONN_TECHREFORM_SMTP='smtp://user:pass@mail.example.org:587?starttls=true&from=jigai%40example.org'
+        AIRFLOW_CONN_TECHREFORM_SMTP='{"conn_type": "smtp", "host": "mail.example.org", "port": 465,
+            "extra": {"from_email": "jigai@example.org", "disable_tls": false, "disable_ssl": false,
+                      "timeout": 30, "retry_limit": 5}}'
     """
     extra = dict(getattr(conn, "extra_dejson", None) or {})
-    use_ssl = _flag(extra.get("ssl", extra.get("use_ssl")))
-    port = int(conn.port) if getattr(conn, "port", None) else (465 if use_ssl else 25)
-    starttls_default = port == 587 and not use_ssl
+    if any(key in extra for key in PROVIDER_FORM_KEYS):  # the provider's form: SSL and STARTTLS unless disabled
+        use_ssl = not _flag(extra.get("disable_ssl"))
+        port = int(conn.port) if getattr(conn, "port", None) else (465 if use_ssl else 25)
+        use_starttls = not use_ssl and not _flag(extra.get("disable_tls"))
+    else:
+        use_ssl = _flag(extra.get("ssl", extra.get("use_ssl")))
+        port = int(conn.port) if getattr(conn, "port", None) else (465 if use_ssl else 25)
+        use_starttls = _flag(extra.get("starttls", extra.get("use_starttls")), port == 587 and not use_ssl)
+    retry_limit = extra.get("retry_limit")
     return SmtpConfig(
         host=conn.host or "localhost",
         port=port,
         username=conn.login or None,
         password=conn.password or None,
-        use_starttls=_flag(extra.get("starttls", extra.get("use_starttls")), starttls_default),
+        use_starttls=use_starttls,
         use_ssl=use_ssl,
-        sender=extra.get("from") or extra.get("sender") or (conn.login if conn.login and "@" in conn.login else None),
-        timeout=float(extra.get("timeout", 30)),
+        sender=extra.get("from_email")
+        or extra.get("from")
+        or extra.get("sender")
+        or (conn.login if conn.login and "@" in conn.login else None),
+        timeout=float(extra.get("timeout") or 30),
+        retry_limit=None if retry_limit in (None, "") else max(int(retry_limit), 0),
     )
 
 
@@ -119,6 +142,7 @@ def send_smtp(config: SmtpConfig, message: EmailMessage, sender: str, recipients
             raise smtplib.SMTPRecipientsRefused(refused)
 
 
-def write_eml(folder: Path, name: str, message: EmailMessage) -> Path:
-    """Write ``message`` as ``folder/name`` atomically (written aside, then moved into place)."""
+def write_eml(folder: Any, name: str, message: EmailMessage) -> Any:
+    """Write ``message`` as ``folder/name`` (a folder of the store, :mod:`techreform.store`) complete or
+    absent (written aside then moved into place; on an object store one PUT)."""
     return write_bytes(folder / name, message.as_bytes())

@@ -1,6 +1,6 @@
 """``notify_period``: the period's e-mails to S1 supervisors, exactly once per (period, recipient, kind,
 region) – through SMTP when a server is configured, else as ``.eml`` files in
-``<output_dir>/outbox/<YYYY-MM>/``."""
+``outputs/outbox/<YYYY-MM>/`` in the store (:mod:`techreform.store`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,10 @@ class Delivery:
 
 
 def outbox_dir(settings: Settings, period: Period):
-    return settings.output_dir / "outbox" / str(period)
+    """``outputs/outbox/<YYYY-MM>/`` in the store (:mod:`techreform.store`)."""
+    from techreform.store import store_of
+
+    return store_of(settings).outbox_dir(str(period))
 
 
 def _eml_name(content: Content, email: str, version: int) -> str:
@@ -126,6 +129,8 @@ def notify_period(
     period = Period.parse(period)
     options = settings.options_for(EmailOptions)
     sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
+    # attempts per message: the connection's retry_limit (+ the first try) when it gives one
+    send_attempts = options.send_attempts if smtp is None or smtp.retry_limit is None else smtp.retry_limit + 1
     if not valid_address(sender):
         raise ValueError(
             f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')"
@@ -206,7 +211,7 @@ def notify_period(
         else:
             delivered = False
             error = ""
-            for attempt in range(1, max(options.send_attempts, 1) + 1):
+            for attempt in range(1, max(send_attempts, 1) + 1):
                 try:
                     send_smtp(smtp, message, sender, [delivery.email])
                     delivered = True
@@ -215,7 +220,7 @@ def notify_period(
                     error = f"{type(exc).__name__}: {exc}"
                     server_level = server_unreachable(exc)
                     log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
-                last_attempt = attempt >= options.send_attempts
+                last_attempt = attempt >= send_attempts
                 status = (
                     delivery_log.SENT if delivered else (delivery_log.UNSENT if last_attempt else delivery_log.SENDING)
                 )  # keep the claim between tries
@@ -230,7 +235,7 @@ def notify_period(
                     )
                 if delivered:
                     break
-                if attempt < options.send_attempts:
+                if attempt < send_attempts:
                     time.sleep(options.retry_delay_seconds)
             if not delivered:
                 failures.append((delivery.email, error))

@@ -86,7 +86,7 @@ def validate_staged(
     ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``. Reads the warehouse through
     ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
     writes only ``dim_explanation`` (from ``landing/explanations/``). Data Docs of the run are written
-    under ``settings.output_dir / "data_docs"``."""
+    in the store (``outputs/data_docs``, :mod:`techreform.store`)."""
     if form.code not in suites.SUITE_FILES:
         raise ValueError(f"no validation suite for form {form.code}")
     period = Period.parse(period)

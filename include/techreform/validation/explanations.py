@@ -30,7 +30,8 @@ from sqlalchemy.engine import Connection
 
 from techreform.cells import clean_text, parse_month
 from techreform.config import Settings
-from techreform.readers import read_delivery
+from techreform.readers import read_delivery, read_delivery_bytes
+from techreform.store import list_files, list_folders, store_of
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
 FOLDER = "explanations"
@@ -64,8 +65,19 @@ def _month(value: Any) -> str | None:
 
 
 def read_file(path: Path) -> pd.DataFrame:
-    """One delivered explanations file as a frame of the canonical columns plus ``source_row``."""
-    table = read_delivery(path)
+    """One delivered explanations file (a path of the store) as a frame of the canonical columns plus
+    ``source_row``."""
+    if isinstance(path, Path):
+        table = read_delivery(path)
+    else:  # an object store: read by key under the same limits
+        from techreform.limits import IngestLimits
+        from techreform.readers import UnreadableFile
+
+        limits = IngestLimits()
+        size = path.fs.size(path.path)
+        if size > limits.max_file_bytes:  # refused from its size, unread
+            raise UnreadableFile(f"{path.name}: {size} bytes, more than {limits.max_file_bytes}")
+        table = read_delivery_bytes(Path(path.name), path.read_bytes(), limits)
     headers = [HEADERS.get(h.strip(), h.strip()) for h in table.headers]
     records = [dict(zip(headers, cells)) | {"source_row": row} for row, cells in table.rows]
     frame = pd.DataFrame.from_records(records)
@@ -79,7 +91,7 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
     """Replace the explanations of one delivery folder (``landing/explanations/<YYYY-MM>``)."""
     outcome = ExplanationLoad()
     rows: list[dict[str, Any]] = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx")):
+    for path in (p for p in list_files(folder) if p.suffix.lower() in (".csv", ".xlsx")):
         for record in read_file(path).to_dict("records"):
             where = f"{path.name} 第{record['source_row']}行"
             uscc, project = _text(record["uscc"]), _text(record["project_code"])
@@ -118,10 +130,8 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
 def sync_explanations(conn: Connection, settings: Settings) -> ExplanationLoad:
     """Read every folder under ``landing/explanations/`` into ``dim_explanation`` (idempotent)."""
     total = ExplanationLoad()
-    root = Path(settings.landing_dir) / FOLDER
-    if not root.is_dir():
-        return total
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)):
+    root = store_of(settings).landing / FOLDER
+    for folder in (p for p in list_folders(root) if re.fullmatch(r"\d{4}-\d{2}", p.name)):
         outcome = load_folder(conn, folder)
         total.rows += outcome.rows
         total.problems.extend(outcome.problems)

@@ -4,7 +4,7 @@ For every reporting unit of the prefecture: the rows it must correct (hard rules
 and the rows it must explain (soft rules not yet explained, 核实性审核 → 需说明), by rule, with the
 file, row, field, message and the values as received; then the counts by rule, and the enterprises
 that did not report (缺报, from completeness). Rows a later delivery superseded need nothing any more
-and are left out. Written to ``settings.output_dir / "receipts" / <YYYY-MM> /``:
+and are left out. Written to the store (``techreform.store``), ``outputs/receipts/<YYYY-MM>/``:
 ``receipt_<YYYY-MM>_<prefecture code>.xlsx`` and ``.html`` (rows whose prefecture cannot be told from
 their codes go to ``receipt_<YYYY-MM>_unknown``). Every text in the HTML is escaped; spreadsheet cells
 are written as strings, never as formulas.
@@ -13,6 +13,7 @@ are written as strings, never as formulas.
 from __future__ import annotations
 
 import html
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
-from techreform.files import atomic_path, remove_partials, write_text
+from techreform.files import remove_partials
 from techreform.forms import FORMS
 from techreform.labels import SEVERITY_ZH
 from techreform.periods import Period
+from techreform.store import StorePath, list_files, remove, store_of, write_bytes, write_text
 from techreform.warehouse import read_frame
 
 ITEM_COLUMNS = [
@@ -84,15 +86,18 @@ def _by_rule(items: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _write_xlsx(path: Path, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
-    with atomic_path(path, fault="during_receipt_write") as tmp:
-        _fill_workbook(tmp, title, sheets)
+def _write_xlsx(path: StorePath, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
+    """The workbook built in memory, then written to the store complete or absent."""
+    buffer = io.BytesIO()
+    _fill_workbook(buffer, title, sheets)
+    write_bytes(path, buffer.getvalue(), fault="during_receipt_write")
 
 
-def _fill_workbook(path: Path, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
+def _fill_workbook(path: Path | io.BytesIO, title: str, sheets: list[tuple[str, list[str], list[list[Any]]]]) -> None:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    target = path if isinstance(path, io.BytesIO) else str(path)
+    workbook = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
     bold = workbook.add_format({"bold": True})
     for name, headers, rows in sheets:
         sheet = workbook.add_worksheet(name)
@@ -120,7 +125,9 @@ def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _write_html(path: Path, title: str, sections: list[tuple[str, list[str], list[list[Any]]]], summary: str) -> None:
+def _write_html(
+    path: StorePath, title: str, sections: list[tuple[str, list[str], list[list[Any]]]], summary: str
+) -> None:
     parts = [f"<h2>{html.escape(name)}</h2>{_html_table(headers, rows)}" for name, headers, rows in sections]
     write_text(
         path,
@@ -131,7 +138,7 @@ def _write_html(path: Path, title: str, sections: list[tuple[str, list[str], lis
     )
 
 
-def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> list[Path]:
+def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> list[StorePath]:
     """Write the period's receipts, one ``.xlsx`` and one ``.html`` per prefecture with anything to
     correct, explain or report; returns the paths written (each file replaced atomically; earlier receipts of the period no longer needed are removed)."""
     period = Period.parse(period)
@@ -142,10 +149,9 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
         missing = read_frame(conn, "marts/quality/missing_reporters_of_period", period=p)
         completeness = read_frame(conn, "marts/quality/completeness_of_period", period=p)
     prefectures[UNKNOWN[0]] = UNKNOWN[1]
-    folder = Path(settings.output_dir) / "receipts" / p
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = store_of(settings).receipts_dir(p)
     remove_partials(folder)
-    earlier = set(folder.glob("receipt_*"))
+    earlier = set(list_files(folder, "receipt_*"))
     written: list[Path] = []
     codes = sorted(set(items["prefecture_code"]) | set(missing["prefecture_code"].dropna()))
     item_headers = [h for _, h in ITEM_COLUMNS]
@@ -177,5 +183,5 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
         _write_html(stem.with_suffix(".html"), title, sections, summary)
         written += [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]
     for old in earlier - set(written):  # a prefecture with nothing to report any more
-        old.unlink(missing_ok=True)
+        remove(old)
     return written
