@@ -67,6 +67,7 @@ PREVIOUS_DEFAULTS = {
     },
     "email": {
         "sender": "techreform@localhost.localdomain",
+        "sender_name": "甘肃省企业技术改造统计监测",
         "subject_prefix": "【技改督办】",
         "province_code": "620000",
         "province_name": "甘肃省",
@@ -131,6 +132,7 @@ SAMPLE_VALUES = {
     },
     "email": {
         "sender": "jigai@example.gov.cn",
+        "sender_name": "技改办",
         "subject_prefix": "[x]",
         "province_code": "620000",
         "province_name": "甘肃",

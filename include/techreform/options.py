@@ -181,7 +181,11 @@ class EmailOptions:
     """Composing and sending the supervision e-mails and the alerts (``docs/supervision.md``)."""
 
     sender: str = "techreform@localhost.localdomain"
-    """From address when the SMTP connection ``techreform_smtp`` names none."""
+    """From address when the SMTP connection ``techreform_smtp`` names none (set it to the office's
+    real address, e.g. ``jigai@gsgxw.gov.cn``; ``技改监测 <jigai@gsgxw.gov.cn>`` names the sender too)."""
+    sender_name: str = "甘肃省企业技术改造统计监测"
+    """The sender's name shown with the From address of every e-mail (supervision, receipts, the bureau's),
+    unless the sender address carries its own (``技改监测 <jigai@…>``)."""
     subject_prefix: str = "【技改督办】"
     """Subject prefix of the supervision e-mails."""
     province_code: str = "620000"

@@ -20,7 +20,7 @@ from techreform.options import EmailOptions, SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision import delivery_log
 from techreform.supervision.content import PREFECTURE, Content, describe_changes, prefecture_contents, province_content
-from techreform.supervision.emails import compose, header_safe, valid_address
+from techreform.supervision.emails import compose, sender_of, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.supervision.sources import division_names, supervisors_in_force
 from techreform.warehouse import query
@@ -125,11 +125,7 @@ def notify_period(
     ``in_flight`` those another run was sending at the same time (left to it)."""
     period = Period.parse(period)
     options = settings.options_for(EmailOptions)
-    sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
-    if not valid_address(sender):
-        raise ValueError(
-            f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')"
-        )
+    sender, envelope = sender_of(smtp, options)
     with engine.connect() as conn:
         if query(conn, "marts/supervision/run_of_period", period=str(period)).first() is None:
             raise SupervisionNotRun(
@@ -208,7 +204,7 @@ def notify_period(
             error = ""
             for attempt in range(1, max(options.send_attempts, 1) + 1):
                 try:
-                    send_smtp(smtp, message, sender, [delivery.email])
+                    send_smtp(smtp, message, envelope, [delivery.email])
                     delivered = True
                     fault_point("after_send")
                 except OSError as exc:  # smtplib.SMTPException is an OSError too
