@@ -162,6 +162,13 @@ def refresh_supervision(ctx: RunContext) -> dict[str, Any]:
     return refresh_supervision_indicators(ctx.engine, ctx.settings, ctx.period)
 
 
+def monthly_report(ctx: RunContext) -> dict[str, Any]:
+    """Step ``monthly_report``: the period's 统计监测月报 (HTML and PDF; the same files on a re-run)."""
+    from techreform.report import write_monthly_report
+
+    return write_monthly_report(ctx.engine, ctx.settings, ctx.period)
+
+
 def extract(ctx: RunContext) -> dict[str, Any]:
     """Step ``extract``: the bureau's extract of the period (a new revision only if its content changed)."""
     from techreform.extracts import extract_period

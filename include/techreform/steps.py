@@ -133,15 +133,20 @@ STEPS: tuple[Step, ...] = (
         doc="project lights and supervision cases (督办事项)",
     ),
     Step(
+        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
+    ),
+    Step(
+        "monthly_report",
+        "techreform.pipeline:monthly_report",
+        doc="the monthly analysis report (统计监测月报) as HTML and PDF, attached to the province's e-mail",
+    ),
+    Step(
         "notify",
         "techreform.pipeline:notify",
         retries=3,
         retry_delay_minutes=10,
         delivers=True,
         doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent",
-    ),
-    Step(
-        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
     ),
     Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
     Step(

@@ -19,7 +19,14 @@ from techreform.faults import fault_point
 from techreform.options import EmailOptions, SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision import delivery_log
-from techreform.supervision.content import PREFECTURE, Content, describe_changes, prefecture_contents, province_content
+from techreform.supervision.content import (
+    PREFECTURE,
+    PROVINCE,
+    Content,
+    describe_changes,
+    prefecture_contents,
+    province_content,
+)
 from techreform.supervision.emails import compose, sender_of, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.supervision.sources import division_names, supervisors_in_force
@@ -64,6 +71,17 @@ def server_unreachable(exc: OSError) -> bool:
     ):
         return True
     return not isinstance(exc, smtplib.SMTPException)
+
+
+def report_attachments(settings: Settings, period: Period) -> list[tuple[str, bytes, str, str]]:
+    """The period's monthly analysis report (PDF) for the province's e-mail, when it was written (step
+    ``monthly_report``); the file as it is when the message is composed."""
+    from techreform.report import report_paths
+
+    pdf = report_paths(settings, period)[1]
+    if not pdf.is_file():
+        return []
+    return [(f"技改统计监测月报_{period}.pdf", pdf.read_bytes(), "application", "pdf")]
 
 
 def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple[list[Delivery], dict[str, Any]]:
@@ -160,7 +178,15 @@ def notify_period(
                 result["unchanged"] += 1
                 continue
             changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
-            message = compose(content, delivery.name, delivery.email, options, sender, changes)
+            message = compose(
+                content,
+                delivery.name,
+                delivery.email,
+                options,
+                sender,
+                changes,
+                extra_attachments=report_attachments(settings, period) if content.kind == PROVINCE else (),
+            )
             claim = delivery_log.prepare(
                 conn,
                 decision,

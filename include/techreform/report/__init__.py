@@ -1,0 +1,61 @@
+"""The monthly analysis report (统计监测月报) of a period, as HTML and PDF.
+
+:func:`write_monthly_report` reads the warehouse (:mod:`.content`), projects each 2015 target
+(:mod:`.projection`), draws the charts (:mod:`techreform.charts`), renders HTML and PDF (:mod:`.render`)
+and writes ``<outputs>/reports/<YYYY-MM>/monthly_report_<YYYY-MM>.html`` and ``.pdf`` through
+:mod:`techreform.files`. The same warehouse gives the same bytes (no time of the run in either file), so a
+re-run rewrites identical files. The PDF is attached to the province's supervision e-mail and goes into the
+bureau's extract. See ``docs/report.md``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from techreform.config import Settings
+from techreform.files import remove_partials, write_bytes, write_text
+from techreform.options import EmailOptions
+from techreform.periods import Period
+
+REPORT_DIR = "reports"
+
+
+def report_paths(settings: Settings, period: Period | str) -> tuple[Path, Path]:
+    """``(html, pdf)`` of the period's report under the outputs folder."""
+    p = str(Period.parse(period))
+    folder = Path(settings.output_dir) / REPORT_DIR / p
+    return folder / f"monthly_report_{p}.html", folder / f"monthly_report_{p}.pdf"
+
+
+def report_title(settings: Settings, period: Period | str) -> str:
+    province = settings.options_for(EmailOptions).province_name
+    return f"{province}企业技术改造统计监测月报（{Period.parse(period).label_zh}）"
+
+
+def build_report(engine: Engine, settings: Settings, period: Period | str) -> tuple[str, bytes]:
+    """The report of ``period`` as ``(html, pdf bytes)``."""
+    from techreform.report.content import build_content
+    from techreform.report.render import render_html, render_pdf
+
+    period = Period.parse(period)
+    content = build_content(engine, period, settings.options_for(EmailOptions).province_name)
+    page = render_html(content, report_charts(content))
+    return page, render_pdf(page, report_title(settings, period), str(period))
+
+
+def report_charts(content) -> list[tuple[str, str]]:
+    """The report's charts as ``(title, inline SVG)``: drawn by :mod:`techreform.charts`."""
+    return []
+
+
+def write_monthly_report(engine: Engine, settings: Settings, period: Period | str) -> dict:
+    """Write the period's report (HTML and PDF); returns ``{"period", "html", "pdf", "pages"}``."""
+    period = Period.parse(period)
+    html_path, pdf_path = report_paths(settings, period)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_partials(html_path.parent)
+    page, pdf = build_report(engine, settings, period)
+    write_text(html_path, page)
+    write_bytes(pdf_path, pdf)
+    return {"period": str(period), "html": str(html_path), "pdf": str(pdf_path), "bytes": len(pdf)}
