@@ -104,7 +104,13 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
         assert dark > 0.01 * grey.width * grey.height, f"{image.name} is (nearly) blank"
         assert grey.width < grey.height  # portrait A4
     text = _text(pdf)
-    for heading in ("企业技术改造统计监测月报", "一、本月概要", "三、主要指标完成情况", "四、2015年目标预测", "五、项目督办灯色"):
+    for heading in (
+        "企业技术改造统计监测月报",
+        "一、本月概要",
+        "三、主要指标完成情况",
+        "四、2015年目标预测",
+        "五、项目督办灯色",
+    ):
         assert heading in text
     assert "最小二乘" in text and "预测区间" in text  # the method is stated
     engine = engine_for(settings.warehouse_url)
@@ -120,7 +126,7 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
             sa.text("select count(*) from sup_project_light where period = :p and light = 'red'"), {"p": LAST}
         ).scalar_one()
     assert fmt(invest) in text  # the warehouse's number
-    assert f"红灯项目由" in text and f"变为{red}个" in text
+    assert "红灯项目由" in text and f"变为{red}个" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
     cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
     assert cjk and all(" yes yes " in line for line in cjk)  # embedded, as a subset
