@@ -94,6 +94,7 @@ PREVIOUS_DEFAULTS = {
         "bureau_role": "统计局",
         "sender": None,
     },
+    "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -159,6 +160,7 @@ SAMPLE_VALUES = {
         "bureau_role": "统计处",
         "sender": "jigai@example.gov.cn",
     },
+    "monitoring": {"enterprise_roles": ["admin"], "months_shown": 12},
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -176,7 +178,16 @@ def _write(tmp_path: Path, config: object) -> dict[str, str]:
 
 
 def test_every_section_has_an_options_class_the_settings_give_typed():
-    assert list(SECTIONS) == ["ingest", "validation", "supervision", "email", "alerts", "indicators", "extracts"]
+    assert list(SECTIONS) == [
+        "ingest",
+        "validation",
+        "supervision",
+        "email",
+        "alerts",
+        "indicators",
+        "extracts",
+        "monitoring",
+    ]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
     for name, cls in SECTIONS.items():

@@ -6,6 +6,12 @@ the outputs folder (never in the repository), ``<output_dir>/data_docs/gx/``, un
 ``<form>_<YYYY-MM>`` with a run time fixed to the period's first day, so re-running a period replaces
 its page instead of adding one, and rebuilds the static site:
 ``<output_dir>/data_docs/gx/uncommitted/data_docs/local_site/index.html``.
+
+GX's site needs the network (Bootstrap, jQuery, font-awesome, vega from CDNs). The pages people read are
+rendered next to it by :func:`build_offline_pages` (:mod:`techreform.validation.datadocs_pages`):
+self-contained, soft rules as warnings, values in their fields, rules in Chinese —
+``<output_dir>/data_docs/site/index.html`` and ``site/<YYYY-MM>/<form>.html``, served by the monitoring
+view in Airflow (数据质量 page) and readable from the folder as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +41,11 @@ def data_docs_root(settings: Settings) -> Path:
 
 def index_path(settings: Settings) -> Path:
     return data_docs_root(settings) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def site_dir(settings: Settings) -> Path:
+    """The self-contained Data Docs (:func:`build_offline_pages`)."""
+    return data_docs_root(settings) / "site"
 
 
 def results_dir(settings: Settings, period: Period) -> Path:
@@ -103,4 +114,46 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
         keys += [key, ExpectationSuiteIdentifier(name=spec["name"])]
     # only this period's pages (and the index): a backfill does not rebuild every earlier period
     context.build_data_docs(resource_identifiers=keys or None)
-    return index_path(settings)
+    return build_offline_pages(settings, period)
+
+
+def build_offline_pages(settings: Settings, period: Period) -> Path:
+    """Render the period's self-contained Data Docs pages (``site/<YYYY-MM>/<form>.html``) from the kept
+    results and rewrite the site's index over every period kept; returns the index."""
+    from techreform.validation.datadocs_pages import index_page, validation_page, verdict_of
+
+    period = Period.parse(period)
+    site = site_dir(settings)
+    for path in sorted(results_dir(settings, period).glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        write_text(site / str(period) / f"{path.stem}.html", validation_page(document))
+    entries = []
+    for path in sorted((data_docs_root(settings) / "results").glob("*/*.json")):
+        page = site / path.parent.name / f"{path.stem}.html"
+        if page.exists():
+            verdict = verdict_of(json.loads(path.read_text(encoding="utf-8")))
+            entries.append((path.parent.name, path.stem, verdict, f"{path.parent.name}/{path.stem}.html"))
+    return write_text(site / "index.html", index_page(entries))
+
+
+def period_pages(settings: Settings, period: Period) -> list[tuple[str, str]]:
+    """The period's Data Docs pages as ``(label, path relative to the site)``, the index last."""
+    period = Period.parse(period)
+    site = site_dir(settings)
+    out = [
+        (f"{FORMS[p.stem].title_zh}（{p.stem}）", f"{period}/{p.name}")
+        for p in sorted((site / str(period)).glob("*.html"))
+        if p.stem in FORMS
+    ]
+    if (site / "index.html").exists():
+        out.append(("全部报告期", "index.html"))
+    return out
+
+
+def site_file(settings: Settings, relative: str) -> Path | None:
+    """The file ``relative`` of the self-contained site, or ``None`` if it is not one (no path outside)."""
+    site = site_dir(settings).resolve()
+    path = (site / relative).resolve()
+    if not path.is_relative_to(site) or not path.is_file():
+        return None
+    return path
