@@ -45,8 +45,57 @@ def build_report(engine: Engine, settings: Settings, period: Period | str) -> tu
 
 
 def report_charts(content) -> list[tuple[str, str]]:
-    """The report's charts as ``(title, inline SVG)``: drawn by :mod:`techreform.charts`."""
-    return []
+    """The report's charts as ``(title, inline SVG)``, drawn by :mod:`techreform.charts`: the cumulative
+    investment against the straight path to 5000亿元, the indicators' status by prefecture, the lights by
+    prefecture."""
+    from techreform import charts
+
+    out: list[tuple[str, str]] = []
+    inv = content.investment
+    if inv is not None:
+        out.append(
+            (
+                "图1 “十二五”技术改造投资累计与目标序时路径",
+                charts.investment_trajectory(
+                    inv.periods, inv.values, target_2015=inv.target_2015 or 5000.0, unit=inv.unit or "亿元"
+                ),
+            )
+        )
+    judged = [p for p in content.prefectures if p["judged"]]
+    if judged:
+        out.append(
+            (
+                "图2 各市州指标状态（有目标且有数据的指标）",
+                charts.stacked_bar_chart(
+                    [p["prefecture_name"] or p["prefecture_code"] for p in judged],
+                    [
+                        (
+                            "已达标或达到序时目标",
+                            [p["judged"] - p["lagging"] for p in judged],
+                            charts.LIGHT_COLOURS["green"],
+                        ),
+                        ("滞后", [p["lagging"] for p in judged], charts.LIGHT_COLOURS["red"]),
+                    ],
+                    title="各市州指标状态",
+                    unit="项指标",
+                    decimals=0,
+                ),
+            )
+        )
+    if content.lights:
+        lights = sorted(content.lights, key=lambda r: r["prefecture_code"] or "")
+        out.append(
+            (
+                "图3 各市州督办项目灯色",
+                charts.lights_by_prefecture(
+                    [r["prefecture_name"] or r["prefecture_code"] or "未识别市州" for r in lights],
+                    [r["green"] for r in lights],
+                    [r["yellow"] for r in lights],
+                    [r["red"] for r in lights],
+                ),
+            )
+        )
+    return out
 
 
 def write_monthly_report(engine: Engine, settings: Settings, period: Period | str) -> dict:
