@@ -148,6 +148,30 @@ class ValidationOptions:
 
 
 @dataclass(frozen=True)
+class ReceiptsOptions:
+    """Review receipts (审核回执) and their e-mail to each prefecture's statistics contacts (统计联络员)
+    (``docs/validation.md``)."""
+
+    resubmit_days: Annotated[int, NonNegative] = 5
+    """Days after the delivery deadline (``validation.delivery_deadline_days`` after the period) by which
+    rows must be corrected or explained; the receipt states the date."""
+    contact_role: str = "统计联络员"
+    """The S1 role (职责) of a prefecture's statistics contacts: S1 rows whose role names it receive the
+    receipts by e-mail (and not the supervision e-mails)."""
+    contact_name: str = "省工信委技术改造统计监测办公室"
+    """Whom the reporting units may ask (the province's office), shown in every receipt."""
+    contact_phone: str = ""
+    """The office's telephone, shown when given."""
+    contact_email: str = ""
+    """The office's e-mail, shown when given."""
+    email: bool = True
+    """E-mail each receipt to its prefecture's statistics contacts (exactly once per content; step
+    ``send_receipts``)."""
+    subject_prefix: str = "【审核回执】"
+    """Subject prefix of the receipts' e-mails."""
+
+
+@dataclass(frozen=True)
 class SupervisionOptions:
     """Light rules, cases and escalation of supervision (督促检查) (``docs/supervision.md``)."""
 
@@ -283,6 +307,7 @@ class MonitoringOptions:
 SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestOptions,
     "validation": ValidationOptions,
+    "receipts": ReceiptsOptions,
     "supervision": SupervisionOptions,
     "email": EmailOptions,
     "alerts": AlertsOptions,
