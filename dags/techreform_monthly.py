@@ -18,7 +18,8 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    landed up to the period) in the raw zone with its sha256 and
    stages its rows; `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
-3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
+3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs; `send_receipts` –
+   the receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once.
 4. `quality_gate` – fails the run, **before any supervisor e-mail**, when a form's share of quarantined
    rows passes the threshold, a form's files were all rejected, delivered files gave zero accepted rows,
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness

@@ -128,6 +128,13 @@ def review(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def send_receipts(ctx: RunContext) -> dict[str, Any]:
+    """Step ``send_receipts``: the receipts to the statistics contacts, exactly once per content."""
+    from techreform.validation.receipt_emails import send_receipts as send
+
+    return send(ctx.engine, ctx.settings, ctx.period, ctx.smtp, owner=ctx.owner)
+
+
 def gate(ctx: RunContext) -> dict[str, Any]:
     """Step ``quality_gate`` (see :func:`quality_gate`)."""
     quality_gate(ctx.engine, ctx.settings, ctx.period)

@@ -115,6 +115,15 @@ STEPS: tuple[Step, ...] = (
     *_forms(),
     Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
     Step(
+        "send_receipts",
+        "techreform.pipeline:send_receipts",
+        retries=3,
+        retry_delay_minutes=10,
+        delivers=True,
+        doc="the review receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once; "
+        "before the gate: they are what a broken delivery needs",
+    ),
+    Step(
         "quality_gate",
         "techreform.pipeline:gate",
         decides=True,
