@@ -18,13 +18,13 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    landed up to the period) in the raw zone with its sha256 and
    stages its rows; `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
-3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs; `send_receipts` –
-   the receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once.
+3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
 4. `quality_gate` – fails the run, **before any supervisor e-mail**, when a form's share of quarantined
    rows passes the threshold, a form's files were all rejected, delivered files gave zero accepted rows,
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness
    is below `validation.completeness_floor` (default 0.80). It fails without retrying (the data decides).
-5. `compute_indicators` – the indicator system (统计指标体系) for the period.
+5. `send_receipts` – the receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once;
+   `compute_indicators` – the indicator system (统计指标体系) for the period.
 6. `supervise` – project lights and supervision cases (督办事项); `refresh_supervision_indicators` –
    PROJECT_RED once supervision judged the period; `monthly_report` – the monthly analysis report
    (统计监测月报, HTML and PDF, docs/report.md); `notify` – exactly-once e-mails (the province's carries the

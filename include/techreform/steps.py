@@ -115,19 +115,19 @@ STEPS: tuple[Step, ...] = (
     *_forms(),
     Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
     Step(
+        "quality_gate",
+        "techreform.pipeline:gate",
+        decides=True,
+        doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
+    ),
+    Step(
         "send_receipts",
         "techreform.pipeline:send_receipts",
         retries=3,
         retry_delay_minutes=10,
         delivers=True,
         doc="the review receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once; "
-        "before the gate: they are what a broken delivery needs",
-    ),
-    Step(
-        "quality_gate",
-        "techreform.pipeline:gate",
-        decides=True,
-        doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
+        "after the gate, so that missing data never sends a flood of 缺报 receipts",
     ),
     Step(
         "compute_indicators",
