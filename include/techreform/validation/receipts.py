@@ -38,7 +38,7 @@ from techreform.warehouse import has_table, read_frame
 
 ITEM_COLUMNS = [  # (key, header, width in the spreadsheet (characters), numeric)
     ("file_name", "文件", 24),
-    ("source_row", "行号", 6),
+    ("source_row", "行号", 7),
     ("record_key", "统一社会信用代码/项目代码", 26),
     ("unit_name", "单位/项目名称", 24),
     ("rule_id", "审核规则", 10),
@@ -318,7 +318,7 @@ def render_html(receipt: Receipt, options: ReceiptsOptions) -> str:
         if not groups:
             parts.append("<p>无。</p>")
         for title, rows in groups.items():
-            parts.append(f"<h3>{html.escape(title)}（{len(rows)}行）</h3>{_html_table(ITEM_COLUMNS, rows, (1,))}")
+            parts.append(f"<h3>{html.escape(title)}（{len(rows)}条问题）</h3>{_html_table(ITEM_COLUMNS, rows, (1,))}")
     parts.append(f"<h2>按规则汇总</h2>{_html_table(RULE_COLUMNS, receipt.by_rule, (4,))}")
     parts.append(f"<h2>缺报企业（{len(receipt.missing)}家）</h2>{_html_table(MISSING_COLUMNS, receipt.missing)}")
     return (
