@@ -107,3 +107,21 @@ def airflow_db():
 
     db.resetdb(skip_init=False) if hasattr(db, "resetdb") else db.initdb()
     return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 at a free port: yields the handler that keeps what
+    arrives and the SmtpConfig that reaches it; stopped afterwards."""
+    from aiosmtpd.controller import Controller
+
+    from supervision_fixtures import CollectingHandler, free_port
+    from techreform.supervision import SmtpConfig
+
+    handler = CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
+    finally:
+        controller.stop()

@@ -147,7 +147,7 @@ def prefecture_page(
         (
             t,
             charts.indicator_trend(
-                t.periods, t.values, t.targets, title=f"{t.name_zh}（{t.unit}）", unit=t.unit, width=600, height=260
+                t.periods, t.values, t.targets, title=f"{t.name_zh}（{t.unit}）", unit=t.unit, width=580, height=250
             ),
         )
         for t in trends
