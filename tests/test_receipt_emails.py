@@ -13,10 +13,6 @@ from dataclasses import replace
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
-
-from supervision_fixtures import CollectingHandler, free_port
-from techreform.supervision import SmtpConfig
 
 PERIOD = "2013-02"
 
@@ -52,17 +48,6 @@ def loaded(settings, province, tmp_path):
     for period in ("2013-01", PERIOD):
         run_period(settings, period, notify=False)  # no e-mail yet: delivering steps are skipped
     return settings
-
-
-@pytest.fixture
-def smtp_server():
-    handler = CollectingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@gsgxw.example", timeout=10)
-    finally:
-        controller.stop()
 
 
 def _receipt_codes(settings):
