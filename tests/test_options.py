@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from techreform.config import Settings
+from techreform.forms import FORMS
 from techreform.limits import IngestLimits
 from techreform.options import (
     SECTIONS,
@@ -300,7 +301,7 @@ def test_an_unknown_section_is_refused(tmp_path, base):
         (
             "validation",
             {"required_snapshot_forms": ["R1", "X9"]},
-            r"validation.required_snapshot_forms\[1\] must be a form code \(E1, P1, R1, S1\), not 'X9'",
+            rf"validation.required_snapshot_forms\[1\] must be a form code \({', '.join(FORMS)}\), not 'X9'",
         ),
         ("validation", {"hb_c": {"revnue": 7}}, "validation.hb_c key must be an E1 field name, not 'revnue'"),
         ("validation", {"hb_c": -1}, "validation.hb_c must be a positive number, not -1"),
