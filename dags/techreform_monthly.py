@@ -25,13 +25,15 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    rows passes the threshold, a form's files were all rejected, delivered files gave zero accepted rows,
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness
    is below `validation.completeness_floor` (default 0.80). It fails without retrying (the data decides).
-5. `compute_indicators` – the indicator system (统计指标体系) for the period;
+5. `send_receipts` – the receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once;
+   `compute_indicators` – the indicator system (统计指标体系) for the period;
    `recompute_corrected_periods` – late and corrected deliveries (the file log) recompute every computed
    period they affect (docs/indicators.md).
-6. `supervise` – project lights and supervision cases (督办事项); `notify` – exactly-once e-mails; it
-   fails (and retries) while any e-mail is unsent or still claimed by another live run.
-7. `refresh_supervision_indicators` – PROJECT_RED once supervision judged the period;
-   `summarise` – rows received / accepted / quarantined per form and prefecture.
+6. `supervise` – project lights and supervision cases (督办事项); `refresh_supervision_indicators` –
+   PROJECT_RED once supervision judged the period; `monthly_report` – the monthly analysis report
+   (统计监测月报, HTML and PDF, docs/report.md); `notify` – exactly-once e-mails (the province's carries the
+   report); it fails (and retries) while any e-mail is unsent or still claimed by another live run.
+7. `summarise` – rows received / accepted / quarantined per form and prefecture.
 8. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
    content changed), its public tables with disclosure control, and the bureau's e-mail (docs/extracts.md).
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The Debian packages the tests and the reports need beyond Python: Chromium for the browser tests,
 # Noto CJK for Chinese text in the PDF report and the screenshots, poppler-utils (pdftoppm) to check
-# the PDF's pages, redis-server (the Celery broker of tests/test_celery_deployment.py).
-# Installs only what is missing; a no-op when all are present. Run by `make system`,
-# which `make demo` and `make test` call.
+# the PDF's pages, pango for WeasyPrint (the PDF report), redis-server (the Celery broker of
+# tests/test_celery_deployment.py). Installs only what is missing; a no-op when all are present.
+# Run by `make system`, which `make demo` and `make test` call.
 set -euo pipefail
-PACKAGES=(chromium fonts-noto-cjk poppler-utils redis-server)
+PACKAGES=(chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 redis-server)
 missing=()
 for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

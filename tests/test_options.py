@@ -34,6 +34,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # What the code used before the options were typed (limits.py, validation/__init__.py, hb.py, gate.py,
 # airflow_support.py, supervision/options.py, alerts.py, indicators/catalogue.py): behaviour is unchanged.
 PREVIOUS_DEFAULTS = {
+    "receipts": {
+        "resubmit_days": 5,
+        "contact_role": "统计联络员",
+        "contact_name": "省工信委技术改造统计监测办公室",
+        "contact_phone": "",
+        "contact_email": "",
+        "email": True,
+        "subject_prefix": "【审核回执】",
+    },
     "ingest": {
         "max_file_bytes": 50_000_000,
         "max_cells": 500_000,
@@ -68,6 +77,7 @@ PREVIOUS_DEFAULTS = {
     },
     "email": {
         "sender": "techreform@localhost.localdomain",
+        "sender_name": "甘肃省企业技术改造统计监测",
         "subject_prefix": "【技改督办】",
         "province_code": "620000",
         "province_name": "甘肃省",
@@ -100,6 +110,15 @@ PREVIOUS_DEFAULTS = {
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
 SAMPLE_VALUES = {
+    "receipts": {
+        "resubmit_days": 7,
+        "contact_role": "统计员",
+        "contact_name": "技改办",
+        "contact_phone": "0931-1234567",
+        "contact_email": "jigai@example.gov.cn",
+        "email": False,
+        "subject_prefix": "【回执】",
+    },
     "ingest": {
         "max_file_bytes": 1000,
         "max_cells": 10,
@@ -134,6 +153,7 @@ SAMPLE_VALUES = {
     },
     "email": {
         "sender": "jigai@example.gov.cn",
+        "sender_name": "技改办",
         "subject_prefix": "[x]",
         "province_code": "620000",
         "province_name": "甘肃",
@@ -186,6 +206,7 @@ def test_every_section_has_an_options_class_the_settings_give_typed():
     assert list(SECTIONS) == [
         "ingest",
         "validation",
+        "receipts",
         "supervision",
         "email",
         "alerts",

@@ -97,12 +97,13 @@ def test_each_prefecture_with_flagged_projects_and_the_province_get_one_readable
     projects = sheets["督办项目"]
     assert projects[0][:3] == ["项目代码", "项目名称", "项目单位"]
     assert [r[0] for r in projects[1:]] == [RED_CODE, YELLOW_CODE]  # worst first
-    assert projects[1][7] == "红灯" and "项目停建(SUSPENDED)" in projects[1][8] and projects[1][11] == "是"
+    assert projects[1][7] == "红灯" and projects[1][8] == "项目停建" and projects[1][11] == "是"  # no rule codes
     assert projects[1][9] == "项目状态为停建"
     assert projects[2][9] == "序时进度应完成6/12，实际完成本年计划的35.0%，滞后15.0个百分点"
     assert projects[2][6] == 15.0
     page = html_of(lz)
-    assert "最需关注：示范技改项目（红灯，已升级督办，项目停建(SUSPENDED)）。" in page
+    assert "最需关注：示范技改项目（红灯，已升级督办，项目停建）。" in page
+    assert "SUSPENDED" not in page and "SCHEDULE_" not in page
     assert "<table" in page and "滞后项目" in page and "兰州示范制造有限公司" in page
     prov = got["prov@example.org"][0]
     assert prov["Subject"] == "【技改督办】2013年6月 全省汇总：红灯1个 黄灯1个 升级督办1个"
@@ -233,6 +234,9 @@ def test_all_clear_notes_go_to_quiet_prefectures_only_when_configured(june, fast
     got = by_recipient(handler)
     assert got["ts@example.org"][0]["Subject"] == "【技改督办】2013年6月 天水市：红灯0个 黄灯0个"
     assert "本月无亮灯项目" in html_of(got["ts@example.org"][0])
+    assert list(got["ts@example.org"][0].iter_attachments()) == []  # nothing to attach: no header-only workbook
+    assert "见附件" not in html_of(got["ts@example.org"][0])
+    assert len(list(got["lz@example.org"][0].iter_attachments())) == 1  # flagged: the tables attached
 
 
 def test_missing_reporters_are_listed_in_their_prefectures_email(june, fast, smtp_server):
@@ -377,10 +381,10 @@ def test_a_correction_says_which_projects_changed_light_came_or_went():
         "missing": [],
     }
     assert describe_changes(old, new) == [
-        "缺报企业：由1个改为0个",
-        "新增红灯项目：C 新项目（SUSPENDED）",
+        "缺报企业：由1家改为0家",
+        "新增红灯项目：C 新项目（项目停建）",
         "不再列入督办：B 项目（原为黄灯）",
-        "A 项目：由红灯（SUSPENDED）改为黄灯（STALLED）",
+        "A 项目：由红灯（项目停建）改为黄灯（投资连续停滞）",
         "已补报或不再缺报：U1 缺报甲",
     ]
 

@@ -175,12 +175,21 @@ def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_rec
     ]
     page = (settings.output_dir / "receipts" / "2013-06" / "receipt_2013-06_620400.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;庚&lt;/script&gt;" in page
-    assert "E1-H07" in page and "需更正" in page and "主营业务收入 (revenue)=-5" in page and "丁公司" in page
+    assert "E1-H07" in page and "需更正" in page and "主营业务收入：-5" in page and "丁公司" in page
+    assert "(revenue)" not in page  # field names in Chinese
+    assert "<h3>E1 企业" in page and page.count("<th>报表</th>") == 1  # the form is its table's heading, not a column
+    assert "前更正后重新报送" in page and "截止日期：2013年7月16日" in page  # what to do, by when (11th + 5 days)
+    assert "@page { size: A4 landscape" in page and "table-layout: fixed" in page and "<colgroup>" in page
     book = openpyxl.load_workbook(settings.output_dir / "receipts" / "2013-06" / "receipt_2013-06_620100.xlsx")
-    explain = [[c.value for c in row] for row in book["需说明（核实性审核）"].iter_rows(min_row=3)]
+    sheet = book["需说明（核实性审核）"]
+    explain = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
     assert {(r[3], r[5]) for r in explain} == {(B, "E1-S01")}
-    assert any("工业增加值 (value_added)=1300" in (r[9] or "") for r in explain)
+    assert any("工业增加值：1,300" in (r[7] or "") for r in explain)  # Chinese field, formatted number
+    assert [c.value for c in sheet[2]][:3] == ["报表", "文件", "行号"]
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A2:")
+    assert sheet.column_dimensions["I"].width > 50 and sheet.column_dimensions["C"].width < 10  # widths by column
     assert book["需更正（强制性审核）"].max_row == 2  # title and headers only
+    assert "说明" in book.sheetnames
 
 
 def test_review_writes_data_docs_for_the_period(chain):

@@ -52,12 +52,31 @@ REVIEW_STATUS_ZH: Mapping[str, str] = MappingProxyType(
 )
 """Review status of an input row (``etl_row_outcome.review_status``, facts' ``review_status``)."""
 
+LIGHT_ZH: Mapping[str, str] = MappingProxyType({"green": "绿灯", "yellow": "黄灯", "red": "红灯"})
+"""A project's light (灯色) of supervision (``sup_project_light.light``)."""
+
+SUPERVISION_RULE_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "SCHEDULE_YELLOW": "序时进度滞后",
+        "SCHEDULE_RED": "序时进度严重滞后",
+        "START_OVERDUE": "逾期未开工",
+        "COMPLETION_OVERDUE": "逾期未竣工",
+        "STALLED": "投资连续停滞",
+        "SUSPENDED": "项目停建",
+        "NOT_REPORTED": "本月未报送",
+        "QUARANTINED": "本月报表未通过强制性审核",
+    }
+)
+"""Why a project got its light: the supervision rules (``sup_project_light.reasons``, ``;``-joined)."""
+
 LABEL_KINDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "indicator_status": INDICATOR_STATUS_ZH,
         "severity": SEVERITY_ZH,
         "level": LEVEL_ZH,
         "review_status": REVIEW_STATUS_ZH,
+        "light": LIGHT_ZH,
+        "supervision_rule": SUPERVISION_RULE_ZH,
     }
 )
 """Every label table by kind: the rows of the warehouse table ``dim_label``."""
@@ -69,6 +88,12 @@ def label(kind: str, code: str | None, default: str | None = None) -> str:
     if code is None:
         return default or ""
     return LABEL_KINDS[kind].get(code, code if default is None else default)
+
+
+def reasons_zh(reasons: str | None) -> str:
+    """``COMPLETION_OVERDUE;SCHEDULE_RED`` → ``逾期未竣工；序时进度严重滞后``: the Chinese of ``;``-joined
+    supervision rule codes (an unknown code stays as it is)."""
+    return "；".join(label("supervision_rule", r) for r in (reasons or "").split(";") if r)
 
 
 def label_rows() -> list[dict[str, str]]:

@@ -148,6 +148,30 @@ class ValidationOptions:
 
 
 @dataclass(frozen=True)
+class ReceiptsOptions:
+    """Review receipts (审核回执) and their e-mail to each prefecture's statistics contacts (统计联络员)
+    (``docs/validation.md``)."""
+
+    resubmit_days: Annotated[int, NonNegative] = 5
+    """Days after the delivery deadline (``validation.delivery_deadline_days`` after the period) by which
+    rows must be corrected or explained; the receipt states the date."""
+    contact_role: str = "统计联络员"
+    """The S1 role (职责) of a prefecture's statistics contacts: S1 rows whose role names it receive the
+    receipts by e-mail (and not the supervision e-mails)."""
+    contact_name: str = "省工信委技术改造统计监测办公室"
+    """Whom the reporting units may ask (the province's office), shown in every receipt."""
+    contact_phone: str = ""
+    """The office's telephone, shown when given."""
+    contact_email: str = ""
+    """The office's e-mail, shown when given."""
+    email: bool = True
+    """E-mail each receipt to its prefecture's statistics contacts (exactly once per content; step
+    ``send_receipts``)."""
+    subject_prefix: str = "【审核回执】"
+    """Subject prefix of the receipts' e-mails."""
+
+
+@dataclass(frozen=True)
 class SupervisionOptions:
     """Light rules, cases and escalation of supervision (督促检查) (``docs/supervision.md``)."""
 
@@ -181,7 +205,11 @@ class EmailOptions:
     """Composing and sending the supervision e-mails and the alerts (``docs/supervision.md``)."""
 
     sender: str = "techreform@localhost.localdomain"
-    """From address when the SMTP connection ``techreform_smtp`` names none."""
+    """From address when the SMTP connection ``techreform_smtp`` names none (set it to the office's
+    real address, e.g. ``jigai@gsgxw.gov.cn``; ``技改监测 <jigai@gsgxw.gov.cn>`` names the sender too)."""
+    sender_name: str = "甘肃省企业技术改造统计监测"
+    """The sender's name shown with the From address of every e-mail (supervision, receipts, the bureau's),
+    unless the sender address carries its own (``技改监测 <jigai@…>``)."""
     subject_prefix: str = "【技改督办】"
     """Subject prefix of the supervision e-mails."""
     province_code: str = "620000"
@@ -295,6 +323,7 @@ class StorageOptions:
 SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestOptions,
     "validation": ValidationOptions,
+    "receipts": ReceiptsOptions,
     "supervision": SupervisionOptions,
     "email": EmailOptions,
     "alerts": AlertsOptions,

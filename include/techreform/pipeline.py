@@ -142,6 +142,13 @@ def review(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def send_receipts(ctx: RunContext) -> dict[str, Any]:
+    """Step ``send_receipts``: the receipts to the statistics contacts, exactly once per content."""
+    from techreform.validation.receipt_emails import send_receipts as send
+
+    return send(ctx.engine, ctx.settings, ctx.period, ctx.smtp, owner=ctx.owner)
+
+
 def gate(ctx: RunContext) -> dict[str, Any]:
     """Step ``quality_gate`` (see :func:`quality_gate`)."""
     quality_gate(ctx.engine, ctx.settings, ctx.period)
@@ -182,6 +189,13 @@ def refresh_supervision(ctx: RunContext) -> dict[str, Any]:
     from techreform.indicators import refresh_supervision_indicators
 
     return refresh_supervision_indicators(ctx.engine, ctx.settings, ctx.period)
+
+
+def monthly_report(ctx: RunContext) -> dict[str, Any]:
+    """Step ``monthly_report``: the period's 统计监测月报 (HTML and PDF; the same files on a re-run)."""
+    from techreform.report import write_monthly_report
+
+    return write_monthly_report(ctx.engine, ctx.settings, ctx.period)
 
 
 def extract(ctx: RunContext) -> dict[str, Any]:

@@ -147,6 +147,15 @@ STEPS: tuple[Step, ...] = (
         doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
     ),
     Step(
+        "send_receipts",
+        "techreform.pipeline:send_receipts",
+        retries=3,
+        retry_delay_minutes=10,
+        delivers=True,
+        doc="the review receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once; "
+        "after the gate, so that missing data never sends a flood of 缺报 receipts",
+    ),
+    Step(
         "compute_indicators",
         "techreform.pipeline:indicators",
         outlets=(warehouse_asset("fct_indicator"),),
@@ -165,15 +174,20 @@ STEPS: tuple[Step, ...] = (
         doc="project lights and supervision cases (督办事项)",
     ),
     Step(
+        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
+    ),
+    Step(
+        "monthly_report",
+        "techreform.pipeline:monthly_report",
+        doc="the monthly analysis report (统计监测月报) as HTML and PDF, attached to the province's e-mail",
+    ),
+    Step(
         "notify",
         "techreform.pipeline:notify",
         retries=3,
         retry_delay_minutes=10,
         delivers=True,
         doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent",
-    ),
-    Step(
-        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
     ),
     Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
     Step(

@@ -26,6 +26,7 @@ the root, one function per concept below::
     outputs/outbox/<YYYY-MM>/*.eml               supervision e-mails without an SMTP server
     outputs/outbox/extracts/<YYYY-MM>/*.eml      the bureau's e-mails without an SMTP server
     outputs/alerts/<YYYY-MM>/*.eml               alerts without an SMTP server
+    outputs/reports/<YYYY-MM>/monthly_report_*   the monthly analysis report (HTML, PDF)
     outputs/extracts/<YYYY-MM>/r<N>/             the bureau's extracts (techreform.extracts)
 
 Writes are complete or absent (:mod:`techreform.files`): on a local store written aside and renamed, on
@@ -155,6 +156,10 @@ class Store:
 
     def extracts_outbox_dir(self, period: str) -> StorePath:
         return self.outputs / "outbox" / "extracts" / str(period)
+
+    def reports_dir(self, period: str) -> StorePath:
+        """``outputs/reports/<YYYY-MM>/``: the monthly analysis report (统计监测月报), HTML and PDF."""
+        return self.outputs / "reports" / str(period)
 
     def alerts_dir(self, period: str) -> StorePath:
         return self.outputs / "alerts" / str(period)

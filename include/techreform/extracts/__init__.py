@@ -29,6 +29,7 @@ from techreform.extracts.revisions import build_manifest, overall_digest, previo
 from techreform.extracts.tables import PUBLIC_TABLE, TABLES, PeriodNotReady, build_tables, check_ready, typed
 from techreform.extracts.writers import content_digest, csv_bytes, parquet_bytes, xlsx_bytes
 from techreform.periods import Period
+from techreform.store import exists, read_bytes
 from techreform.warehouse import execute
 
 __all__ = ["extract_period", "PeriodNotReady", "ExtractOptions", "Store"]
@@ -36,6 +37,7 @@ __all__ = ["extract_period", "PeriodNotReady", "ExtractOptions", "Store"]
 log = logging.getLogger(__name__)
 WORKBOOK = "extract.xlsx"
 PUBLIC_DIR = "public"
+REPORT_DIR = "report"
 
 
 def extract_period(
@@ -57,7 +59,8 @@ def extract_period(
     specs[public_name] = PUBLIC_TABLE
     frames[public_name] = typed(PUBLIC_TABLE, public)
     digests = {name: content_digest(specs[name], frame) for name, frame in frames.items()}
-    content = overall_digest(digests)
+    report = report_files(settings, period)
+    content = overall_digest({**digests, **{name: hashlib.sha256(data).hexdigest() for name, data in report.items()}})
 
     existing = store.revisions(key)
     latest = existing[-1] if existing else None
@@ -80,6 +83,7 @@ def extract_period(
     rows[WORKBOOK] = sum(len(frames[t.name]) for t in TABLES)
     files[f"{PUBLIC_DIR}/{PUBLIC_TABLE.name}.xlsx"] = xlsx_bytes([(PUBLIC_TABLE, frames[public_name])])
     rows[f"{PUBLIC_DIR}/{PUBLIC_TABLE.name}.xlsx"] = len(frames[public_name])
+    files.update(report)  # the monthly analysis report (统计监测月报): a document, no rows
 
     changes = {}
     for name, frame in frames.items():
@@ -127,6 +131,19 @@ def extract_period(
     }
     result.update(_record_and_notify(engine, settings, options, store, key, revision, smtp))
     return result
+
+
+def report_files(settings: Settings, period: Period) -> dict[str, bytes]:
+    """The period's monthly analysis report (``report/monthly_report_<YYYY-MM>.pdf`` and ``.html``) as
+    written by the step ``monthly_report``; none when it was not written. Part of the content digest, so a
+    changed report makes a new revision."""
+    from techreform.report import report_paths
+
+    out = {}
+    for path in report_paths(settings, period):
+        if exists(path):
+            out[f"{REPORT_DIR}/{path.name}"] = read_bytes(path)
+    return out
 
 
 def _record_and_notify(

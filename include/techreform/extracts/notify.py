@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from techreform.config import Settings
 from techreform.extracts.options import ExtractOptions
 from techreform.store import store_of
+from techreform.supervision.emails import beijing_date
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.warehouse import execute, read_frame
 
@@ -40,6 +41,7 @@ def compose(manifest: dict[str, Any], manifest_sha256: str, sender: str, recipie
     message["Subject"] = f"企业技术改造统计数据 {period} 第{revision}版 (r{revision}) 已交付"
     message["From"] = formataddr(("企业技术改造监测", sender))
     message["To"] = recipient
+    message["Date"] = beijing_date()
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] if "@" in sender else "localhost")
     lines = [
         "统计局：",

@@ -35,7 +35,8 @@ def _order(frame: pd.DataFrame) -> np.ndarray:
 
 
 def supervisors(config: GeneratorConfig) -> pd.DataFrame:
-    """S1: 2–3 supervisors per prefecture and 2 for the province, addresses under ``gsgxw.example`` only."""
+    """S1: 2–3 supervisors per prefecture, one statistics contact (统计联络员, who gets the review receipts)
+    per prefecture, and 2 for the province, addresses under ``gsgxw.example`` only."""
     rng = rng_for(config.seed, "supervisors")
     rows = []
     for p in prefectures():
@@ -49,6 +50,16 @@ def supervisors(config: GeneratorConfig) -> pd.DataFrame:
                     "role": role,
                 }
             )
+    contacts = rng_for(config.seed, "statistics_contacts")  # its own stream: the supervisors stay as they were
+    for p in prefectures():
+        rows.append(
+            {
+                "region_code": p.code,
+                "name": person_name(contacts),
+                "email": f"tongji{p.code}@gsgxw.example",
+                "role": "市州工信局统计联络员",
+            }
+        )
     for k, role in enumerate(("省工信委投资处", "省工信委督查室")):
         rows.append(
             {

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from techreform.labels import label
+from techreform.labels import reasons_zh as reasons_label
 from techreform.periods import Period
 from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH, as_number
 from techreform.supervision.sources import missing_reporters, province_indicators
@@ -120,7 +121,10 @@ def _round(value: Any, digits: int = 2) -> float | None:
 
 
 def reasons_zh(reasons: str) -> str:
-    """``COMPLETION_OVERDUE;SCHEDULE_RED`` → ``逾期未竣工(COMPLETION_OVERDUE)；序时进度严重滞后(SCHEDULE_RED)``."""
+    """``COMPLETION_OVERDUE;SCHEDULE_RED`` → ``逾期未竣工(COMPLETION_OVERDUE)；序时进度严重滞后(SCHEDULE_RED)``:
+    the wording kept in the stored content (its digest decides exactly-once delivery, so it does not
+    change); what people read is :func:`techreform.labels.reasons_zh` (Chinese only), put in at
+    composing (:func:`techreform.supervision.emails.display_row`)."""
     parts = [r for r in (reasons or "").split(";") if r]
     return "；".join(f"{RULE_LABELS_ZH.get(r, r)}({r})" for r in parts)
 
@@ -286,11 +290,16 @@ def province_content(
 def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What changed from the content of an earlier e-mail to the new one, in Chinese, one line each."""
     lines: list[str] = []
-    labels = {"red": "红灯", "yellow": "黄灯", "escalated": "升级督办", "missing": "缺报企业"}
-    for key, name in labels.items():
+    labels = {
+        "red": ("红灯", "个"),
+        "yellow": ("黄灯", "个"),
+        "escalated": ("升级督办", "个"),
+        "missing": ("缺报企业", "家"),
+    }
+    for key, (name, unit) in labels.items():
         before, after = (old.get("counts") or {}).get(key, 0), (new.get("counts") or {}).get(key, 0)
         if before != after:
-            lines.append(f"{name}：由{before}个改为{after}个")
+            lines.append(f"{name}：由{before}{unit}改为{after}{unit}")
 
     def by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
         return {r[key]: r for r in rows or []}
@@ -298,7 +307,7 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     old_p, new_p = by(old.get("projects"), "project_code"), by(new.get("projects"), "project_code")
     for code in sorted(set(new_p) - set(old_p)):
         r = new_p[code]
-        lines.append(f"新增{r['light_zh']}项目：{code} {r['project_name']}（{r['reasons_zh']}）")
+        lines.append(f"新增{r['light_zh']}项目：{code} {r['project_name']}（{reasons_label(r.get('reasons'))}）")
     for code in sorted(set(old_p) - set(new_p)):
         r = old_p[code]
         lines.append(f"不再列入督办：{code} {r['project_name']}（原为{r['light_zh']}）")
@@ -306,8 +315,8 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         a, b = old_p[code], new_p[code]
         if (a["light"], a["reasons"]) != (b["light"], b["reasons"]):
             lines.append(
-                f"{code} {b['project_name']}：由{a['light_zh']}（{a['reasons_zh']}）"
-                f"改为{b['light_zh']}（{b['reasons_zh']}）"
+                f"{code} {b['project_name']}：由{a['light_zh']}（{reasons_label(a.get('reasons'))}）"
+                f"改为{b['light_zh']}（{reasons_label(b.get('reasons'))}）"
             )
         elif a != b:
             changed = [h for k, h in PROJECT_TABLE if a.get(k) != b.get(k)]

@@ -15,10 +15,12 @@ import re
 from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from techreform.codes import valid_address
+from techreform.labels import reasons_zh
 from techreform.options import EmailOptions
 from techreform.periods import Period
 from techreform.supervision.content import (
@@ -35,6 +37,10 @@ from techreform.supervision.spreadsheet import workbook_bytes
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 LIGHT_COLOURS = {"red": "#C00000", "yellow": "#B8860B", "green": "#2E7D32"}
+REPORTING_TIMEZONE = ZoneInfo("Asia/Shanghai")
+"""The e-mails' dates are Beijing time (the Date header reads ``+0800``)."""
+LAG_KEYS = ("lag_pp",)
+"""Columns of a schedule lag (序时进度滞后): never shown negative (a project ahead reads ``0（超前3.2）``)."""
 
 
 def header_safe(value: Any) -> str:
@@ -67,6 +73,29 @@ def display(value: Any) -> str:
     return str(value)
 
 
+def lag_text(lag: Any) -> Any:
+    """A schedule lag as people read it: the lag when behind (a number), ``0`` when on schedule, and
+    ``0（超前3.2）`` when ahead — never a negative 滞后."""
+    if lag is None or not isinstance(lag, (int, float)) or isinstance(lag, bool) or not math.isfinite(lag):
+        return lag
+    if lag > 0:
+        return lag
+    ahead = round(-lag, 1)
+    return f"0（超前{display(ahead)}）" if ahead > 0 else 0
+
+
+def display_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A content row as it is shown: reasons in Chinese only (``序时进度严重滞后；逾期未竣工``) and lags
+    never negative; the stored content (and so its digest) is left as it is."""
+    shown = dict(row)
+    if "reasons" in row:
+        shown["reasons_zh"] = reasons_zh(row.get("reasons"))
+    for key in LAG_KEYS:
+        if key in row:
+            shown[key] = lag_text(row[key])
+    return shown
+
+
 def _e(value: Any) -> str:
     """``value`` for HTML: displayed, then escaped (quotes included)."""
     return html.escape(display(value), quote=True)
@@ -76,7 +105,7 @@ def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]
     """An HTML table of ``rows``; every cell escaped."""
     head = "".join(f'<th style="border:1px solid #999;padding:4px;background:#DDEBF7">{_e(h)}</th>' for _, h in columns)
     body = []
-    for row in rows:
+    for row in map(display_row, rows):
         cells = []
         for key, _ in columns:
             style = "border:1px solid #999;padding:4px"
@@ -94,7 +123,7 @@ def html_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]
 
 def text_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
     lines = ["\t".join(h for _, h in columns)]
-    for row in rows:
+    for row in map(display_row, rows):
         lines.append("\t".join(header_safe(display(row.get(k))) for k, _ in columns))
     return "\n".join(lines)
 
@@ -126,7 +155,7 @@ def summary_lines(content: Content) -> list[str]:
                 "最需关注："
                 + "；".join(
                     f"{header_safe(p['project_name']) or p['project_code']}（{p['light_zh']}"
-                    f"{'，已升级督办' if p['escalated'] else ''}，{p['reasons_zh']}）"
+                    f"{'，已升级督办' if p['escalated'] else ''}，{reasons_zh(p.get('reasons'))}）"
                     for p in worst
                 )
                 + "。"
@@ -150,18 +179,20 @@ def compose(
     sender: str,
     changes: Sequence[str] | None = None,
     now: dt.datetime | None = None,
+    extra_attachments: Sequence[tuple[str, bytes, str, str]] = (),
 ) -> EmailMessage:
-    """The e-mail of ``content`` to one recipient; ``changes`` (lines) make it a correction (更正)."""
+    """The e-mail of ``content`` to one recipient; ``changes`` (lines) make it a correction (更正).
+    ``extra_attachments``: ``(file name, bytes, maintype, subtype)`` attached after the tables (the
+    province's monthly analysis report)."""
     if not valid_address(recipient_email):
         raise ValueError(f"not a valid recipient address: {recipient_email!r}")
     correction = changes is not None
     message = EmailMessage()
     message["Subject"] = subject_for(content, options, correction)
-    message["From"] = Address(
-        display_name=header_safe(options.subject_prefix.strip("【】") or "技改督办"), addr_spec=header_safe(sender)
-    )
+    message["From"] = sender_address(sender, options)
+    sender = message["From"].addresses[0].addr_spec
     message["To"] = Address(display_name=header_safe(recipient_name), addr_spec=recipient_email)
-    message["Date"] = format_datetime(now or dt.datetime.now(dt.UTC))
+    message["Date"] = beijing_date(now)
     domain = sender.rsplit("@", 1)[-1] if "@" in sender else "localhost"
     message["Message-ID"] = make_msgid(
         idstring=header_safe(f"{content.period}.{content.kind}.{content.region_code}"), domain=header_safe(domain)
@@ -190,7 +221,8 @@ def compose(
             continue
         text_parts += [f"{title}（{len(rows)}）", text_table(columns, rows), ""]
         html_parts += [f"<h3>{_e(title)}（{len(rows)}）</h3>", html_table(columns, rows)]
-    footer = "同样的表格见附件（Excel）。本邮件由技术改造统计监测系统自动发送。"
+    attached = [(t, c, [display_row(r) for r in rows]) for t, c, rows in sections if rows]
+    footer = ("同样的表格见附件（Excel）。" if attached else "") + "本邮件由技术改造统计监测系统自动发送。"
     text_parts.append(footer)
     html_parts.append(f'<p style="color:#666">{_e(footer)}</p>')
     body_html = (
@@ -199,14 +231,41 @@ def compose(
     )
     message.set_content("\n".join(text_parts), charset="utf-8")
     message.add_alternative(body_html, subtype="html", charset="utf-8")
-    attachment = workbook_bytes([(t, c, r) for t, c, r in sections])
-    message.add_attachment(
-        attachment,
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=attachment_name(content),
-    )
+    if attached:  # nothing to attach (an all-clear note): no header-only workbook
+        message.add_attachment(
+            workbook_bytes(attached),
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=attachment_name(content),
+        )
+    for name, data, maintype, subtype in extra_attachments:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=header_safe(name))
     return message
+
+
+def sender_address(sender: str, options: EmailOptions) -> Address:
+    """The From of every e-mail of the pipeline: the address ``sender`` (the SMTP connection's sender, or
+    ``email.sender``), shown with ``email.sender_name`` — unless ``sender`` carries its own name
+    (``技改监测 <jigai@example.gov.cn>``), which wins."""
+    name, addr = parseaddr(header_safe(sender))
+    return Address(display_name=header_safe(name or options.sender_name), addr_spec=addr or header_safe(sender))
+
+
+def sender_of(smtp: Any, options: EmailOptions) -> tuple[str, str]:
+    """``(sender, envelope address)``: the SMTP connection's sender, else ``email.sender`` (either may be
+    ``Name <address>``); raises ``ValueError`` when the address is not valid."""
+    sender = header_safe((getattr(smtp, "sender", None) if smtp is not None else None) or options.sender)
+    envelope = parseaddr(sender)[1] or sender
+    if not valid_address(envelope):
+        raise ValueError(
+            f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')"
+        )
+    return sender, envelope
+
+
+def beijing_date(now: dt.datetime | None = None) -> str:
+    """A Date header in Beijing time (``Mon, 01 Jul 2013 09:00:00 +0800``)."""
+    return format_datetime((now or dt.datetime.now(dt.UTC)).astimezone(REPORTING_TIMEZONE))
 
 
 def attachment_name(content: Content) -> str:

@@ -9,18 +9,28 @@ import re
 import secrets
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
 from techreform.faults import fault_point
-from techreform.options import EmailOptions, SupervisionOptions
+from techreform.options import EmailOptions, ReceiptsOptions, SupervisionOptions
 from techreform.periods import Period
+from techreform.store import exists, read_bytes
 from techreform.supervision import delivery_log
-from techreform.supervision.content import PREFECTURE, Content, describe_changes, prefecture_contents, province_content
-from techreform.supervision.emails import compose, header_safe, valid_address
+from techreform.supervision.content import (
+    PREFECTURE,
+    PROVINCE,
+    Content,
+    describe_changes,
+    prefecture_contents,
+    province_content,
+)
+from techreform.supervision.emails import compose, sender_of, valid_address
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig, send_smtp, write_eml
 from techreform.supervision.sources import division_names, supervisors_in_force
 from techreform.warehouse import query
@@ -46,11 +56,6 @@ def outbox_dir(settings: Settings, period: Period):
     return store_of(settings).outbox_dir(str(period))
 
 
-def _eml_name(content: Content, email: str, version: int) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._@-]", "_", email)
-    return f"{content.kind}-{content.region_code}-{safe}-v{version}.eml"
-
-
 def server_unreachable(exc: OSError) -> bool:
     """True for errors of the connection or the session (no server, TLS, login), after which every
     further message would fail the same way; False for the refusal of one message (e.g. 554 after DATA,
@@ -69,6 +74,17 @@ def server_unreachable(exc: OSError) -> bool:
     return not isinstance(exc, smtplib.SMTPException)
 
 
+def report_attachments(settings: Settings, period: Period) -> list[tuple[str, bytes, str, str]]:
+    """The period's monthly analysis report (PDF) for the province's e-mail, when it was written (step
+    ``monthly_report``); the file as it is when the message is composed."""
+    from techreform.report import report_paths
+
+    pdf = report_paths(settings, period)[1]
+    if not exists(pdf):
+        return []
+    return [(f"技改统计监测月报_{period}.pdf", read_bytes(pdf), "application", "pdf")]
+
+
 def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple[list[Delivery], dict[str, Any]]:
     """Who gets which content this period, from S1 only: the provincial supervisors get the summary;
     each prefecture's supervisors get their prefecture's content when something is flagged (or they
@@ -76,8 +92,13 @@ def plan_deliveries(engine: Engine, settings: Settings, period: Period) -> tuple
     deployment asks for all-clear notes). Also returns what could not be addressed."""
     supervision = settings.options_for(SupervisionOptions)
     options = settings.options_for(EmailOptions)
+    statistics_role = settings.options_for(ReceiptsOptions).contact_role
     with engine.connect() as conn:
-        supervisors = supervisors_in_force(conn, period)
+        supervisors = [  # statistics contacts (统计联络员) get the review receipts, not the supervision e-mails
+            s
+            for s in supervisors_in_force(conn, period)
+            if not (statistics_role and statistics_role in str(s.get("role") or ""))
+        ]
         names = division_names(conn)
         prefecture_codes = {s["region_code"] for s in supervisors if s["region_code"] != options.province_code}
         contents = prefecture_contents(conn, period, {c: names.get(c, c) for c in prefecture_codes})
@@ -128,13 +149,7 @@ def notify_period(
     ``in_flight`` those another run was sending at the same time (left to it)."""
     period = Period.parse(period)
     options = settings.options_for(EmailOptions)
-    sender = header_safe((smtp.sender if smtp and smtp.sender else None) or options.sender)
-    # attempts per message: the connection's retry_limit (+ the first try) when it gives one
-    send_attempts = options.send_attempts if smtp is None or smtp.retry_limit is None else smtp.retry_limit + 1
-    if not valid_address(sender):
-        raise ValueError(
-            f"the sender address {sender!r} is not valid (settings email.sender or the connection's 'from')"
-        )
+    sender, _ = sender_of(smtp, options)
     with engine.connect() as conn:
         if query(conn, "marts/supervision/run_of_period", period=str(period)).first() is None:
             raise SupervisionNotRun(
@@ -142,6 +157,68 @@ def notify_period(
                 f"before notify_period (督办灯色尚未计算)"
             )
     deliveries, problems = plan_deliveries(engine, settings, period)
+    outgoing = [
+        Outgoing(
+            key=delivery_log.Key(str(period), d.email, d.content.kind, d.content.region_code),
+            digest=d.content.digest,
+            content=d.content.as_json(),
+            compose=lambda changes, d=d: compose(
+                d.content,
+                d.name,
+                d.email,
+                options,
+                sender,
+                changes,
+                extra_attachments=report_attachments(settings, period) if d.content.kind == PROVINCE else (),
+            ),
+            describe=describe_changes,
+        )
+        for d in deliveries
+    ]
+    result = deliver_messages(engine, settings, period, outgoing, smtp, owner=owner)
+    result.update(problems)
+    log.info("notification %s: %s", period, result)
+    failures = result.pop("failures")
+    if failures:
+        raise EmailDeliveryFailed(str(period), failures)
+    return result
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to deliver exactly once: its log key, the digest and content that decide it, how to
+    compose it (``changes`` = the lines of a correction, or ``None`` for the original) and how to say what
+    changed from an earlier content."""
+
+    key: delivery_log.Key
+    digest: str
+    content: dict[str, Any]
+    compose: Callable[[list[str] | None], EmailMessage]
+    describe: Callable[[dict[str, Any], dict[str, Any]], list[str]]
+
+    def eml_name(self, version: int) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._@-]", "_", self.key.recipient)
+        return f"{self.key.kind}-{self.key.region_code}-{safe}-v{version}.eml"
+
+
+def deliver_messages(
+    engine: Engine,
+    settings: Settings,
+    period: Period,
+    outgoing: list[Outgoing],
+    smtp: SmtpConfig | None,
+    *,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """Deliver each of ``outgoing`` exactly once per content through ``smtp`` (or to the outbox when it
+    is ``None``), through the log ``sup_email_log`` (:mod:`.delivery_log`: claims with owner and lease,
+    corrections, retries). Returns the counts ``{"sent", "unchanged", "corrections", "unsent",
+    "in_flight", "outbox", "failures"}`` (``failures``: ``(recipient, error)`` of what stayed undelivered;
+    the caller raises :class:`EmailDeliveryFailed` for them)."""
+    options = settings.options_for(EmailOptions)
+    _, envelope = sender_of(smtp, options)
+    # attempts per message: the connection's retry_limit (+ the first try) when it gives one
+    send_attempts = options.send_attempts if smtp is None or smtp.retry_limit is None else smtp.retry_limit + 1
     outbox = outbox_dir(settings, period) if smtp is None else None
     result: dict[str, Any] = {
         "sent": 0,
@@ -150,7 +227,6 @@ def notify_period(
         "unsent": 0,
         "in_flight": 0,
         "outbox": str(outbox) if outbox else None,
-        **problems,
     }
     failures: list[tuple[str, str]] = []
     unreachable: str | None = None
@@ -158,24 +234,22 @@ def notify_period(
         owner=f"{owner or 'notify'}-{secrets.token_hex(6)}", lease_minutes=options.claim_minutes
     )
     statuses = delivery_log.DELIVERED_TO_OUTBOX if outbox is not None else delivery_log.DELIVERED_BY_SMTP
-    for delivery in deliveries:
-        content = delivery.content
-        key = delivery_log.Key(str(period), delivery.email, content.kind, content.region_code)
-        digest = content.digest
+    for item in outgoing:
+        key, recipient = item.key, item.key.recipient
         with engine.begin() as conn:
-            decision = delivery_log.plan(conn, key, digest, statuses)
+            decision = delivery_log.plan(conn, key, item.digest, statuses)
             if decision.unchanged:
                 delivery_log.cancel_unsent(conn, key)
                 result["unchanged"] += 1
                 continue
-            changes = describe_changes(decision.previous_content, content.as_json()) if decision.correction else None
-            message = compose(content, delivery.name, delivery.email, options, sender, changes)
+            changes = item.describe(decision.previous_content, item.content) if decision.correction else None
+            message = item.compose(changes)
             claim = delivery_log.prepare(
                 conn,
                 decision,
-                digest,
+                item.digest,
                 str(message["Subject"]),
-                content.as_json(),
+                item.content,
                 claimant,
                 resend_written=outbox is None,
             )
@@ -183,18 +257,18 @@ def notify_period(
             log.warning(
                 "e-mail %s to %s (%s %s) is being sent by %s",
                 period,
-                delivery.email,
-                content.kind,
-                content.region_code,
+                recipient,
+                key.kind,
+                key.region_code,
                 claim.holder,
             )
-            failures.append((delivery.email, f"in flight, being sent by {claim.holder}"))
+            failures.append((recipient, f"in flight, being sent by {claim.holder}"))
             result["in_flight"] += 1
             continue
         fault_point("after_claim")
         message_id = str(message["Message-ID"])
         if outbox is not None:
-            path = write_eml(outbox, _eml_name(content, delivery.email, decision.version), message)
+            path = write_eml(outbox, item.eml_name(decision.version), message)
             with engine.begin() as conn:
                 delivery_log.record_attempt(
                     conn, key, decision.version, delivery_log.WRITTEN, message_id=message_id, outbox_path=str(path)
@@ -206,20 +280,21 @@ def notify_period(
             error = f"not attempted, the SMTP server was unreachable: {unreachable}"
             with engine.begin() as conn:
                 delivery_log.record_not_attempted(conn, key, decision.version, error)
-            failures.append((delivery.email, error))
+            failures.append((recipient, error))
             result["unsent"] += 1
         else:
             delivered = False
             error = ""
+            server_level = False
             for attempt in range(1, max(send_attempts, 1) + 1):
                 try:
-                    send_smtp(smtp, message, sender, [delivery.email])
+                    send_smtp(smtp, message, envelope, [recipient])
                     delivered = True
                     fault_point("after_send")
                 except OSError as exc:  # smtplib.SMTPException is an OSError too
                     error = f"{type(exc).__name__}: {exc}"
                     server_level = server_unreachable(exc)
-                    log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, delivery.email, attempt, error)
+                    log.warning("e-mail %s to %s, attempt %d, not accepted: %s", period, recipient, attempt, error)
                 last_attempt = attempt >= send_attempts
                 status = (
                     delivery_log.SENT if delivered else (delivery_log.UNSENT if last_attempt else delivery_log.SENDING)
@@ -238,7 +313,7 @@ def notify_period(
                 if attempt < send_attempts:
                     time.sleep(options.retry_delay_seconds)
             if not delivered:
-                failures.append((delivery.email, error))
+                failures.append((recipient, error))
                 result["unsent"] += 1
                 if server_level:
                     unreachable = error
@@ -246,15 +321,13 @@ def notify_period(
             log.info(
                 "e-mail %s to %s (%s %s) v%d %s",
                 period,
-                delivery.email,
-                content.kind,
-                content.region_code,
+                recipient,
+                key.kind,
+                key.region_code,
                 decision.version,
                 "written" if outbox is not None else "sent",
             )
             result["sent"] += 1
             result["corrections"] += int(decision.correction)
-    log.info("notification %s: %s", period, result)
-    if failures:
-        raise EmailDeliveryFailed(str(period), failures)
+    result["failures"] = failures
     return result

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from techreform.labels import LIGHT_ZH, SUPERVISION_RULE_ZH
 from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of
@@ -45,19 +46,10 @@ SUSPENDED = "SUSPENDED"
 NOT_REPORTED = "NOT_REPORTED"
 QUARANTINED = "QUARANTINED"
 
-RULE_LABELS_ZH = {
-    SCHEDULE_YELLOW: "序时进度滞后",
-    SCHEDULE_RED: "序时进度严重滞后",
-    START_OVERDUE: "逾期未开工",
-    COMPLETION_OVERDUE: "逾期未竣工",
-    STALLED: "投资连续停滞",
-    SUSPENDED: "项目停建",
-    NOT_REPORTED: "本月未报送",
-    QUARANTINED: "本月报表未通过强制性审核",
-}
-"""Chinese name of each rule, for e-mails."""
+RULE_LABELS_ZH = SUPERVISION_RULE_ZH
+"""Chinese name of each rule, for e-mails (:mod:`techreform.labels`)."""
 
-LIGHT_LABELS_ZH = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯"}
+LIGHT_LABELS_ZH = LIGHT_ZH
 
 LIGHT_COLUMNS = [
     "project_code",
