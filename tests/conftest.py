@@ -109,5 +109,23 @@ def airflow_db():
     return _AIRFLOW_HOME
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 at a free port: yields the handler that keeps what
+    arrives and the SmtpConfig that reaches it; stopped afterwards."""
+    from aiosmtpd.controller import Controller
+
+    from supervision_fixtures import CollectingHandler, free_port
+    from techreform.supervision import SmtpConfig
+
+    handler = CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
+    finally:
+        controller.stop()
+
+
 # Real services (moto S3, aiosmtpd) for any test module: see service_fixtures.py.
 from service_fixtures import local_smtp, s3_server  # noqa: E402, F401

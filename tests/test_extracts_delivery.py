@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from extracts_fixtures import PERIOD, folder_digests, loaded, loaded_templates, manifest, province  # noqa: F401
+from supervision_fixtures import free_port
 from techreform.extracts import Store, extract_period
 from techreform.extracts.delivery import FAULT_ENV
 from techreform.warehouse import engine_for
@@ -68,12 +68,6 @@ def test_a_kill_while_writing_aside_leaves_no_revision_and_a_rerun_writes_it_who
 
     again = run_extract_process(loaded, {"url": str(root)})
     assert again.returncode == 0 and "unchanged" in again.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,26 +9,13 @@ from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from extracts_fixtures import BUREAU, PERIOD, correct_one_enterprise, loaded, loaded_templates, province  # noqa: F401
-from supervision_fixtures import CollectingHandler, free_port
 from techreform.extracts import extract_period
-from techreform.supervision import EmailDeliveryFailed, SmtpConfig
+from techreform.supervision import EmailDeliveryFailed
 from techreform.warehouse import engine_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def smtp_server():
-    handler = CollectingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
-    finally:
-        controller.stop()
 
 
 def test_the_bureau_is_told_once_per_revision_with_the_manifest_digest(loaded, smtp_server):

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
-from supervision_fixtures import CollectingHandler, free_port
 from techreform.faults import FAULT_EXIT_CODE
 
 PERIOD = "2013-02"
@@ -151,17 +149,6 @@ class Site:
             return Counter(r[0] for r in conn.execute(sa.text("select status from sup_email_log")))
 
 
-@pytest.fixture
-def smtp_server():
-    handler = CollectingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, controller.port
-    finally:
-        controller.stop()
-
-
 def input_rows(province: Path, period: str) -> dict[str, int]:
     """Rows the generator delivered for (form, period), from its ground truth."""
     import csv
@@ -266,7 +253,8 @@ def test_a_file_written_aside_never_replaces_the_target_when_the_writer_fails(tm
 def test_a_refusing_then_accepting_server_gets_every_email_exactly_once_through_the_cli_connection(
     province, tmp_path, warehouse_url, smtp_server
 ):
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
     handler.refuse_with = "451 4.3.0 Try again later"
     refused = site.run()
@@ -292,7 +280,8 @@ def test_a_refusing_then_accepting_server_gets_every_email_exactly_once_through_
 def test_a_run_killed_after_its_claim_is_taken_over_at_once_by_the_next_run_through_smtp(
     province, tmp_path, warehouse_url, smtp_server
 ):
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
     assert site.run(fault="after_claim").returncode == FAULT_EXIT_CODE
     assert site.email_statuses() == Counter({"sending": 1})
@@ -310,7 +299,8 @@ def test_a_kill_after_the_server_accepted_a_message_sends_that_one_message_twice
 ):
     """The one case exactly-once cannot rule out (docs/reliability.md): accepted, then killed before
     ``sent`` was logged. The rerun takes the dead claim over and sends that message again; nothing else."""
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, sqlite_url, smtp_port=port)
     assert site.run(fault="after_send").returncode == FAULT_EXIT_CODE
     assert len(handler.messages) == 1
@@ -324,7 +314,8 @@ def test_a_kill_after_the_server_accepted_a_message_sends_that_one_message_twice
 def test_emails_written_to_the_outbox_by_the_cli_are_sent_when_a_server_is_configured(
     province, tmp_path, sqlite_url, smtp_server
 ):
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, sqlite_url)
     assert site.run().returncode == 0
     written = site.email_statuses()["written"]
@@ -487,7 +478,8 @@ def _low_completeness(landing: Path, form: str) -> None:
 def test_missing_data_fails_the_run_before_any_supervisor_email_and_alerts_the_engineers(
     case, form, reason, province, tmp_path, warehouse_url, smtp_server
 ):
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, warehouse_url, smtp_port=port)
     {
         "all_files_rejected": _reject_all,
@@ -588,7 +580,8 @@ def test_the_dag_fails_a_month_without_deliveries_at_the_gate_and_alerts_the_eng
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
-    handler, port = smtp_server
+    handler, smtp = smtp_server
+    port = smtp.port
     site = Site(tmp_path / "site", province, sqlite_url)
     for key, value in site.env().items():
         if key.startswith(("TECHREFORM_", "AIRFLOW_CONN_")):

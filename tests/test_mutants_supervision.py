@@ -7,15 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from supervision_fixtures import (
     LANZHOU,
     PROVINCE,
     SUPERVISORS,
-    CollectingHandler,
     add_facts,
-    free_port,
     history,
     make_warehouse,
     quarantine_row,
@@ -24,7 +21,7 @@ from supervision_fixtures import (
 )
 from techreform.options import SupervisionOptions
 from techreform.periods import Period
-from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
+from techreform.supervision import EmailDeliveryFailed, notify_period, supervise_period
 from techreform.supervision.rules import judge_period
 
 JUNE = Period(2013, 6)
@@ -107,17 +104,6 @@ def test_a_not_reported_project_keeps_the_names_of_its_last_row():
 
 
 # --- e-mail -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp_server():
-    handler = CollectingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

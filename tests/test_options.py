@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from techreform.config import Settings
+from techreform.forms import FORMS
 from techreform.limits import IngestLimits
 from techreform.options import (
     SECTIONS,
@@ -94,6 +95,7 @@ PREVIOUS_DEFAULTS = {
         "sender": None,
     },
     "storage": {"url": None, "storage_options": {}, "conn_id": "techreform_store"},
+    "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
@@ -163,6 +165,7 @@ SAMPLE_VALUES = {
         "storage_options": {"client_kwargs": {"endpoint_url": "http://minio:9000"}},
         "conn_id": "techreform_minio",
     },
+    "monitoring": {"enterprise_roles": ["admin"], "months_shown": 12},
 }
 
 EVERY_KEY = [(section, key) for section, cls in SECTIONS.items() for key in (f.name for f in dataclasses.fields(cls))]
@@ -189,6 +192,7 @@ def test_every_section_has_an_options_class_the_settings_give_typed():
         "indicators",
         "extracts",
         "storage",
+        "monitoring",
     ]
     assert SECTIONS["validation"] is ValidationOptions and SECTIONS["supervision"] is SupervisionOptions
     settings = Settings.from_env({"TECHREFORM_DATA_DIR": "/tmp/x"})
@@ -283,7 +287,7 @@ def test_an_unknown_section_is_refused(tmp_path, base):
         (
             "validation",
             {"required_snapshot_forms": ["R1", "X9"]},
-            r"validation.required_snapshot_forms\[1\] must be a form code \(E1, P1, R1, S1\), not 'X9'",
+            rf"validation.required_snapshot_forms\[1\] must be a form code \({', '.join(FORMS)}\), not 'X9'",
         ),
         ("validation", {"hb_c": {"revnue": 7}}, "validation.hb_c key must be an E1 field name, not 'revnue'"),
         ("validation", {"hb_c": -1}, "validation.hb_c must be a positive number, not -1"),

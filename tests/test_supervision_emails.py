@@ -10,14 +10,12 @@ from email import message_from_bytes, policy
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from supervision_fixtures import (
     LANZHOU,
     SUPERVISORS,
     TIANSHUI,
     TIANSHUI_COUNTY,
-    CollectingHandler,
     add_facts,
     free_port,
     make_warehouse,
@@ -28,17 +26,6 @@ from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_perio
 from techreform.warehouse import insert_rows
 
 RED_CODE, YELLOW_CODE, GREEN_CODE = "2013-620102-35-03-000001", "2013-620102-35-03-000002", "2013-620502-35-03-000003"
-
-
-@pytest.fixture
-def smtp_server():
-    handler = CollectingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield handler, SmtpConfig(host="127.0.0.1", port=controller.port, sender="jigai@example.org", timeout=10)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

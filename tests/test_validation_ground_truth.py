@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from techreform.config import Settings
+from techreform.forms import PROCESSING_ORDER
 from techreform.generator import GeneratorConfig, generate
 from techreform.periods import period_range
-from techreform.pipeline import FORM_ORDER, prepare_warehouse, process_form
+from techreform.pipeline import prepare_warehouse, process_form
 
 FIRST, LAST = "2013-02", "2013-03"  # two periods: the second has a previous report for S07/S08/P1-S04
 
@@ -39,7 +40,7 @@ def validated(request, province, tmp_path_factory, pg_available):
         settings = settings.with_options(validation={"data_docs": False})
         engine = prepare_warehouse(settings)
         for period in period_range(FIRST, LAST):
-            for form in FORM_ORDER:
+            for form in PROCESSING_ORDER:
                 process_form(engine, settings, form.code, period)
         with engine.connect() as conn:
             outcomes = pd.read_sql(

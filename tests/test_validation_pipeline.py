@@ -186,8 +186,10 @@ def test_receipts_list_what_each_prefecture_must_correct_or_explain_with_the_rec
 def test_review_writes_data_docs_for_the_period(chain):
     settings, engine = chain
     review = review_period(engine, settings, PERIOD)
-    index = settings.output_dir / "data_docs" / "site" / "index.html"
-    assert review["data_docs"] == str(index) and index.exists()
+    index = settings.output_dir / "data_docs" / "gx" / "index.html"  # GX's own site, published
+    offline = settings.output_dir / "data_docs" / "site" / "index.html"  # the self-contained pages people read
+    assert review["data_docs"] == str(offline) and index.exists()
+    assert "E1-S01" in (offline.parent / "2013-06" / "E1.html").read_text(encoding="utf-8")
     pages = list(index.parent.glob("validations/enterprise_monthly/E1_2013-06/*/*.html"))
     assert len(pages) == 1 and "E1-S01" in pages[0].read_text(encoding="utf-8")
     write_delivery(settings.landing_dir, E1, "2013-07", "E1_620100_2013-07.csv", [e1_row(A, "2013-07")])
@@ -199,6 +201,11 @@ def test_review_writes_data_docs_for_the_period(chain):
     assert pages == ["E1_2013-06", "E1_2013-07"]
     text = index.read_text(encoding="utf-8")
     assert "E1_2013-06" in text and "E1_2013-07" in text
+    assert sorted(p.relative_to(offline.parent).as_posix() for p in offline.parent.glob("*/E1.html")) == [
+        "2013-06/E1.html",
+        "2013-07/E1.html",
+    ]
+    assert offline.read_text(encoding="utf-8").count('href="2013-06/E1.html"') == 1
 
 
 def test_the_gate_fails_a_delivery_whose_hard_failed_share_passes_the_threshold(chain):

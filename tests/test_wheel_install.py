@@ -1,5 +1,6 @@
-"""A non-editable install works: the wheel carries the SQL, the GX suites and the code lists as package
-data, and the installed commands run a period from a folder outside the source tree."""
+"""A non-editable install works: the wheel carries the SQL, the GX suites, the code lists and the monitoring
+view's templates and stylesheet as package data, and the installed commands run a period from a folder
+outside the source tree."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_the_wheel_carries_every_package_sql_file_suite_and_code_list(wheel):
     expected |= {
         f"techreform/{p.relative_to(source / 'techreform')}"
         for p in (source / "techreform").rglob("*")
-        if p.suffix in (".py", ".csv") and "__pycache__" not in p.parts
+        if p.suffix in (".py", ".csv", ".html", ".css", ".svg") and "__pycache__" not in p.parts
     }
     assert len(expected) > 120
     assert expected <= names, sorted(expected - names)[:10]

@@ -82,6 +82,23 @@ def settings_for_task(env: Mapping[str, str] | None = None) -> Settings:
     return store_settings(settings)
 
 
+def settings_for_server() -> Settings:
+    """Settings for code running inside the Airflow api-server (the monitoring plugin): like
+    :func:`settings_for_task`, but the connection ``techreform_warehouse`` is read through the metadata
+    database and secrets backends (the Task SDK's ``Connection.get`` works only inside a task)."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    settings = Settings.from_env()
+    try:
+        connection = Connection.get_connection_from_secrets(WAREHOUSE_CONN_ID)
+    except AirflowNotFoundException:
+        return settings
+    extra = connection.extra_dejson or {}
+    url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
+    return replace(settings, warehouse_url=url)
+
+
 def period_of_run(params: Mapping[str, Any] | None, data_interval_start: dt.datetime | None) -> Period:
     """The report period of a run: the ``period`` param when given (manual runs), otherwise the month of
     the data interval's start in Asia/Shanghai (scheduled runs and backfills)."""

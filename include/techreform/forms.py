@@ -257,7 +257,11 @@ SUPERVISORS = Form(
     ),
 )
 
-FORMS: dict[str, Form] = {f.code: f for f in (ENTERPRISE_MONTHLY, PROJECT_MONTHLY, ENTERPRISE_REGISTER, SUPERVISORS)}
+PROCESSING_ORDER: tuple[Form, ...] = (ENTERPRISE_REGISTER, SUPERVISORS, PROJECT_MONTHLY, ENTERPRISE_MONTHLY)
+"""The order a period's forms are ingested and loaded in: R1 and S1 first (the register and supervisors
+in force), then P1 (E1's cross-form rule E1-S07 reads it), then E1."""
+
+FORMS: dict[str, Form] = {f.code: f for f in PROCESSING_ORDER}
 FORMS_BY_NAME: dict[str, Form] = {f.name: f for f in FORMS.values()}
 
 

@@ -70,10 +70,6 @@ class IngestSummary:
     period: str
     files: list[FileOutcome] = field(default_factory=list)
 
-    @property
-    def new_files(self) -> int:
-        return sum(1 for f in self.files if f.status in ("loaded", "rejected"))
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "form": self.form,

@@ -280,6 +280,18 @@ class StorageOptions:
     ``region_name``) giving the credentials of an object store to the tasks; not defined: none added."""
 
 
+@dataclass(frozen=True)
+class MonitoringOptions:
+    """The monitoring view in Airflow, 技改监测 (section ``monitoring``, ``docs/monitoring.md``)."""
+
+    enterprise_roles: tuple[str, ...] = ("admin", "op")
+    """With Airflow's simple auth manager: the roles (viewer, user, op, admin) that see enterprise- and
+    project-level rows (督办 cases, a project's lights); other signed-in users see totals by prefecture.
+    Any other auth manager decides through its custom view ``TechreformEnterpriseRows`` (method GET)."""
+    months_shown: Annotated[int, Positive] = 24
+    """How many months up to the chosen period the trend charts and monthly tables cover."""
+
+
 SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestOptions,
     "validation": ValidationOptions,
@@ -289,6 +301,7 @@ SECTIONS: dict[str, type[Any]] = {
     "indicators": IndicatorsOptions,
     "extracts": ExtractsOptions,
     "storage": StorageOptions,
+    "monitoring": MonitoringOptions,
 }
 """Section name of the configuration file → its options dataclass (the order of the documentation)."""
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
-from techreform.forms import ENTERPRISE_MONTHLY, ENTERPRISE_REGISTER, PROJECT_MONTHLY, SUPERVISORS, Form, form
+from techreform.forms import ENTERPRISE_MONTHLY, PROCESSING_ORDER, Form, form
 from techreform.ingest import delivered_files, ingest_form_period
 from techreform.load import load_form_period
 from techreform.periods import Period
@@ -21,8 +21,6 @@ from techreform.steps import RunContext
 from techreform.warehouse import create_schema, engine_for, query
 
 log = logging.getLogger(__name__)
-
-FORM_ORDER: tuple[Form, ...] = (ENTERPRISE_REGISTER, SUPERVISORS, PROJECT_MONTHLY, ENTERPRISE_MONTHLY)
 
 
 def prepare_warehouse(settings: Settings) -> Engine:
@@ -97,7 +95,7 @@ def quality_gate(engine: Engine, settings: Settings, period: Period) -> None:
     floor (see :mod:`techreform.validation.gate`). Runs after quarantine and receipts are written."""
     from techreform.validation.gate import check_period
 
-    check_period(engine, settings, FORM_ORDER, period)
+    check_period(engine, settings, PROCESSING_ORDER, period)
 
 
 def prepare(ctx: RunContext) -> dict[str, Any]:

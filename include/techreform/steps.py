@@ -89,11 +89,15 @@ def warehouse_asset(table: str) -> str:
     return ASSET_PREFIX + table
 
 
-def _forms() -> Iterator[Step]:
-    # R1 and S1 first (the register and supervisors in force), then P1 (E1's cross-form rule reads it), E1
-    from techreform.forms import FORMS  # the forms as data: no heavy import
+TASK_LABELS: dict[str, str] = {"R1": "register", "S1": "supervisors", "P1": "projects", "E1": "enterprises"}
+"""Each form's word in its task ids (``ingest_<label>``, ``validate_load_<label>``)."""
 
-    for code, label in (("R1", "register"), ("S1", "supervisors"), ("P1", "projects"), ("E1", "enterprises")):
+
+def _forms() -> Iterator[Step]:
+    from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
+
+    for form in PROCESSING_ORDER:
+        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"ingest_{label}",
             "techreform.pipeline:ingest_form",
@@ -105,7 +109,7 @@ def _forms() -> Iterator[Step]:
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
-            outlets=(warehouse_asset(FORMS[code].target_table),),
+            outlets=(warehouse_asset(form.target_table),),
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
 

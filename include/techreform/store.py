@@ -20,7 +20,8 @@ the root, one function per concept below::
     landing/<form>/<YYYY-MM>/...                 deliveries (and landing/explanations/<YYYY-MM>/)
     raw/<form>/<YYYY-MM>/<sha256>/<name>         the raw zone
     outputs/data_docs/results/<YYYY-MM>/<form>.json   GX validation results
-    outputs/data_docs/site/index.html            GX Data Docs (built in a temporary folder, then published)
+    outputs/data_docs/gx/index.html              GX Data Docs (built in a temporary folder, then published)
+    outputs/data_docs/site/index.html            the self-contained Data Docs pages people read
     outputs/receipts/<YYYY-MM>/receipt_*         review receipts
     outputs/outbox/<YYYY-MM>/*.eml               supervision e-mails without an SMTP server
     outputs/outbox/extracts/<YYYY-MM>/*.eml      the bureau's e-mails without an SMTP server
@@ -138,8 +139,14 @@ class Store:
 
     @property
     def data_docs_site(self) -> StorePath:
-        """``outputs/data_docs/site/``: the published GX Data Docs (``index.html``)."""
+        """``outputs/data_docs/site/``: the self-contained Data Docs pages people read (``index.html``,
+        ``<YYYY-MM>/<form>.html``)."""
         return self.data_docs / "site"
+
+    @property
+    def gx_site(self) -> StorePath:
+        """``outputs/data_docs/gx/``: Great Expectations' own Data Docs site (``index.html``), published."""
+        return self.data_docs / "gx"
 
     def receipts_dir(self, period: str) -> StorePath:
         return self.outputs / "receipts" / str(period)

@@ -6,8 +6,14 @@ without the per-row lists). :func:`build_data_docs` then builds the site in the 
 a file-backed GX project there receives every period's results from the store (so the index lists them
 all), under the run name ``<form>_<YYYY-MM>`` with a run time fixed to the period's first day, and renders
 the pages of this period and the index; the site is then published to the store,
-``outputs/data_docs/site/`` (``index.html`` last, each file complete or absent). Re-running a period
+``outputs/data_docs/gx/`` (``index.html`` last, each file complete or absent). Re-running a period
 replaces its pages instead of adding some; earlier periods' pages stay as they were published.
+
+GX's site needs the network (Bootstrap, jQuery, font-awesome, vega from CDNs). The pages people read are
+rendered next to it by :func:`build_offline_pages` (:mod:`techreform.validation.datadocs_pages`):
+self-contained, soft rules as warnings, values in their fields, rules in Chinese —
+``outputs/data_docs/site/index.html`` and ``site/<YYYY-MM>/<form>.html`` in the store, served by the
+monitoring view in Airflow (数据质量 page) and readable from the folder as they are.
 """
 
 from __future__ import annotations
@@ -49,8 +55,13 @@ def data_docs_root(settings: Settings) -> StorePath:
 
 
 def index_path(settings: Settings) -> StorePath:
-    """The published site's index page in the store."""
-    return store_of(settings).data_docs_site / "index.html"
+    """The published GX site's index page in the store."""
+    return store_of(settings).gx_site / "index.html"
+
+
+def site_dir(settings: Settings) -> StorePath:
+    """The self-contained pages people read (``outputs/data_docs/site``)."""
+    return store_of(settings).data_docs_site
 
 
 def results_dir(settings: Settings, period: Period) -> StorePath:
@@ -125,7 +136,7 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
                 if folder_period == period:  # only this period's pages (and the index) are rendered
                     keys += [key, ExpectationSuiteIdentifier(name=spec["name"])]
         site = project.joinpath(*SITE_IN_PROJECT)
-        published = store_of(settings).data_docs_site
+        published = store_of(settings).gx_site
         # GX's index lists the pages present in the site folder: the pages published before stand in
         # as empty files, so that only this period's pages are rendered and the index names them all
         for relative in find_files(published):
@@ -134,7 +145,8 @@ def build_data_docs(engine: Engine | None, settings: Settings, period: Period) -
                 placeholder.parent.mkdir(parents=True, exist_ok=True)
                 placeholder.touch()
         context.build_data_docs(resource_identifiers=keys or None)
-        return publish_site(site, published)
+        publish_site(site, published)
+    return build_offline_pages(settings, period)
 
 
 def publish_site(site: Path, target: StorePath) -> StorePath:
@@ -150,3 +162,59 @@ def publish_site(site: Path, target: StorePath) -> StorePath:
             continue
         write_bytes(destination, path.read_bytes())
     return write_bytes(target / "index.html", index.read_bytes())
+
+
+def build_offline_pages(settings: Settings, period: Period) -> StorePath:
+    """Render the period's self-contained Data Docs pages (``site/<YYYY-MM>/<form>.html``) from the kept
+    results and rewrite the site's index over every period kept; returns the index."""
+    from techreform.store import exists
+    from techreform.validation.datadocs_pages import index_page, validation_page, verdict_of
+
+    period = Period.parse(period)
+    site = site_dir(settings)
+    for path in list_files(results_dir(settings, period), "*.json"):
+        document = json.loads(path.read_bytes().decode("utf-8"))
+        write_text(site / str(period) / f"{path.stem}.html", validation_page(document))
+    entries = []
+    for folder in list_folders(data_docs_root(settings) / "results"):
+        for path in list_files(folder, "*.json"):
+            page = site / folder.name / f"{path.stem}.html"
+            if exists(page):
+                verdict = verdict_of(json.loads(path.read_bytes().decode("utf-8")))
+                entries.append((folder.name, path.stem, verdict, f"{folder.name}/{path.stem}.html"))
+    return write_text(site / "index.html", index_page(entries))
+
+
+def period_pages(settings: Settings, period: Period) -> list[tuple[str, str]]:
+    """The period's Data Docs pages as ``(label, path relative to the site)``, the index last."""
+    from techreform.store import exists
+
+    period = Period.parse(period)
+    site = site_dir(settings)
+    out = [
+        (f"{FORMS[p.stem].title_zh}（{p.stem}）", f"{period}/{p.name}")
+        for p in list_files(site / str(period), "*.html")
+        if p.stem in FORMS
+    ]
+    if exists(site / "index.html"):
+        out.append(("全部报告期", "index.html"))
+    return out
+
+
+def site_file(settings: Settings, relative: str) -> StorePath | None:
+    """The file ``relative`` of the self-contained site, or ``None`` if it is not one (no path outside).
+    On an object store the path is a ``UPath`` (read it with ``read_bytes``)."""
+    from techreform.store import exists
+
+    site = site_dir(settings)
+    if isinstance(site, Path):
+        site = site.resolve()
+        path = (site / relative).resolve()
+        if not path.is_relative_to(site) or not path.is_file():
+            return None
+        return path
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    path = site.joinpath(*parts)
+    return path if exists(path) else None

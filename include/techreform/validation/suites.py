@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,6 +53,31 @@ def rules_of(form: Form) -> dict[str, RuleSpec]:
         meta = expectation["meta"]
         rules.setdefault(meta["rule_id"], RuleSpec(meta["rule_id"], meta["severity"]))
     return rules
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def rule_text_zh(meta: dict[str, Any]) -> str:
+    """The Chinese text of one expectation's rule for a reader (Data Docs, the monitoring view): its
+    ``meta.text_zh`` when the suite gives one, else its message template ``meta.message_zh`` with every
+    value slot shown as “…” (``{_row_fields}`` as 相关字段)."""
+    if meta.get("text_zh"):
+        return str(meta["text_zh"])
+    template = str(meta.get("message_zh") or meta.get("check") or meta.get("rule_id") or "")
+    return _PLACEHOLDER.sub(lambda m: "相关字段" if m.group(1) == "_row_fields" else "…", template)
+
+
+def rule_texts_zh(form: Form) -> dict[str, str]:
+    """Rule id → its Chinese text (:func:`rule_text_zh`); a rule of several expectations joins their
+    distinct texts with “；”."""
+    texts: dict[str, list[str]] = {}
+    for expectation in suite_dict(form)["expectations"]:
+        meta = expectation["meta"]
+        text = rule_text_zh(meta)
+        if text not in texts.setdefault(meta["rule_id"], []):
+            texts[meta["rule_id"]].append(text)
+    return {rule: "；".join(parts) for rule, parts in texts.items()}
 
 
 def _quiet_gx() -> None:
