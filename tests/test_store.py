@@ -310,7 +310,7 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     remote = s3_files(s3_server)
     assert sorted(remote) == sorted(local_outputs)
     assert any(k.startswith("outputs/data_docs/gx/validations/") for k in remote)
-    assert any(k.startswith("outputs/data_docs/site/") and k.endswith("/E1.html") for k in remote)
+    assert f"outputs/data_docs/site/{PERIOD}/E1.html" in remote and "outputs/data_docs/site/index.html" in remote
     assert any(k.startswith("outputs/receipts/") for k in remote) and any(k.endswith(".eml") for k in remote)
     assert any(k.startswith("raw/") for k in remote) and any(k.startswith("outputs/extracts/") for k in remote)
     differing = [key for key in sorted(remote) if remote[key] != local_outputs[key]]
