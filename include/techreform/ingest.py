@@ -425,10 +425,12 @@ def _stage(
         )
         if parsed is not None:
             common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
+            for row in parsed.staged:  # the rows are the parser's own dicts: completed in place, not copied
+                row.update(common)
             insert_rows(
                 conn,
                 form.staging_table,
-                [{**common, **row} for row in parsed.staged],
+                parsed.staged,
                 columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names],
             )
             insert_rows(

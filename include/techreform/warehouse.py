@@ -282,7 +282,9 @@ def read_frame(
 
     result = query(conn, name, tables=tables, **params)
     keys = list(result.keys())
-    rows = result.fetchall()
+    # the driver's tuples, not SQLAlchemy Rows (a text() query has no result types to process)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
     if not rows:
         return pd.DataFrame(columns=keys, dtype=object)
     columns = zip(*rows)
