@@ -186,12 +186,3 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
     delete_where(conn, form.target_table, **{form.target_period_column: period})
     insert_rows(conn, form.target_table, facts, columns)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame → list of dicts with Python scalars and None for missing values (driver friendly)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()}
-        for record in clean.to_dict(orient="records")
-    ]
