@@ -9,7 +9,7 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv system demo lint test test-fast mutation generate benchmark docs clean help
+.PHONY: venv system demo lint test test-fast mutation generate benchmark benchmark-validation docs clean help
 
 help:
 	@echo "make demo | make test | make mutation | make generate | make benchmark | make docs | make clean"
@@ -18,6 +18,9 @@ $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) -e ".[test,deploy]"
+	# bytecode once, at install: the environment sets PYTHONDONTWRITEBYTECODE, so without it every process
+	# compiles GX, pandas and Airflow from source again (≈ 3 s per process; docs/performance.md)
+	$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') > /dev/null || true
 	touch $@
 
 venv: $(BIN)/.installed
@@ -53,7 +56,16 @@ mutation: venv
 generate: venv
 	$(BIN)/techreform-generate --out $(DEMO_DIR)
 
+# End-to-end benchmark (docs/performance.md): the chain on SQLite and PostgreSQL, a naive pipeline and the
+# I/O floor on a national month (generated once into BENCHMARK_DATA), best of BENCHMARK_REPEAT.
+BENCHMARK_DATA ?= $(CURDIR)/var/benchmark-national
+BENCHMARK_REPEAT ?= 2
+BENCHMARK_ARGS ?=
+
 benchmark: venv
+	nice -n 5 $(BIN)/python scripts/benchmark.py --data $(BENCHMARK_DATA) --repeat $(BENCHMARK_REPEAT) $(BENCHMARK_ARGS)
+
+benchmark-validation: venv
 	$(BIN)/python scripts/benchmark_validation.py
 
 docs: venv

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from indicators_fixtures import PREFECTURES, enterprise, indicator_frame, insert, warehouse
 from supervision_fixtures import report
-from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
+from techreform.cells import CellError, parse_boolean, parse_cell, parse_column, parse_decimal, parse_month
 from techreform.codes import USCC_ALPHABET, is_valid_uscc, make_uscc, uscc_problem
+from techreform.forms import form
 from techreform.indicators import compute_indicators
 from techreform.options import SupervisionOptions
 from techreform.periods import Period
@@ -29,6 +30,39 @@ from techreform.supervision.rules import LIGHT_RANK, judge_report, schedule_lag
 
 FAST = settings(max_examples=200, deadline=None)
 FULL_WIDTH = str.maketrans("0123456789.,-+ ", "０１２３４５６７８９．，－＋\u3000")
+
+# --- cells: a column parses as its cells do ---------------------------------------------------
+
+CELL_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["-0", "0012", "1,234.5", "nan", "NaN", " nan ", "-", "", "是", "2013-06", "1" * 16, "\u3000x"]),
+    st.integers(-(10**17), 10**17),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+)
+FIELD_OF_EACH_TYPE = {f.type: f for code in ("E1", "P1", "R1", "S1") for f in form(code).fields}
+
+
+def _cell_outcome(field, value):
+    try:
+        result = parse_cell(field, value)
+    except CellError as exc:
+        return ("error", exc.reason)
+    return ("value", result, type(result))
+
+
+@FAST
+@given(st.sampled_from(sorted(FIELD_OF_EACH_TYPE)), st.lists(CELL_VALUES, max_size=30))
+def test_a_column_parses_exactly_as_its_cells_one_by_one(field_type, values):
+    field = FIELD_OF_EACH_TYPE[field_type]
+    parsed, errors = parse_column(field, values)
+    column = [
+        ("error", errors[i]) if i in errors else ("value", parsed[i], type(parsed[i])) for i in range(len(values))
+    ]
+    one_by_one = [_cell_outcome(field, v) for v in values]
+    assert [(o[0], str(o[1]), o[2:]) for o in column] == [(o[0], str(o[1]), o[2:]) for o in one_by_one]
+
 
 # --- cells: numbers -----------------------------------------------------------------------------
 

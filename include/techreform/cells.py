@@ -198,3 +198,68 @@ _PARSERS = {
 def parse_cell(field: Field, value: Any) -> Any:
     """The clean value of ``value`` for ``field``, ``None`` for null; raises :class:`CellError`."""
     return field.canonical(_PARSERS[field.type](value))
+
+
+_PLAIN_DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$", re.ASCII)
+_CACHED_TYPES = frozenset({"text", "enum", "period", "boolean"})
+_NUMBER_NULLS = NULL_MARKERS - {"nan", "NaN"}  # "nan" in a number cell is refused, not null
+
+
+def _plain_decimal(text: str) -> float | None:
+    """A plain ASCII numeral of at most 15 digits (``-12345.67``) as its double, else ``None``: such a
+    numeral needs none of :func:`parse_decimal`'s normalising, and a double holds it exactly."""
+    if _PLAIN_DECIMAL_RE.match(text) is None:
+        return None
+    digits = len(text) - (text[0] == "-") - ("." in text)
+    if digits > MAX_SIGNIFICANT_DIGITS:
+        return None
+    return float(text) + 0.0  # -0 → 0, as _finite does
+
+
+def parse_column(field: Field, values: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """:func:`parse_cell` over a column: (clean values, ``None`` where a cell failed; {position: reason}).
+
+    The same rules, faster at hundreds of thousands of cells: a plain numeral in a number column is read
+    directly (:func:`_plain_decimal`), ASCII text is only stripped (NFKC leaves ASCII unchanged), and in
+    columns of repeating values (codes, months, yes/no) each distinct text is parsed once."""
+    parser = _PARSERS[field.type]
+    out: list[Any] = [None] * len(values)
+    errors: dict[int, str] = {}
+    number = field.type in ("decimal", "integer")
+    text = field.type in ("text", "enum")
+    cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
+    for position, value in enumerate(values):
+        if value is None:
+            continue
+        if type(value) is str:
+            if number:
+                if value in _NUMBER_NULLS:
+                    continue
+                fast = _plain_decimal(value)
+                if fast is not None:
+                    out[position] = fast
+                    continue
+            elif text and value.isascii():  # NFKC leaves ASCII as it is: clean_text is strip + null markers
+                stripped = value.strip()
+                out[position] = None if stripped in NULL_MARKERS else stripped
+                continue
+            elif cache is not None:
+                hit = cache.get(value)
+                if hit is None:
+                    try:
+                        hit = (True, parser(value))
+                    except CellError as exc:
+                        hit = (False, exc.reason)
+                    cache[value] = hit
+                if hit[0]:
+                    out[position] = hit[1]
+                else:
+                    errors[position] = hit[1]
+                continue
+        try:
+            out[position] = parser(value)
+        except CellError as exc:
+            errors[position] = exc.reason
+    if field.aliases:  # a choice's other spellings staged as the choice, as parse_cell does
+        out = [field.canonical(v) for v in out]
+    return out, errors

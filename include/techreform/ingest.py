@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from techreform.cells import CellError, parse_cell
+from techreform.cells import parse_column
 from techreform.config import Settings
 from techreform.files import write_bytes
 from techreform.forms import Form
@@ -133,8 +133,15 @@ def _cell_as_received(value: Any) -> Any:
     return value
 
 
+_AS_RECEIVED_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+"""One encoder for every row (``json.dumps`` with options builds a new one per call); same output."""
+
+
 def parse_table(form: Form, table: RawTable, folder_period: Period | str | None = None) -> ParsedFile:
     """Map headers and parse every row; raises :class:`UnreadableFile` when the file cannot be used.
+
+    Cells are parsed column by column (:func:`techreform.cells.parse_column`, the rules of
+    :func:`~techreform.cells.parse_cell`), then put together row by row.
 
     For a form whose files need not carry the period (:attr:`Form.period_from_folder`, P1, Q1), a row
     without one takes ``folder_period`` (the delivery folder's); a row that carries one keeps it, and the
@@ -145,27 +152,36 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
     if problems:
         raise UnreadableFile("；".join(problems))
     key_field = form.key[0]
+    rows = table.rows
+    width = len(table.headers)
+    named = [(i, h) for i, h in enumerate(table.headers) if h]
+    # each row padded to the header's width once: cells beyond a short row are None
+    padded = [cells if len(cells) >= width else [*cells, *([None] * (width - len(cells)))] for _, cells in rows]
+    parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
+    for index, name in mapping.items():
+        column = [cells[index] for cells in padded]
+        parsed[name] = parse_column(form.field(name), column)
+    names = list(parsed)
+    errors_by_row: dict[int, list[tuple[str, str]]] = {}
+    for name in names:
+        for position, reason in parsed[name][1].items():
+            errors_by_row.setdefault(position, []).append((name, reason))
+    value_columns = [parsed[name][0] for name in names]
+    encode = _AS_RECEIVED_JSON.encode
     staged: list[dict[str, Any]] = []
     unparsed: list[dict[str, Any]] = []
-    for source_row, cells in table.rows:
-        as_received = {
-            table.headers[i]: _cell_as_received(cells[i]) if i < len(cells) else None
-            for i in range(len(table.headers))
-            if table.headers[i]
-        }
-        values: dict[str, Any] = {}
-        errors: list[tuple[str, str]] = []
-        for index, name in mapping.items():
-            raw = cells[index] if index < len(cells) else None
-            try:
-                values[name] = parse_cell(form.field(name), raw)
-            except CellError as exc:
-                errors.append((name, exc.reason))
-        if default_period is not None and values.get("period") is None and "period" not in dict(errors):
+    for position, (source_row, _cells) in enumerate(rows):
+        cells = padded[position]
+        raw_json = encode({h: v if type(v := cells[i]) is str else _cell_as_received(v) for i, h in named})
+        errors = errors_by_row.get(position)
+        values = {name: column[position] for name, column in zip(names, value_columns)}
+        if errors:
+            for name, _ in errors:
+                del values[name]
+        if default_period is not None and values.get("period") is None and not _has_error(errors, "period"):
             values["period"] = default_period
-        if default_year is not None and values.get("year") is None and "year" not in dict(errors):
+        if default_year is not None and values.get("year") is None and not _has_error(errors, "year"):
             values["year"] = default_year
-        raw_json = json.dumps(as_received, ensure_ascii=False, default=str)
         if errors:
             key = values.get(key_field)
             unparsed.append(
@@ -178,9 +194,14 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
                 }
             )
         else:
-            values.update({"source_row": source_row, "raw_json": raw_json})
+            values["source_row"] = source_row
+            values["raw_json"] = raw_json
             staged.append(values)
-    return ParsedFile(extras, staged, unparsed, len(table.rows))
+    return ParsedFile(extras, staged, unparsed, len(rows))
+
+
+def _has_error(errors: list[tuple[str, str]] | None, name: str) -> bool:
+    return errors is not None and any(field_name == name for field_name, _ in errors)
 
 
 def sha256_of(data: bytes) -> str:
@@ -409,10 +430,12 @@ def _stage(
         )
         if parsed is not None:
             common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
+            for row in parsed.staged:  # the rows are the parser's own dicts: completed in place, not copied
+                row.update(common)
             insert_rows(
                 conn,
                 form.staging_table,
-                [{**common, **row} for row in parsed.staged],
+                parsed.staged,
                 columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names],
             )
             insert_rows(

@@ -168,9 +168,9 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     delete_where(conn, "etl_row_outcome", form=form.code, period=period)
     delete_where(conn, "quarantine", form=form.code, period=period)
     outcomes = rows.assign(form=form.code, period=period)
-    insert_rows(conn, "etl_row_outcome", _records(outcomes[OUTCOME_COLUMNS]))
+    insert_rows(conn, "etl_row_outcome", outcomes, OUTCOME_COLUMNS)
     quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
-    insert_rows(conn, "quarantine", _records(quarantined[QUARANTINE_COLUMNS]))
+    insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
 
     current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
     facts = staged.merge(
@@ -185,13 +185,4 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
             facts[spec.name] = pd.to_numeric(facts[spec.name]).round().astype("Int64")
     columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
     delete_where(conn, form.target_table, **{form.target_period_column: period})
-    insert_rows(conn, form.target_table, _records(facts[columns]))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame → list of dicts with Python scalars and None for missing values (driver friendly)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    return [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()}
-        for record in clean.to_dict(orient="records")
-    ]
+    insert_rows(conn, form.target_table, facts, columns)

@@ -113,17 +113,101 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Ma
 
 
 def insert_rows(
-    conn: Connection, table: str, rows: Sequence[Mapping[str, Any]], columns: Iterable[str] | None = None
+    conn: Connection, table: str, rows: Sequence[Mapping[str, Any]] | Any, columns: Iterable[str] | None = None
 ) -> int:
-    """Insert ``rows`` (dicts) into ``table`` in batches, as bound parameters (executemany)."""
-    if not rows:
+    """Insert ``rows`` into ``table`` in one bulk load on the connection's transaction: ``rows`` are dicts
+    (a missing key is null) or a pandas DataFrame (its columns, or ``columns`` of it; missing values are
+    null). PostgreSQL gets ``COPY … FROM STDIN`` (psycopg 3), SQLite one prepared statement executed
+    over all rows (``executemany``); database errors come back as SQLAlchemy's (``IntegrityError`` …),
+    as from ``conn.execute``."""
+    if _is_frame(rows):
+        names = list(columns) if columns is not None else [str(c) for c in rows.columns]
+        tuples = _frame_tuples(rows, names)
+    else:
+        if not rows:
+            return 0
+        names = list(columns) if columns is not None else list(rows[0].keys())
+        tuples = [tuple(r.get(n) for n in names) for r in rows]
+    if not tuples:
         return 0
-    names = list(columns) if columns is not None else list(rows[0].keys())
-    statement = sa.insert(sa.table(table, *(sa.column(n) for n in names)))
-    batch = 5000
-    for start in range(0, len(rows), batch):
-        conn.execute(statement, [{n: r.get(n) for n in names} for r in rows[start : start + batch]])
-    return len(rows)
+    _bulk_insert(conn, table, names, tuples)
+    return len(tuples)
+
+
+def _is_frame(rows: Any) -> bool:
+    return hasattr(rows, "columns") and hasattr(rows, "dtypes")
+
+
+def _frame_tuples(frame: Any, names: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``frame[names]`` as tuples of Python scalars, ``None`` for missing values; built
+    column by column (no per-row dicts)."""
+    columns = []
+    for name in names:
+        series = frame[name]
+        values = series.astype(object).where(series.notna(), None).tolist()
+        columns.append(values)
+    return list(zip(*columns)) if columns else []
+
+
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+def _integer_columns(conn: Connection, table: str) -> frozenset[str]:
+    """The integer-typed columns of ``table`` (PostgreSQL): COPY reads ``5.0`` as no integer, so values
+    for them are given as integers, rounded as PostgreSQL's own float-to-integer cast rounds (half to
+    even), as an ``insert`` of the same value would store them."""
+    key = (id(conn.engine), table)
+    if key not in _INTEGER_COLUMNS:
+        rows = conn.exec_driver_sql(
+            "select column_name, data_type from information_schema.columns "
+            "where table_name = %(table)s and table_schema = current_schema()",
+            {"table": table},
+        ).fetchall()
+        _INTEGER_COLUMNS[key] = frozenset(name for name, kind in rows if kind in _INTEGER_TYPES)
+    return _INTEGER_COLUMNS[key]
+
+
+_INTEGER_COLUMNS: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def _as_integer(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return int(round(value))
+    return value
+
+
+def _bulk_insert(conn: Connection, table: str, names: Sequence[str], tuples: list[tuple[Any, ...]]) -> None:
+    if not _IDENTIFIER.match(table) or not all(_IDENTIFIER.match(n) for n in names):
+        raise ValueError(f"not a plain table or column name: {table} ({', '.join(names)})")
+    dbapi = conn.connection.driver_connection
+    column_list = ", ".join(names)
+    if conn.dialect.name == "postgresql":
+        statement = f"copy {table} ({column_list}) from stdin"
+        integers = [i for i, n in enumerate(names) if n in _integer_columns(conn, table)]
+        try:
+            with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+                if integers:
+                    for row in tuples:
+                        values = list(row)
+                        for i in integers:
+                            values[i] = _as_integer(values[i])
+                        copy.write_row(values)
+                else:
+                    for row in tuples:
+                        copy.write_row(row)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+        return
+    statement = f"insert into {table} ({column_list}) values ({', '.join('?' for _ in names)})"
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(statement, tuples)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 def insert_from_query(
@@ -199,7 +283,9 @@ def read_frame(
 
     result = query(conn, name, tables=tables, **params)
     keys = list(result.keys())
-    rows = result.fetchall()
+    # the driver's tuples, not SQLAlchemy Rows (a text() query has no result types to process)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
     if not rows:
         return pd.DataFrame(columns=keys, dtype=object)
     columns = zip(*rows)
