@@ -20,7 +20,7 @@ The charts:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -158,21 +158,11 @@ def line_chart(
     if y_min is None and low > 0:
         low = 0.0
     ticks = nice_ticks(low, max(values))
-    y_lo, y_hi = ticks[0], ticks[-1]
 
     def sx(i: int) -> float:
         return left + (plot_w * i / (len(x_labels) - 1) if len(x_labels) > 1 else plot_w / 2)
 
-    def sy(v: float) -> float:
-        return top + plot_h * (1 - (v - y_lo) / (y_hi - y_lo))
-
-    for t in ticks:
-        body.append(
-            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + plot_w}" y2="{sy(t):.1f}" stroke="{GRID_COLOUR}"/>'
-        )
-        body.append(_text(left - 6, sy(t) + 4, format_number(t), size=11, anchor="end", colour=AXIS_COLOUR))
-    if unit:
-        body.append(_text(left - 6, top - 10, unit, size=11, anchor="end", colour=AXIS_COLOUR))
+    sy = _vertical_value_axis(body, ticks, left, top, plot_w, plot_h, unit)
     body.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{AXIS_COLOUR}"/>'
     )
@@ -326,18 +316,8 @@ def column_chart(
         body.append(_text(width / 2, height / 2, "本期无数据", size=14, anchor="middle", colour=AXIS_COLOUR))
         return _frame(width, height, title, body)
     ticks = nice_ticks(min(0.0, *present), max(0.0, *present))
-    y_lo, y_hi = ticks[0], ticks[-1]
 
-    def sy(v: float) -> float:
-        return top + plot_h * (1 - (v - y_lo) / (y_hi - y_lo))
-
-    for t in ticks:
-        body.append(
-            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + plot_w}" y2="{sy(t):.1f}" stroke="{GRID_COLOUR}"/>'
-        )
-        body.append(_text(left - 6, sy(t) + 4, format_number(t), size=11, anchor="end", colour=AXIS_COLOUR))
-    if unit:
-        body.append(_text(left - 6, top - 10, unit, size=11, anchor="end", colour=AXIS_COLOUR))
+    sy = _vertical_value_axis(body, ticks, left, top, plot_w, plot_h, unit)
     slot = plot_w / len(categories)
     bar_w = max(4.0, min(40.0, slot * 0.6))
     every = max(1, math.ceil(len(categories) / 14))
@@ -394,13 +374,7 @@ def stacked_bar_chart(
         return left + plot_w * v / x_hi
 
     plot_bottom = top + row_h * len(categories)
-    for t in ticks:
-        body.append(
-            f'<line x1="{sx(t):.1f}" y1="{top - 4}" x2="{sx(t):.1f}" y2="{plot_bottom}" stroke="{GRID_COLOUR}"/>'
-        )
-        body.append(_text(sx(t), plot_bottom + 16, format_number(t), size=11, anchor="middle", colour=AXIS_COLOUR))
-    if unit:
-        body.append(_text(left + plot_w, plot_bottom + 30, unit, size=11, anchor="end", colour=AXIS_COLOUR))
+    _horizontal_value_axis(body, ticks, sx, left + plot_w, top, plot_bottom, unit)
     for i, cat in enumerate(categories):
         y = top + row_h * i
         body.append(_text(left - 8, y + bar_height - 4, cat, size=12, anchor="end"))
@@ -465,13 +439,7 @@ def bar_chart(
         return left + plot_w * (v - x_lo) / (x_hi - x_lo)
 
     plot_bottom = top + row_h * len(categories)
-    for t in ticks:
-        body.append(
-            f'<line x1="{sx(t):.1f}" y1="{top - 4}" x2="{sx(t):.1f}" y2="{plot_bottom}" stroke="{GRID_COLOUR}"/>'
-        )
-        body.append(_text(sx(t), plot_bottom + 16, format_number(t), size=11, anchor="middle", colour=AXIS_COLOUR))
-    if unit:
-        body.append(_text(left + plot_w, plot_bottom + 30, unit, size=11, anchor="end", colour=AXIS_COLOUR))
+    _horizontal_value_axis(body, ticks, sx, left + plot_w, top, plot_bottom, unit)
     for i, (cat, v) in enumerate(zip(categories, values, strict=True)):
         y = top + row_h * i
         body.append(_text(left - 8, y + bar_height - 4, cat, size=12, anchor="end"))
@@ -517,3 +485,44 @@ def lights_by_prefecture(
         width=width,
         decimals=0,
     )
+
+
+def _vertical_value_axis(
+    body: list[str], ticks: list[float], left: float, top: float, plot_w: float, plot_h: float, unit: str
+) -> Callable[[float], float]:
+    """Grid lines and labels of a vertical value axis over ``ticks`` (appended to ``body``), the unit
+    above it; returns the value → y mapping."""
+
+    y_lo, y_hi = ticks[0], ticks[-1]
+
+    def sy(v: float) -> float:
+        return top + plot_h * (1 - (v - y_lo) / (y_hi - y_lo))
+
+    for t in ticks:
+        body.append(
+            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + plot_w}" y2="{sy(t):.1f}" stroke="{GRID_COLOUR}"/>'
+        )
+        body.append(_text(left - 6, sy(t) + 4, format_number(t), size=11, anchor="end", colour=AXIS_COLOUR))
+    if unit:
+        body.append(_text(left - 6, top - 10, unit, size=11, anchor="end", colour=AXIS_COLOUR))
+    return sy
+
+
+def _horizontal_value_axis(
+    body: list[str],
+    ticks: list[float],
+    sx: Callable[[float], float],
+    right: float,
+    top: float,
+    plot_bottom: float,
+    unit: str,
+) -> None:
+    """Grid lines and labels of a horizontal value axis over ``ticks`` (appended to ``body``), the unit
+    at its right end."""
+    for t in ticks:
+        body.append(
+            f'<line x1="{sx(t):.1f}" y1="{top - 4}" x2="{sx(t):.1f}" y2="{plot_bottom}" stroke="{GRID_COLOUR}"/>'
+        )
+        body.append(_text(sx(t), plot_bottom + 16, format_number(t), size=11, anchor="middle", colour=AXIS_COLOUR))
+    if unit:
+        body.append(_text(right, plot_bottom + 30, unit, size=11, anchor="end", colour=AXIS_COLOUR))

@@ -209,34 +209,30 @@ def _refresh(folder: StorePath) -> None:
         folder.fs.invalidate_cache(folder.path)
 
 
+def _children(folder: StorePath) -> list[StorePath]:
+    """What ``folder`` holds now (listed afresh on an object store), leaving out names starting with ``.``
+    (partial writes); none when it does not exist."""
+    _refresh(folder)
+    try:
+        if not folder.is_dir():
+            return []
+        return [c for c in folder.iterdir() if not c.name.startswith(".")]
+    except FileNotFoundError:
+        return []
+
+
 def list_files(folder: StorePath, pattern: str = "*") -> list[StorePath]:
     """The files (not folders) directly in ``folder`` whose name matches ``pattern``, sorted by name;
     none when the folder does not exist. Names starting with ``.`` (partial writes) are left out."""
     import fnmatch
 
-    _refresh(folder)
-    try:
-        if not folder.is_dir():
-            return []
-        children = list(folder.iterdir())
-    except FileNotFoundError:
-        return []
-    return sorted(
-        (c for c in children if not c.name.startswith(".") and fnmatch.fnmatch(c.name, pattern) and c.is_file()),
-        key=lambda c: c.name,
-    )
+    matching = (c for c in _children(folder) if fnmatch.fnmatch(c.name, pattern) and c.is_file())
+    return sorted(matching, key=lambda c: c.name)
 
 
 def list_folders(folder: StorePath) -> list[StorePath]:
     """The sub-folders of ``folder``, sorted by name (none when it does not exist)."""
-    _refresh(folder)
-    try:
-        if not folder.is_dir():
-            return []
-        children = list(folder.iterdir())
-    except FileNotFoundError:
-        return []
-    return sorted((c for c in children if not c.name.startswith(".") and c.is_dir()), key=lambda c: c.name)
+    return sorted((c for c in _children(folder) if c.is_dir()), key=lambda c: c.name)
 
 
 def find_files(folder: StorePath) -> list[str]:

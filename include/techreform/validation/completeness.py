@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from techreform.config import Settings
@@ -18,6 +19,29 @@ from techreform.forms import Form
 from techreform.periods import Period
 from techreform.reference import province
 from techreform.warehouse import delete_where, insert_rows, read_frame
+
+
+def rates_by_prefecture(expected: pd.DataFrame, prefectures: pd.DataFrame, period: str) -> list[dict[str, Any]]:
+    """报送率 rows, one per prefecture and one for the province: expected reporters (``expected``, with
+    ``prefecture_code`` and a boolean ``received``), received, missing and their rate (``None`` when
+    nobody was expected)."""
+    province_code, province_name = province()
+    rows = []
+    for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
+        part = expected if code == province_code else expected[expected["prefecture_code"] == code]
+        n_expected, n_received = len(part), int(part["received"].sum())
+        rows.append(
+            {
+                "period": period,
+                "prefecture_code": code,
+                "prefecture_name": name,
+                "expected": n_expected,
+                "received": n_received,
+                "missing": n_expected - n_received,
+                "rate": (n_received / n_expected) if n_expected else None,
+            }
+        )
+    return rows
 
 
 def compute_completeness(engine: Engine, settings: Settings, period: Period | str) -> dict[str, Any]:
@@ -34,22 +58,7 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
             expected = read_frame(conn, "intermediate/expected_reporters", period=p)
         received = set(read_frame(conn, "intermediate/received_reporters", period=p)["uscc"])
         expected["received"] = expected["uscc"].isin(received)
-        rows = []
-        province_code, province_name = province()
-        for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
-            part = expected if code == province_code else expected[expected["prefecture_code"] == code]
-            n_expected, n_received = len(part), int(part["received"].sum())
-            rows.append(
-                {
-                    "period": p,
-                    "prefecture_code": code,
-                    "prefecture_name": name,
-                    "expected": n_expected,
-                    "received": n_received,
-                    "missing": n_expected - n_received,
-                    "rate": (n_received / n_expected) if n_expected else None,
-                }
-            )
+        rows = rates_by_prefecture(expected, prefectures, p)
         missing = expected[~expected["received"]]
         missing_rows = [
             {
@@ -99,23 +108,7 @@ def compute_form_completeness(engine: Engine, settings: Settings, form: Form, pe
             read_frame(conn, "intermediate/received_form_reporters", tables=tables, period=p, form=form.code)["uscc"]
         )
         expected["received"] = expected["uscc"].isin(received)
-        province_code, province_name = province()
-        rows = []
-        for code, name in [*zip(prefectures["code"], prefectures["name"]), (province_code, province_name)]:
-            part = expected if code == province_code else expected[expected["prefecture_code"] == code]
-            n_expected, n_received = len(part), int(part["received"].sum())
-            rows.append(
-                {
-                    "form": form.code,
-                    "period": p,
-                    "prefecture_code": code,
-                    "prefecture_name": name,
-                    "expected": n_expected,
-                    "received": n_received,
-                    "missing": n_expected - n_received,
-                    "rate": (n_received / n_expected) if n_expected else None,
-                }
-            )
+        rows = [{"form": form.code, **row} for row in rates_by_prefecture(expected, prefectures, p)]
         missing = expected[~expected["received"]]
         delete_where(conn, "dq_form_completeness", form=form.code, period=p)
         delete_where(conn, "dq_form_missing_reporter", form=form.code, period=p)
