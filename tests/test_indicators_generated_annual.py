@@ -98,9 +98,16 @@ def expected(province) -> dict[str, tuple[float | None, float | None]]:
         reg = register(f"{year}-12")
         flags = reg.reindex(rows["uscc"])
         key = flags["key_enterprise"].fillna(0).to_numpy() == 1
-        backbone = flags["process_backbone"].fillna(0).to_numpy() == 1
-        sme = flags["scale"].isin(["中型", "小型", "微型"]).to_numpy()
-        above = flags["above_scale"].fillna(0).to_numpy() == 1
+
+        owing = reg[(reg["above_scale"] == 1) & (reg["operating_status"] == "在营")].assign(
+            sme=lambda r: r["scale"].isin(["中型", "小型", "微型"]).astype(int)
+        )
+        filed = rows.drop_duplicates("uscc", keep="last").set_index("uscc")
+
+        def adoption(flag: str, population: str) -> float | None:
+            members = owing[owing[population].fillna(0) == 1].index
+            adopting = filed[flag].reindex(members).fillna(0).astype(float).sum()
+            return 100.0 * adopting / len(members) if len(members) else None
 
         def share(num, mask, den=None):
             d = den[mask].sum() if den is not None else mask.sum()
@@ -116,10 +123,11 @@ def expected(province) -> dict[str, tuple[float | None, float | None]]:
             "EQUIP_INTL_ADV": share(
                 rows["key_equipment_intl_adv"].to_numpy(), key, rows["key_equipment_total"].to_numpy()
             ),
-            "APC_ADOPTION": share(rows["apc_in_use"].to_numpy(), backbone),
-            "CAX_ADOPTION": share(rows["cax_in_use"].to_numpy(), key),
-            "SME_WEBSITE_RATE": share(rows["has_website"].to_numpy(), sme & above),
-            "SME_ECOMMERCE_RATE": share(rows["ecommerce_regular"].to_numpy(), sme),
+            # the adoption rates over the register: who owes an A1 (above scale, 在营), a missing A1 = not adopting
+            "APC_ADOPTION": adoption("apc_in_use", "process_backbone"),
+            "CAX_ADOPTION": adoption("cax_in_use", "key_enterprise"),
+            "SME_WEBSITE_RATE": adoption("has_website", "sme"),
+            "SME_ECOMMERCE_RATE": adoption("ecommerce_regular", "sme"),
         }
 
     def q1_values(month: str) -> dict[str, float | None]:

@@ -287,6 +287,12 @@ def test_supervision_enterprise_rows_only_for_roles_that_may_see_them(settings, 
     assert 'id="enterprise-rows-hidden"' in hidden and "企业001" not in hidden and "data-case=" not in hidden
     assert re.search(r'<tr data-prefecture="620100">', hidden)  # totals by prefecture stay
     assert client(settings, READER).get(f"/projects/2012-620102-32-03-000001?period={PERIOD}").status_code == 403
+    # receipts and Data Docs pages name enterprises and show values as received: the same rule
+    for path in (f"/receipts/{PERIOD}/receipt_{PERIOD}_620100.html", "/data-docs/index.html"):
+        assert client(settings, READER).get(path).status_code == 403
+        assert client(settings, ADMIN).get(path).status_code in (200, 404)  # allowed; 404 where not written
+    listed = client(settings, READER).get(f"/quality?period={PERIOD}").text.split('id="documents"')[-1]
+    assert "/receipts/" not in listed and "/data-docs/" not in listed and "仅对有权限的角色显示" in listed
 
 
 def test_quality_page(settings, warehouse):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +43,25 @@ def _connection(conn_id: str) -> Any:
         return None
 
 
-def store_settings(settings: Settings) -> Settings:
+def _warehouse_url(connection: Any) -> str:
+    """The SQLAlchemy URL of a warehouse connection: its ``extra`` field ``sqlalchemy_url``, else its URI."""
+    extra = connection.extra_dejson or {}
+    return extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
+
+
+def _server_connection(conn_id: str) -> Any | None:
+    """An Airflow connection read through the metadata database and secrets backends (outside a task, where
+    the Task SDK's ``Connection.get`` does not work); ``None`` when it is not defined."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def store_settings(settings: Settings, get_connection: Callable[[str], Any | None] | None = None) -> Settings:
     """``settings`` with the object store's credentials of the Airflow connection ``storage.conn_id``
     (default ``techreform_store``, AWS type) added over ``storage.storage_options``; a local store, or a
     connection not defined, leaves them as they are (s3fs then reads the environment)."""
@@ -52,7 +70,7 @@ def store_settings(settings: Settings) -> Settings:
 
     if local_root(settings.storage_url) is not None or not settings.storage_url:
         return settings
-    connection = _connection(settings.options_for(StorageOptions).conn_id)
+    connection = (get_connection or _connection)(settings.options_for(StorageOptions).conn_id)
     if connection is None:
         return settings
     options = {**settings.storage_options, **storage_options_from_connection(connection)}
@@ -70,9 +88,7 @@ def settings_for_task(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings.from_env(env)
     connection = _connection(WAREHOUSE_CONN_ID)
     if connection is not None:
-        extra = connection.extra_dejson or {}
-        url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
-        settings = replace(settings, warehouse_url=url)
+        settings = replace(settings, warehouse_url=_warehouse_url(connection))
     elif not env.get("TECHREFORM_WAREHOUSE_URL"):
         raise NotConfigured(
             f"no warehouse for the Airflow tasks: define the connection {WAREHOUSE_CONN_ID} (or "
@@ -85,18 +101,13 @@ def settings_for_task(env: Mapping[str, str] | None = None) -> Settings:
 def settings_for_server() -> Settings:
     """Settings for code running inside the Airflow api-server (the monitoring plugin): like
     :func:`settings_for_task`, but the connection ``techreform_warehouse`` is read through the metadata
-    database and secrets backends (the Task SDK's ``Connection.get`` works only inside a task)."""
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.models.connection import Connection
-
+    database and secrets backends (the Task SDK's ``Connection.get`` works only inside a task), and so is
+    the store's (its receipts and Data Docs pages are served from the store)."""
     settings = Settings.from_env()
-    try:
-        connection = Connection.get_connection_from_secrets(WAREHOUSE_CONN_ID)
-    except AirflowNotFoundException:
-        return settings
-    extra = connection.extra_dejson or {}
-    url = extra.get("sqlalchemy_url") or sqlalchemy_url_from_airflow_uri(connection.get_uri())
-    return replace(settings, warehouse_url=url)
+    connection = _server_connection(WAREHOUSE_CONN_ID)
+    if connection is not None:
+        settings = replace(settings, warehouse_url=_warehouse_url(connection))
+    return store_settings(settings, _server_connection)
 
 
 def period_of_run(params: Mapping[str, Any] | None, data_interval_start: dt.datetime | None) -> Period:

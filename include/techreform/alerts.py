@@ -104,9 +104,11 @@ def send_alert(settings: Settings, smtp: SmtpConfig | None, alert: Alert) -> str
         else:
             send_smtp(smtp, message, sender, recipients)
             outcome = f"sent to {', '.join(recipients)}"
-    except OSError as exc:  # smtplib errors are OSErrors
+    except Exception as exc:  # smtplib errors are OSErrors; an object store's client raises its own
         outcome = f"not sent: {type(exc).__name__}: {exc}"
-        log.error("alert for %s %s could not go out: %s", alert.task_id, alert.period, outcome)
+        log.error(
+            "alert for %s %s could not go out: %s; the alert: %s", alert.task_id, alert.period, outcome, alert.reason
+        )
         return outcome
     log.info("alert %s.%s %s %s", alert.dag_id, alert.task_id, alert.period, outcome)
     return outcome

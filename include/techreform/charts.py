@@ -86,6 +86,11 @@ def format_number(value: float | None, decimals: int | None = None) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _attr(value: object) -> str:
+    """``value`` escaped for a double-quoted attribute (``&``, ``<``, ``>`` and ``"``)."""
+    return escape(str(value), {'"': "&quot;"})
+
+
 def _text(
     x: float,
     y: float,
@@ -106,7 +111,7 @@ def _text(
 def _frame(width: int, height: int, title: str, body: list[str]) -> str:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
-        f' role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" font-family="{FONT_FAMILY}"'
+        f' role="img" aria-label="{_attr(title)}" font-family="{FONT_FAMILY}"'
         ' class="techreform-chart">'
         f"<title>{escape(title)}</title>"
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>'
@@ -186,7 +191,7 @@ def line_chart(
             if len(run) > 1:
                 points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
                 body.append(
-                    f'<polyline class="series" data-series="{escape(s.name)}" points="{points}" fill="none"'
+                    f'<polyline class="series" data-series="{_attr(s.name)}" points="{points}" fill="none"'
                     f' stroke="{colour}" stroke-width="2.2"{dash}/>'
                 )
             if s.markers and not s.dashed:
@@ -331,7 +336,7 @@ def column_chart(
         y0, y1 = sorted((sy(0), sy(v)))
         colour = positive_colour if v >= 0 else negative_colour
         body.append(
-            f'<rect class="bar" data-category="{escape(cat)}" data-value="{v!r}" x="{cx - bar_w / 2:.1f}"'
+            f'<rect class="bar" data-category="{_attr(cat)}" data-value="{v!r}" x="{cx - bar_w / 2:.1f}"'
             f' y="{y0:.1f}" width="{bar_w:.1f}" height="{max(0.5, y1 - y0):.1f}" fill="{colour}"/>'
         )
         if len(categories) <= 24:
@@ -384,7 +389,7 @@ def stacked_bar_chart(
             if v <= 0:
                 continue
             body.append(
-                f'<rect class="bar" data-category="{escape(cat)}" data-series="{escape(name)}"'
+                f'<rect class="bar" data-category="{_attr(cat)}" data-series="{_attr(name)}"'
                 f' data-value="{v!r}" x="{sx(x):.1f}" y="{y:.1f}" width="{sx(x + v) - sx(x):.1f}"'
                 f' height="{bar_height}" fill="{colour}"/>'
             )
@@ -449,7 +454,7 @@ def bar_chart(
         x0, x1 = sorted((sx(0), sx(v)))
         colour = colours[i] if colours else PALETTE[0]
         body.append(
-            f'<rect class="bar" data-category="{escape(cat)}" data-value="{v!r}" x="{x0:.1f}" y="{y:.1f}"'
+            f'<rect class="bar" data-category="{_attr(cat)}" data-value="{v!r}" x="{x0:.1f}" y="{y:.1f}"'
             f' width="{max(0.5, x1 - x0):.1f}" height="{bar_height}" fill="{colour}"/>'
         )
         body.append(_text(x1 + 6, y + bar_height - 4, format_number(v, decimals), size=11))

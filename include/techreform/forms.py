@@ -407,7 +407,7 @@ PROCESSING_ORDER: tuple[Form, ...] = (
     ENTERPRISE_ANNUAL,
 )
 """The order a period's forms are ingested and loaded in: R1 and S1 first (the register and supervisors
-in force), then P1 (E1's cross-form rule E1-S07 reads it), then E1; then the forms of the indicators no
+in force), then P1 (E1's cross-form rule E1-S10 reads it), then E1; then the forms of the indicators no
 monthly form carries: G1, Q1 (its rules read the register) and A1 (optional in a month, like G1)."""
 
 FORMS: dict[str, Form] = {f.code: f for f in PROCESSING_ORDER}

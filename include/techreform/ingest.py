@@ -21,8 +21,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,7 @@ from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, rece
 from techreform.limits import IngestLimits
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
-from techreform.store import exists, location, put_file, store_of
+from techreform.store import exists, location, put_file, scratch_dir, store_of
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -269,39 +267,38 @@ def ingest_form_period(engine: Engine, settings: Settings, form: Form, period: P
     for entry in listing.refused:
         summary.files.append(_refuse(engine, form, period, entry, entry.refusal))
     # a too-large file is hashed into this task's scratch folder, then published to the raw zone
-    spool = Path(tempfile.mkdtemp(prefix="techreform-spool-"))
-    for entry in listing.files:
-        try:
-            received = receive_file(entry.path, limits.max_file_bytes, spool)
-        except NotARegularFile as exc:  # became a link or a special file after the listing
-            refused = LandingEntry(entry.path, entry.name, "symlink" if exc.errno else "other")
-            summary.files.append(_refuse(engine, form, period, refused, f"{entry.name} {exc.strerror}"))
-            continue
-        except OSError as exc:  # permission denied, I/O error ...: nothing was read, no sha256 to log it by
-            unreadable = LandingEntry(entry.path, entry.name, "unreadable")
-            summary.files.append(
-                _refuse(
-                    engine,
-                    form,
-                    period,
-                    unreadable,
-                    f"{entry.name} 无法打开，未读取 / cannot be opened ({exc.strerror or type(exc).__name__})",
+    with scratch_dir("techreform-spool-") as spool:  # removed afterwards, whatever happens
+        for entry in listing.files:
+            try:
+                received = receive_file(entry.path, limits.max_file_bytes, spool)
+            except NotARegularFile as exc:  # became a link or a special file after the listing
+                refused = LandingEntry(entry.path, entry.name, "symlink" if exc.errno else "other")
+                summary.files.append(_refuse(engine, form, period, refused, f"{entry.name} {exc.strerror}"))
+                continue
+            except OSError as exc:  # permission denied, I/O error ...: nothing was read, no sha256 to log it by
+                unreadable = LandingEntry(entry.path, entry.name, "unreadable")
+                summary.files.append(
+                    _refuse(
+                        engine,
+                        form,
+                        period,
+                        unreadable,
+                        f"{entry.name} 无法打开，未读取 / cannot be opened ({exc.strerror or type(exc).__name__})",
+                    )
                 )
-            )
-            continue
-        sha = received.sha256
-        if sha in known:
-            if received.spooled is not None:
-                received.spooled.unlink(missing_ok=True)
-            row = known[sha]
-            summary.files.append(FileOutcome(entry.name, sha, "unchanged", row.rows_received, message=row.message))
-            continue
-        outcome = _ingest_file(engine, settings, form, period, entry.name, received, limits)
-        known[sha] = outcome  # the same bytes twice in one folder count once
-        summary.files.append(outcome)
-        if outcome.status == "rejected":
-            log.error("%s", outcome.message)
-    shutil.rmtree(spool, ignore_errors=True)
+                continue
+            sha = received.sha256
+            if sha in known:
+                if received.spooled is not None:
+                    received.spooled.unlink(missing_ok=True)
+                row = known[sha]
+                summary.files.append(FileOutcome(entry.name, sha, "unchanged", row.rows_received, message=row.message))
+                continue
+            outcome = _ingest_file(engine, settings, form, period, entry.name, received, limits)
+            known[sha] = outcome  # the same bytes twice in one folder count once
+            summary.files.append(outcome)
+            if outcome.status == "rejected":
+                log.error("%s", outcome.message)
     return summary
 
 

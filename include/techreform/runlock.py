@@ -3,7 +3,7 @@
 :func:`period_lock` is held around every step of a period (a task of the DAG, or a step of the CLI's
 ``run_period``). The period belongs to one run at a time, named by its ``owner`` (an Airflow
 ``dag_id/run_id``, or ``cli-<random>`` for a CLI process): any number of tasks of the holding run may hold
-it together, in any processes and on any machines (the four forms' ingests run in parallel on the Celery
+it together, in any processes and on any machines (the forms' ingests run in parallel on the Celery
 workers), while a task of another run of the same period fails at once with :class:`PeriodBusy`, one line
 naming the period and the run that holds it; nothing waits. With ``step``, the lock also takes that step
 (or form) of the period exclusively: a second attempt of the same task still running somewhere (a zombie
@@ -121,6 +121,8 @@ def _advisory_lock(engine: Engine, period: Period, owner: str, step: str | None)
             try:
                 query(conn, "ops/runs/join_run", **keys)
                 other = query(conn, "ops/runs/other_runs", **keys).first()
+                if other is not None:  # refused: let go of the period before the gate opens again, so that
+                    query(conn, "ops/runs/release_all")  # the holder's next task never sees this session
             finally:
                 query(conn, "ops/runs/gate_unlock", **keys)
             if other is not None:

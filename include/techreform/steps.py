@@ -11,7 +11,7 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
 - :func:`run_period` runs the same steps in the same order without Airflow (the CLI, backfills, tests).
 
 A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
-four forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers, and the first
+forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers, and the first
 validation waits for all four (:func:`upstream`). The table's order is always one the DAG allows, so the
 CLI runs the same steps one after the other. Each step holds the period for its run and itself
 exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period, another run of

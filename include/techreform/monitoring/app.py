@@ -102,6 +102,14 @@ def create_app(
             raise HTTPException(status_code=403, detail="无权查看技改监测")
         return viewer, request.scope.get("root_path", "").rstrip("/")
 
+    async def enterprise_context(request: Request) -> tuple[Viewer, str]:
+        """:func:`page_context` for what shows enterprise-level rows (receipts, Data Docs pages): 403 for a
+        viewer whose role may not see them."""
+        viewer, base = await page_context(request)
+        if not viewer.may_see_enterprises:
+            raise HTTPException(status_code=403, detail="企业明细仅对有权限的角色显示")
+        return viewer, base
+
     def window_of(period: str | None, periods: list[str]) -> data.Window | None:
         months = settings().options_for(MonitoringOptions).months_shown
         if period:
@@ -168,18 +176,21 @@ def create_app(
     @app.get("/quality", response_class=HTMLResponse)
     async def quality(request: Request, period: str | None = None) -> Response:
         def build(eng: Engine, base: str, viewer: Viewer, periods: list[str], window: data.Window) -> str:
-            return pages.quality(eng, base, viewer, periods, window, documents(base, window.period))
+            return pages.quality(eng, base, viewer, periods, window, documents(base, window.period, viewer))
 
         return await show(request, "quality", period, build)
 
     def receipts_dir(period: Period) -> StorePath:
         return store_of(settings()).receipts_dir(str(period))
 
-    def documents(base: str, period: Period) -> list[tuple[str, str]]:
-        """Links to the period's receipts (审核回执) and its Data Docs pages."""
+    def documents(base: str, period: Period, viewer: Viewer) -> list[tuple[str, str]]:
+        """Links to the period's receipts (审核回执) and its Data Docs pages; none for a viewer who may not
+        see enterprise-level rows (both name enterprises and show their values as received)."""
         from techreform.validation.datadocs import period_pages
 
         out: list[tuple[str, str]] = []
+        if not viewer.may_see_enterprises:
+            return out
         for path in list_files(receipts_dir(period)):
             if path.suffix in (".html", ".xlsx"):
                 kind = "网页" if path.suffix == ".html" else "表格"
@@ -190,7 +201,7 @@ def create_app(
 
     @app.get("/receipts/{period}/{name}")
     async def receipt(request: Request, period: str, name: str) -> Response:
-        await page_context(request)
+        await enterprise_context(request)
         try:
             folder = receipts_dir(Period.parse(period))
         except ValueError:
@@ -202,7 +213,7 @@ def create_app(
 
     @app.get("/data-docs/{relative:path}")
     async def data_docs(request: Request, relative: str) -> Response:
-        await page_context(request)
+        await enterprise_context(request)
         from techreform.validation.datadocs import site_file
 
         path = site_file(settings(), relative)

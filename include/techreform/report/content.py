@@ -104,7 +104,7 @@ def _indicators(engine: Engine, period: Period) -> list[IndicatorLine]:
                 target_2015,
                 now["direction"],
                 strict=bool(_number(now["strict_target"]) or 0),
-                tolerance=_number(now["tolerance"]) or 0.0 if now["target_kind"] == "about" else 0.0,
+                tolerance=(_number(now["tolerance"]) or 0.0) if now["target_kind"] == "about" else 0.0,
             )
             if now["frequency"] == "monthly"
             else None

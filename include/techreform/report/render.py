@@ -167,7 +167,7 @@ def render_html(content: ReportContent, charts: Sequence[tuple[str, str]] = (), 
         _table(
             ["市州", "滞后指标数", "有目标指标数", "上月滞后指标数", "红灯项目", "黄灯项目"], _prefecture_rows(content)
         ),
-        '<p class="note">数据来源：技术改造统计监测数据仓库（企业月报E1、项目月报P1、企业名录R1）；'
+        '<p class="note">数据来源：技术改造统计监测数据仓库（企业月报E1、项目月报P1、企业名录R1、两化融合与技术装备年报A1、重点产品产量Q1、认定名录G1）；'
         "指标口径见《统计指标体系》。本报告由系统根据仓库数据自动生成。</p>",
     ]
     return (

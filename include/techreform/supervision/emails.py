@@ -17,12 +17,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from techreform.codes import valid_address
 from techreform.labels import reasons_zh
 from techreform.options import EmailOptions
-from techreform.periods import Period
+from techreform.periods import REPORTING_TIMEZONE, Period
 from techreform.supervision.content import (
     ESCALATED_TABLE,
     INDICATOR_TABLE,
@@ -37,7 +36,6 @@ from techreform.supervision.spreadsheet import workbook_bytes
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 LIGHT_COLOURS = {"red": "#C00000", "yellow": "#B8860B", "green": "#2E7D32"}
-REPORTING_TIMEZONE = ZoneInfo("Asia/Shanghai")
 """The e-mails' dates are Beijing time (the Date header reads ``+0800``)."""
 LAG_KEYS = ("lag_pp",)
 """Columns of a schedule lag (序时进度滞后): never shown negative (a project ahead reads ``0（超前3.2）``)."""
@@ -69,7 +67,7 @@ def display(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return ""
-        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0")
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
     return str(value)
 
 
