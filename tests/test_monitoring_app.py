@@ -303,11 +303,24 @@ def test_quality_page(settings, warehouse):
     assert "核实性审核" in page and "与企业名录中的" in page  # the rule in Chinese, from the suite
 
 
-def test_no_session_gets_401_and_no_page(settings, warehouse):
+def test_no_session_gets_401_and_no_page(settings, warehouse, monkeypatch):
+    import techreform.monitoring.app as monitoring_app
+
+    # without an Airflow auth manager there is no login page to offer: 401 (an earlier test of the same
+    # process may have left Airflow's auth manager initialised, so both cases are set here explicitly)
+    monkeypatch.setattr(monitoring_app, "_login_url", lambda request: None)
     anonymous = client(settings, None)
-    for path in ("/", "/overview", "/supervision", "/projects/x", "/receipts/2013-06/a.html", "/data-docs/index.html"):
+    paths = ("/", "/overview", "/supervision", "/projects/x", "/receipts/2013-06/a.html", "/data-docs/index.html")
+    for path in paths:
         response = anonymous.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
         assert response.status_code == 401 and "2,611" not in response.text
+    # with one, a browser is sent to Airflow's login page and any other client still gets 401
+    monkeypatch.setattr(monitoring_app, "_login_url", lambda request: "/auth/login?next=x")
+    for path in paths:
+        browser = anonymous.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+        assert browser.status_code == 303 and browser.headers["location"] == "/auth/login?next=x"
+        assert "2,611" not in browser.text
+        assert anonymous.get(path, headers={"Accept": "application/json"}).status_code == 401
     assert anonymous.get("/techreform/static/monitoring.css").status_code == 200  # the full path, as served
     forbidden = client(settings, Viewer("x", None, may_view=False, may_see_enterprises=False))
     assert forbidden.get("/overview").status_code == 403
