@@ -98,10 +98,11 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(pngs / "page")], check=True)
     images = sorted(pngs.glob("page-*.png"))
     assert len(images) >= 2
-    for image in images:
+    for image in images:  # every page carries content; the last may hold only the end of a table
         grey = Image.open(image).convert("L")
         dark = sum(grey.histogram()[:200])
-        assert dark > 0.01 * grey.width * grey.height, f"{image.name} is (nearly) blank"
+        share = 0.001 if image == images[-1] else 0.01
+        assert dark > share * grey.width * grey.height, f"{image.name} is (nearly) blank"
         assert grey.width < grey.height  # portrait A4
     text = _text(pdf)
     for heading in (
