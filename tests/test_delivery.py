@@ -235,3 +235,64 @@ def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_reg
     assert runs == ["E1", "R1", "E1"], "the register changed: E1 is checked again"
     load_step(engine, settings, "E1", Period.parse(PERIOD))
     assert runs == ["E1", "R1", "E1"]
+
+
+async def first_event(trigger) -> dict:
+    """The trigger's first event (its ``run()`` consumed as the triggerer does; the timeout only stops a
+    broken test from hanging)."""
+    import asyncio
+
+    stream = trigger.run()
+    try:
+        event = await asyncio.wait_for(stream.__anext__(), timeout=120)
+    finally:
+        await stream.aclose()
+    return event.payload
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_again(
+    store, warehouse_url, province, tmp_path, monkeypatch, request, smtp_server
+):
+    import asyncio
+
+    from techreform.delivery.review import review_deliveries
+    from techreform.delivery.trigger import LandingTrigger
+    from techreform.pipeline import prepare_warehouse, process_form
+    from techreform.store import store_of, write_bytes
+
+    monkeypatch.setenv("TECHREFORM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
+    if store == "s3":
+        for key, value in request.getfixturevalue("s3_server").env(through_connection=False).items():
+            monkeypatch.setenv(key, value)
+    settings = Settings.from_env().with_options(email={"retry_delay_seconds": 0, "send_attempts": 1})
+    handler, smtp = smtp_server
+
+    def land_in_store(form_folder: str, period: str, name: str, data: bytes) -> None:
+        write_bytes(store_of(settings).delivery_folder(form_folder, period) / name, data)  # one PUT on S3
+
+    for folder in ("enterprise_register", "supervisors"):
+        for path in (province / "landing" / folder / "2013-01").iterdir():
+            land_in_store(folder, "2013-01", path.name, path.read_bytes())
+    engine = prepare_warehouse(settings)
+    for code in ("R1", "S1"):
+        process_form(engine, settings, code, Period.parse("2013-01"))
+    review_deliveries(engine, settings, smtp)  # the month's files recorded as reviewed: nothing sent
+    assert handler.messages == []
+
+    first, second = (f"E1_{code}_{PERIOD}.csv" for code in (LANZHOU, JIAYUGUAN))
+    land_in_store("enterprise_monthly", PERIOD, first, held_file(province, "enterprise_monthly", first).read_bytes())
+    event = asyncio.run(first_event(LandingTrigger(poll_seconds=0.2)))
+    assert event["entries"] == [f"E1/{PERIOD}/{first}"] and event["new"] == 1
+
+    review_deliveries(engine, settings, smtp)  # what the event's DAG run does
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0  # a re-fired event: nothing to do
+
+    # a trigger created again (triggerer restart) announces only what is not reviewed yet
+    land_in_store("enterprise_monthly", PERIOD, second, held_file(province, "enterprise_monthly", second).read_bytes())
+    event = asyncio.run(first_event(LandingTrigger(poll_seconds=0.2)))
+    assert event["entries"] == [f"E1/{PERIOD}/{second}"]
+    review_deliveries(engine, settings, smtp)
+    assert [rcpts for rcpts, _ in handler.messages][1:] == [[f"tongji{JIAYUGUAN}@gsgxw.example"]]
