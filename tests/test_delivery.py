@@ -15,31 +15,17 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from delivery_fixtures import PERIOD, generate_province
 from techreform.config import Settings
 from techreform.periods import Period
 
-PERIOD = "2013-02"
 E1_FOLDER = Path("enterprise_monthly") / PERIOD
 LANZHOU, JIAYUGUAN = "620100", "620200"
 
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory) -> Path:
-    from techreform.generator import GeneratorConfig, generate
-
-    out = tmp_path_factory.mktemp("delivery_province")
-    generate(
-        out,
-        GeneratorConfig(
-            enterprises=60,
-            projects=20,
-            first_period="2013-01",
-            last_period=PERIOD,
-            defect_rate=0.08,
-            file_formats=(("csv-utf8-sig", 1.0),),
-        ),
-    )
-    return out
+    return generate_province(tmp_path_factory.mktemp("delivery_province"), defect_rate=0.08)
 
 
 def held_file(province: Path, form_folder: str, name: str) -> Path:

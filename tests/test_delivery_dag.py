@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from delivery_fixtures import PERIOD, generate_province
 from techreform.config import Settings
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
-PERIOD = "2013-02"
 BOOKKEEPING = {"sup_email_log", "dlv_landing_seen", "dq_review_check", "etl_run_lock"}
 """Tables of the pipeline's own bookkeeping: who was e-mailed, what the watcher saw, when checks ran."""
 WHEN = {"received_at", "first_seen_at", "checked_at", "reviewed_at", "updated_at", "created_at", "computed_at"}
@@ -28,21 +28,7 @@ WHERE = {"raw_path"}
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory) -> Path:
-    from techreform.generator import GeneratorConfig, generate
-
-    out = tmp_path_factory.mktemp("delivery_dag_province")
-    generate(
-        out,
-        GeneratorConfig(
-            enterprises=60,
-            projects=20,
-            first_period="2013-01",
-            last_period=PERIOD,
-            defect_rate=0.05,
-            file_formats=(("csv-utf8-sig", 1.0),),
-        ),
-    )
-    return out
+    return generate_province(tmp_path_factory.mktemp("delivery_dag_province"), defect_rate=0.05)
 
 
 @pytest.fixture
