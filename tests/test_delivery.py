@@ -242,6 +242,7 @@ def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_ag
 ):
     import asyncio
 
+    from techreform.airflow_support import settings_for_task
     from techreform.delivery.review import review_deliveries
     from techreform.delivery.trigger import LandingTrigger
     from techreform.pipeline import prepare_warehouse, process_form
@@ -250,9 +251,10 @@ def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_ag
     monkeypatch.setenv("TECHREFORM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
     if store == "s3":
-        for key, value in request.getfixturevalue("s3_server").env(through_connection=False).items():
+        for key, value in request.getfixturevalue("s3_server").env().items():  # the Airflow connection
             monkeypatch.setenv(key, value)
-    settings = Settings.from_env().with_options(email={"retry_delay_seconds": 0, "send_attempts": 1})
+    # the settings of a task and of the trigger (the store's credentials from the connection)
+    settings = settings_for_task().with_options(email={"retry_delay_seconds": 0, "send_attempts": 1})
     handler, smtp = smtp_server
 
     def land_in_store(form_folder: str, period: str, name: str, data: bytes) -> None:
