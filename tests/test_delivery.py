@@ -284,3 +284,25 @@ def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_ag
     assert event["entries"] == [f"E1/{PERIOD}/{second}"]
     review_deliveries(engine, settings, smtp)
     assert [rcpts for rcpts, _ in handler.messages][1:] == [[f"tongji{JIAYUGUAN}@gsgxw.example"]]
+
+
+def test_a_receipt_the_smtp_server_refused_keeps_its_file_pending_and_goes_out_once_when_it_accepts(
+    warehouse, province, smtp_server
+):
+    from techreform.delivery.review import review_deliveries
+    from techreform.supervision.mailer import EmailDeliveryFailed
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    name = f"E1_{LANZHOU}_{PERIOD}.csv"
+    land(settings, held_file(province, "enterprise_monthly", name), name)
+    handler.refuse_with = "451 4.3.0 try again later"
+    with pytest.raises(EmailDeliveryFailed):
+        review_deliveries(engine, settings, smtp)  # the task fails, Airflow retries it
+    assert handler.messages == [] and handler.refused == 1
+    handler.refuse_with = None
+    result = review_deliveries(engine, settings, smtp)  # the retry: the file was still pending
+    assert [r["form"] for r in result["reviewed"]] == ["E1"]
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0
+    assert len(handler.messages) == 1
