@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from techreform import numbers
 from techreform.config import Settings
 from techreform.files import remove_partials
 from techreform.forms import FORMS
@@ -71,12 +72,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def format_number(text: Any) -> str:
-    """``2611.4164`` → ``2,611.42``; ``1200`` → ``1,200``; anything not a plain number stays as it is."""
+    """A value as received: a plain number as people read it (``numbers.format_number``: ``2611.4164`` →
+    ``2,611.42``, ``1200`` → ``1,200``); anything else stays as it is."""
     value = "" if text is None else str(text).strip()
-    if not _NUMBER.match(value):
-        return value
-    number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}".rstrip("0").rstrip(".")
+    return numbers.format_number(value) if _NUMBER.match(value) else value
 
 
 def field_zh(form: str, names: str | None) -> str:
