@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from techreform.cells import clean_text, parse_month
 from techreform.config import Settings
 from techreform.readers import read_delivery, read_delivery_bytes
-from techreform.store import list_files, list_folders, store_of
+from techreform.store import is_local, list_files, list_folders, store_of
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
 FOLDER = "explanations"
@@ -67,7 +67,7 @@ def _month(value: Any) -> str | None:
 def read_file(path: Path) -> pd.DataFrame:
     """One delivered explanations file (a path of the store) as a frame of the canonical columns plus
     ``source_row``."""
-    if isinstance(path, Path):
+    if is_local(path):
         table = read_delivery(path)
     else:  # an object store: read by key under the same limits
         from techreform.limits import IngestLimits
