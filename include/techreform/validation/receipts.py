@@ -262,7 +262,7 @@ def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
         )
     if receipt.counts.get("soft"):
         lines.append(
-            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（统一社会信用代码/项目代码、报告期、审核规则、核实说明、核实人）。"
+            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（所说明的记录：统一社会信用代码，P1为项目代码，Q1另加产品代码，G1为类别和认定编号；报告期、审核规则、核实说明、核实人）。"
         )
     if receipt.counts.get("missing"):
         lines.append(f"“缺报企业”本期未报送企业月报（E1）：请督促其于{receipt.deadline}前补报。")
