@@ -119,6 +119,8 @@ def test_a_landed_file_gets_its_receipt_once_a_correction_names_the_changes_and_
     assert "缺报" not in first["Subject"]
     text = first.get_body(("plain",)).get_content()
     assert "截止日期：2013年3月16日" in text and "重新报送" in text
+    # nothing is loaded at delivery: the receipt says what the month's run will do, not what it did
+    assert "月度汇总时不会入库" in text and "未入库" not in text and "已入库" not in text
     to_correct = receipt_rows(first)
     assert all(row[1] == name for row in to_correct)
     assert [last, "E1-H00"] in [[row[2], row[5]] for row in to_correct]

@@ -158,6 +158,7 @@ def delivery_receipts(
             contacts.get(code, []),
             deadline_zh,
             title=f"{period.label_zh} {names.get(code, code)}（{code}）{form.code} {form.title_zh} 报送审核回执",
+            on_delivery=True,
         )
         write_receipt_files(receipt, folder, options)
         out.append(receipt)

@@ -131,6 +131,8 @@ class Receipt:
     missing: list[list[Any]] = field(default_factory=list)
     contacts: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    on_delivery: bool = False
+    """A delivery's receipt (``techreform.delivery``): nothing is loaded yet, the month's run decides."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -237,9 +239,10 @@ def build_receipt(
     absent: pd.DataFrame | None = None,
     rate: pd.DataFrame | None = None,
     title: str | None = None,
+    on_delivery: bool = False,
 ) -> Receipt:
     """The receipt of prefecture ``code`` from its items (:func:`decorate_items`), its missing reporters
-    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt)."""
+    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt, ``on_delivery``)."""
     hard = part[part["severity"] == "hard"]
     soft = part[part["severity"] == "soft"]
     counts = {
@@ -262,6 +265,7 @@ def build_receipt(
         code=code,
         name=name,
         title=title or f"{period.label_zh} {name}（{code}）技术改造统计审核回执",
+        on_delivery=on_delivery,
         summary=summary,
         deadline=deadline_zh,
         hard=_by_form(hard),
@@ -289,11 +293,11 @@ def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
     lines = []
     if receipt.counts.get("hard"):
         lines.append(
-            f"“需更正”的行未通过强制性审核，未入库：请于{receipt.deadline}前更正后重新报送整个文件（同一文件名或新文件均可，以最新报送为准）。"
+            f"“需更正”的行未通过强制性审核，{'月度汇总时不会入库' if receipt.on_delivery else '未入库'}：请于{receipt.deadline}前更正后重新报送整个文件（同一文件名或新文件均可，以最新报送为准）。"
         )
     if receipt.counts.get("soft"):
         lines.append(
-            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（所说明的记录：统一社会信用代码，P1为项目代码，Q1另加产品代码，G1为类别和认定编号；报告期、审核规则、核实说明、核实人）。"
+            f"“需说明”的行{'通过了强制性审核，月度汇总时入库并标为待核实' if receipt.on_delivery else '已入库但待核实'}：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（所说明的记录：统一社会信用代码，P1为项目代码，Q1另加产品代码，G1为类别和认定编号；报告期、审核规则、核实说明、核实人）。"
         )
     if receipt.counts.get("missing"):
         lines.append(f"“缺报企业”本期未报送企业月报（E1）：请督促其于{receipt.deadline}前补报。")
