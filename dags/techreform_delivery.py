@@ -26,16 +26,10 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
+from techreform.airflow_support import task_defaults  # light: settings and options only
 from techreform.delivery.trigger import LANDING_ASSET, LandingTrigger  # light: the trigger class only
 
 landing = Asset(LANDING_ASSET, watchers=[AssetWatcher(name="landing_watcher", trigger=LandingTrigger())])
-
-
-def alert_engineers(context) -> None:
-    """A task failed for good: e-mail the data engineers (DAG, task, reason)."""
-    from techreform.airflow_support import alert_on_failure
-
-    alert_on_failure(context)
 
 
 @dag(
@@ -45,12 +39,7 @@ def alert_engineers(context) -> None:
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={
-        "owner": "statistics",
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=1),
-        "on_failure_callback": alert_engineers,
-    },
+    default_args=task_defaults(retry_delay=pendulum.duration(minutes=1)),
     tags=["techreform", "delivery", "statistics"],
 )
 def techreform_delivery():
