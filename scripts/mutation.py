@@ -77,7 +77,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "notify": (
         ("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
-        ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py"),
+        ("tests/test_mutants_notify.py", "tests/test_supervision_emails.py", "tests/test_mutants_supervision.py"),
     ),
     "indicators": (
         ("techreform/indicators/compute.py", "techreform/indicators/plan.py", "techreform/indicators/headline.py"),
