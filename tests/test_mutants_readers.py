@@ -4,7 +4,9 @@ the encodings, delimiters, blank rows and trailing empty columns are read as a d
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -336,3 +338,153 @@ def test_a_delivery_is_read_by_its_suffix_in_any_letter_case(tmp_path):
     assert read_delivery(path, IngestLimits(max_file_bytes=8)).rows == [(2, ["1", "2"])]
     assert _refusal(read_delivery, path, IngestLimits(max_file_bytes=7)).startswith("文件有 8 字节，超过上限 7 字节")
     assert read_delivery(path).headers == ["a", "b"]
+
+
+# --- what the first mutation run of the readers left alive ---------------------------------------------------
+
+
+def _rewrite(data: bytes, member: str, change) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {i.filename: archive.read(i.filename) for i in archive.infolist()}
+    members[member] = change(members[member])
+    return _zip(members)
+
+
+def test_the_first_nul_byte_is_named_even_at_the_start_of_the_file_or_after_a_blank_line():
+    message = _refusal(read_csv_bytes, CSV, b"a,b,c\n1,\x00,3\n4,5,\x00\n")
+    assert message.startswith("第2行 B列 / row 2, column B 含有空字符")
+    assert _refusal(read_csv_bytes, CSV, b"\x00a,b\n") == (
+        "第1行 A列 / row 1, column A 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / NUL byte, "
+        "the file is corrupted or not a text table"
+    )
+    assert _refusal(read_csv_bytes, CSV, b"\na,b\n1,\x00\n").startswith("第3行 B列 / row 3, column B ")
+    # the column counts the delimiters of its own line only
+    assert _refusal(read_csv_bytes, CSV, b"a,b,\n1,\x00\n").startswith("第2行 B列 / row 2, column B ")
+    assert _refusal(read_csv_bytes, CSV, b"a,b\n,\x00\n").startswith("第2行 B列 / row 2, column B ")
+
+
+def test_a_nul_character_in_an_xlsx_cell_is_refused_naming_its_row():
+    data = _xlsx([["a", "b"], ["1", "x"], ["2", "y"]])
+    nul = b'<c r="B3" t="inlineStr"><is><t>y&#0;</t></is></c>'  # XML 1.0 cannot carry NUL: a character reference
+    data = _rewrite(data, "xl/worksheets/sheet1.xml", lambda xml: re.sub(rb'<c r="B3"[^>]*>.*?</c>', nul, xml))
+    # the XML parser refuses the reference: the NUL never reaches a cell
+    assert _refusal(read_xlsx_bytes, XLSX, data).startswith(
+        "第3行 / row 3 附近有无法读取的单元格 / unreadable cell near"
+    )
+
+
+def test_a_swallowed_line_needs_a_whole_rows_delimiters_not_one_fewer():
+    assert not _swallowed_line("x\n1,2,3,4", ",", 5)
+    assert _swallowed_line("x\n1,2,3,4,5", ",", 5)
+
+
+def test_the_delimiter_is_decided_by_the_first_line_alone_even_after_blank_lines():
+    # a tab-separated header, commas in the cells below it
+    assert read_csv_bytes(CSV, b"a\tb\n1,2,3,4\t5\n").rows == [(2, ["1,2,3,4", "5"])]
+    assert read_csv_bytes(CSV, b"a\tb\n1,2,3,4\t5,6,7\n8\t9\n").rows == [(2, ["1,2,3,4", "5,6,7"]), (3, ["8", "9"])]
+    assert read_csv_bytes(CSV, b"\r\n\na\tb\n1,2,3\t4\n").rows == [(4, ["1,2,3", "4"])]
+
+
+def test_a_cell_over_the_csv_modules_own_limit_is_refused_from_the_line_it_begins_on():
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(131072)  # the module's default: our 10-character limit is below it
+        limits = IngestLimits(max_cell_chars=10)
+        assert _refusal(read_csv_bytes, CSV, b"a,b\n1," + b"x" * 131073 + b"\n", limits) == (
+            "第2行起有单元格超过上限 10 个字符 / a cell from line 2 is longer than 10 characters"
+        )
+        assert _refusal(read_csv_bytes, CSV, b'"' + b"x" * 131073 + b'",b\n1,2\n', limits) == (
+            "第1行起有单元格超过上限 10 个字符 / a cell from line 1 is longer than 10 characters"
+        )
+    finally:
+        csv.field_size_limit(limit)
+
+
+def test_a_character_limit_above_the_csv_modules_own_is_honoured_to_the_character():
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(131072)
+        limits = IngestLimits(max_cell_chars=200_000)
+        cell = "x" * 200_000
+        assert read_csv_bytes(CSV, f"a,b\n1,{cell}\n".encode(), limits).rows == [(2, ["1", cell])]
+        message = _refusal(read_csv_bytes, CSV, f"a,b\n1,{cell}y\n".encode(), limits)
+        assert "200000" in message
+    finally:
+        csv.field_size_limit(limit)
+
+
+def test_an_open_quote_in_the_header_is_refused_naming_line_1_and_the_csv_modules_reason():
+    assert _refusal(read_csv_bytes, CSV, b'a,"b\n1,2\n') == (
+        "第1行开始的引号未正确闭合，其后各行（至第2行）会被并入一个单元格 / unbalanced quote: the quoted cell "
+        "opened on line 1 runs to line 2 (unexpected end of data)"
+    )
+
+
+def test_text_after_a_closing_quote_is_refused_not_glued_to_the_cell():
+    assert _refusal(read_csv_bytes, CSV, b'a,b\n"1"x,2\n') == (
+        "第2行开始的引号未正确闭合，其后各行（至第2行）会被并入一个单元格 / unbalanced quote: the quoted cell "
+        "opened on line 2 runs to line 2 (',' expected after '\"')"
+    )
+
+
+def test_a_quoted_line_of_exactly_the_widest_row_reaches_the_column_check():
+    limits = IngestLimits(max_columns=2, max_cell_chars=1)  # widest row: 4 delimiters
+    assert _refusal(read_csv_bytes, CSV, b'a,b\n"x",,,,\n', limits) == (
+        "第2行 / row 2 有 5 列，超过上限 2 列 / 5 columns, more than the limit of 2"
+    )
+
+
+def test_a_wide_sheet_is_read_only_to_one_column_past_the_limit():
+    wide = _xlsx([["a", "b", "c", "d", "e", "f"], ["1", "2", "3", "4", "5", "6"]])
+    assert _refusal(read_xlsx_bytes, XLSX, wide, IngestLimits(max_columns=3)) == (
+        "第1行 / row 1 有 4 列，超过上限 3 列 / 4 columns, more than the limit of 3"
+    )
+
+
+def test_an_unreadable_xlsx_cell_is_named_with_the_readers_error_in_one_line_of_at_most_120_characters():
+    data = _xlsx([["a", "b"], ["1", 2]])
+    long_text = "x y " * 50
+    data = _rewrite(
+        data, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"<v>2</v>", f"<v>{long_text}</v>".encode())
+    )
+    message = _refusal(read_xlsx_bytes, XLSX, data)
+    prefix = "第2行 / row 2 附近有无法读取的单元格 / unreadable cell near row 2: ValueError: "
+    assert message.startswith(prefix)
+    detail = message[len(prefix) :]
+    assert len(detail) == 120 and detail.endswith("x y x y") and "XX" not in detail
+
+
+def test_an_xlsx_formula_is_read_as_its_computed_value():
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["a", "b"])
+    sheet.write_number(1, 0, 1)
+    sheet.write_formula(1, 1, "=A2+1", None, 2)
+    workbook.close()
+    assert read_xlsx_bytes(XLSX, buffer.getvalue()).rows == [(2, [1, 2])]
+
+
+def test_a_zip_that_is_no_workbook_is_refused_naming_openpyxls_error():
+    assert _refusal(read_xlsx_bytes, XLSX, _zip({"a.txt": b"x"})) == (
+        "无法作为 XLSX 工作簿打开 / not a readable XLSX workbook (KeyError)"
+    )
+
+
+def test_a_header_cell_that_normalises_to_nothing_at_the_end_is_dropped():
+    table = read_xlsx_bytes(XLSX, _xlsx([["a", "b", "\ufeff"], ["1", "2", "3"]]))
+    assert table.headers == ["a", "b"]
+    assert table.rows == [(2, ["1", "2"])]
+
+
+def test_a_delivery_read_by_suffix_keeps_its_path_and_its_limits(tmp_path):
+    csv_table = read_delivery_bytes(CSV, b"a\n1\n")
+    assert csv_table.path == CSV and csv_table.file_name == CSV.name
+    xlsx_table = read_delivery_bytes(XLSX, _xlsx([["a"], [1]]))
+    assert xlsx_table.path == XLSX and xlsx_table.file_name == XLSX.name
+    few_cells = IngestLimits(max_cells=3)
+    assert _refusal(read_delivery_bytes, CSV, b"a,b\n1,2\n", few_cells).startswith("读到第2行 / row 2 时")
+    assert _refusal(read_delivery_bytes, XLSX, _xlsx([["a", "b"], [1, 2]]), few_cells).startswith("读到第2行")
+    path = tmp_path / "E1_620100_2013-06.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    assert _refusal(read_delivery, path, few_cells).startswith("读到第2行 / row 2 时")
