@@ -270,3 +270,9 @@ def test_an_ingest_summary_lists_its_files_as_dicts():
             }
         ],
     }
+
+
+def test_a_cut_raw_zone_name_keeps_the_suffix_after_the_last_dot():
+    name = "E1.620100." + "x" * 200 + ".csv"
+    cut = raw_zone_name(name)
+    assert cut.startswith("E1.620100.xxx") and cut.endswith("x….csv") and len(cut.encode()) <= 200

@@ -488,3 +488,8 @@ def test_a_delivery_read_by_suffix_keeps_its_path_and_its_limits(tmp_path):
     path = tmp_path / "E1_620100_2013-06.csv"
     path.write_bytes(b"a,b\n1,2\n")
     assert _refusal(read_delivery, path, few_cells).startswith("读到第2行 / row 2 时")
+
+
+def test_a_workbook_without_a_sheet_is_refused_as_such():
+    data = _rewrite(_xlsx([["a"]]), "xl/workbook.xml", lambda xml: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml))
+    assert _refusal(read_xlsx_bytes, XLSX, data) == "工作簿没有工作表 / the workbook has no sheet"
