@@ -250,3 +250,44 @@ def test_received_values_without_a_readable_raw_row_take_the_staged_values(raw):
         E1.field("uscc").label: "9162",
     }
     assert received_values(E1, raw, "", typed) == "{}"
+
+
+def _bare_result(rule_id, positions, meta_extra=None):
+    """A result whose meta has only the rule and severity (no message, no fields)."""
+    meta = {"rule_id": rule_id, "severity": "hard", **(meta_extra or {})}
+    config = ExpectationConfiguration(
+        type="expect_column_values_to_not_be_null", kwargs={"column": "revenue"}, meta=meta
+    )
+    return ExpectationValidationResult(
+        success=not positions,
+        expectation_config=config,
+        result={"element_count": 3, "unexpected_index_list": positions},
+    )
+
+
+def test_a_rule_without_failures_does_not_stop_the_rules_after_it():
+    results = [_bare_result("E1-H03", []), _result("E1-H02", "hard", [1], element_count=3, message="m")]
+    grouped, counts = failures_from_results(FRAME, results, E1)
+    assert grouped["rule_id"].tolist() == ["E1-H02"]
+    assert counts["failed"].tolist() == [0, 1]
+
+
+def test_a_rule_without_message_or_fields_still_fails_its_rows():
+    grouped, _ = failures_from_results(FRAME, [_bare_result("E1-H09", [0, 2])], E1)
+    assert grouped["message"].tolist() == ["E1-H09（强制性审核）：", "E1-H09（强制性审核）："]
+    assert grouped["field"].tolist() == ["", ""]
+
+
+def test_a_credit_code_problem_is_worked_out_from_the_rows_code_even_when_the_template_names_no_column():
+    results = [_result("E1-H06", "hard", [1, 2], element_count=3, message="{_uscc_problem}", fields=["uscc"])]
+    grouped, _ = failures_from_results(FRAME, results, E1)
+    assert grouped["message"].tolist() == [
+        "E1-H06（强制性审核）：统一社会信用代码校验位错误（应为U）",
+        "E1-H06（强制性审核）：统一社会信用代码为空",
+    ]
+
+
+def test_received_values_skip_an_unknown_field_and_go_on():
+    raw = json.dumps({"主营业务收入": "1", "利润总额": "2"}, ensure_ascii=False)
+    out = received_values(E1, raw, "not_a_field,revenue,profit", _typed({}))
+    assert json.loads(out) == {REVENUE: "1", PROFIT: "2"}
