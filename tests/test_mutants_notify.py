@@ -230,3 +230,71 @@ def test_a_written_version_is_claimed_again_only_to_be_sent_through_smtp(engine)
 def test_now_is_utc_to_the_second():
     now = dl.now_utc()
     assert now.endswith("+00:00") and len(now) == len("2026-11-30T12:00:00+00:00")
+
+
+def test_an_outbox_file_name_keeps_capital_letters():
+    item = Outgoing(dl.Key("2013-06", "Li.Ming@X.example", "province", "620000"), "d", {}, None, None)
+    assert item.eml_name(1) == "province-620000-Li.Ming@X.example-v1.eml"
+
+
+def test_plans_are_what_the_log_says_and_claims_are_timed_in_utc(engine):
+    me = dl.Claimant(owner="me")
+    with engine.begin() as conn:
+        assert dl.plan(conn, KEY, "d1") == dl.Plan(KEY, unchanged=False, version=1)
+        decision = dl.plan(conn, KEY, "d1")
+        assert dl.prepare(conn, decision, "d1", "s", {"n": 1}, me) == dl.ClaimOutcome(True)
+        dl.record_attempt(conn, KEY, 1, dl.SENT)
+    with engine.connect() as conn:
+        updated, until, message_id = conn.execute(
+            sa.text("select updated_at, claim_until, message_id from sup_email_log")
+        ).one()
+    assert str(updated).endswith("+00:00") and str(until).endswith("+00:00")
+    assert message_id == ""
+    with engine.begin() as conn:
+        assert dl.plan(conn, KEY, "d1") == dl.Plan(KEY, unchanged=True, version=1)
+        assert dl.plan(conn, KEY, "d2") == dl.Plan(
+            KEY, unchanged=False, version=2, previous_digest="d1", previous_content={"n": 1}
+        )
+
+
+def test_by_default_a_version_written_to_the_outbox_is_not_claimed_again(engine):
+    _claim(engine, "d1", {}, dl.Claimant(owner="me"))
+    with engine.begin() as conn:
+        dl.record_attempt(conn, KEY, 1, dl.WRITTEN, message_id="<m>", outbox_path="/o")
+        decision = dl.plan(conn, KEY, "d1", dl.DELIVERED_BY_SMTP)
+        outcome = dl.prepare(conn, decision, "d1", "s", {}, dl.Claimant(owner="later"))
+    assert outcome == dl.ClaimOutcome(False, "another run that claimed it just now")
+
+
+def test_a_legacy_claim_without_owner_is_taken_over_once_old_and_left_while_recent(engine):
+    from techreform.warehouse import insert_rows
+
+    def legacy(updated_at):
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from sup_email_log"))
+            insert_rows(
+                conn,
+                "sup_email_log",
+                [
+                    {
+                        **KEY.params(),
+                        "version": 1,
+                        "digest": "d1",
+                        "subject": "s",
+                        "content_json": "{}",
+                        "status": "sending",
+                        "attempts": 0,
+                        "last_error": "",
+                        "message_id": "",
+                        "updated_at": updated_at,
+                        "claim_owner": "",
+                    }
+                ],
+            )
+
+    legacy("2000-01-01T00:00:00+00:00")
+    _, claim = _claim(engine, "d1", {}, dl.Claimant(owner="me"))
+    assert claim == dl.ClaimOutcome(True)
+    legacy(dl.now_utc())
+    _, claim = _claim(engine, "d1", {}, dl.Claimant(owner="me"))
+    assert claim.won is False and claim.holder.startswith("an earlier run, since ")
