@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
-from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem
+from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem, valid_address
 
 # GB 32100-2015, table of the code characters and their values, written out here on purpose: the
 # module's own constant must agree with the standard, not with itself.
@@ -195,3 +195,22 @@ def test_text_cells_are_cleaned_like_every_other():
 
     assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "\u3000兰州化工 ") == "兰州化工"
     assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "—") is None
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        ("li.ming@gsgxt.gov.cn", True),
+        ("Li_Ming+tj@example-mail.com", True),
+        ("XXXX", False),
+        ("", False),
+        (None, False),
+        ("li ming@example.com", False),
+        ("li@ming@example.com", False),
+        ("li@localhost", False),
+        ("李明 <li@example.com>", False),
+        ("li@example.com\n", False),
+    ],
+)
+def test_an_address_is_one_plain_local_at_domain_dot_tld(address, valid):
+    assert valid_address(address) is valid
