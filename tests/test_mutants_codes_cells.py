@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from techreform.cells import CellError, parse_boolean, parse_column, parse_decimal, parse_month
-from techreform.forms import PRODUCT_OUTPUT
 from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem, valid_address
+from techreform.forms import PRODUCT_OUTPUT
 
 # GB 32100-2015, table of the code characters and their values, written out here on purpose: the
 # module's own constant must agree with the standard, not with itself.
@@ -228,7 +228,10 @@ def test_a_refused_cell_is_quoted_on_one_line_and_cut_after_40_characters():
     small = "0." + "0" * 30 + "1234567890123456"  # 48 characters, 16 significant digits
     with pytest.raises(CellError) as excinfo:
         parse_decimal(small)
-    assert excinfo.value.reason == f"“{small[:40]}…”有 16 位有效数字，超过 15 位，无法精确保存 / more than 15 significant digits"
+    assert (
+        excinfo.value.reason
+        == f"“{small[:40]}…”有 16 位有效数字，超过 15 位，无法精确保存 / more than 15 significant digits"
+    )
     exactly_40 = "0." + "0" * 22 + "1234567890123456"
     with pytest.raises(CellError) as excinfo:
         parse_decimal(exactly_40)
