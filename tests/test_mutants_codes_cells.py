@@ -242,3 +242,19 @@ def test_a_refused_cell_is_quoted_on_one_line_and_cut_after_40_characters():
     with pytest.raises(CellError) as excinfo:
         parse_decimal("1e400")
     assert excinfo.value.reason == "“1e400”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number"
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("1e9999999999", "1e9999999999"),  # an exponent beyond any decimal context
+        (1.7976931348623157e308, "1.7976931348623157e+308"),  # the largest double, at 15 digits, overflows
+        ("Inf", "Inf"),
+        ("-Infinity", "-Infinity"),
+        ("NaN", "NaN"),
+    ],
+)
+def test_numbers_that_are_not_finite_are_refused_quoting_the_cell(cell, shown):
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(cell)
+    assert excinfo.value.reason == f"“{shown}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number"
