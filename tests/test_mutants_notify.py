@@ -86,10 +86,19 @@ def test_a_claim_whose_lease_expired_is_dead_on_any_host():
     assert not claimant.holds_dead_claim(row, NOW)
 
 
-def test_a_live_claim_on_this_host_is_dead_only_when_its_process_is_gone_or_is_this_one():
+@pytest.fixture
+def running_pid():
+    """A process of our own that runs during the test (checking on it must not signal it)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_live_claim_on_this_host_is_dead_only_when_its_process_is_gone_or_is_this_one(running_pid):
     until = "2026-11-30T12:30:00+00:00"
     claimant = dl.Claimant(owner="me", host="h", pid=os.getpid())
-    alive = os.getppid()
+    alive = running_pid.pid
     assert not claimant.holds_dead_claim(_row(claim_owner="o", claim_host="h", claim_pid=alive, claim_until=until), NOW)
     assert claimant.holds_dead_claim(
         _row(claim_owner="o", claim_host="h", claim_pid=_dead_pid(), claim_until=until), NOW
@@ -105,10 +114,10 @@ def test_a_live_claim_on_this_host_is_dead_only_when_its_process_is_gone_or_is_t
     assert not claimant.holds_dead_claim(_row(claim_owner="o", claim_host="h", claim_pid=alive, claim_until=None), NOW)
 
 
-def test_pid_alive_tells_a_running_process_from_a_finished_one():
-    assert dl.pid_alive(os.getpid())
+def test_pid_alive_tells_a_running_process_from_a_finished_one_without_signalling_it(running_pid):
+    assert dl.pid_alive(running_pid.pid)
+    assert running_pid.poll() is None  # only asked (signal 0), not signalled
     assert not dl.pid_alive(_dead_pid())
-    assert dl.pid_alive(1)  # exists (another user's or init): alive
 
 
 def test_a_claimant_defaults_to_a_fresh_token_this_host_and_process_and_a_30_minute_lease():
