@@ -116,7 +116,9 @@ def test_a_live_claim_on_this_host_is_dead_only_when_its_process_is_gone_or_is_t
 
 def test_pid_alive_tells_a_running_process_from_a_finished_one_without_signalling_it(running_pid):
     assert dl.pid_alive(running_pid.pid)
-    assert running_pid.poll() is None  # only asked (signal 0), not signalled
+    # only asked (signal 0), not signalled: a signal would end it at once, and it sleeps for a minute
+    with pytest.raises(subprocess.TimeoutExpired):
+        running_pid.wait(timeout=1)
     assert not dl.pid_alive(_dead_pid())
 
 
