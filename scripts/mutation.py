@@ -49,8 +49,11 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("techreform/cells.py",),
         ("tests/test_cells.py", "tests/test_mutants_codes_cells.py", "tests/test_properties.py"),
     ),
-    "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_ingest.py")),
-    "ingest": (("techreform/ingest.py",), ("tests/test_ingest.py", "tests/test_load.py")),
+    # tests/test_mutants_readers.py pins on bytes, in milliseconds, what tests/test_hostile_files.py checks
+    # through the whole ingest (about 10 s per surviving mutant on the 2-core machine: left out)
+    "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_mutants_readers.py")),
+    # the parsing core (FUNCTIONS) against its direct tests; tests/test_ingest.py runs the whole ingest
+    "ingest": (("techreform/ingest.py",), ("tests/test_mutants_ingest.py",)),
     # the pure core of the load, against tests/test_mutants_load.py: tests/test_load.py runs the whole
     # ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
     "load": (("techreform/load.py",), ("tests/test_mutants_load.py",)),
@@ -58,7 +61,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py", "tests/test_mutants_derive.py")),
     "outcomes": (
         ("techreform/validation/outcomes.py",),
-        ("tests/test_validation_rules.py", "tests/test_validation_explanations.py"),
+        # tests/test_validation_rules.py and test_validation_explanations.py reach it through the GX suites
+        # and the warehouse (seconds per test): the direct tests decide
+        ("tests/test_mutants_outcomes.py",),
     ),
     "supervision-rules": (
         ("techreform/supervision/rules.py",),
@@ -72,7 +77,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "notify": (
         ("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
-        ("tests/test_supervision_emails.py", "tests/test_mutants_supervision.py"),
+        # tests/test_supervision_emails.py (a real SMTP server and a judged period per test, seconds each)
+        # reaches notify_period and deliver_messages; FUNCTIONS leaves them out by default
+        ("tests/test_mutants_notify.py",),
     ),
     "indicators": (
         ("techreform/indicators/compute.py", "techreform/indicators/plan.py", "techreform/indicators/headline.py"),
@@ -90,7 +97,27 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # the functions that only the database round trip of ``process_form`` reaches cost about 10 s a mutant
 # on the 2-core machine; ``--all-functions`` runs them too.
 FUNCTIONS: dict[str, tuple[str, ...]] = {
+    # the parsing core of ingestion (headers, rows, messages, raw-zone names): what
+    # tests/test_mutants_ingest.py reaches in milliseconds; the file handling and staging functions
+    # (ingest_form_period, _ingest_file, _stage, _refuse, keep_in_raw_zone) only through the database
+    "ingest": (
+        "techreform.ingest.x_parse_rule_id*",
+        "techreform.ingest.x_map_headers*",
+        "techreform.ingest.x__cell_as_received*",
+        "techreform.ingest.x_parse_table*",
+        "techreform.ingest.x__has_error*",
+        "techreform.ingest.x_log_line*",
+        "techreform.ingest.x_raw_zone_name*",
+        "techreform.ingest.xǁIngestSummaryǁ*",
+    ),
     "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x__joined*"),
+    # the exactly-once log, and notify's own decisions (which errors stop a run, outbox names); the
+    # composing and sending functions run a judged period through an SMTP server (--all-functions)
+    "notify": (
+        "techreform.supervision.delivery_log.*",
+        "techreform.supervision.notify.x_server_unreachable*",
+        "techreform.supervision.notify.xǁOutgoingǁ*",
+    ),
     # the E1 helper columns: what tests/test_mutants_hb.py and test_mutants_derive.py reach in seconds; the other
     # forms' helpers are reached only through the GX suites of tests/test_validation_rules.py
     "derive": (

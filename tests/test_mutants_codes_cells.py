@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from techreform.cells import CellError, parse_boolean, parse_decimal, parse_month
-from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem
+from techreform.cells import CellError, parse_boolean, parse_column, parse_decimal, parse_month
+from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem, valid_address
+from techreform.forms import PRODUCT_OUTPUT
 
 # GB 32100-2015, table of the code characters and their values, written out here on purpose: the
 # module's own constant must agree with the standard, not with itself.
@@ -195,3 +196,65 @@ def test_text_cells_are_cleaned_like_every_other():
 
     assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "\u3000兰州化工 ") == "兰州化工"
     assert parse_cell(ENTERPRISE_MONTHLY.field("enterprise_name"), "—") is None
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        ("li.ming@gsgxt.gov.cn", True),
+        ("Li_Ming+tj@example-mail.com", True),
+        ("XXXX", False),
+        ("", False),
+        (None, False),
+        ("li ming@example.com", False),
+        ("li@ming@example.com", False),
+        ("li@localhost", False),
+        ("李明 <li@example.com>", False),
+        ("li@example.com\n", False),
+    ],
+)
+def test_an_address_is_one_plain_local_at_domain_dot_tld(address, valid):
+    assert valid_address(address) is valid
+
+
+def test_a_column_of_a_choice_stages_its_chinese_names_as_the_choice():
+    field = PRODUCT_OUTPUT.field("product_code")
+    values, errors = parse_column(field, ["水泥", " 钢材 ", "cement_total", None, "-", "其他"])
+    assert values == ["cement_total", "steel_products_total", "cement_total", None, None, "其他"]
+    assert errors == {}
+
+
+def test_a_refused_cell_is_quoted_on_one_line_and_cut_after_40_characters():
+    small = "0." + "0" * 30 + "1234567890123456"  # 48 characters, 16 significant digits
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(small)
+    assert (
+        excinfo.value.reason
+        == f"“{small[:40]}…”有 16 位有效数字，超过 15 位，无法精确保存 / more than 15 significant digits"
+    )
+    exactly_40 = "0." + "0" * 22 + "1234567890123456"
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(exactly_40)
+    assert excinfo.value.reason.startswith(f"“{exactly_40}”有 16 位有效数字")
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal("1 234 567 890 123 456")  # spaces as thousands separators: quoted as written
+    assert excinfo.value.reason.startswith("“1 234 567 890 123 456”有 16 位有效数字")
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal("1e400")
+    assert excinfo.value.reason == "“1e400”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number"
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("1e9999999999", "1e9999999999"),  # an exponent beyond any decimal context
+        (1.7976931348623157e308, "1.7976931348623157e+308"),  # the largest double, at 15 digits, overflows
+        ("Inf", "Inf"),
+        ("-Infinity", "-Infinity"),
+        ("NaN", "NaN"),
+    ],
+)
+def test_numbers_that_are_not_finite_are_refused_quoting_the_cell(cell, shown):
+    with pytest.raises(CellError) as excinfo:
+        parse_decimal(cell)
+    assert excinfo.value.reason == f"“{shown}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number"

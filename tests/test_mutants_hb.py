@@ -162,3 +162,12 @@ def test_the_fence_follows_the_published_formulas_when_the_median_effect_is_not_
     assert m != 0
     assert np.isclose(fence.lower, m - 3.0 * max(m - q1, abs(0.05 * m)))
     assert np.isclose(fence.upper, m + 3.0 * max(q3 - m, abs(0.05 * m)))
+
+
+def test_hb_parameters_from_a_mapping_name_the_validation_section_when_refused():
+    with pytest.raises(ValueError) as excinfo:
+        hb.HBParameters.from_options({"hb_k": 3}, "revenue")
+    assert str(excinfo.value).startswith("configuration section validation: unknown option(s) hb_k; known: ")
+    with pytest.raises(ValueError) as excinfo:
+        hb.HBParameters.from_options({"hb_u": "half"}, "revenue")
+    assert "validation.hb_u" in str(excinfo.value)

@@ -252,3 +252,11 @@ def test_a_supervisor_row_belongs_to_the_region_it_supervises():
     rows = decide_outcomes(SUPERVISORS, staged, pd.DataFrame(columns=_NO_UNPARSED), _failures([]))
     assert list(rows["prefecture_code"]) == ["620500", "620000"]
     assert list(rows["record_key"]) == ["620500/ts@example.org", "620000/prov@example.org"]
+
+
+def test_a_row_whose_region_and_file_name_name_no_prefecture_takes_it_from_its_credit_code():
+    staged = _staged([(SHA1, 2, 1, A, "99")]).assign(file_name="E1.csv")
+    unparsed = _unparsed([(SHA2, 2, 2, B)]).assign(file_name="E1.csv")
+    rows = decide_outcomes(E1, staged, unparsed, _failures([]))
+    assert list(rows["uscc"]) == [A, B]
+    assert list(rows["prefecture_code"]) == ["620100", "620100"]

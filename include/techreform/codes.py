@@ -60,4 +60,4 @@ def make_uscc(first17: str) -> str:
 def valid_address(address: str | None) -> bool:
     """One plain e-mail address (``local@domain.tld``) with no spaces, control characters or extra ``@``;
     the one test of an address, for S1 rule S1-H02 and for every recipient the mailer addresses."""
-    return bool(EMAIL_RE.match(address or ""))
+    return bool(EMAIL_RE.fullmatch(address or ""))  # fullmatch: "$" alone would let a final newline through

@@ -154,7 +154,7 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
     text = data.decode(encoding)
     if not text.strip():
         raise UnreadableFile("文件为空 / the file is empty")
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    first_line = text.lstrip("\ufeff\r\n").split("\n", 1)[0]  # the header's line: blank lines before it are skipped
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     nul = _nul_position(data, delimiter.encode())
     if nul is not None:
