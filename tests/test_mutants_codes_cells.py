@@ -258,3 +258,11 @@ def test_numbers_that_are_not_finite_are_refused_quoting_the_cell(cell, shown):
     with pytest.raises(CellError) as excinfo:
         parse_decimal(cell)
     assert excinfo.value.reason == f"“{shown}”不是有限的数字（无穷大、NaN 或超出范围） / not a finite number"
+
+
+def test_a_number_with_more_digits_than_decimals_context_is_refused_naming_its_own_count():
+    with pytest.raises(CellError, match="有 50 位有效数字"):
+        parse_decimal("1" * 50)
+    with pytest.raises(CellError, match="有 31 位有效数字"):
+        parse_decimal("-12345678901234567890.12345678901")
+    assert parse_decimal("1" + "0" * 40) == 1e40  # trailing zeros of an integer are not significant

@@ -86,10 +86,8 @@ def _finite(value: float, shown: str) -> float:
 def _exact_decimal(text: str, shown: str) -> float:
     """A decimal numeral as a double, refused when a double cannot hold it exactly to 15 digits."""
     number = Decimal(text)
-    try:
-        digits = len(number.normalize().as_tuple().digits) if number else 1
-    except ArithmeticError:  # an exponent beyond any context: certainly not a double
-        return _finite(math.inf, shown)
+    # significant digits as written (``normalize`` would round to the context's 28 first)
+    digits = len("".join(map(str, number.as_tuple().digits)).strip("0")) or 1
     if digits > MAX_SIGNIFICANT_DIGITS:
         raise CellError(
             f"“{_shown(shown)}”有 {digits} 位有效数字，超过 {MAX_SIGNIFICANT_DIGITS} 位，无法精确保存 / "
