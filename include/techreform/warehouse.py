@@ -28,7 +28,7 @@ warehouse created before gets them from :func:`create_schema` (``alter table …
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per URL and process. SQLite gets foreign keys, WAL and a busy timeout."""
+    """One engine per URL and process. SQLite gets WAL (synchronous=normal), a 64 MiB page cache and a busy timeout."""
     if url not in _ENGINES:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -41,6 +41,9 @@ def engine_for(url: str) -> Engine:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("pragma journal_mode=wal")
                 cursor.execute("pragma synchronous=normal")
+                # a 64 MiB page cache (default 2 MiB): bulk loads into indexed tables and the marts'
+                # group-bys stay in memory; durability is unchanged (docs/performance.md)
+                cursor.execute("pragma cache_size=-65536")
                 cursor.close()
         else:
             # the application name lets an operator (and the fault suite) tell the pipeline's sessions apart
