@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from techreform import readers
 from techreform.cells import parse_column
 from techreform.config import Settings
 from techreform.files import write_bytes
@@ -243,7 +244,7 @@ def received_rows(
     for (sha, name), numbers in by_file.items():
         path = store.raw_file(form.name, str(period), sha, raw_zone_name(name))
         try:
-            table = read_delivery_bytes(Path(name), read_bytes(path), limits)
+            table = readers.read_delivery_bytes(Path(name), read_bytes(path), limits, only_rows=numbers)
         except (OSError, UnreadableFile) as exc:
             log.warning("%s/%s/%s: the raw file cannot be read back (%s)", form.name, period, name, exc)
             continue
