@@ -138,3 +138,30 @@ def test_two_deliveries_of_a_period_can_never_share_a_sequence_number(settings, 
         insert_rows(conn, "etl_file_log", [row])
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         insert_rows(conn, "etl_file_log", [{**row, "file_sha256": "b" * 64, "file_name": "b.csv"}])
+
+
+def test_a_file_is_staged_in_slices_and_a_quarantined_row_shows_its_cells_as_received(settings, engine, monkeypatch):
+    """Bounded memory (docs/performance.md): a file is parsed and staged by slices of rows, in its one
+    transaction; the staged rows carry no JSON of the row, and the quarantine reads the row as received
+    back from the raw zone (by file and row number)."""
+    import json
+
+    import techreform.ingest as ingest
+    from techreform.load import load_form_period
+
+    monkeypatch.setattr(ingest, "STAGE_CHUNK_ROWS", 2)
+    rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 6)]
+    rows[3] = e1_row(uscc_for("620102", 4), "2013-06", **{"工业总产值": "-15"})  # parses; E1-H07 quarantines it
+    rows[4] = e1_row(uscc_for("620102", 5), "2013-06", **{"主营业务收入": "12,3a4"})  # does not parse
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    summary = ingest_form_period(engine, settings, E1, PERIOD)
+    (outcome,) = summary.files
+    assert (outcome.status, outcome.rows_received, outcome.rows_staged, outcome.rows_unparsed) == ("loaded", 5, 4, 1)
+    assert _count(engine, "select count(*) from stg_enterprise_monthly where raw_json = ''") == 4
+    load_form_period(engine, settings, E1, PERIOD)
+    with engine.connect() as conn:
+        quarantined = dict(conn.execute(sa.text("select source_row, row_json from quarantine")).all())
+    assert sorted(quarantined) == [5, 6]
+    assert json.loads(quarantined[5])["工业总产值"] == "-15"
+    assert json.loads(quarantined[5])["综合能源消费量"] == "５００"  # as received, not normalised
+    assert json.loads(quarantined[6])["主营业务收入"] == "12,3a4"

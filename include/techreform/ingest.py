@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from techreform import readers
 from techreform.cells import parse_column
 from techreform.config import Settings
 from techreform.files import write_bytes
@@ -36,7 +39,7 @@ from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, rece
 from techreform.limits import IngestLimits
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
-from techreform.store import exists, location, put_file, scratch_dir, store_of
+from techreform.store import exists, location, put_file, read_bytes, scratch_dir, store_of
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -143,21 +146,38 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
 
     For a form whose files need not carry the period (:attr:`Form.period_from_folder`, P1, Q1), a row
     without one takes ``folder_period`` (the delivery folder's); a row that carries one keeps it, and the
-    form's rule compares it with the folder. Likewise a form's ``year`` (:attr:`Form.year_from_folder`, A1)."""
+    form's rule compares it with the folder. Likewise a form's ``year`` (:attr:`Form.year_from_folder`, A1).
+
+    A staged row's ``raw_json`` is empty: the row as received is in the raw zone, by file and
+    ``source_row``, and is read back only for the rows a message needs (:func:`received_rows`). A row
+    that did not parse keeps its ``raw_json`` (``stg_parse_error``), encoded here."""
     mapping, extras, problems = map_headers(form, table.headers)
-    default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
-    default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
     if problems:
         raise UnreadableFile("；".join(problems))
+    return _parse_rows(form, table, mapping, extras, folder_period)
+
+
+def parse_table_chunks(
+    form: Form, table: RawTable, folder_period: Period | str | None = None, chunk_rows: int = 50_000
+) -> Iterator[ParsedFile]:
+    """:func:`parse_table` by slices of at most ``chunk_rows`` rows (bounded memory: one slice's row
+    dicts at a time). A file without rows gives one empty slice; ``rows_received`` is the slice's."""
+    for start in range(0, max(len(table.rows), 1), chunk_rows):
+        piece = RawTable(table.path, table.encoding, table.headers, table.rows[start : start + chunk_rows])
+        yield parse_table(form, piece, folder_period)
+
+
+def _parse_rows(
+    form: Form, table: RawTable, mapping: dict[int, str], extras: list[str], folder_period: Period | str | None
+) -> ParsedFile:
+    default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
+    default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
     key_field = form.key[0]
     rows = table.rows
     width = len(table.headers)
-    named = [(i, h) for i, h in enumerate(table.headers) if h]
-    # each row padded to the header's width once: cells beyond a short row are None
-    padded = [cells if len(cells) >= width else [*cells, *([None] * (width - len(cells)))] for _, cells in rows]
     parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
     for index, name in mapping.items():
-        column = [cells[index] for cells in padded]
+        column = [cells[index] if index < len(cells) else None for _, cells in rows]
         parsed[name] = parse_column(form.field(name), column)
     names = list(parsed)
     errors_by_row: dict[int, list[tuple[str, str]]] = {}
@@ -165,12 +185,9 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
         for position, reason in parsed[name][1].items():
             errors_by_row.setdefault(position, []).append((name, reason))
     value_columns = [parsed[name][0] for name in names]
-    encode = _AS_RECEIVED_JSON.encode
     staged: list[dict[str, Any]] = []
     unparsed: list[dict[str, Any]] = []
-    for position, (source_row, _cells) in enumerate(rows):
-        cells = padded[position]
-        raw_json = encode({h: v if type(v := cells[i]) is str else _cell_as_received(v) for i, h in named})
+    for position, (source_row, cells) in enumerate(rows):
         errors = errors_by_row.get(position)
         values = {name: column[position] for name, column in zip(names, value_columns)}
         if errors:
@@ -186,16 +203,76 @@ def parse_table(form: Form, table: RawTable, folder_period: Period | str | None 
                 {
                     "source_row": source_row,
                     "record_key": "" if key is None else str(key),
-                    "raw_json": raw_json,
+                    "raw_json": row_as_received(table.headers, cells, width),
                     "fields": ",".join(name for name, _ in errors),
                     "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
                 }
             )
         else:
             values["source_row"] = source_row
-            values["raw_json"] = raw_json
+            values["raw_json"] = ""
             staged.append(values)
     return ParsedFile(extras, staged, unparsed, len(rows))
+
+
+def row_as_received(headers: list[str], cells: list[Any], width: int | None = None) -> str:
+    """``{header: cell as received}`` of one row as JSON text (cells past a short row are null; dates
+    in ISO form; named headers only)."""
+    width = len(headers) if width is None else width
+    if len(cells) < width:
+        cells = [*cells, *([None] * (width - len(cells)))]
+    return _AS_RECEIVED_JSON.encode(
+        {h: v if type(v := cells[i]) is str else _cell_as_received(v) for i, h in enumerate(headers) if h}
+    )
+
+
+def received_rows(
+    settings: Settings, form: Form, period: Period | str, wanted: Iterable[tuple[str, str, int]]
+) -> dict[tuple[str, int], str]:
+    """The rows as received (``{header: cell}`` JSON, as :func:`row_as_received`) of ``wanted``
+    ``(file_sha256, file_name, source_row)`` of the delivery folder ``period``, read back from the raw
+    zone (each file once, under the configured ingest limits). A file no longer in the raw zone, or no
+    longer readable, gives no rows (the callers show ``{}``)."""
+    by_file: dict[tuple[str, str], set[int]] = {}
+    for sha, name, source_row in wanted:
+        by_file.setdefault((sha, name), set()).add(int(source_row))
+    if not by_file:
+        return {}
+    limits = IngestLimits.from_settings(settings).for_columns(len(form.fields))
+    store = store_of(settings)
+    out: dict[tuple[str, int], str] = {}
+    for (sha, name), numbers in by_file.items():
+        path = store.raw_file(form.name, str(period), sha, raw_zone_name(name))
+        try:
+            table = readers.read_delivery_bytes(Path(name), read_bytes(path), limits, only_rows=numbers)
+        except (OSError, UnreadableFile) as exc:
+            log.warning("%s/%s/%s: the raw file cannot be read back (%s)", form.name, period, name, exc)
+            continue
+        width = len(table.headers)
+        for source_row, cells in table.rows:
+            if source_row in numbers:
+                out[(sha, source_row)] = row_as_received(table.headers, cells, width)
+        del table
+    return out
+
+
+def fill_received(settings: Settings, form: Form, period: Period | str, frame: Any, positions: Any) -> None:
+    """Fill, in place, the empty ``raw_json`` of ``frame``'s rows at ``positions`` (row positions) from
+    the raw zone (:func:`received_rows`); rows staged with their JSON keep it. ``frame`` has
+    ``file_sha256``, ``file_name``, ``source_row`` and ``raw_json``."""
+    if "raw_json" not in frame or not len(positions):
+        return
+    raw = frame["raw_json"].to_numpy(dtype=object)
+    need = sorted({int(p) for p in positions if not (isinstance(raw[p], str) and raw[p])})
+    if not need:
+        return
+    shas = frame["file_sha256"].to_numpy(dtype=object)
+    names = frame["file_name"].to_numpy(dtype=object) if "file_name" in frame else [""] * len(frame)
+    numbers = frame["source_row"].to_numpy()
+    found = received_rows(settings, form, period, ((shas[p], names[p], numbers[p]) for p in need))
+    for p in need:
+        raw[p] = found.get((shas[p], int(numbers[p])), "{}")
+    frame["raw_json"] = raw
 
 
 def _has_error(errors: list[tuple[str, str]] | None, name: str) -> bool:
@@ -329,17 +406,56 @@ def _refuse(engine: Engine, form: Form, period: Period, entry: LandingEntry, rea
     return FileOutcome(entry.name, "", "refused", message=message)
 
 
+STAGE_CHUNK_ROWS = 50_000
+"""Rows parsed and staged at a time within one file's transaction (bounded memory; docs/performance.md)."""
+
+
+class _ParseFailed(Exception):
+    """A slice of a file failed to parse while it was being staged: the file is rejected with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _read_and_parse(
     form: Form, period: Period, name: str, received: ReceivedFile, limits: IngestLimits
 ) -> tuple[str | None, ParsedFile]:
     """(encoding, parsed rows) of one received file; raises :class:`UnreadableFile` with the reason."""
+    table = _read(name, received, limits)
+    return table.encoding, parse_table(form, table, period)
+
+
+def _read(name: str, received: ReceivedFile, limits: IngestLimits) -> RawTable:
     if received.data is None:
         raise UnreadableFile(
             f"文件有 {received.size} 字节，超过上限 {limits.max_file_bytes} 字节，未读取 / the file "
             f"has {received.size} bytes, more than ingest.max_file_bytes = {limits.max_file_bytes}"
         )
-    table = read_delivery_bytes(Path(name), received.data, limits)
-    return table.encoding, parse_table(form, table, period)
+    return read_delivery_bytes(Path(name), received.data, limits)
+
+
+def _parse_failure(where: str, exc: BaseException) -> str:
+    if isinstance(exc, UnreadableFile):
+        return log_line(f"{where}: {exc}")
+    if isinstance(exc, MemoryError):
+        return log_line(
+            f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the file; deliver it in parts"
+        )
+    log.error("%s: unexpected failure while reading", where, exc_info=exc)
+    return log_line(f"{where}: 无法读取 / cannot read the file ({type(exc).__name__}: {exc})")
+
+
+def _guarded(chunks: Iterator[ParsedFile], where: str) -> Iterator[ParsedFile]:
+    """The slices of ``chunks``; a failure while parsing one becomes :class:`_ParseFailed`."""
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception as exc:  # this file only (MemoryError included)
+            raise _ParseFailed(_parse_failure(where, exc)) from exc
+        yield chunk
 
 
 def _ingest_file(
@@ -351,32 +467,28 @@ def _ingest_file(
     received: ReceivedFile,
     limits: IngestLimits,
 ) -> FileOutcome:
+    """Read one file, then parse and stage it slice by slice (:data:`STAGE_CHUNK_ROWS`) in one
+    transaction with its log row."""
     sha = received.sha256
     raw_path = keep_in_raw_zone(settings, form, period, name, received, sha)
     outcome = FileOutcome(name, sha, "loaded")
     encoding: str | None = None
-    parsed: ParsedFile | None = None
+    chunks: Iterator[ParsedFile] | None = None
     where = f"{form.name}/{period}/{name}"
     try:
-        encoding, parsed = _read_and_parse(form, period, name, received, limits)
-    except UnreadableFile as exc:
-        outcome.status, outcome.message = "rejected", log_line(f"{where}: {exc}")
-    except MemoryError:
-        parsed = None
-        outcome.status = "rejected"
-        outcome.message = log_line(
-            f"{where}: 读取时内存不足，请拆分文件后重新报送 / out of memory while reading the file; deliver it in parts"
-        )
-    except Exception as exc:  # a reader or parser failure this project did not foresee: this file only
-        log.exception("%s: unexpected failure while reading", where)
-        outcome.status = "rejected"
-        outcome.message = log_line(f"{where}: 无法读取 / cannot read the file ({type(exc).__name__}: {exc})")
-    received.data = None  # the bytes are in the raw zone; free them before staging
-    if parsed is not None:
-        outcome.rows_received = parsed.rows_received
-        outcome.rows_staged = len(parsed.staged)
-        outcome.rows_unparsed = len(parsed.unparsed)
-        outcome.extra_columns = parsed.extra_columns
+        table = _read(name, received, limits)
+        encoding = table.encoding
+        received.data = None  # the bytes are in the raw zone; free them before parsing
+        parts = parse_table_chunks(form, table, period, STAGE_CHUNK_ROWS)
+        first = next(parts)  # the header's check and the first slice
+        outcome.extra_columns = first.extra_columns
+        outcome.rows_received = len(table.rows)
+        del table
+        chunks = _guarded(itertools.chain([first], parts), where)
+    except Exception as exc:  # unreadable, a limit, memory, a reader failure: this file only
+        chunks = None
+        outcome.status, outcome.message = "rejected", _parse_failure(where, exc)
+    received.data = None
     log_row = {
         "form": form.code,
         "period": str(period),
@@ -387,9 +499,12 @@ def _ingest_file(
         "encoding": encoding,
     }
     try:
-        _stage(engine, form, period, log_row, outcome, parsed)
+        _stage(engine, form, period, log_row, outcome, chunks)
     except sa.exc.IntegrityError:
         raise  # two runs racing for the same period: fail loudly (see etl_file_log's keys)
+    except _ParseFailed as exc:  # a slice failed to parse: nothing of the file was kept; reject it
+        outcome = FileOutcome(name, sha, "rejected", message=exc.message)
+        _stage(engine, form, period, log_row, outcome, None)
     except Exception as exc:  # the database refused a value of this file: reject it, keep the others
         log.exception("%s: staging failed", where)
         outcome = FileOutcome(
@@ -405,9 +520,15 @@ def _ingest_file(
 
 
 def _stage(
-    engine: Engine, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome, parsed: ParsedFile | None
+    engine: Engine,
+    form: Form,
+    period: Period,
+    log_row: dict[str, Any],
+    outcome: FileOutcome,
+    chunks: Iterable[ParsedFile] | None,
 ) -> None:
-    """Log one file and stage its rows in one transaction: in the warehouse whole or not at all."""
+    """Log one file and stage its rows, slice by slice, in one transaction: in the warehouse whole or
+    not at all. ``outcome``'s staged and unparsed counts are completed here."""
     with engine.begin() as conn:
         delivery_seq = query(conn, "staging/files/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
         insert_rows(
@@ -425,8 +546,10 @@ def _stage(
                 }
             ],
         )
-        if parsed is not None:
-            common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
+        if chunks is None:
+            return
+        common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
+        for parsed in chunks:
             for row in parsed.staged:  # the rows are the parser's own dicts: completed in place, not copied
                 row.update(common)
             insert_rows(
@@ -451,3 +574,5 @@ def _stage(
                     "messages",
                 ],
             )
+            outcome.rows_staged += len(parsed.staged)
+            outcome.rows_unparsed += len(parsed.unparsed)

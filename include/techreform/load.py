@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from techreform.config import Settings
 from techreform.forms import Form
-from techreform.ingest import parse_rule_id
+from techreform.ingest import fill_received, parse_rule_id
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
@@ -146,6 +146,12 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
             result = validate_supervisors(staged)
         else:
             result = validate_staged(conn, settings, form, period, staged)
+        if len(result.failures):  # the rows as received of every failing row (quarantine), from the raw zone
+            failing = pd.MultiIndex.from_frame(result.failures[["file_sha256", "source_row"]].astype(object))
+            keys = pd.MultiIndex.from_arrays(
+                [staged["file_sha256"].astype(object), staged["source_row"].astype(object)]
+            )
+            fill_received(settings, form, period, staged, staged.index[keys.isin(failing)].to_numpy())
         rows = decide_outcomes(form, staged, unparsed, result.failures)
         _replace_period(conn, form, p, staged, rows)
         if form.checks == "great_expectations":

@@ -19,7 +19,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,8 +145,11 @@ def _swallowed_line(cell: str, delimiter: str, width: int) -> bool:
     return any(line.count(delimiter) >= width - 1 for line in cell.splitlines()[1:])
 
 
-def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) -> RawTable:
-    """Read CSV bytes (encoding detected, delimiter comma or tab) under ``limits``, strictly."""
+def read_csv_bytes(
+    path: Path, data: bytes, limits: IngestLimits | None = None, only_rows: Collection[int] | None = None
+) -> RawTable:
+    """Read CSV bytes (encoding detected, delimiter comma or tab) under ``limits``, strictly. With
+    ``only_rows``, every row is read and checked but only those source rows are kept."""
     limits = limits or IngestLimits()
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile(_too_large(len(data), limits))
@@ -182,7 +185,7 @@ def read_csv_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) 
                 continue
             if headers is None:
                 headers = [normalise_header(h) for h in record]
-            else:
+            elif only_rows is None or record_number in only_rows:
                 rows.append((record_number, record))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
@@ -291,10 +294,12 @@ def _sheet_rows(sheet: Any, max_col: int) -> Iterator[tuple[int, list[Any]]]:
         yield number, list(values)
 
 
-def read_xlsx_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) -> RawTable:
+def read_xlsx_bytes(
+    path: Path, data: bytes, limits: IngestLimits | None = None, only_rows: Collection[int] | None = None
+) -> RawTable:
     """Read the first sheet of an XLSX workbook under ``limits``: the zip directory is checked first, the
     sheet is streamed (openpyxl read-only, its declared dimension ignored) and only the header's columns
-    are kept."""
+    are kept. With ``only_rows``, only those source rows are kept."""
     from openpyxl import load_workbook
 
     limits = limits or IngestLimits()
@@ -327,7 +332,7 @@ def read_xlsx_bytes(path: Path, data: bytes, limits: IngestLimits | None = None)
                 continue
             values = values[:width]
             budget.row(number, values)
-            if not _is_blank(values):
+            if not _is_blank(values) and (only_rows is None or number in only_rows):
                 rows.append((number, values))
     finally:
         workbook.close()
@@ -338,13 +343,16 @@ def read_xlsx_bytes(path: Path, data: bytes, limits: IngestLimits | None = None)
     return RawTable(path=path, encoding="xlsx", headers=headers, rows=[(n, r[: len(headers)]) for n, r in rows])
 
 
-def read_delivery_bytes(path: Path, data: bytes, limits: IngestLimits | None = None) -> RawTable:
-    """Read a delivered file's bytes by its suffix under ``limits``; raises :class:`UnreadableFile`."""
+def read_delivery_bytes(
+    path: Path, data: bytes, limits: IngestLimits | None = None, only_rows: Collection[int] | None = None
+) -> RawTable:
+    """Read a delivered file's bytes by its suffix under ``limits``; raises :class:`UnreadableFile`.
+    ``only_rows``: keep only these source rows (reading a row back from the raw zone)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv_bytes(path, data, limits)
+        return read_csv_bytes(path, data, limits, only_rows)
     if suffix == ".xlsx":
-        return read_xlsx_bytes(path, data, limits)
+        return read_xlsx_bytes(path, data, limits, only_rows)
     raise UnreadableFile(f"不支持的文件类型 {suffix or '(无扩展名)'}，应为 .csv 或 .xlsx / unsupported file type")
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.config import Settings
 from techreform.forms import Form
+from techreform.ingest import fill_received
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
@@ -83,7 +84,9 @@ def validate_staged(
 ) -> ValidationResult:
     """Validate every staged row of ``form`` for the delivery folder's ``period``.
 
-    ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``. Reads the warehouse through
+    ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``, index 0..n−1. The empty
+    ``raw_json`` of the rows that fail a rule are filled in ``staged`` from the raw zone
+    (:func:`techreform.ingest.fill_received`). Reads the warehouse through
     ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
     writes only ``dim_explanation`` (from ``landing/explanations/``). Data Docs of the run are written
     in the store (``outputs/data_docs``, :mod:`techreform.store`). The suite is not run again on the same
@@ -116,6 +119,11 @@ def validate_staged(
     rule_counts[["evaluated", "failed"]] = rule_counts[["evaluated", "failed"]].fillna(0).astype(int)
 
     positions = grouped["position"].to_numpy(dtype=int)
+    # the rows as received, for the failing rows only, read back from the raw zone (filled in the
+    # caller's frame too: the load's quarantine reuses them)
+    fill_received(settings, form, period, staged, positions)
+    if "raw_json" in staged:
+        frame["raw_json"] = staged["raw_json"].to_numpy(dtype=object)
     rows = frame.iloc[positions].reset_index(drop=True)
     name_field = form.name_field
     record_keys = form.record_keys(rows)

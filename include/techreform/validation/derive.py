@@ -204,6 +204,7 @@ BY_FORM = {
 def helper_columns(
     conn: Connection, form: Form, frame: pd.DataFrame, period: Period, options: ValidationOptions
 ) -> pd.DataFrame:
-    """The staged rows with the form's helper columns added (a copy; the index is 0..n−1)."""
-    frame = common(frame.reset_index(drop=True).copy(), period)
+    """The staged rows with the form's helper columns added (a new frame; the index is 0..n−1). With
+    pandas' copy-on-write the staged columns are shared, not copied, and the caller's frame is unchanged."""
+    frame = common(frame.reset_index(drop=True), period)
     return BY_FORM[form.code](conn, frame, period, options)
