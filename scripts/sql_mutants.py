@@ -87,8 +87,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-rollup-sector-null",
         "include/sql/marts/indicators/rollup.sql",
-        "    where u.level = 'unit' and u.sector_group is not null",
-        "    where u.level = 'unit'",
+        "    where u.sector_group is not null",
+        "    where 1 = 1",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
