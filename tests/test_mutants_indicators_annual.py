@@ -17,8 +17,9 @@ from techreform.reference import counties
 
 
 @pytest.fixture
-def engine(sqlite_settings):
-    return warehouse(sqlite_settings.warehouse_url)
+def engine(warehouse_url):
+    """SQLite and PostgreSQL (the hand-written mutants run the SQLite variant only)."""
+    return warehouse(warehouse_url)
 
 
 def annual(year: int, n: int, prefecture: str = "620100", **fields: Any) -> dict:
