@@ -251,3 +251,42 @@ def test_the_headline_table_rounds_values_and_targets_to_two_decimals(configured
     compute_indicators(engine, settings, "2013-03")
     va = headline_table(engine, "2013-03").set_index("code").loc["VA_RATE"]
     assert va.value == 33.33 and va.target == round(va.target, 2)
+
+
+def test_the_revenue_threshold_is_the_configured_one_in_yi_compared_in_wan_annualised(tmp_path):
+    base = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data")})
+    settings = base.with_options(indicators={"revenue_threshold_yi": 1})  # 1 亿元 = 10000 万元
+    engine = warehouse(settings.warehouse_url)
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [enterprise("2013-06", 1, revenue=5000.0), enterprise("2013-06", 2, revenue=4999.5)],  # x 12 / 6
+    )
+    compute_indicators(engine, settings, "2013-06")
+    assert cell(indicator_frame(engine, "2013-06"), "ENTERPRISES_100B").value == 1  # 10000 reaches it, 9999 not
+
+
+def test_cumulative_investment_last_year_adds_the_decembers_before_last_years_own_year(engine, sqlite_settings):
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise(p, 1, techreform_investment=amount)
+            for p, amount in (("2011-12", 100.0), ("2012-06", 50.0), ("2012-12", 1000.0), ("2013-06", 7.0))
+        ],
+    )
+    compute_indicators(engine, sqlite_settings, "2013-06")
+    cumulative = cell(indicator_frame(engine, "2013-06"), "TR_INV_CUM")
+    assert cumulative.numerator == 100.0 + 1000.0 + 7.0
+    assert cumulative.numerator_same_period_last_year == 100.0 + 50.0  # not 2012-12: after 2012-06
+
+
+def test_without_the_supervision_tables_every_other_family_still_runs(engine, sqlite_settings):
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop table sup_project_light"))
+    insert(engine, "dim_enterprise_register", [register_row("2013-01", 1)])
+    insert(engine, "fct_enterprise_monthly", [enterprise("2013-06", 1)])
+    summary = compute_indicators(engine, sqlite_settings, "2013-06")
+    assert "supervision_red" not in summary["families"]
+    assert summary["families"][-1] == "e1r1_reporting_rate"  # the family after PROJECT_RED's
+    assert cell(indicator_frame(engine, "2013-06"), "REPORTING_RATE").status != "no_data"
