@@ -290,3 +290,13 @@ def test_without_the_supervision_tables_every_other_family_still_runs(engine, sq
     assert "supervision_red" not in summary["families"]
     assert summary["families"][-1] == "e1r1_reporting_rate"  # the family after PROJECT_RED's
     assert cell(indicator_frame(engine, "2013-06"), "REPORTING_RATE").status != "no_data"
+
+
+def test_refreshing_project_red_runs_its_family_only_and_leaves_other_periods_rows(configured):
+    engine, settings = configured
+    for period in ("2013-01", "2013-02"):
+        compute_indicators(engine, settings, period)
+    summary = refresh_supervision_indicators(engine, settings, "2013-02")
+    assert summary["families"] == ["supervision_red"] and summary["period"] == "2013-02"
+    assert len(cell(indicator_frame(engine, "2013-01"), "PROJECT_RED")) > 0  # January's row is still there
+    assert len(cell(indicator_frame(engine, "2013-02"), "PROJECT_RED")) > 0
