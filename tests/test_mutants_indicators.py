@@ -300,3 +300,17 @@ def test_refreshing_project_red_runs_its_family_only_and_leaves_other_periods_ro
     assert summary["families"] == ["supervision_red"] and summary["period"] == "2013-02"
     assert len(cell(indicator_frame(engine, "2013-01"), "PROJECT_RED")) > 0  # January's row is still there
     assert len(cell(indicator_frame(engine, "2013-02"), "PROJECT_RED")) > 0
+
+
+def test_refreshing_project_red_replaces_its_rows_on_postgresql_too(pg_url, tmp_path):
+    """Not marked ``postgres``: the mutation group runs it, so a table name that only SQLite would match
+    case-insensitively (SQLAlchemy quotes a name in capitals) fails here."""
+    engine = warehouse(pg_url)
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": pg_url})
+    insert(engine, "fct_enterprise_monthly", [enterprise("2013-02", 1)])
+    compute_indicators(engine, settings, "2013-02")
+    before = indicator_frame(engine, "2013-02")
+    summary = refresh_supervision_indicators(engine, settings, "2013-02")
+    after = indicator_frame(engine, "2013-02")
+    assert summary["rows"] == len(after[after.indicator_code == "PROJECT_RED"]) > 0
+    assert len(after) == len(before)
