@@ -24,6 +24,7 @@ from techreform.indicators import (
     refresh_supervision_indicators,
 )
 from techreform.indicators.corrections import affected_periods, recompute_corrections
+from techreform.indicators.plan import year_start
 from techreform.periods import Period, period_range
 
 
@@ -314,3 +315,7 @@ def test_refreshing_project_red_replaces_its_rows_on_postgresql_too(pg_url, tmp_
     after = indicator_frame(engine, "2013-02")
     assert summary["rows"] == len(after[after.indicator_code == "PROJECT_RED"]) > 0
     assert len(after) == len(before)
+
+
+def test_the_year_start_of_a_period_is_january_of_its_year():
+    assert [year_start(Period(2013, m)) for m in (1, 6, 12)] == [Period(2013, 1)] * 3
