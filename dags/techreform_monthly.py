@@ -52,14 +52,8 @@ import pendulum
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, chain, dag, task
 
+from techreform.airflow_support import task_defaults  # light: settings and options only
 from techreform.steps import STEPS, upstream  # the step table only: no heavy import at parse time
-
-
-def alert_engineers(context) -> None:
-    """A task failed for good: e-mail the data engineers (DAG, task, period, reason)."""
-    from techreform.airflow_support import alert_on_failure
-
-    alert_on_failure(context)
 
 
 @dag(
@@ -69,12 +63,7 @@ def alert_engineers(context) -> None:
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
-    default_args={
-        "owner": "statistics",
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=2),
-        "on_failure_callback": alert_engineers,
-    },
+    default_args=task_defaults(retry_delay=pendulum.duration(minutes=2)),
     params={
         "period": Param(
             None,

@@ -176,8 +176,15 @@ def mark_asset_events(outlets: tuple[str, ...], period: str) -> None:
         events[Asset(uri)].extra = {"period": period}
 
 
+def task_defaults(retry_delay: dt.timedelta) -> dict[str, Any]:
+    """The ``default_args`` of every techreform DAG: owner ``statistics``, two retries ``retry_delay``
+    apart, and the data engineers alerted when a task fails for good (:func:`alert_on_failure`).
+    Light: the DAG files call it at parse time."""
+    return {"owner": "statistics", "retries": 2, "retry_delay": retry_delay, "on_failure_callback": alert_on_failure}
+
+
 def alert_on_failure(context: Mapping[str, Any]) -> str:
-    """``on_failure_callback`` of the monthly DAG's tasks: e-mail the data engineers (see
+    """``on_failure_callback`` of the DAGs' tasks (:func:`task_defaults`): e-mail the data engineers (see
     :mod:`techreform.alerts`) naming DAG, task, period and the reason, through the connection
     ``techreform_smtp`` (or the alerts outbox). Returns what happened; never raises."""
     from techreform.alerts import Alert, send_alert

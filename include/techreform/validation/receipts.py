@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from techreform import numbers
 from techreform.config import Settings
 from techreform.files import remove_partials
 from techreform.forms import FORMS
@@ -71,12 +72,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def format_number(text: Any) -> str:
-    """``2611.4164`` → ``2,611.42``; ``1200`` → ``1,200``; anything not a plain number stays as it is."""
+    """A value as received: a plain number as people read it (``numbers.format_number``: ``2611.4164`` →
+    ``2,611.42``, ``1200`` → ``1,200``); anything else stays as it is."""
     value = "" if text is None else str(text).strip()
-    if not _NUMBER.match(value):
-        return value
-    number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}".rstrip("0").rstrip(".")
+    return numbers.format_number(value) if _NUMBER.match(value) else value
 
 
 def field_zh(form: str, names: str | None) -> str:
@@ -132,6 +131,8 @@ class Receipt:
     missing: list[list[Any]] = field(default_factory=list)
     contacts: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    on_delivery: bool = False
+    """A delivery's receipt (``techreform.delivery``): nothing is loaded yet, the month's run decides."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -152,7 +153,13 @@ class Receipt:
 
 def _items(engine: Engine, period: str) -> pd.DataFrame:
     with engine.connect() as conn:
-        items = read_frame(conn, "marts/quality/receipt_items", period=period)
+        return decorate_items(read_frame(conn, "marts/quality/receipt_items", period=period))
+
+
+def decorate_items(items: pd.DataFrame) -> pd.DataFrame:
+    """Receipt items (the columns of ``marts/quality/receipt_items``) as people read them: form titles,
+    severities and fields in Chinese, values as received formatted, canonical names out of messages."""
+    items = items.copy()
     items["form_title"] = [f"{c} {FORMS[c].title_zh}" for c in items["form"]]
     items["severity_zh"] = items["severity"].map(SEVERITY_ZH)
     items["action"] = items["severity"].map(ACTION_ZH)
@@ -207,51 +214,78 @@ def receipts_of_period(engine: Engine, settings: Settings, period: Period | str)
     deadline_zh = f"{deadline.year}年{deadline.month}月{deadline.day}日"
     out = []
     for code in sorted(set(items["prefecture_code"]) | set(missing["prefecture_code"].dropna())):
-        name = prefectures.get(code, code)
-        part = items[items["prefecture_code"] == code]
-        hard = part[part["severity"] == "hard"]
-        soft = part[part["severity"] == "soft"]
-        absent = missing[missing["prefecture_code"] == code]
-        rate = completeness[completeness["prefecture_code"] == code]
-        counts = {
-            "hard": hard[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
-            "soft": soft[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
-            "missing": len(absent),
-        }
-        summary = f"需更正 {counts['hard']} 行，需说明 {counts['soft']} 行，缺报企业 {counts['missing']} 家"
-        if not rate.empty and rate["expected"].iloc[0]:
-            summary += f"，E1 报送率 {int(rate['received'].iloc[0])}/{int(rate['expected'].iloc[0])}"
-        by_rule = (
-            part.groupby(["form_title", "rule_id", "severity"], as_index=False).size()
-            if not part.empty
-            else pd.DataFrame(columns=["form_title", "rule_id", "severity", "size"])
-        )
         out.append(
-            Receipt(
-                period=p,
-                code=code,
-                name=name,
-                title=f"{period.label_zh} {name}（{code}）技术改造统计审核回执",
-                summary=summary,
-                deadline=deadline_zh,
-                hard=_by_form(hard),
-                soft=_by_form(soft),
-                by_rule=[
-                    [
-                        r.form_title,
-                        r.rule_id,
-                        SEVERITY_ZH.get(r.severity, r.severity),
-                        ACTION_ZH.get(r.severity, ""),
-                        int(r.size),
-                    ]
-                    for r in by_rule.itertuples()
-                ],
-                missing=[[_plain(v) for v in row] for row in absent[[c for c, *_ in MISSING_COLUMNS]].values.tolist()],
-                contacts=contacts.get(code, []),
-                counts=counts,
+            build_receipt(
+                period,
+                code,
+                prefectures.get(code, code),
+                items[items["prefecture_code"] == code],
+                contacts.get(code, []),
+                deadline_zh,
+                missing[missing["prefecture_code"] == code],
+                completeness[completeness["prefecture_code"] == code],
             )
         )
     return out
+
+
+def build_receipt(
+    period: Period,
+    code: str,
+    name: str,
+    part: pd.DataFrame,
+    contacts: list[dict[str, str]],
+    deadline_zh: str,
+    absent: pd.DataFrame | None = None,
+    rate: pd.DataFrame | None = None,
+    title: str | None = None,
+    on_delivery: bool = False,
+) -> Receipt:
+    """The receipt of prefecture ``code`` from its items (:func:`decorate_items`), its missing reporters
+    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt, ``on_delivery``)."""
+    hard = part[part["severity"] == "hard"]
+    soft = part[part["severity"] == "soft"]
+    counts = {
+        "hard": hard[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
+        "soft": soft[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
+    }
+    summary = f"需更正 {counts['hard']} 行，需说明 {counts['soft']} 行"
+    if absent is not None:
+        counts["missing"] = len(absent)
+        summary += f"，缺报企业 {counts['missing']} 家"
+    if rate is not None and not rate.empty and rate["expected"].iloc[0]:
+        summary += f"，E1 报送率 {int(rate['received'].iloc[0])}/{int(rate['expected'].iloc[0])}"
+    by_rule = (
+        part.groupby(["form_title", "rule_id", "severity"], as_index=False).size()
+        if not part.empty
+        else pd.DataFrame(columns=["form_title", "rule_id", "severity", "size"])
+    )
+    return Receipt(
+        period=str(period),
+        code=code,
+        name=name,
+        title=title or f"{period.label_zh} {name}（{code}）技术改造统计审核回执",
+        on_delivery=on_delivery,
+        summary=summary,
+        deadline=deadline_zh,
+        hard=_by_form(hard),
+        soft=_by_form(soft),
+        by_rule=[
+            [
+                r.form_title,
+                r.rule_id,
+                SEVERITY_ZH.get(r.severity, r.severity),
+                ACTION_ZH.get(r.severity, ""),
+                int(r.size),
+            ]
+            for r in by_rule.itertuples()
+        ],
+        missing=[]
+        if absent is None
+        else [[_plain(v) for v in row] for row in absent[[c for c, *_ in MISSING_COLUMNS]].values.tolist()],
+        contacts=contacts,
+        counts=counts,
+    )
 
 
 def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
@@ -259,11 +293,11 @@ def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
     lines = []
     if receipt.counts.get("hard"):
         lines.append(
-            f"“需更正”的行未通过强制性审核，未入库：请于{receipt.deadline}前更正后重新报送整个文件（同一文件名或新文件均可，以最新报送为准）。"
+            f"“需更正”的行未通过强制性审核，{'月度汇总时不会入库' if receipt.on_delivery else '未入库'}：请于{receipt.deadline}前更正后重新报送整个文件（同一文件名或新文件均可，以最新报送为准）。"
         )
     if receipt.counts.get("soft"):
         lines.append(
-            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（统一社会信用代码/项目代码、报告期、审核规则、核实说明、核实人）。"
+            f"“需说明”的行{'通过了强制性审核，月度汇总时入库并标为待核实' if receipt.on_delivery else '已入库但待核实'}：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（所说明的记录：统一社会信用代码，P1为项目代码，Q1另加产品代码，G1为类别和认定编号；报告期、审核规则、核实说明、核实人）。"
         )
     if receipt.counts.get("missing"):
         lines.append(f"“缺报企业”本期未报送企业月报（E1）：请督促其于{receipt.deadline}前补报。")
@@ -383,12 +417,17 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
     earlier = set(list_files(folder, "receipt_*"))
     written: list[StorePath] = []
     for receipt in receipts_of_period(engine, settings, period):
-        stem = receipt.stem(folder)
-        workbook = io.BytesIO()
-        _fill_workbook(workbook, receipt, options)
-        write_bytes(stem.with_suffix(".xlsx"), workbook.getvalue(), fault="during_receipt_write")
-        write_text(stem.with_suffix(".html"), render_html(receipt, options))
-        written += [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]
+        written += write_receipt_files(receipt, folder, options)
     for old in earlier - set(written):  # a prefecture with nothing to report any more
         remove(old)
     return written
+
+
+def write_receipt_files(receipt: Receipt, folder: StorePath, options: ReceiptsOptions) -> list[StorePath]:
+    """Write one receipt's ``.xlsx`` and ``.html`` in ``folder`` (each complete or absent)."""
+    stem = receipt.stem(folder)
+    workbook = io.BytesIO()
+    _fill_workbook(workbook, receipt, options)
+    write_bytes(stem.with_suffix(".xlsx"), workbook.getvalue(), fault="during_receipt_write")
+    write_text(stem.with_suffix(".html"), render_html(receipt, options))
+    return [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]
