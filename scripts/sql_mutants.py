@@ -315,10 +315,10 @@ MUTANTS: list[Mutant] = [
         (MUT_ANNUAL,),
     ),
     Mutant(
-        "ind-g1-county-valid-from",
-        G1_SQL,
-        "coalesce(d.valid_from, '') <= s.month",
-        "1 = 1",
+        "ind-divisions-valid-from",
+        "include/sql/ddl/070_in_force.sql",
+        "    on coalesce(d.valid_from, '') <= m.period",
+        "    on 1 = 1",
         (MUT_ANNUAL,),
     ),
     Mutant(
