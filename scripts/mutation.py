@@ -82,12 +82,18 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("tests/test_mutants_notify.py",),
     ),
     "indicators": (
-        ("techreform/indicators/compute.py", "techreform/indicators/plan.py", "techreform/indicators/headline.py"),
+        (
+            "techreform/indicators/compute.py",
+            "techreform/indicators/plan.py",
+            "techreform/indicators/headline.py",
+            "techreform/indicators/corrections.py",
+        ),
         (
             "tests/test_indicators_edges.py",
             "tests/test_indicators_sources.py",
             "tests/test_indicators_targets.py",
             "tests/test_indicators_rerun.py",
+            "tests/test_corrections_recompute.py",
             "tests/test_mutants_indicators.py",
             "tests/test_properties.py",
         ),

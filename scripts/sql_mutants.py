@@ -47,6 +47,11 @@ IND_EDGES = "tests/test_indicators_edges.py"
 IND_SRC = "tests/test_indicators_sources.py"
 IND_RECOMP = "tests/test_indicators_recompute.py"
 MUT_IND = "tests/test_mutants_indicators.py"
+MUT_ANNUAL = "tests/test_mutants_indicators_annual.py"
+A1_SQL = "include/sql/marts/indicators/a1_annual.sql"
+Q1_SQL = "include/sql/marts/indicators/q1_structure.sql"
+G1_SQL = "include/sql/marts/indicators/g1_registry.sql"
+SOURCE_SQL = "include/sql/ddl/072_source_period.sql"
 MUT_SUP = "tests/test_mutants_supervision.py"
 MUT_LOAD = "tests/test_mutants_load.py"
 LOAD = "tests/test_load.py"
@@ -118,6 +123,224 @@ MUTANTS: list[Mutant] = [
         "where f.period = :period_last_year and f.techreform_investment is not null",
         "where f.period = :period_last_year",
         (IND_EDGES, MUT_IND),
+    ),
+    # --- the 18 indicators of A1, Q1, G1: families a1_annual, q1_structure, g1_registry, their data period ---
+    Mutant(
+        "ind-a1-year-before",
+        A1_SQL,
+        "where period = :period_last_year and source_form = 'A1')",
+        "where period = :period and source_form = 'A1')",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-provincial-levels",
+        A1_SQL,
+        "tech_centre_level in ('省级', '国家级')",
+        "tech_centre_level = '省级'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-national-level",
+        A1_SQL,
+        "case when tech_centre_level = '国家级' then 1 else 0 end",
+        "case when tech_centre_level <> '无' then 1 else 0 end",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-digital-flag",
+        A1_SQL,
+        "sector_group, digital_enterprise\n",
+        "sector_group, 1\n",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-register-prefecture",
+        A1_SQL,
+        "coalesce(r.prefecture_code, nullif(a.prefecture_code, ''))",
+        "coalesce(nullif(a.prefecture_code, ''), r.prefecture_code)",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-register-of-december",
+        A1_SQL,
+        "where r.in_force_period = (select now_period from years)",
+        "where r.in_force_period = :period",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-population-operating",
+        A1_SQL,
+        "where r.above_scale = 1 and r.operating_status = '在营'",
+        "where r.above_scale = 1",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-population-above-scale",
+        A1_SQL,
+        "where r.above_scale = 1 and r.operating_status = '在营'",
+        "where r.operating_status = '在营'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-missing-a1-not-adopting",
+        A1_SQL,
+        "    left join annual as a on a.uscc = r.uscc and a.last_year = r.last_year",
+        "    join annual as a on a.uscc = r.uscc and a.last_year = r.last_year",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-apc-backbone",
+        A1_SQL,
+        "apc_in_use, 1\n    from population where process_backbone = 1",
+        "apc_in_use, 1\n    from population where key_enterprise = 1",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-sme-scales",
+        A1_SQL,
+        "r.scale in ('中型', '小型', '微型')",
+        "r.scale in ('中型', '小型')",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-equipment-key-only",
+        A1_SQL,
+        "key_equipment_domestic_adv as num, key_equipment_total as den\n    from placed where key_enterprise = 1",
+        "key_equipment_domestic_adv as num, key_equipment_total as den\n    from placed",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-equipment-intl",
+        A1_SQL,
+        "           key_equipment_intl_adv, key_equipment_total",
+        "           key_equipment_domestic_adv, key_equipment_total",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-a1-comparable",
+        A1_SQL,
+        "       case when num_ly is not null and den_ly is not null then num end,",
+        "       num,",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-q1-part-zero",
+        Q1_SQL,
+        "coalesce(p.quantity_t, 0) as num",
+        "p.quantity_t as num",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-q1-part-same-month",
+        Q1_SQL,
+        "on p.product_code = s.part and p.uscc = w.uscc and p.period = w.period",
+        "on p.product_code = s.part and p.uscc = w.uscc",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-q1-steel-whole",
+        Q1_SQL,
+        "'steel_plate_strip', 'steel_products_total'",
+        "'steel_plate_strip', 'cement_total'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-q1-comparable",
+        Q1_SQL,
+        "case when den_ly is not null then num end as numerator_comparable",
+        "num as numerator_comparable",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-q1-register-prefecture",
+        Q1_SQL,
+        "coalesce(r.prefecture_code, nullif(c.prefecture_code, ''))",
+        "coalesce(nullif(c.prefecture_code, ''), r.prefecture_code)",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-recognised-by-then",
+        G1_SQL,
+        "where g.recognised <= m.month and (g.revoked",
+        "where (g.revoked",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-revoked-in-the-month",
+        G1_SQL,
+        "g.revoked > m.month",
+        "g.revoked >= m.month",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-platform-levels",
+        G1_SQL,
+        "item_type = 'sme_platform' and level in ('省级', '国家级')",
+        "item_type = 'sme_platform' and level = '国家级'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-incubators-from-plan-start",
+        G1_SQL,
+        "recognised >= :plan_start",
+        "recognised > :plan_start",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-demo-national",
+        G1_SQL,
+        "item_type = 'demo_base' and level = '国家级'",
+        "item_type = 'demo_base'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-circular-enterprises",
+        G1_SQL,
+        "from items where item_type = 'circular_enterprise'",
+        "from items where item_type = 'circular_park'",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-zero-rows",
+        G1_SQL,
+        ") as c on 1 = 1",
+        ") as c on 1 = 0",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-county-sited",
+        G1_SQL,
+        "i.item_type = 'county_platform' and i.region_code = d.code",
+        "i.item_type = 'county_platform' and i.prefecture_code = d.prefecture_code",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-divisions-valid-from",
+        "include/sql/ddl/070_in_force.sql",
+        "    on coalesce(d.valid_from, '') <= m.period",
+        "    on 1 = 1",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-g1-coverage-last-year",
+        G1_SQL,
+        "left join counties as l on l.code = c.code and l.last_year = 1",
+        "left join counties as l on l.code = c.code",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-source-a1-own-december",
+        SOURCE_SQL,
+        "from fct_enterprise_annual as a where a.period <= m.period",
+        "from fct_enterprise_annual as a where a.period < m.period",
+        (MUT_ANNUAL,),
+    ),
+    Mutant(
+        "ind-source-g1-latest",
+        SOURCE_SQL,
+        "(select max(g.snapshot_period) from dim_programme_item",
+        "(select min(g.snapshot_period) from dim_programme_item",
+        (MUT_ANNUAL,),
     ),
     # --- include/sql/supervision ------------------------------------------------------------------
     Mutant(
