@@ -7,7 +7,7 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 HEAVY_MODULES = {"pandas", "great_expectations", "pyarrow", "sqlalchemy", "openpyxl", "numpy", "techreform"}
-LIGHT_PACKAGE_MODULES = {"techreform.steps"}  # the step table: dataclasses and strings only
+LIGHT_PACKAGE_MODULES = {"techreform.steps", "techreform.delivery.trigger"}  # the step table; the watcher's trigger
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def dagbag():
 
 def test_every_dag_file_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "techreform_monthly" in dagbag.dags
+    assert {"techreform_monthly", "techreform_delivery"} <= set(dagbag.dags)
 
 
 def test_every_dag_has_tags_an_owner_docs_and_at_least_two_retries(dagbag):
@@ -117,3 +117,31 @@ def test_the_forms_ingest_in_parallel_and_validate_in_order_after_all_of_them(da
     for before, after in zip(validations, validations[1:], strict=False):
         assert dag.task_dict[after].upstream_task_ids - {"report_period"} == {before}
     assert dag.task_dict["review"].upstream_task_ids - {"report_period"} == {validations[-1]}
+
+
+def test_the_delivery_dag_runs_on_the_landing_watchers_asset_one_run_at_a_time(dagbag):
+    from techreform.delivery.trigger import LANDING_ASSET, LandingTrigger
+
+    dag = dagbag.dags["techreform_delivery"]
+    assert dag.max_active_runs == 1
+    assets = list(dag.timetable.asset_condition.objects)
+    assert [a.uri for a in assets] == [LANDING_ASSET]
+    watchers = [w for asset in assets for w in asset.watchers]
+    assert len(watchers) == 1 and isinstance(watchers[0].trigger, LandingTrigger)
+    assert [t.task_id for t in dag.tasks] == ["review_deliveries"]
+
+
+def test_the_watchers_trigger_imports_nothing_heavy_beyond_airflows_trigger_base():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, airflow.triggers.base; "
+        f"before = {{m for m in {sorted(HEAVY_MODULES - {'techreform'})!r} if m in sys.modules}}; "
+        "import techreform.delivery.trigger as t; "
+        f"heavy = sorted(m for m in {sorted(HEAVY_MODULES - {'techreform'})!r} if m in sys.modules and m not in before); "
+        "print(t.LandingTrigger().serialize()[0], heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    path, heavy = done.stdout.strip().split(" ", 1)
+    assert path == "techreform.delivery.trigger.LandingTrigger" and heavy == "[]", done.stdout

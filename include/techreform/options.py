@@ -172,6 +172,25 @@ class ReceiptsOptions:
 
 
 @dataclass(frozen=True)
+class DeliveryOptions:
+    """Instant review on delivery (审核回执 within minutes): the landing watcher and the DAG
+    ``techreform_delivery`` (``docs/delivery.md``)."""
+
+    poll_seconds: Annotated[float, Positive] = 30.0
+    """How often the watcher's trigger lists the landing folders for files not yet reviewed. 30 s keeps
+    the receipt within the two-minute goal with room for the DAG run, and costs a few LIST requests per
+    poll on an object store; read when the trigger starts."""
+    recent_periods: Annotated[int, Positive] = 3
+    """How many of each form's newest period folders the watcher lists (older corrections are taken by
+    the month's run as before)."""
+    refire_polls: Annotated[int, Positive] = 10
+    """While files stay unreviewed (the month's run held the period), the watcher fires again after this
+    many polls; a repeated event is harmless (nothing pending, nothing done)."""
+    email: bool = True
+    """E-mail each delivery's receipt (and each refusal) to the prefecture's statistics contacts."""
+
+
+@dataclass(frozen=True)
 class SupervisionOptions:
     """Light rules, cases and escalation of supervision (督促检查) (``docs/supervision.md``)."""
 
@@ -324,6 +343,7 @@ SECTIONS: dict[str, type[Any]] = {
     "ingest": IngestOptions,
     "validation": ValidationOptions,
     "receipts": ReceiptsOptions,
+    "delivery": DeliveryOptions,
     "supervision": SupervisionOptions,
     "email": EmailOptions,
     "alerts": AlertsOptions,

@@ -29,7 +29,7 @@ from techreform.forms import Form
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
-from techreform.validation import derive, explanations, outcomes, suites
+from techreform.validation import derive, explanations, outcomes, reuse, suites
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
 __all__ = ["ValidationResult", "validate_staged", "record_results"]
@@ -86,7 +86,8 @@ def validate_staged(
     ``staged``: the columns of ``stg_<form.name>`` plus ``file_name``. Reads the warehouse through
     ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
     writes only ``dim_explanation`` (from ``landing/explanations/``). Data Docs of the run are written
-    in the store (``outputs/data_docs``, :mod:`techreform.store`)."""
+    in the store (``outputs/data_docs``, :mod:`techreform.store`). The suite is not run again on the same
+    rows checked against the same context (:mod:`techreform.validation.reuse`)."""
     if form.code not in suites.SUITE_FILES:
         raise ValueError(f"no validation suite for form {form.code}")
     period = Period.parse(period)
@@ -99,8 +100,14 @@ def validate_staged(
         explained = explanations.explained_keys(conn, form.code)
 
     frame = derive.helper_columns(conn, form, staged, period, options)
-    gx_result = suites.run_suite(form, frame, _parameters(conn, period))
-    grouped, rule_counts = outcomes.failures_from_results(frame, gx_result.results, form)
+    parameters = _parameters(conn, period)
+
+    def run() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        gx_result = suites.run_suite(form, frame, parameters)
+        return (*outcomes.failures_from_results(frame, gx_result.results, form), gx_result)
+
+    # the same rows checked against the same context before (the instant review, an earlier run): reused
+    grouped, rule_counts, gx_result, _ = reuse.check(conn, form, period, frame, parameters, options, run)
 
     # every rule of the suite appears in the counts, in suite order
     order = list(suites.rules_of(form))
@@ -156,7 +163,7 @@ def validate_staged(
     )
 
     result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)
-    if options.data_docs:
+    if options.data_docs and gx_result is not None:  # reused results: their Data Docs were written then
         from techreform.validation.datadocs import write_data_docs
 
         write_data_docs(settings, form, period, result)

@@ -47,7 +47,8 @@ def subject_for(receipt: Receipt, options: ReceiptsOptions, correction: bool) ->
     prefix = options.subject_prefix + ("【更正】" if correction else "")
     label = Period.parse(receipt.period).label_zh
     return header_safe(
-        f"{prefix}{label} {receipt.name}：需更正{c.get('hard', 0)}行 需说明{c.get('soft', 0)}行 缺报{c.get('missing', 0)}家"
+        f"{prefix}{label} {receipt.name}：需更正{c.get('hard', 0)}行 需说明{c.get('soft', 0)}行"
+        + (f" 缺报{c['missing']}家" if "missing" in c else "")  # a delivery's receipt has no 缺报
     )
 
 
@@ -87,7 +88,8 @@ def compose(
     nothing = not any(receipt.counts.get(k) for k in COUNT_NAMES)
     if nothing:
         lines.append(
-            f"{Period.parse(receipt.period).label_zh}，{receipt.name}报送的数据已无需更正或说明的行，无缺报企业。"
+            f"{Period.parse(receipt.period).label_zh}，{receipt.name}报送的数据已无需更正或说明的行"
+            + ("，无缺报企业。" if "missing" in receipt.counts else "。")
         )
     else:
         lines += [

@@ -152,7 +152,13 @@ class Receipt:
 
 def _items(engine: Engine, period: str) -> pd.DataFrame:
     with engine.connect() as conn:
-        items = read_frame(conn, "marts/quality/receipt_items", period=period)
+        return decorate_items(read_frame(conn, "marts/quality/receipt_items", period=period))
+
+
+def decorate_items(items: pd.DataFrame) -> pd.DataFrame:
+    """Receipt items (the columns of ``marts/quality/receipt_items``) as people read them: form titles,
+    severities and fields in Chinese, values as received formatted, canonical names out of messages."""
+    items = items.copy()
     items["form_title"] = [f"{c} {FORMS[c].title_zh}" for c in items["form"]]
     items["severity_zh"] = items["severity"].map(SEVERITY_ZH)
     items["action"] = items["severity"].map(ACTION_ZH)
@@ -207,51 +213,76 @@ def receipts_of_period(engine: Engine, settings: Settings, period: Period | str)
     deadline_zh = f"{deadline.year}年{deadline.month}月{deadline.day}日"
     out = []
     for code in sorted(set(items["prefecture_code"]) | set(missing["prefecture_code"].dropna())):
-        name = prefectures.get(code, code)
-        part = items[items["prefecture_code"] == code]
-        hard = part[part["severity"] == "hard"]
-        soft = part[part["severity"] == "soft"]
-        absent = missing[missing["prefecture_code"] == code]
-        rate = completeness[completeness["prefecture_code"] == code]
-        counts = {
-            "hard": hard[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
-            "soft": soft[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
-            "missing": len(absent),
-        }
-        summary = f"需更正 {counts['hard']} 行，需说明 {counts['soft']} 行，缺报企业 {counts['missing']} 家"
-        if not rate.empty and rate["expected"].iloc[0]:
-            summary += f"，E1 报送率 {int(rate['received'].iloc[0])}/{int(rate['expected'].iloc[0])}"
-        by_rule = (
-            part.groupby(["form_title", "rule_id", "severity"], as_index=False).size()
-            if not part.empty
-            else pd.DataFrame(columns=["form_title", "rule_id", "severity", "size"])
-        )
         out.append(
-            Receipt(
-                period=p,
-                code=code,
-                name=name,
-                title=f"{period.label_zh} {name}（{code}）技术改造统计审核回执",
-                summary=summary,
-                deadline=deadline_zh,
-                hard=_by_form(hard),
-                soft=_by_form(soft),
-                by_rule=[
-                    [
-                        r.form_title,
-                        r.rule_id,
-                        SEVERITY_ZH.get(r.severity, r.severity),
-                        ACTION_ZH.get(r.severity, ""),
-                        int(r.size),
-                    ]
-                    for r in by_rule.itertuples()
-                ],
-                missing=[[_plain(v) for v in row] for row in absent[[c for c, *_ in MISSING_COLUMNS]].values.tolist()],
-                contacts=contacts.get(code, []),
-                counts=counts,
+            build_receipt(
+                period,
+                code,
+                prefectures.get(code, code),
+                items[items["prefecture_code"] == code],
+                contacts.get(code, []),
+                deadline_zh,
+                missing[missing["prefecture_code"] == code],
+                completeness[completeness["prefecture_code"] == code],
             )
         )
     return out
+
+
+def build_receipt(
+    period: Period,
+    code: str,
+    name: str,
+    part: pd.DataFrame,
+    contacts: list[dict[str, str]],
+    deadline_zh: str,
+    absent: pd.DataFrame | None = None,
+    rate: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> Receipt:
+    """The receipt of prefecture ``code`` from its items (:func:`decorate_items`), its missing reporters
+    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt)."""
+    hard = part[part["severity"] == "hard"]
+    soft = part[part["severity"] == "soft"]
+    counts = {
+        "hard": hard[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
+        "soft": soft[["form", "file_name", "source_row"]].drop_duplicates().shape[0],
+    }
+    summary = f"需更正 {counts['hard']} 行，需说明 {counts['soft']} 行"
+    if absent is not None:
+        counts["missing"] = len(absent)
+        summary += f"，缺报企业 {counts['missing']} 家"
+    if rate is not None and not rate.empty and rate["expected"].iloc[0]:
+        summary += f"，E1 报送率 {int(rate['received'].iloc[0])}/{int(rate['expected'].iloc[0])}"
+    by_rule = (
+        part.groupby(["form_title", "rule_id", "severity"], as_index=False).size()
+        if not part.empty
+        else pd.DataFrame(columns=["form_title", "rule_id", "severity", "size"])
+    )
+    return Receipt(
+        period=str(period),
+        code=code,
+        name=name,
+        title=title or f"{period.label_zh} {name}（{code}）技术改造统计审核回执",
+        summary=summary,
+        deadline=deadline_zh,
+        hard=_by_form(hard),
+        soft=_by_form(soft),
+        by_rule=[
+            [
+                r.form_title,
+                r.rule_id,
+                SEVERITY_ZH.get(r.severity, r.severity),
+                ACTION_ZH.get(r.severity, ""),
+                int(r.size),
+            ]
+            for r in by_rule.itertuples()
+        ],
+        missing=[]
+        if absent is None
+        else [[_plain(v) for v in row] for row in absent[[c for c, *_ in MISSING_COLUMNS]].values.tolist()],
+        contacts=contacts,
+        counts=counts,
+    )
 
 
 def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
@@ -383,12 +414,17 @@ def write_receipts(engine: Engine, settings: Settings, period: Period | str) -> 
     earlier = set(list_files(folder, "receipt_*"))
     written: list[StorePath] = []
     for receipt in receipts_of_period(engine, settings, period):
-        stem = receipt.stem(folder)
-        workbook = io.BytesIO()
-        _fill_workbook(workbook, receipt, options)
-        write_bytes(stem.with_suffix(".xlsx"), workbook.getvalue(), fault="during_receipt_write")
-        write_text(stem.with_suffix(".html"), render_html(receipt, options))
-        written += [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]
+        written += write_receipt_files(receipt, folder, options)
     for old in earlier - set(written):  # a prefecture with nothing to report any more
         remove(old)
     return written
+
+
+def write_receipt_files(receipt: Receipt, folder: StorePath, options: ReceiptsOptions) -> list[StorePath]:
+    """Write one receipt's ``.xlsx`` and ``.html`` in ``folder`` (each complete or absent)."""
+    stem = receipt.stem(folder)
+    workbook = io.BytesIO()
+    _fill_workbook(workbook, receipt, options)
+    write_bytes(stem.with_suffix(".xlsx"), workbook.getvalue(), fault="during_receipt_write")
+    write_text(stem.with_suffix(".html"), render_html(receipt, options))
+    return [stem.with_suffix(".xlsx"), stem.with_suffix(".html")]

@@ -1,0 +1,148 @@
+"""Reuse of a check's results (审核结果复用): the suite is not run twice on the same input.
+
+A check of a form and period runs the form's GX suite on the staged rows with their helper columns
+(:mod:`techreform.validation.derive`: earlier periods, the register in force, P1 of the period, the
+Hidiroglou–Berthelot fences over the period's rows) and the code lists. Its **fingerprint** is the digest
+of exactly that input, in three parts, so that a log line can say what changed:
+
+- ``rows``: the staged rows as delivered (every file's sha256, delivery order, row numbers, values);
+- ``context``: what the rows were checked against — every helper column and the suite's parameters
+  (code lists, period); a register snapshot loaded later, a corrected earlier period or P1 loaded since
+  change it;
+- ``suite``: the form's suite file and the ``validation`` options.
+
+The latest check of each (form, period) is kept in ``dq_review_check`` with the suite's results (the
+failures by (position, rule) and the rule counts, before explanations are applied: explanations are
+matched again each time, they are cheap and may arrive later). :func:`check` returns the kept results
+when the fingerprint is unchanged and runs the suite otherwise (then keeps the new results): the
+delivery DAG's instant review and the month's run call it alike, so the month's run does not validate
+again what the instant review validated against the same warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from techreform.forms import Form
+from techreform.options import ValidationOptions
+from techreform.periods import Period
+from techreform.validation import outcomes, suites
+from techreform.warehouse import delete_where, has_table, insert_rows, read_frame
+
+log = logging.getLogger(__name__)
+
+GROUPED_COLUMNS = ["position", "rule_id", "severity", "field", "message"]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a check ran on: the staged rows, the context they were checked against, the suite."""
+
+    rows: str
+    context: str
+    suite: str
+
+    @property
+    def value(self) -> str:
+        return hashlib.sha256(f"{self.rows}|{self.context}|{self.suite}".encode()).hexdigest()
+
+    def changes_from(self, other: Fingerprint) -> list[str]:
+        """Which parts differ from ``other`` (``rows``, ``context``, ``suite``)."""
+        return [name for name, value in asdict(self).items() if asdict(other)[name] != value]
+
+
+def _columns_digest(frame: pd.DataFrame, columns: list[str]) -> str:
+    digest = hashlib.sha256()
+    digest.update(str(len(frame)).encode())
+    for name in sorted(columns):
+        digest.update(b"\x00" + name.encode("utf-8") + b"\x00")
+        column = frame[name].astype(object).where(frame[name].notna(), None)
+        digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], options: ValidationOptions) -> Fingerprint:
+    """The fingerprint of a check of ``frame`` (staged rows with helper columns, index 0..n−1)."""
+    helper = [c for c in frame.columns if c.startswith("_")]
+    rows = [c for c in frame.columns if not c.startswith("_")]
+    context = hashlib.sha256(
+        (_columns_digest(frame, helper) + json.dumps(parameters, sort_keys=True, default=str)).encode()
+    ).hexdigest()
+    suite = hashlib.sha256(
+        suites.suite_path(form).read_bytes() + json.dumps(asdict(options), sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return Fingerprint(_columns_digest(frame, rows), context, suite)
+
+
+def _kept(conn: Connection, form: Form, period: str) -> dict[str, Any] | None:
+    if not has_table(conn, "dq_review_check"):
+        return None
+    frame = read_frame(conn, "ops/reviews/latest_check", form=form.code, period=period)
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def check(
+    conn: Connection,
+    form: Form,
+    period: Period,
+    frame: pd.DataFrame,
+    parameters: dict[str, Any],
+    options: ValidationOptions,
+    run: Callable[[], tuple[pd.DataFrame, pd.DataFrame, Any]],
+) -> tuple[pd.DataFrame, pd.DataFrame, Any, bool]:
+    """``(failures by (position, rule), rule counts, GX result or None, reused)`` of the check of
+    ``frame``: the kept results when the fingerprint is the kept one's, else ``run()``'s (then kept)."""
+    p = str(period)
+    current = fingerprint(form, frame, parameters, options)
+    kept = _kept(conn, form, p)
+    if kept is not None and kept["fingerprint"] == current.value:
+        result = json.loads(kept["result_json"])
+        grouped = pd.DataFrame(result["grouped"], columns=GROUPED_COLUMNS)
+        grouped["position"] = grouped["position"].astype(int)
+        counts = pd.DataFrame(result["rule_counts"], columns=outcomes.COUNT_COLUMNS)
+        log.info("%s %s: checked before against the same rows and context, results reused", form.code, p)
+        return grouped, counts, None, True
+    if kept is not None:
+        before = Fingerprint(kept["rows_digest"], kept["context_digest"], kept["suite_digest"])
+        log.info(
+            "%s %s: checked again, changed since the last check: %s",
+            form.code,
+            p,
+            ", ".join(current.changes_from(before)),
+        )
+    grouped, counts, gx_result = run()
+    delete_where(conn, "dq_review_check", form=form.code, period=p)
+    files = ",".join(dict.fromkeys(frame["file_sha256"].astype(str))) if "file_sha256" in frame else ""
+    insert_rows(
+        conn,
+        "dq_review_check",
+        [
+            {
+                "form": form.code,
+                "period": p,
+                "fingerprint": current.value,
+                "rows_digest": current.rows,
+                "context_digest": current.context,
+                "suite_digest": current.suite,
+                "files": files,
+                "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "result_json": json.dumps(
+                    {
+                        "grouped": json.loads(grouped[GROUPED_COLUMNS].to_json(orient="values", force_ascii=False)),
+                        "rule_counts": json.loads(counts[outcomes.COUNT_COLUMNS].to_json(orient="values")),
+                    },
+                    ensure_ascii=False,
+                ),
+            }
+        ],
+    )
+    return grouped, counts, gx_result, False

@@ -1,0 +1,237 @@
+"""Instant review on delivery (docs/delivery.md), on SQLite and PostgreSQL, with a real SMTP server:
+a landed file gets its receipt, the same bytes again nothing, a corrected file a correction naming what
+changed, a hostile file a refusal and nothing else affected; the month's load reuses a check of the
+same rows against the same warehouse and checks again when what they were checked against changed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from techreform.config import Settings
+from techreform.periods import Period
+
+PERIOD = "2013-02"
+E1_FOLDER = Path("enterprise_monthly") / PERIOD
+LANZHOU, JIAYUGUAN = "620100", "620200"
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory) -> Path:
+    from techreform.generator import GeneratorConfig, generate
+
+    out = tmp_path_factory.mktemp("delivery_province")
+    generate(
+        out,
+        GeneratorConfig(
+            enterprises=60,
+            projects=20,
+            first_period="2013-01",
+            last_period=PERIOD,
+            defect_rate=0.08,
+            file_formats=(("csv-utf8-sig", 1.0),),
+        ),
+    )
+    return out
+
+
+def held_file(province: Path, form_folder: str, name: str) -> Path:
+    return province / "landing" / form_folder / PERIOD / name
+
+
+@pytest.fixture
+def warehouse(settings, province, tmp_path):
+    """A warehouse holding the register and the statistics contacts of 2013-01 (loaded by the month's
+    steps), and an empty landing zone for 2013-02."""
+    from dataclasses import replace
+
+    from techreform.pipeline import prepare_warehouse, process_form
+
+    landing = tmp_path / "landing"
+    for folder in ("enterprise_register", "supervisors"):
+        shutil.copytree(province / "landing" / folder / "2013-01", landing / folder / "2013-01")
+    settings = replace(settings, landing_dir=landing).with_options(
+        email={"retry_delay_seconds": 0, "send_attempts": 1}, validation={"data_docs": False}
+    )
+    engine = prepare_warehouse(settings)
+    for code in ("R1", "S1"):
+        process_form(engine, settings, code, Period.parse("2013-01"))
+    return settings, engine
+
+
+def land(settings: Settings, source: Path | bytes, name: str, folder: Path = E1_FOLDER) -> Path:
+    """A file lands in the local store's landing zone (written aside, then moved into place)."""
+    target = settings.landing_dir / folder / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    aside = target.with_name("." + name)
+    aside.write_bytes(source if isinstance(source, bytes) else source.read_bytes())
+    os.replace(aside, target)
+    return target
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    """The data rows of a generated CSV (row 2 of the file is the first)."""
+    return list(csv.reader(path.read_bytes().decode("utf-8-sig").splitlines()))[1:]
+
+
+def with_bad_revenue(path: Path, source_row: int) -> bytes:
+    """The CSV with 主营业务收入 of row ``source_row`` not a number (rule E1-H00)."""
+    rows = list(csv.reader(path.read_bytes().decode("utf-8-sig").splitlines()))
+    rows[source_row - 1][rows[0].index("revenue")] = "12,3a4"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def receipt_rows(message) -> list[list]:
+    """The rows to correct of a receipt e-mail's spreadsheet (报表, 文件, 行号, code, ..., rule, ...)."""
+    for part in message.iter_attachments():
+        if part.get_filename().endswith(".xlsx"):
+            book = openpyxl.load_workbook(io.BytesIO(part.get_content()))
+            return [list(r) for r in book["需更正（强制性审核）"].iter_rows(min_row=3, values_only=True)]
+    return []
+
+
+def staged_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select f.file_name, count(s.source_row) from etl_file_log f left join stg_enterprise_monthly s "
+                "on s.file_sha256 = f.file_sha256 where f.form = 'E1' group by f.file_name"
+            )
+        ).fetchall()
+    return {name: int(n) for name, n in rows}
+
+
+def test_a_landed_file_gets_its_receipt_once_a_correction_names_the_changes_and_a_hostile_file_a_refusal(
+    warehouse, province, smtp_server
+):
+    from techreform.delivery.review import review_deliveries
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    name = f"E1_{LANZHOU}_{PERIOD}.csv"
+    original = held_file(province, "enterprise_monthly", name)
+
+    # a file lands (the generated one, with one more cell that is not a number in its last row)
+    last = len(rows_of(original))
+    land(settings, with_bad_revenue(original, last), name)
+    result = review_deliveries(engine, settings, smtp)
+    # R1 and S1 of 2013-01, which the month's steps loaded, are only recorded as reviewed
+    assert [(r["form"], r["receipts"]) for r in result["reviewed"]] == [("R1", 0), ("S1", 0), ("E1", 1)]
+    # its receipt reaches the prefecture's statistics contact, nobody else
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+    first = handler.messages[0][1]
+    assert first["Subject"].startswith("【审核回执】2013年2月 兰州市（E1 ")
+    assert "缺报" not in first["Subject"]
+    text = first.get_body(("plain",)).get_content()
+    assert "截止日期：2013年3月16日" in text and "重新报送" in text
+    to_correct = receipt_rows(first)
+    assert all(row[1] == name for row in to_correct)
+    assert [last, "E1-H00"] in [[row[2], row[5]] for row in to_correct]
+
+    # nothing pending: nothing done; the same bytes landing again (a new modification time): nothing sent
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0
+    land(settings, with_bad_revenue(original, last), name)
+    again = review_deliveries(engine, settings, smtp)
+    assert again["pending"] == 1 and len(handler.messages) == 1
+
+    # a corrected file: the last row fixed, another row broken
+    flagged = {row[2] for row in to_correct}
+    other = next(i for i in range(2, last) if i not in flagged)
+    land(settings, with_bad_revenue(original, other), name)
+    review_deliveries(engine, settings, smtp)
+    assert len(handler.messages) == 2
+    correction = handler.messages[1][1]
+    assert "【更正】" in correction["Subject"]
+    text = correction.get_body(("plain",)).get_content()
+    codes = {i: row[0] for i, row in enumerate(rows_of(original), start=2)}
+    fixed = next(line for line in text.splitlines() if "已更正" in line)
+    added = next(line for line in text.splitlines() if "新出现" in line)
+    assert "已更正 1 项" in fixed and codes[last] in fixed and "E1-H00" in fixed
+    assert f"{codes[other]}  E1-H00" in added  # (a row that now parses may show what it hid: new too)
+    rows_now = {(row[2], row[5]) for row in receipt_rows(correction)}
+    assert (other, "E1-H00") in rows_now and (last, "E1-H00") not in rows_now
+    assert {(row[2], row[5]) for row in to_correct if row[2] != last} <= rows_now  # still open
+
+    # a hostile file of another prefecture: a refusal to its contact; nothing else changes
+    before = staged_counts(engine)
+    land(settings, b"uscc,enterprise_name\n\x00\x00\x00binary\x00junk\n", f"E1_{JIAYUGUAN}_{PERIOD}.csv")
+    review_deliveries(engine, settings, smtp)
+    assert len(handler.messages) == 3
+    rcpts, refusal = handler.messages[2]
+    assert rcpts == [f"tongji{JIAYUGUAN}@gsgxw.example"]
+    assert "未被接收" in refusal["Subject"]
+    assert "原因：" in refusal.get_body(("plain",)).get_content()
+    after = staged_counts(engine)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert after[f"E1_{JIAYUGUAN}_{PERIOD}.csv"] == 0
+    with engine.connect() as conn:
+        facts = conn.execute(sa.text("select count(*) from fct_enterprise_monthly")).scalar_one()
+    assert facts == 0  # only the month's run writes facts
+    # and nothing more is sent for any of it
+    land(settings, with_bad_revenue(original, last), name)  # the first version again: received before
+    review_deliveries(engine, settings, smtp)
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0
+    assert len(handler.messages) == 3
+
+
+def count_suite_runs(monkeypatch) -> list[str]:
+    """Record each run of a form's GX suite (the real one runs)."""
+    from techreform.validation import suites
+
+    runs: list[str] = []
+    real = suites.run_suite
+
+    def counted(form, *args, **kwargs):
+        runs.append(form.code)
+        return real(form, *args, **kwargs)
+
+    monkeypatch.setattr(suites, "run_suite", counted)
+    return runs
+
+
+def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_register_changed(
+    warehouse, province, monkeypatch
+):
+    from techreform.delivery.review import review_deliveries
+    from techreform.pipeline import load_step, process_form
+
+    settings, engine = warehouse
+    settings = settings.with_options(delivery={"email": False})
+    for code in (LANZHOU, JIAYUGUAN):
+        name = f"E1_{code}_{PERIOD}.csv"
+        land(settings, held_file(province, "enterprise_monthly", name), name)
+    runs = count_suite_runs(monkeypatch)
+    review_deliveries(engine, settings)
+    assert runs == ["E1"]  # the instant review checked the period's E1 rows once
+
+    load_step(engine, settings, "E1", Period.parse(PERIOD))  # the month's load: same rows, same warehouse
+    assert runs == ["E1"], "the month's load validated the same content a second time"
+    with engine.connect() as conn:
+        loaded = conn.execute(sa.text("select count(*) from etl_row_outcome where form = 'E1'")).scalar_one()
+    assert loaded > 0
+
+    # a register snapshot for 2013-02 arrives later, without one of the enterprises: checked again
+    register = province / "landing" / "enterprise_register" / "2013-01"
+    source = next(register.iterdir())
+    lines = source.read_bytes().decode("utf-8-sig").splitlines()
+    land(
+        settings,
+        ("\n".join([lines[0], *lines[2:]]) + "\n").encode("utf-8"),
+        source.name.replace("2013-01", PERIOD),
+        Path("enterprise_register") / PERIOD,
+    )
+    process_form(engine, settings, "R1", Period.parse(PERIOD))
+    assert runs == ["E1", "R1"]
+    load_step(engine, settings, "E1", Period.parse(PERIOD))
+    assert runs == ["E1", "R1", "E1"], "the register changed: E1 is checked again"
+    load_step(engine, settings, "E1", Period.parse(PERIOD))
+    assert runs == ["E1", "R1", "E1"]
