@@ -329,6 +329,7 @@ def airflow_env(
     s3: S3Server,
     smtp: LocalSmtp | None = None,
     extra: Mapping[str, str] | None = None,
+    job_schedule: bool = False,
 ) -> dict[str, str]:
     """The environment every process of the deployment shares (the caller's without its AIRFLOW* and
     TECHREFORM_* variables, plus the deployment's)."""
@@ -349,7 +350,8 @@ def airflow_env(
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url,
             "AIRFLOW__CELERY__BROKER_URL": broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta_url,
-            # only the runs a test triggers or an asset raises: no scheduled run of the current month competes
+            # only the runs a test triggers: no scheduled run of the current month competes (also no run an
+            # asset event raises: running_deployment(job_schedule=True) for those)
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),  # the machine is shared
@@ -362,6 +364,8 @@ def airflow_env(
     )
     if smtp is not None:
         env["AIRFLOW_CONN_TECHREFORM_SMTP"] = smtp.connection_uri()
+    if job_schedule:  # the scheduler creates runs from schedules and asset events (the DAGs start paused)
+        env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "True"
     env.update(extra or {})
     return env
 
@@ -377,16 +381,19 @@ def running_deployment(
     smtp: LocalSmtp | None = None,
     extra_env: Mapping[str, str] | None = None,
     worker_concurrency: int = 2,
+    job_schedule: bool = False,
 ) -> Iterator[Deployment]:
     """Start the deployment under ``root`` (its Airflow home, logs and the workers' folders) and yield it
     once the API gives a token; stop every process on leaving, and print the services' logs when an
-    exception leaves the block."""
+    exception leaves the block. ``job_schedule``: the scheduler creates runs of unpaused DAGs from their
+    schedules — needed for a DAG scheduled on an asset (Airflow's ``scheduler.use_job_schedule`` governs
+    both); without it only triggered runs happen."""
     home = root / "airflow-home"
     home.mkdir(parents=True)
     password = secrets.token_urlsafe(16)
     (home / "passwords.json").write_text(json.dumps({"engineer": password}), encoding="utf-8")
     api_port = free_port()
-    env = airflow_env(home, api_port, meta_url, broker_url, warehouse_url, s3, smtp, extra_env)
+    env = airflow_env(home, api_port, meta_url, broker_url, warehouse_url, s3, smtp, extra_env, job_schedule)
     cluster = Cluster(root, env)
     deployment = Deployment(
         root, env, cluster, f"http://127.0.0.1:{api_port}", password, meta_url, warehouse_url, s3, smtp
@@ -512,9 +519,14 @@ def running_watchers(deployment: Deployment, dag_id: str) -> int:
         engine.dispose()
 
 
-def wait_for_watchers(deployment: Deployment, dag_id: str, timeout: float = 3 * START_TIMEOUT) -> None:
-    """Until ``dag_id`` is unpaused and a triggerer runs its watchers' triggers (the dag-processor registers
-    them when it parses the file again after the unpause)."""
+def wait_for_watchers(
+    deployment: Deployment, dag_id: str, settle: float = 0.0, timeout: float = 3 * START_TIMEOUT
+) -> None:
+    """Until ``dag_id`` is unpaused and a triggerer has taken its watchers' triggers (the dag-processor
+    registers them when it parses the file again after the unpause), then ``settle`` seconds more: a
+    trigger polls at once when it starts, so a file landing before its first poll would be seen without
+    the poll interval's wait; after one poll interval it lands at any phase of the polling, as in
+    production."""
     deployment.unpause(dag_id)
     wait_for(
         f"the asset watchers of {dag_id} running in the triggerer",
@@ -522,6 +534,10 @@ def wait_for_watchers(deployment: Deployment, dag_id: str, timeout: float = 3 * 
         timeout,
         deployment.cluster,
     )
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        deployment.cluster.check_alive()
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 def land(deployment: Deployment, source: Path, form_code: str, period: str) -> tuple[str, float]:
