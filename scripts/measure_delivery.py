@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -127,6 +128,7 @@ def measure(
             s3=s3,
             smtp=smtp,
             extra_env=extra_env,
+            job_schedule=True,  # runs raised by asset events
         ) as deployment,
     ):
         started = time.perf_counter()
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     parser.add_argument("--keep", type=Path, help="keep the deployments' folders (logs, task logs) under here")
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the moto server's request lines
 
     from techreform.options import DeliveryOptions
 

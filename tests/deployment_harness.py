@@ -388,6 +388,7 @@ def running_deployment(
     exception leaves the block. ``job_schedule``: the scheduler creates runs of unpaused DAGs from their
     schedules — needed for a DAG scheduled on an asset (Airflow's ``scheduler.use_job_schedule`` governs
     both); without it only triggered runs happen."""
+    root = Path(root).resolve()  # the processes run in other folders: every path absolute
     home = root / "airflow-home"
     home.mkdir(parents=True)
     password = secrets.token_urlsafe(16)
