@@ -156,6 +156,7 @@ def measure(
                 "subject": str(message["Subject"]),
                 "stages": dict(spent.stages()),
                 "tasks": spent.tasks,
+                "phases": spent.phases,
                 "total": spent.total,
             }
             rows.append(row)
@@ -172,10 +173,17 @@ def table(rows: list[dict]) -> str:
         ("  of which inside tasks (sum)", "in tasks"),
         ("last task end → receipt at SMTP", "after"),
     )
-    head = "| file | rows | format | " + " | ".join(short for _, short in columns) + " | landing → receipt |"
+    head = (
+        "| file | rows | format | "
+        + " | ".join(short for _, short in columns)
+        + " | task start-up | task work | landing → receipt |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         cells = [f"{r['stages'][k]:.1f}" if r["stages"].get(k) is not None else "–" for k, _ in columns]
+        for phase in ("start-up", "work"):  # summed over the run's tasks, from their logs
+            values = [p[phase] for p in (r.get("phases") or {}).values() if phase in p]
+            cells.append(f"{sum(values):.1f}" if values else "–")
         lines.append(
             f"| {r['file']} | {r['rows']:,} | {r['format']} | " + " | ".join(cells) + f" | **{r['total']:.1f} s** |"
         )

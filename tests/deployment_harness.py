@@ -596,6 +596,8 @@ class Timeline:
     run_id: str = ""
     tasks: list[tuple[str, float | None, float | None, float | None]] = field(default_factory=list)
     """(task id, queued, started, ended) in start order."""
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Task id → seconds of its phases read from its log (:func:`task_log_phases`)."""
 
     @property
     def total(self) -> float:
@@ -628,6 +630,9 @@ class Timeline:
             wait = "" if queued is None or started is None else f"queued→start {started - queued:5.1f} s"
             run = "" if started is None or ended is None else f"ran {ended - started:6.1f} s"
             lines.append(f"    {task_id:<36} {wait}  {run}")
+            phases = self.phases.get(task_id) or {}
+            if phases:
+                lines.append("      " + ", ".join(f"{name} {v:.1f} s" for name, v in phases.items()))
         return "\n".join(lines)
 
 
@@ -653,7 +658,36 @@ def timeline(deployment: Deployment, dag_id: str, landed: float, arrived: float)
         for ti in deployment.task_instances(dag_id, out.run_id)
     ]
     out.tasks = sorted(tasks, key=lambda t: t[2] or float("inf"))
+    for task_id, *_ in out.tasks:
+        phases = task_log_phases(deployment.root, dag_id, out.run_id, task_id)
+        if phases:
+            out.phases[task_id] = phases
     return out
+
+
+def task_log_phases(root: Path, dag_id: str, run_id: str, task_id: str) -> dict[str, float]:
+    """Seconds of a task's phases from the log its worker wrote (JSON lines with timestamps): ``start-up``
+    (the task process from its first line to the end of Airflow's "Pre Execute" group: imports, DAG file
+    parsed), ``work`` (the task's own code, to "Done. Returned value"), ``finish`` (XCom, state). Empty when
+    no log is found (the last attempt's log)."""
+    logs = sorted(root.glob(f"worker-*/logs/dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt=*.log"))
+    if not logs:
+        return {}
+    stamps: list[tuple[float, str]] = []
+    for line in logs[-1].read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            stamps.append((_epoch(record["timestamp"]) or 0.0, str(record.get("event", ""))))
+        except (ValueError, KeyError, TypeError):
+            continue
+    if not stamps:
+        return {}
+    first, last = stamps[0][0], stamps[-1][0]
+    started = next((t for t, e in stamps if e == "::endgroup::"), None)
+    done = next((t for t, e in stamps if e.startswith("Done.") or e == "::group::Post Execute"), None)
+    if started is None or done is None:
+        return {"in its log": last - first}
+    return {"start-up": started - first, "work": done - started, "finish": last - done}
 
 
 def deliver(
