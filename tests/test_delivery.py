@@ -15,31 +15,17 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from delivery_fixtures import PERIOD, generate_province
 from techreform.config import Settings
 from techreform.periods import Period
 
-PERIOD = "2013-02"
 E1_FOLDER = Path("enterprise_monthly") / PERIOD
 LANZHOU, JIAYUGUAN = "620100", "620200"
 
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory) -> Path:
-    from techreform.generator import GeneratorConfig, generate
-
-    out = tmp_path_factory.mktemp("delivery_province")
-    generate(
-        out,
-        GeneratorConfig(
-            enterprises=60,
-            projects=20,
-            first_period="2013-01",
-            last_period=PERIOD,
-            defect_rate=0.08,
-            file_formats=(("csv-utf8-sig", 1.0),),
-        ),
-    )
-    return out
+    return generate_province(tmp_path_factory.mktemp("delivery_province"), defect_rate=0.08)
 
 
 def held_file(province: Path, form_folder: str, name: str) -> Path:
@@ -235,3 +221,88 @@ def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_reg
     assert runs == ["E1", "R1", "E1"], "the register changed: E1 is checked again"
     load_step(engine, settings, "E1", Period.parse(PERIOD))
     assert runs == ["E1", "R1", "E1"]
+
+
+async def first_event(trigger) -> dict:
+    """The trigger's first event (its ``run()`` consumed as the triggerer does; the timeout only stops a
+    broken test from hanging)."""
+    import asyncio
+
+    stream = trigger.run()
+    try:
+        event = await asyncio.wait_for(stream.__anext__(), timeout=120)
+    finally:
+        await stream.aclose()
+    return event.payload
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_again(
+    store, warehouse_url, province, tmp_path, monkeypatch, request, smtp_server
+):
+    import asyncio
+
+    from techreform.airflow_support import settings_for_task
+    from techreform.delivery.review import review_deliveries
+    from techreform.delivery.trigger import LandingTrigger
+    from techreform.pipeline import prepare_warehouse, process_form
+    from techreform.store import store_of, write_bytes
+
+    monkeypatch.setenv("TECHREFORM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
+    if store == "s3":
+        for key, value in request.getfixturevalue("s3_server").env().items():  # the Airflow connection
+            monkeypatch.setenv(key, value)
+    # the settings of a task and of the trigger (the store's credentials from the connection)
+    settings = settings_for_task().with_options(email={"retry_delay_seconds": 0, "send_attempts": 1})
+    handler, smtp = smtp_server
+
+    def land_in_store(form_folder: str, period: str, name: str, data: bytes) -> None:
+        write_bytes(store_of(settings).delivery_folder(form_folder, period) / name, data)  # one PUT on S3
+
+    for folder in ("enterprise_register", "supervisors"):
+        for path in (province / "landing" / folder / "2013-01").iterdir():
+            land_in_store(folder, "2013-01", path.name, path.read_bytes())
+    engine = prepare_warehouse(settings)
+    for code in ("R1", "S1"):
+        process_form(engine, settings, code, Period.parse("2013-01"))
+    review_deliveries(engine, settings, smtp)  # the month's files recorded as reviewed: nothing sent
+    assert handler.messages == []
+
+    first, second = (f"E1_{code}_{PERIOD}.csv" for code in (LANZHOU, JIAYUGUAN))
+    land_in_store("enterprise_monthly", PERIOD, first, held_file(province, "enterprise_monthly", first).read_bytes())
+    event = asyncio.run(first_event(LandingTrigger(poll_seconds=0.2)))
+    assert event["entries"] == [f"E1/{PERIOD}/{first}"] and event["new"] == 1
+
+    review_deliveries(engine, settings, smtp)  # what the event's DAG run does
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0  # a re-fired event: nothing to do
+
+    # a trigger created again (triggerer restart) announces only what is not reviewed yet
+    land_in_store("enterprise_monthly", PERIOD, second, held_file(province, "enterprise_monthly", second).read_bytes())
+    event = asyncio.run(first_event(LandingTrigger(poll_seconds=0.2)))
+    assert event["entries"] == [f"E1/{PERIOD}/{second}"]
+    review_deliveries(engine, settings, smtp)
+    assert [rcpts for rcpts, _ in handler.messages][1:] == [[f"tongji{JIAYUGUAN}@gsgxw.example"]]
+
+
+def test_a_receipt_the_smtp_server_refused_keeps_its_file_pending_and_goes_out_once_when_it_accepts(
+    warehouse, province, smtp_server
+):
+    from techreform.delivery.review import review_deliveries
+    from techreform.supervision.mailer import EmailDeliveryFailed
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    name = f"E1_{LANZHOU}_{PERIOD}.csv"
+    land(settings, held_file(province, "enterprise_monthly", name), name)
+    handler.refuse_with = "451 4.3.0 try again later"
+    with pytest.raises(EmailDeliveryFailed):
+        review_deliveries(engine, settings, smtp)  # the task fails, Airflow retries it
+    assert handler.messages == [] and handler.refused == 1
+    handler.refuse_with = None
+    result = review_deliveries(engine, settings, smtp)  # the retry: the file was still pending
+    assert [r["form"] for r in result["reviewed"]] == ["E1"]
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0
+    assert len(handler.messages) == 1

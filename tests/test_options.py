@@ -106,10 +106,12 @@ PREVIOUS_DEFAULTS = {
     },
     "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
     "storage": {"url": None, "storage_options": {}, "conn_id": "techreform_store"},
+    "delivery": {"poll_seconds": 30.0, "recent_periods": 3, "refire_polls": 10, "email": True},  # new section
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
 SAMPLE_VALUES = {
+    "delivery": {"poll_seconds": 5.0, "recent_periods": 2, "refire_polls": 4, "email": False},
     "receipts": {
         "resubmit_days": 7,
         "contact_role": "统计员",
@@ -207,6 +209,7 @@ def test_every_section_has_an_options_class_the_settings_give_typed():
         "ingest",
         "validation",
         "receipts",
+        "delivery",
         "supervision",
         "email",
         "alerts",

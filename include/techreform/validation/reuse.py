@@ -9,7 +9,7 @@ of exactly that input, in three parts, so that a log line can say what changed:
 - ``context``: what the rows were checked against — every helper column and the suite's parameters
   (code lists, period); a register snapshot loaded later, a corrected earlier period or P1 loaded since
   change it;
-- ``suite``: the form's suite file and the ``validation`` options.
+- ``suite``: the form's suite file and the ``validation`` options the check depends on (:data:`CHECK_OPTIONS`).
 
 The latest check of each (form, period) is kept in ``dq_review_check`` with the suite's results (the
 failures by (position, rule) and the rule counts, before explanations are applied: explanations are
@@ -41,6 +41,9 @@ from techreform.warehouse import delete_where, has_table, insert_rows, read_fram
 log = logging.getLogger(__name__)
 
 GROUPED_COLUMNS = ["position", "rule_id", "severity", "field", "message"]
+CHECK_OPTIONS = ("hb_u", "hb_a", "hb_c", "hb_min_group")
+"""The ``validation`` options a check depends on (the Hidiroglou–Berthelot parameters of E1-S08; the
+others decide what happens after the check: thresholds, deadlines, Data Docs)."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,9 @@ def fingerprint(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], opt
     context = hashlib.sha256(
         (_columns_digest(frame, helper) + json.dumps(parameters, sort_keys=True, default=str)).encode()
     ).hexdigest()
+    checking = {name: value for name, value in asdict(options).items() if name in CHECK_OPTIONS}
     suite = hashlib.sha256(
-        suites.suite_path(form).read_bytes() + json.dumps(asdict(options), sort_keys=True, default=str).encode()
+        suites.suite_path(form).read_bytes() + json.dumps(checking, sort_keys=True, default=str).encode()
     ).hexdigest()
     return Fingerprint(_columns_digest(frame, rows), context, suite)
 
