@@ -126,8 +126,9 @@ def test_a_prefecture_file_landing_in_the_store_gets_its_receipt_by_email_from_t
         message, spent = deliver(deployment, source, "E1", PERIOD, contacts[0]["email"], DAG_ID, RECEIPT_TIMEOUT)
 
     print(
-        f"\n{info['file_name']} ({info['rows']} rows, {info['format']}; planted: {len(hard)} hard, "
-        f"{len(soft)} soft): landing → receipt at SMTP {spent.total:.1f} s\n{spent.format()}"
+        f"\n{info['file_name']} ({info['rows']} rows, {info['format']}; planted: {len(hard)} hard errors in "
+        f"{hard['source_row'].nunique()} rows, {len(soft)} soft): landing → receipt at SMTP {spent.total:.1f} s\n"
+        f"{spent.format()}"
     )
     assert spent.run_id, "no run of the delivery DAG after the landing"
 
