@@ -11,25 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from techreform.codes import make_uscc
-from techreform.reference import industry_divisions, load_reference_tables
+from techreform.reference import industry_divisions, load_reference_tables, prefectures
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
-PREFECTURES = (
-    "620100",
-    "620200",
-    "620300",
-    "620400",
-    "620500",
-    "620600",
-    "620700",
-    "620800",
-    "620900",
-    "621000",
-    "621100",
-    "621200",
-    "622900",
-    "623000",
-)
+PREFECTURES = tuple(prefectures())
+"""The 14 prefectures (市州) of the shipped GB/T 2260 list, in code order."""
 INDUSTRIES = ("3110", "2511", "3911", "2710", "1310", "3011", "4411", "0610", "3210", "3510")
 E1_AMOUNTS = (
     "gross_output",

@@ -378,3 +378,65 @@ def test_q1_is_expected_from_the_enterprises_that_reported_it_before(settings, e
     assert tuple(lanzhou[0]) == (2, 1, 0.5)
     # idempotent
     assert compute_form_completeness(engine, settings, Q1, Period(2013, 6)) == june
+
+
+def _explanations(settings, folder: str, rows: list[tuple[str, ...]]) -> None:
+    """An explanations (核实说明) delivery: each row (uscc, product, item type, item id, period, rule, text)."""
+    headers = ["统一社会信用代码", "产品代码", "类别", "认定编号", "报告期", "审核规则", "核实说明", "核实人"]
+    path = settings.landing_dir / "explanations" / folder / "核实说明.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(headers)] + [",".join([*r, "王五"]) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+
+
+def _review_status(engine, form: str, period: str) -> dict[int, tuple[str, str]]:
+    rows = _rows(
+        engine,
+        "select source_row, review_status, rule_ids from etl_row_outcome where form = :f and period = :p",
+        f=form,
+        p=period,
+    )
+    return {r.source_row: (r.review_status, r.rule_ids) for r in rows}
+
+
+def test_soft_queries_of_a1_q1_and_g1_are_explained_by_each_forms_own_key(settings, engine):
+    """A query of any form is answered by an explanation naming the form's record key: A1 by enterprise
+    and year, Q1 by enterprise and product (a Chinese product name read as its code), G1 by item type
+    and number; only the row named is explained, and an unknown rule or a missing key part is reported."""
+    _register(settings, "2013-01")
+    process_form(engine, settings, "R1", Period(2013, 6))
+    write_delivery(
+        settings.landing_dir, Q1, "2013-06", "Q1.csv", [q1_row(OUTSIDER, "钢材", "7"), q1_row(OUTSIDER, "水泥", "5")]
+    )
+    write_delivery(
+        settings.landing_dir,
+        G1,
+        "2013-06",
+        "G1.csv",
+        [g1_row("P2", "县域中小企业服务平台"), g1_row("P3", "county_platform")],
+    )
+    write_delivery(settings.landing_dir, A1, "2013-12", "A1.csv", [a1_row(OUTSIDER), a1_row(uscc_for("620102", 98))])
+    _explanations(
+        settings,
+        "2013-07",
+        [
+            (OUTSIDER, "钢材", "", "", "2013-06", "Q1-S01", "新设企业，名录待更新"),
+            ("", "", "县域中小企业服务平台", "P2", "2013年6月", "G1-S01", "兰州新区平台，按市级代码登记"),
+            (OUTSIDER, "", "", "", "2013", "A1-S01", "新设企业，名录待更新"),
+            (OUTSIDER, "水泥", "", "", "2013-06", "Q1-S99", "没有这条规则"),
+            ("", "水泥", "", "", "2013-06", "Q1-S01", "缺少企业"),
+        ],
+    )
+    process_form(engine, settings, "Q1", Period(2013, 6))
+    process_form(engine, settings, "G1", Period(2013, 6))
+    process_form(engine, settings, "A1", Period(2013, 12))
+    assert _review_status(engine, "Q1", "2013-06") == {2: ("explained", "Q1-S01"), 3: ("query", "Q1-S01")}
+    assert _review_status(engine, "G1", "2013-06") == {2: ("explained", "G1-S01"), 3: ("query", "G1-S01")}
+    assert _review_status(engine, "A1", "2013-12") == {2: ("explained", "A1-S01"), 3: ("query", "A1-S01")}
+    with engine.connect() as conn:
+        from techreform.validation.explanations import load_folder
+
+        problems = load_folder(conn, settings.landing_dir / "explanations" / "2013-07").problems
+    assert len(problems) == 2
+    assert "第5行" in problems[0] and "Q1-S99" in problems[0]
+    assert "第6行" in problems[1] and "缺少统一社会信用代码、产品代码" in problems[1]

@@ -306,3 +306,38 @@ def test_a_receipt_the_smtp_server_refused_keeps_its_file_pending_and_goes_out_o
     assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
     assert review_deliveries(engine, settings, smtp)["pending"] == 0
     assert len(handler.messages) == 1
+
+
+def test_a_period_a_months_run_holds_is_left_pending_and_reviewed_once_it_is_free(warehouse, province, smtp_server):
+    import subprocess
+    import sys
+
+    from techreform.delivery.review import review_deliveries
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    name = f"E1_{LANZHOU}_{PERIOD}.csv"
+    land(settings, held_file(province, "enterprise_monthly", name), name)
+    holder = subprocess.Popen(  # another process: the month's run of the period at work
+        [
+            sys.executable,
+            "-c",
+            "import sys; from techreform.runlock import period_lock; from techreform.warehouse import engine_for\n"
+            f"with period_lock(engine_for({settings.warehouse_url!r}), {PERIOD!r}, 'techreform_monthly/manual'):\n"
+            "    print('held', flush=True); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = review_deliveries(engine, settings, smtp)
+        assert [r.get("busy", "")[:7] for r in result["reviewed"] if r["form"] == "E1"] == [PERIOD]
+        assert handler.messages == []
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert holder.returncode == 0
+    result = review_deliveries(engine, settings, smtp)  # the trigger fires again while it is pending
+    assert [r["receipts"] for r in result["reviewed"]] == [1]
+    assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]

@@ -11,23 +11,9 @@ import pandas as pd
 from generator_fixtures import SMALL, read_cells, small_run, truth  # noqa: F401  (fixture)
 from techreform.forms import form as form_of
 from techreform.generator import GeneratorConfig, generate
+from techreform.reference import prefectures
 
-PREFECTURES = [
-    "620100",
-    "620200",
-    "620300",
-    "620400",
-    "620500",
-    "620600",
-    "620700",
-    "620800",
-    "620900",
-    "621000",
-    "621100",
-    "621200",
-    "622900",
-    "623000",
-]
+PREFECTURES = tuple(prefectures())
 
 
 def _digest(root: Path) -> dict[str, str]:

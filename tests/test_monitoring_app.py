@@ -210,6 +210,42 @@ def warehouse(settings: Settings):
         )
         insert_rows(
             conn,
+            "dq_form_completeness",
+            [
+                {
+                    "form": "Q1",
+                    "period": PERIOD,
+                    "prefecture_code": "620100",
+                    "prefecture_name": "兰州市",
+                    "expected": 8,
+                    "received": 6,
+                    "missing": 2,
+                    "rate": 0.75,
+                },
+                {
+                    "form": "Q1",
+                    "period": "2013-05",
+                    "prefecture_code": "620100",
+                    "prefecture_name": "兰州市",
+                    "expected": 8,
+                    "received": 1,
+                    "missing": 7,
+                    "rate": 0.125,
+                },
+                {
+                    "form": "Q1",
+                    "period": PERIOD,
+                    "prefecture_code": "620000",
+                    "prefecture_name": "甘肃省",
+                    "expected": 8,
+                    "received": 6,
+                    "missing": 2,
+                    "rate": 0.75,
+                },
+            ],
+        )
+        insert_rows(
+            conn,
             "dq_rule_result",
             [
                 {"form": "E1", "period": PERIOD, "rule_id": "E1-S09", "severity": "soft", "evaluated": 40, "failed": 4},
@@ -301,6 +337,15 @@ def test_quality_page(settings, warehouse):
     rules = re.findall(r'<tr data-rule="([^"]+)">.*?data-field="failed">(\d+)<', page)
     assert rules == [("E1-S09", "4"), ("E1-H04", "1")]
     assert "核实性审核" in page and "与企业名录中的" in page  # the rule in Chinese, from the suite
+    # Q1 (expected from its previous reporters): the period's own rows, the province last
+    q1 = page.split('data-form="Q1"')[1].split("</table>")[0]
+    assert "Q1 " in page.split('data-form="Q1"')[0].rsplit("<h2>", 1)[-1]
+    assert re.findall(
+        r'<tr data-prefecture="(\d+)"><th>[^<]+</th><td class="num">(\d+)</td><td class="num">(\d+)</td>'
+        r'<td class="num">(\d+)</td>',
+        q1,
+    ) == [("620100", "8", "6", "2"), ("620000", "8", "6", "2")]
+    assert 'data-value="0.75">75.0%<' in q1 and "12.5%" not in page
 
 
 def test_no_session_gets_401_and_no_page(settings, warehouse, monkeypatch):

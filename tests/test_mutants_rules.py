@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from supervision_fixtures import history, no_quarantine, report
+from techreform.numbers import finite_number
 from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.supervision.rules import (
     LIGHT_COLUMNS,
-    as_number,
     is_stalled,
     judge_period,
     judge_report,
@@ -54,7 +54,7 @@ def by_code(out: pd.DataFrame) -> dict:
 
 
 def test_numbers_months_and_lags_at_their_edges():
-    assert as_number(float("nan")) is None and as_number("x") is None and as_number("3") == 3.0
+    assert finite_number(float("nan")) is None and finite_number("x") is None and finite_number("3") == 3.0
     assert months_between("2011-05", JUNE) == 25 and months_between("2014-01", JUNE) == -7
     assert schedule_lag(6, 1200.0, None) is None and schedule_lag(6, None, 100.0) is None
     assert schedule_lag(7, 1000.0, 350.0) == round((7 / 12 - 0.35) * 100, 6)

@@ -13,6 +13,7 @@ from techreform.indicators import compute_indicators, headline_table
 from techreform.indicators.plan import months_elapsed
 from techreform.periods import Period, period_range
 from techreform.reference import PROVINCE_CODE, divisions, province
+from techreform.reference import prefectures as province_prefectures
 from techreform.supervision.cases import months_open
 from techreform.supervision.rules import months_between
 
@@ -133,3 +134,27 @@ def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
     for bad in (None, "stg_x; drop table fct_indicator", "Stg", "stg x"):
         with pytest.raises(ValueError, match="staging_table"):
             sql_text("staging/files/staged_rows", "sqlite", {"staging_table": bad} if bad else {})
+
+
+def test_a_division_is_in_force_from_valid_from_until_valid_to_and_every_reader_agrees(engine):
+    """int_divisions_in_force: the one definition of the divisions (行政区划) of a month, read by the
+    monitoring view's prefectures, the indicators' prefecture rows and the G1 county coverage."""
+    from techreform.warehouse import read_frame
+
+    with engine.connect() as conn:
+
+        def counties_in_force(period: str) -> set[str]:
+            rows = conn.execute(
+                sa.text("select code from int_divisions_in_force where in_force_period = :p and level = 'county'"),
+                {"p": period},
+            )
+            return {r.code for r in rows}
+
+        # 华亭县 (620824) until 2018-06 exclusive, 华亭市 (620881) from then; 兰州新区 (620171) from 2012-08
+        assert {"620824"} <= counties_in_force("2018-05") and "620881" not in counties_in_force("2018-05")
+        assert "620824" not in counties_in_force("2018-06") and "620881" in counties_in_force("2018-06")
+        assert "620171" not in counties_in_force("2012-07") and "620171" in counties_in_force("2012-08")
+        assert len(counties_in_force("2013-06")) == len(counties_in_force("2012-07")) + 1
+        shown = read_frame(conn, "marts/monitoring/prefectures", period="2013-06")
+    assert list(shown["prefecture_code"]) == list(province_prefectures())
+    assert list(shown["prefecture_name"]) == list(province_prefectures().values())

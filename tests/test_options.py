@@ -440,3 +440,20 @@ def test_the_cli_and_the_failure_alert_stop_on_a_typo_with_one_line(tmp_path, mo
     )
     outcome = alert_on_failure({"params": {"period": "2013-06"}, "exception": ValueError("bad configuration")})
     assert outcome.startswith("not sent: the settings cannot be loaded:") and "hard_fail_treshold" in outcome
+
+
+def test_the_settings_and_the_store_never_show_a_secret_when_printed(tmp_path):
+    from techreform.store import store_of
+
+    settings = dataclasses.replace(
+        Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path)}),
+        warehouse_url="postgresql+psycopg://etl:pg-pass-1@db.example:5432/techreform",
+        storage_url="s3://AKIAKEY:s3-secret-2@techreform-bucket/gansu",
+        storage_options={"key": "AKIAKEY", "secret": "s3-secret-2", "client_kwargs": {"endpoint_url": "http://x"}},
+    )
+    shown = repr(settings)
+    assert "pg-pass-1" not in shown and "s3-secret-2" not in shown and "AKIAKEY" not in shown
+    assert "etl:***@db.example:5432/techreform" in shown and "s3://techreform-bucket/gansu" in shown
+    store = store_of(dataclasses.replace(settings, storage_url="s3://techreform-bucket/gansu"))
+    assert store.storage_options["secret"] == "s3-secret-2"  # held, for the file system …
+    assert "s3-secret-2" not in repr(store) and "techreform-bucket/gansu/landing" in repr(store)  # … not shown

@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from techreform import numbers
 from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END
+from techreform.numbers import finite_number
 from techreform.periods import Period, period_range
 
 FONT_FAMILY = "'Noto Sans CJK SC', 'Noto Sans CJK', 'Noto Sans SC', 'Source Han Sans SC', sans-serif"
@@ -77,13 +79,13 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def format_number(value: float | None, decimals: int | None = None) -> str:
-    """A number as a person reads it: thousands separators, no float noise (``2611.4164`` → ``2,611.42``)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if decimals is None:
-        magnitude = abs(value)
-        decimals = 0 if magnitude >= 1000 or float(value).is_integer() else (1 if magnitude >= 100 else 2)
-    return f"{value:,.{decimals}f}"
+    """A chart's label (``numbers.format_number``): with ``decimals`` given, exactly that many; otherwise
+    as many as the magnitude deserves on a chart (none from 1,000, one from 100, else two)."""
+    number = finite_number(value)
+    if number is None or decimals is not None:
+        return numbers.format_number(number, decimals or 0, keep_zeros=True)
+    magnitude = abs(number)
+    return numbers.format_number(number, 0 if magnitude >= 1000 else (1 if magnitude >= 100 else 2))
 
 
 def _attr(value: object) -> str:

@@ -73,6 +73,23 @@ class Settings:
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     """fsspec keyword arguments of a store that is not local (credentials, endpoint)."""
 
+    def __repr__(self) -> str:
+        """The settings as a log or a traceback may show them: the warehouse URL without its password, the
+        storage URL without credentials, the storage options (credentials) and the options left out."""
+        from sqlalchemy.engine import make_url
+
+        from techreform.store import redact
+
+        try:
+            warehouse = make_url(self.warehouse_url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - not a URL: show nothing of it rather than a secret
+            warehouse = "<not a URL>"
+        storage = None if self.storage_url is None else redact(self.storage_url)
+        return (
+            f"Settings(data_dir={str(self.data_dir)!r}, warehouse_url={warehouse!r}, storage_url={storage!r}, "
+            f"options={sorted(self.options)!r})"
+        )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

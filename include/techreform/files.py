@@ -23,6 +23,12 @@ from techreform.faults import fault_point
 PARTIAL_SUFFIX = ".part"
 
 
+def is_local(path: object) -> bool:
+    """Whether a store path (``techreform.store``) is on the local disk (a ``pathlib.Path``) rather than
+    an object of an object store (an ``upath.UPath``)."""
+    return isinstance(path, Path)
+
+
 @contextmanager
 def atomic_path(target: Path, fault: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; when the block ends without error the file written
@@ -45,7 +51,7 @@ def atomic_path(target: Path, fault: str | None = None) -> Iterator[Path]:
 def write_bytes(target, data: bytes, fault: str | None = None):
     """Write ``data`` to the store path ``target`` atomically (complete or absent); returns ``target``.
     ``fault`` names the kill point between writing and publishing (:mod:`techreform.faults`)."""
-    if not isinstance(target, Path):  # an object store: a single PUT is complete or absent
+    if not is_local(target):  # an object store: a single PUT is complete or absent
         if fault:
             fault_point(fault)
         target.fs.pipe_file(target.path, data)
@@ -64,7 +70,7 @@ def remove_partials(folder: Path) -> int:
     """Remove ``.part`` files a killed writer left in the local ``folder``; returns how many (an object
     store has none: a PUT leaves nothing half-written)."""
     removed = 0
-    if isinstance(folder, Path) and folder.is_dir():
+    if is_local(folder) and folder.is_dir():
         for leftover in folder.glob(f".*{PARTIAL_SUFFIX}"):
             leftover.unlink(missing_ok=True)
             removed += 1

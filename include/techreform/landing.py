@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from techreform.files import is_local
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
@@ -100,7 +102,7 @@ def scan_delivery_folder(folder: Path) -> FolderListing:
     """The entries of ``folder`` by ``lstat``: regular files sorted by (modification time, name), the rest
     refused. Hidden entries and Office lock files (``~$``) are not deliveries and are left out. A folder
     of an object store is listed by key (:func:`_scan_object_folder`)."""
-    if not isinstance(folder, Path):
+    if not is_local(folder):
         return _scan_object_folder(folder)
     listing = FolderListing()
     try:
@@ -172,7 +174,7 @@ def receive_file(path: Path, max_bytes: int, spool_dir: Path) -> ReceivedFile:
     else hashed and copied in chunks to a file under ``spool_dir`` (the bytes are never held whole).
     Raises :class:`NotARegularFile` for anything but a regular file, ``OSError`` when it cannot be read.
     An object of an object store is read by its key the same way."""
-    if not isinstance(path, Path):
+    if not is_local(path):
         with path.fs.open(path.path, "rb") as handle:
             data = handle.read(max_bytes + 1)
             if len(data) <= max_bytes:

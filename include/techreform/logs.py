@@ -25,7 +25,9 @@ _FILTER = _WarningsOnly()
 
 def quiet_libraries() -> None:
     """Drop the INFO and DEBUG records of :data:`NOISY_LOGGERS` and of each of their child loggers that
-    exists now or is given its own level later (idempotent; the pipeline's own loggers are untouched)."""
+    exists now (a filter on each, so a level the library sets later does not bring them back). A child
+    created later inherits WARNING unless it sets its own level; call this again after importing the
+    library (idempotent; the pipeline's own loggers are untouched)."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     manager = logging.Logger.manager

@@ -48,7 +48,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from techreform.files import write_bytes, write_text
+from techreform.files import is_local, write_bytes, write_text
 
 if TYPE_CHECKING:
     from upath import UPath
@@ -92,11 +92,6 @@ def local_root(url: str | None) -> Path | None:
     return Path(url)
 
 
-def is_local(path: Any) -> bool:
-    """Whether a store path is on the local disk (a ``pathlib.Path``)."""
-    return isinstance(path, Path)
-
-
 def redact(url: str) -> str:
     """A storage URL without credentials (``s3://key:secret@bucket`` → ``s3://bucket``)."""
     scheme, sep, rest = url.partition("://")
@@ -114,7 +109,8 @@ class Store:
     landing: Any
     raw: Any
     outputs: Any
-    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    storage_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """fsspec keyword arguments (credentials): never shown by ``repr``."""
 
     @property
     def local(self) -> bool:

@@ -156,7 +156,7 @@ def _integer_columns(conn: Connection, table: str) -> frozenset[str]:
     """The integer-typed columns of ``table`` (PostgreSQL): COPY reads ``5.0`` as no integer, so values
     for them are given as integers, rounded as PostgreSQL's own float-to-integer cast rounds (half to
     even), as an ``insert`` of the same value would store them."""
-    key = (id(conn.engine), table)
+    key = (str(conn.engine.url), table)  # by database, not by engine object (an id is reused once freed)
     if key not in _INTEGER_COLUMNS:
         rows = conn.exec_driver_sql(
             "select column_name, data_type from information_schema.columns "
@@ -167,7 +167,7 @@ def _integer_columns(conn: Connection, table: str) -> frozenset[str]:
     return _INTEGER_COLUMNS[key]
 
 
-_INTEGER_COLUMNS: dict[tuple[int, str], frozenset[str]] = {}
+_INTEGER_COLUMNS: dict[tuple[str, str], frozenset[str]] = {}
 
 
 def _as_integer(value: Any) -> Any:

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 
 from techreform.forms import FORMS
 from techreform.periods import Period
+from techreform.reference import PROVINCE_CODE
 from techreform.validation.suites import SUITE_FILES, rule_texts_zh
 from techreform.warehouse import has_table, query
 
-PROVINCE_CODE = "620000"
 INVESTMENT_CUMULATIVE = "TR_INV_CUM"
 """The indicator of the cumulative technical-transformation investment (target 5000亿元 in 2015)."""
 INVESTMENT_GROWTH = "TR_INV_GROWTH"
@@ -146,6 +146,18 @@ def project_lights(engine: Engine, project_code: str, period: Period) -> list[Ro
 def completeness_by_month(engine: Engine, window: Window) -> list[Row]:
     """Completeness (报送率) by prefecture (and 620000, the province) and month over the window."""
     return rows(engine, "marts/monitoring/completeness_by_month", **window.params())
+
+
+def form_completeness(engine: Engine, period: Period) -> dict[str, list[Row]]:
+    """Completeness (报送率) in ``period`` of the forms expected from their previous reporters (Q1), form →
+    its rows by prefecture (the province last); empty before any such form was checked."""
+    with engine.connect() as conn:
+        if not has_table(conn, "dq_form_completeness"):
+            return {}
+    by_form: dict[str, list[Row]] = {}
+    for r in rows(engine, "marts/monitoring/form_completeness_of_period", period=str(period)):
+        by_form.setdefault(r["form"], []).append(r)
+    return by_form
 
 
 def quarantine_by_month(engine: Engine, window: Window) -> list[Row]:

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.engine import Engine
 
 from techreform import charts
+from techreform.forms import FORMS
 from techreform.labels import INDICATOR_STATUS_ZH, label
 from techreform.monitoring import data
 from techreform.monitoring.access import Viewer
@@ -258,6 +259,10 @@ def quality(
         completeness={"months": shown, "rows": _by_prefecture(completeness, shown, names)},
         quarantine={"months": q_months, "rows": _by_prefecture(list(quarantine_rows.values()), q_months, names)},
         completeness_chart=completeness_chart,
+        form_completeness={
+            f"{code} {FORMS[code].title_zh}" if code in FORMS else code: found
+            for code, found in data.form_completeness(engine, window.period).items()
+        },
         rules=data.rules_broken(engine, window.period),
         documents=documents,
         **_common(base, "quality", viewer, periods, window),

@@ -7,7 +7,6 @@ catalogue, whatever its number), never from a list kept here."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from techreform.labels import label
+from techreform.numbers import finite_number, format_number
 from techreform.periods import Period
 from techreform.report.projection import LIKELY, POSSIBLE, UNLIKELY, Projection, project
 from techreform.warehouse import has_table, read_frame
@@ -62,25 +62,6 @@ class ReportContent:
         return next((i for i in self.indicators if i.code == INVESTMENT), None)
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def fmt(value: Any, digits: int = 2) -> str:
-    """``12,345.68`` (thousands separated, trailing zeros dropped); ``—`` for no value."""
-    number = _number(value)
-    if number is None:
-        return "—"
-    text = f"{number:,.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _indicators(engine: Engine, period: Period) -> list[IndicatorLine]:
     with engine.connect() as conn:
         if not has_table(conn, "fct_indicator"):
@@ -95,16 +76,16 @@ def _indicators(engine: Engine, period: Period) -> list[IndicatorLine]:
         now = current.iloc[-1]
         before = rows[rows["period"] == str(period.previous)]
         periods = [Period.parse(p) for p in rows["period"]]
-        values = [_number(v) for v in rows["value"]]
-        target_2015 = _number(now["target_2015"])
+        values = [finite_number(v) for v in rows["value"]]
+        target_2015 = finite_number(now["target_2015"])
         projection = (
             project(
                 periods,
                 values,
                 target_2015,
                 now["direction"],
-                strict=bool(_number(now["strict_target"]) or 0),
-                tolerance=(_number(now["tolerance"]) or 0.0) if now["target_kind"] == "about" else 0.0,
+                strict=bool(finite_number(now["strict_target"]) or 0),
+                tolerance=(finite_number(now["tolerance"]) or 0.0) if now["target_kind"] == "about" else 0.0,
             )
             if now["frequency"] == "monthly"
             else None
@@ -114,12 +95,12 @@ def _indicators(engine: Engine, period: Period) -> list[IndicatorLine]:
                 code=str(code),
                 name_zh=str(now["name_zh"]),
                 unit=str(now["unit"] or ""),
-                value=_number(now["value"]),
-                target=_number(now["target"]),
+                value=finite_number(now["value"]),
+                target=finite_number(now["target"]),
                 target_2015=target_2015,
                 status=str(now["status"]),
                 previous_status=None if before.empty else str(before.iloc[-1]["status"]),
-                growth=_number(now["growth"]),
+                growth=finite_number(now["growth"]),
                 projection=projection,
                 periods=[str(p) for p in periods],
                 values=values,
@@ -192,13 +173,13 @@ def commentary(content: ReportContent) -> list[str]:
     lines: list[str] = []
     inv = content.investment
     if inv is not None and inv.value is not None:
-        text = f"截至{label_period}，“十二五”技术改造投资累计完成{fmt(inv.value)}{inv.unit}"
+        text = f"截至{label_period}，“十二五”技术改造投资累计完成{format_number(inv.value)}{inv.unit}"
         if inv.target_2015:
-            text += f"，占5年目标{fmt(inv.target_2015, 0)}{inv.unit}的{inv.value / inv.target_2015:.1%}"
+            text += f"，占5年目标{format_number(inv.target_2015, 0)}{inv.unit}的{inv.value / inv.target_2015:.1%}"
         if inv.target is not None:
-            text += f"，序时目标{fmt(inv.target)}{inv.unit}，{inv.status_zh}"
+            text += f"，序时目标{format_number(inv.target)}{inv.unit}，{inv.status_zh}"
         if inv.projection is not None:
-            text += f"；按目前进度预计2015年底达到{fmt(inv.projection.value)}{inv.unit}（{inv.projection.verdict_zh}）"
+            text += f"；按目前进度预计2015年底达到{format_number(inv.projection.value)}{inv.unit}（{inv.projection.verdict_zh}）"
         lines.append(text + "。")
     judged = [i for i in content.indicators if i.status in ("met", "on_track", "lagging")]
     if judged:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from techreform.labels import label
+from techreform.numbers import format_number
 from techreform.periods import Period
-from techreform.report.content import ReportContent, fmt
+from techreform.report.content import ReportContent
 from techreform.report.projection import LEVEL
 
 FONT_FILES = (
@@ -78,9 +79,9 @@ def _indicator_rows(content: ReportContent) -> list[list[tuple[str, str]]]:
             [
                 (i.name_zh, ""),
                 (i.unit, ""),
-                (fmt(i.value), "num"),
-                (fmt(i.target), "num"),
-                (fmt(i.target_2015), "num"),
+                (format_number(i.value), "num"),
+                (format_number(i.target), "num"),
+                (format_number(i.target_2015), "num"),
                 (i.status_zh, i.status),
                 (label("indicator_status", i.previous_status) if i.previous_status else "—", ""),
             ]
@@ -99,10 +100,10 @@ def _projection_rows(content: ReportContent) -> list[list[tuple[str, str]]]:
             [
                 (i.name_zh, ""),
                 (i.unit, ""),
-                (fmt(i.value), "num"),
-                (fmt(i.target_2015), "num"),
-                (fmt(p.value), "num"),
-                (f"{fmt(p.low)} ～ {fmt(p.high)}", "num"),
+                (format_number(i.value), "num"),
+                (format_number(i.target_2015), "num"),
+                (format_number(p.value), "num"),
+                (f"{format_number(p.low)} ～ {format_number(p.high)}", "num"),
                 (str(p.points), "num"),
                 (p.verdict_zh, cls),
             ]

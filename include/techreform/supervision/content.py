@@ -14,8 +14,9 @@ from sqlalchemy.engine import Connection
 
 from techreform.labels import label
 from techreform.labels import reasons_zh as reasons_label
+from techreform.numbers import finite_number
 from techreform.periods import Period
-from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH, as_number
+from techreform.supervision.rules import LIGHT_LABELS_ZH, LIGHT_RANK, RULE_LABELS_ZH
 from techreform.supervision.sources import missing_reporters, province_indicators
 from techreform.warehouse import query
 
@@ -116,7 +117,7 @@ def content_digest(content: dict[str, Any]) -> str:
 
 
 def _round(value: Any, digits: int = 2) -> float | None:
-    number = as_number(value)
+    number = finite_number(value)
     return None if number is None else round(number, digits)
 
 

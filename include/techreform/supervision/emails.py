@@ -20,6 +20,7 @@ from typing import Any
 
 from techreform.codes import valid_address
 from techreform.labels import reasons_zh
+from techreform.numbers import format_number
 from techreform.options import EmailOptions
 from techreform.periods import REPORTING_TIMEZONE, Period
 from techreform.supervision.content import (
@@ -65,9 +66,7 @@ def display(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+        return format_number(value, missing="")
     return str(value)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from techreform.labels import LIGHT_ZH, SUPERVISION_RULE_ZH
+from techreform.numbers import finite_number
 from techreform.options import SupervisionOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of
@@ -89,16 +90,6 @@ def worst_light(lights: Sequence[str]) -> str:
     return max(lights, key=LIGHT_RANK.__getitem__, default=GREEN)
 
 
-def as_number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
@@ -121,7 +112,7 @@ def months_between(earlier: str | None, later: Period) -> int | None:
 def schedule_lag(month: int, annual_plan: Any, ytd: Any, decimals: int = 6) -> float | None:
     """Schedule lag L = (m/12 − ytd/annual_plan) × 100 in percentage points (序时进度滞后), rounded to
     ``decimals``; ``None`` when the annual plan is 0 or either amount is missing."""
-    plan, done = as_number(annual_plan), as_number(ytd)
+    plan, done = finite_number(annual_plan), finite_number(ytd)
     if plan is None or done is None or plan == 0:
         return None
     return round((month / 12 - done / plan) * 100, decimals)
@@ -151,7 +142,7 @@ def judge_report(
             fired[rule] = RED if rule == SCHEDULE_RED else YELLOW
             said[rule] = (
                 f"序时进度应完成{period.month}/12，实际完成本年计划的"
-                f"{as_number(report.get('ytd_investment')) / as_number(report.get('annual_plan_investment')):.1%}，"
+                f"{finite_number(report.get('ytd_investment')) / finite_number(report.get('annual_plan_investment')):.1%}，"
                 f"滞后{lag:.1f}个百分点"
             )
 
@@ -168,7 +159,7 @@ def judge_report(
     if status == UNDER_CONSTRUCTION and is_stalled(cumulatives, options.stalled_reports):
         fired[STALLED] = YELLOW
         said[STALLED] = (
-            f"自开工累计完成投资连续{options.stalled_reports}次报告未增长（{as_number(cumulatives[-1]):,.2f}万元）"
+            f"自开工累计完成投资连续{options.stalled_reports}次报告未增长（{finite_number(cumulatives[-1]):,.2f}万元）"
         )
 
     if status == SUSPENDED_STATUS:
@@ -182,7 +173,7 @@ def judge_report(
 def is_stalled(cumulatives: Sequence[Any], reports: int) -> bool:
     """True when each of the last ``reports`` cumulative investments is ≤ the one before it (so
     ``reports + 1`` values are needed; a missing value breaks the chain)."""
-    values = [as_number(v) for v in cumulatives[-(reports + 1) :]]
+    values = [finite_number(v) for v in cumulatives[-(reports + 1) :]]
     if reports < 1 or len(values) < reports + 1 or any(v is None for v in values):
         return False
     return all(later <= earlier for earlier, later in zip(values, values[1:]))
@@ -203,7 +194,7 @@ def _info(row: Mapping[str, Any] | None, fallback: Mapping[str, Any] | None) -> 
         out[name] = _text(_first(row.get(name), fallback.get(name))) or ""
     if not out["prefecture_code"]:
         out["prefecture_code"] = prefecture_of(out["region_code"])
-    key = as_number(_first(row.get("key_project"), fallback.get("key_project")))
+    key = finite_number(_first(row.get("key_project"), fallback.get("key_project")))
     out["key_project"] = int(bool(key)) if key is not None else 0
     return out
 
@@ -285,8 +276,8 @@ def judge_period(
                 "detail": judgement.detail,
                 "lag_pp": judgement.lag_pp,
                 "source": "accepted",
-                "annual_plan_investment": as_number(report.get("annual_plan_investment")),
-                "ytd_investment": as_number(report.get("ytd_investment")),
+                "annual_plan_investment": finite_number(report.get("annual_plan_investment")),
+                "ytd_investment": finite_number(report.get("ytd_investment")),
                 **_info(report, None),
             }
         )

@@ -95,7 +95,7 @@ def validate_staged(
         return _empty_result(form)
     options = settings.options_for(ValidationOptions)
     explained: set[tuple[str, str, str]] = set()
-    if form.code in ("E1", "P1"):
+    if explanations.soft_rules(form):
         explanations.sync_explanations(conn, settings)
         explained = explanations.explained_keys(conn, form.code)
 

@@ -1,19 +1,23 @@
-"""Explanations (核实说明): the reporting units' answers to soft-rule queries.
+"""Explanations (核实说明): the reporting units' answers to soft-rule queries, of every form.
 
 A delivery form ``explanations`` lands under ``landing/explanations/<YYYY-MM>/`` as CSV or XLSX with the
 columns (Chinese or canonical headers):
 
 | field | 表头 | |
 |---|---|---|
-| uscc | 统一社会信用代码 | for an E1 query (or project_code for a P1 query) |
-| project_code | 项目代码 | |
-| period | 报告期 | the report period explained (any delivered month spelling) |
-| rule_id | 审核规则 | e.g. E1-S01 |
+| uscc | 统一社会信用代码 | the enterprise, for a query of E1, A1 or Q1 |
+| project_code | 项目代码 | the project, for a query of P1 |
+| product_code | 产品代码 | the product (code or Chinese name), for a query of Q1 |
+| item_type, item_id | 类别, 认定编号 | the recognised item (type as code or Chinese name), for a query of G1 |
+| period | 报告期 | the report period explained (any delivered month spelling; a year for A1) |
+| rule_id | 审核规则 | a soft rule of the form's suite, e.g. E1-S01 |
 | explanation | 核实说明 | the unit's explanation, not blank |
 | confirmed_by | 核实人 | who confirmed it, not blank |
 
-Rows are stored in ``dim_explanation``; a folder's rows are replaced as a whole each time it is read,
-so re-reading changes nothing. A soft failure of (uscc or project_code, period, rule_id) is then
+A row names what it explains by the form's own record key (``Form.key`` without its period fields,
+read under the form's headers), so an explanation matches a query exactly as a later delivery would
+supersede the row. Rows are stored in ``dim_explanation``; a folder's rows are replaced as a whole each
+time it is read, so re-reading changes nothing. A soft failure of (record key, period, rule_id) is then
 ``explained`` when the period is validated again. Rows that cannot match anything (no key, no valid
 period, a hard or unknown rule id, blank explanation or confirmer) are skipped and returned as problems.
 """
@@ -30,21 +34,55 @@ from sqlalchemy.engine import Connection
 
 from techreform.cells import clean_text, parse_month
 from techreform.config import Settings
+from techreform.forms import FORMS, PERIOD_FIELDS, Form
 from techreform.readers import read_delivery, read_delivery_bytes
-from techreform.store import list_files, list_folders, store_of
+from techreform.store import is_local, list_files, list_folders, store_of
+from techreform.validation import suites
 from techreform.warehouse import delete_where, insert_rows, read_frame
 
 FOLDER = "explanations"
 HEADERS = {
     "统一社会信用代码": "uscc",
     "项目代码": "project_code",
+    "产品代码": "product_code",
+    "类别": "item_type",
+    "认定编号": "item_id",
     "报告期": "period",
     "审核规则": "rule_id",
     "核实说明": "explanation",
     "核实人": "confirmed_by",
 }
-COLUMNS = ("uscc", "project_code", "period", "rule_id", "explanation", "confirmed_by")
-_RULE = re.compile(r"^(E1|P1)-S\d{2}$")
+COLUMNS = tuple(HEADERS.values())
+_RULE = re.compile(r"^([A-Z]\d)-S\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def soft_rules(form: Form) -> set[str]:
+    """The soft rules (核实性审核) of ``form``'s suite: the ones an explanation can answer."""
+    if form.code not in suites.SUITE_FILES:
+        return set()
+    return {rule for rule, spec in suites.rules_of(form).items() if spec.severity == "soft"}
+
+
+def _record_key(form: Form, record: dict[str, Any]) -> str | None:
+    """The form's record key (``Form.record_keys``) of an explanation row, a choice given by its Chinese
+    name read as its code; ``None`` when a part is missing."""
+    values = {}
+    for name in (k for k in form.key if k not in PERIOD_FIELDS):
+        text = _text(record.get(name))
+        if not text:
+            return None
+        values[name] = dict(form.field(name).aliases).get(text, text)
+    return str(form.record_keys(pd.DataFrame([values])).iloc[0])
+
+
+def _explained_period(form: Form, value: Any) -> str | None:
+    """The period an explanation names: a month, or for a form with a ``year`` (A1) also a bare year
+    (its December, the folder the year's report lands in)."""
+    text = _text(value)
+    if "year" in form.key and text and _YEAR.match(text):
+        return f"{text}-12"
+    return _month(value)
 
 
 @dataclass
@@ -67,7 +105,7 @@ def _month(value: Any) -> str | None:
 def read_file(path: Path) -> pd.DataFrame:
     """One delivered explanations file (a path of the store) as a frame of the canonical columns plus
     ``source_row``."""
-    if isinstance(path, Path):
+    if is_local(path):
         table = read_delivery(path)
     else:  # an object store: read by key under the same limits
         from techreform.limits import IngestLimits
@@ -94,16 +132,17 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
     for path in (p for p in list_files(folder) if p.suffix.lower() in (".csv", ".xlsx")):
         for record in read_file(path).to_dict("records"):
             where = f"{path.name} 第{record['source_row']}行"
-            uscc, project = _text(record["uscc"]), _text(record["project_code"])
             rule = (_text(record["rule_id"]) or "").upper()
-            period = _month(record["period"])
             explanation, confirmed = _text(record["explanation"]), _text(record["confirmed_by"])
-            form = rule[:2]
-            key = project if form == "P1" else uscc
-            if not _RULE.match(rule):
+            match = _RULE.match(rule)
+            form = FORMS.get(match.group(1)) if match else None
+            key = _record_key(form, record) if form else None
+            period = _explained_period(form, record["period"]) if form else None
+            if form is None or rule not in soft_rules(form):
                 outcome.problems.append(f"{where}：审核规则 “{rule}” 不是可核实的核实性审核规则（如 E1-S01）")
             elif not key:
-                outcome.problems.append(f"{where}：缺少{'项目代码' if form == 'P1' else '统一社会信用代码'}")
+                names = "、".join(form.field(k).header_zh for k in form.key if k not in PERIOD_FIELDS)
+                outcome.problems.append(f"{where}：缺少{names}")
             elif not period:
                 outcome.problems.append(f"{where}：报告期 “{record['period']}” 无效")
             elif not explanation or not confirmed:
@@ -114,7 +153,7 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
                         "delivery_period": folder.name,
                         "file_name": path.name,
                         "source_row": int(record["source_row"]),
-                        "form": form,
+                        "form": form.code,
                         "record_key": key,
                         "period": period,
                         "rule_id": rule,

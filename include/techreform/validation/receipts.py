@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from techreform import numbers
 from techreform.config import Settings
 from techreform.files import remove_partials
 from techreform.forms import FORMS
@@ -71,12 +72,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def format_number(text: Any) -> str:
-    """``2611.4164`` → ``2,611.42``; ``1200`` → ``1,200``; anything not a plain number stays as it is."""
+    """A value as received: a plain number as people read it (``numbers.format_number``: ``2611.4164`` →
+    ``2,611.42``, ``1200`` → ``1,200``); anything else stays as it is."""
     value = "" if text is None else str(text).strip()
-    if not _NUMBER.match(value):
-        return value
-    number = float(value)
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.2f}".rstrip("0").rstrip(".")
+    return numbers.format_number(value) if _NUMBER.match(value) else value
 
 
 def field_zh(form: str, names: str | None) -> str:
@@ -294,7 +293,7 @@ def instructions(receipt: Receipt, options: ReceiptsOptions) -> list[str]:
         )
     if receipt.counts.get("soft"):
         lines.append(
-            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（统一社会信用代码/项目代码、报告期、审核规则、核实说明、核实人）。"
+            f"“需说明”的行已入库但待核实：请于{receipt.deadline}前核实，数据有误的更正重报，数据无误的报送核实说明（所说明的记录：统一社会信用代码，P1为项目代码，Q1另加产品代码，G1为类别和认定编号；报告期、审核规则、核实说明、核实人）。"
         )
     if receipt.counts.get("missing"):
         lines.append(f"“缺报企业”本期未报送企业月报（E1）：请督促其于{receipt.deadline}前补报。")

@@ -14,10 +14,9 @@ insert into fct_indicator (
 )
 with prefectures as (
     select d.code as area_code, d.name as area_name
-    from dim_division as d
-    where d.level = 'prefecture'
-      and coalesce(d.valid_from, '') <= :period
-      and (coalesce(d.valid_to, '') = '' or d.valid_to > :period)
+    from int_divisions_in_force as d
+    where d.in_force_period = :period
+      and d.level = 'prefecture'
 ),
 sector_groups as (
     select distinct sector_group as area_code, sector_group as area_name

@@ -48,10 +48,9 @@ counties as (
                where i.last_year = s.last_year and i.item_type = 'county_platform' and i.region_code = d.code
            ) then 1 else 0 end as covered
     from snapshots as s
-    join dim_division as d
-        on d.level = 'county'
-       and coalesce(d.valid_from, '') <= s.month
-       and (coalesce(d.valid_to, '') = '' or d.valid_to > s.month)
+    join int_divisions_in_force as d
+        on d.in_force_period = s.month
+       and d.level = 'county'
     where s.has_snapshot = 1
 ),
 coverage as (
