@@ -9,10 +9,10 @@ CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
 
-.PHONY: venv system demo lint test test-fast mutation generate benchmark benchmark-validation docs clean help
+.PHONY: venv system demo lint test test-fast mutation generate benchmark benchmark-validation measure-delivery docs clean help
 
 help:
-	@echo "make demo | make test | make mutation | make generate | make benchmark | make docs | make clean"
+	@echo "make demo | make test | make mutation | make generate | make benchmark | make measure-delivery | make docs | make clean"
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,15 @@ benchmark: venv
 
 benchmark-validation: venv
 	$(BIN)/python scripts/benchmark_validation.py
+
+# Instant review (docs/delivery.md, "Measured"): landing → receipt at the SMTP server on the multi-worker
+# deployment of the tests (PostgreSQL, Redis, two Celery workers, moto S3, aiosmtpd), a prefecture file of
+# about 1,000 rows and the largest E1 file the default ingest limits accept, best of MEASURE_REPEAT.
+MEASURE_REPEAT ?= 3
+MEASURE_ARGS ?=
+
+measure-delivery: venv
+	nice -n 5 $(BIN)/python scripts/measure_delivery.py --repeat $(MEASURE_REPEAT) $(MEASURE_ARGS)
 
 docs: venv
 	$(BIN)/python -m techreform.options --markdown > docs/configuration.md

@@ -5,6 +5,9 @@
   of its own; gives the endpoint, the credentials, the storage URL for ``TECHREFORM_STORAGE_URL`` and the
   s3fs ``storage_options``, and the environment a process needs to use it (:meth:`S3Server.env`);
 - ``local_smtp``: an SMTP server (aiosmtpd) collecting every message it accepts.
+
+Both are context managers too (:func:`running_s3_server`, :func:`running_local_smtp`) for code outside
+pytest (``scripts/measure_delivery.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,9 +86,10 @@ class S3Server:
         return env
 
 
-@pytest.fixture
-def s3_server() -> Iterator[S3Server]:
-    """moto in server mode on 127.0.0.1 (a free port) with a fresh bucket; stopped afterwards."""
+@contextmanager
+def running_s3_server() -> Iterator[S3Server]:
+    """moto in server mode on 127.0.0.1 (a free port) with a fresh bucket; stopped on leaving (also for
+    scripts: ``scripts/measure_delivery.py``)."""
     import boto3
     import s3fs
     from moto.server import ThreadedMotoServer
@@ -109,6 +114,13 @@ def s3_server() -> Iterator[S3Server]:
         server.stop()
 
 
+@pytest.fixture
+def s3_server() -> Iterator[S3Server]:
+    """moto in server mode on 127.0.0.1 (a free port) with a fresh bucket; stopped afterwards."""
+    with running_s3_server() as server:
+        yield server
+
+
 @dataclass
 class LocalSmtp:
     """A running aiosmtpd server: ``handler.messages`` holds (envelope recipients, parsed message)."""
@@ -126,9 +138,9 @@ class LocalSmtp:
         )
 
 
-@pytest.fixture
-def local_smtp() -> Iterator[LocalSmtp]:
-    """An SMTP server (aiosmtpd) on 127.0.0.1 (a free port) collecting what it accepts; stopped after."""
+@contextmanager
+def running_local_smtp() -> Iterator[LocalSmtp]:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 (a free port) collecting what it accepts; stopped on leaving."""
     from aiosmtpd.controller import Controller
 
     from supervision_fixtures import CollectingHandler
@@ -140,3 +152,10 @@ def local_smtp() -> Iterator[LocalSmtp]:
         yield LocalSmtp(handler, controller.port)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def local_smtp() -> Iterator[LocalSmtp]:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 (a free port) collecting what it accepts; stopped after."""
+    with running_local_smtp() as server:
+        yield server

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -212,10 +213,13 @@ def free_port() -> int:
 
 class CollectingHandler:
     """An aiosmtpd handler that keeps every accepted message (envelope recipients and parsed message),
-    or refuses every message with ``refuse_with`` (e.g. ``"554 5.7.1 rejected"``) while that is set."""
+    or refuses every message with ``refuse_with`` (e.g. ``"554 5.7.1 rejected"``) while that is set;
+    ``arrived`` holds the wall-clock time (``time.time()``) each accepted message arrived, in step with
+    ``messages``."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.arrived: list[float] = []
         self.refuse_with: str | None = None
         self.refused = 0
         self._lock = threading.Lock()
@@ -227,5 +231,6 @@ class CollectingHandler:
             return self.refuse_with
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
+            self.arrived.append(time.time())  # first: a reader seeing the message finds its time
             self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 OK"

@@ -195,6 +195,7 @@ VOLATILE_COLUMNS = {"received_at", "updated_at", "message_id", "claim_owner", "c
 VOLATILE_COLUMNS |= {"claim_until", "created_at", "manifest_sha256", "first_seen_at", "computed_at", "run_at"}
 """Columns that record when or by whom (a run's times, claims, the extract manifest's digest, which holds
 its creation time): compared by presence only."""
+VOLATILE_COLUMNS |= {"checked_at", "reviewed_at"}  # when a check ran (dq_review_check), a landing was reviewed
 
 
 def warehouse_state(url: str, root: str) -> dict[str, list[tuple]]:
