@@ -266,3 +266,16 @@ def test_a_number_with_more_digits_than_decimals_context_is_refused_naming_its_o
     with pytest.raises(CellError, match="有 31 位有效数字"):
         parse_decimal("-12345678901234567890.12345678901")
     assert parse_decimal("1" + "0" * 40) == 1e40  # trailing zeros of an integer are not significant
+
+
+def test_minus_zero_is_read_as_zero_by_the_cell_parser_and_the_column_fast_path_alike():
+    import math
+
+    from techreform.forms import ENTERPRISE_MONTHLY
+
+    field = ENTERPRISE_MONTHLY.field("revenue")
+    values, errors = parse_column(field, ["-0", "-0.0", "0"])
+    assert errors == {} and values == [0.0, 0.0, 0.0]
+    # no negative zero reaches the warehouse (it would show as "-0.0" in an extract)
+    assert [math.copysign(1.0, v) for v in values] == [1.0, 1.0, 1.0]
+    assert math.copysign(1.0, parse_decimal("-0")) == 1.0
