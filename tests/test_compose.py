@@ -164,6 +164,15 @@ def test_the_executor_and_its_drivers_are_the_deploy_extras(services):
     assert '".[deploy,s3]"' in dockerfile and "-e " not in dockerfile
 
 
+def test_the_instant_review_can_run_a_triggerer_and_runs_raised_by_asset_events(services):
+    """techreform_delivery is scheduled on an Asset its watcher raises in the triggerer; Airflow creates
+    such runs only while scheduler.use_job_schedule is on (docs/delivery.md, Measured)."""
+    assert "airflow-triggerer" in services
+    for name in AIRFLOW_SERVICES:
+        value = _environment(services[name]).get("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "true")
+        assert value.lower() in ("true", "1"), name
+
+
 @pytest.mark.postgres
 def test_the_warehouse_init_creates_role_and_database_once_and_is_idempotent(pg_available):
     if not pg_available:
