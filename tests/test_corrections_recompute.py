@@ -87,3 +87,24 @@ def test_a_corrected_e1_december_recomputes_the_later_periods(settings, engine):
     assert _value(engine, "2013-12", "TR_INV_CUM").value == pytest.approx(800 / 10000)
     assert _value(engine, "2014-01", "TR_INV_CUM").value == pytest.approx(800 / 10000)
     assert _value(engine, "2014-02", "TR_INV_CUM").value == pytest.approx((800 + 10) / 10000)
+
+
+def test_a_file_ingested_ahead_of_its_load_is_applied_only_once_loaded(settings, engine):
+    """The instant review (techreform_delivery) ingests files before their period's load: the month's run
+    of an earlier period must not record them as taken into account by the indicators."""
+    from techreform.pipeline import ingest_step
+
+    _register(settings, "2012-01")
+    write_delivery(settings.landing_dir, A1, "2012-12", "A1_2012.csv", [a1_row(u, 企业技术中心级别="市级") for u in E])
+    write_delivery(settings.landing_dir, A1, "2013-12", "A1_2013.csv", [a1_row(u, 企业技术中心级别="省级") for u in E])
+    ingest_step(engine, settings, "A1", Period(2013, 12))  # staged ahead, as a delivery review does
+
+    def applied() -> set[str]:
+        with engine.connect() as conn:
+            return {r.period for r in conn.execute(sa.text("select period from ops_indicator_file where form = 'A1'"))}
+
+    _run(engine, settings, "2012-12", ("R1", "A1"))
+    assert applied() == {"2012-12"}  # 2013-12 is staged, in no fact yet
+    _run(engine, settings, "2013-12", ("R1", "A1"))
+    assert applied() == {"2012-12", "2013-12"}
+    assert tuple(_value(engine, "2013-12", "TECH_CENTERS_PROV")) == (len(E), "2013-12")
