@@ -44,7 +44,9 @@ def warehouse(settings, province, tmp_path):
     for folder in ("enterprise_register", "supervisors"):
         shutil.copytree(province / "landing" / folder / "2013-01", landing / folder / "2013-01")
     settings = replace(settings, landing_dir=landing).with_options(
-        email={"retry_delay_seconds": 0, "send_attempts": 1}, validation={"data_docs": False}
+        email={"retry_delay_seconds": 0, "send_attempts": 1},
+        validation={"data_docs": False},
+        delivery={"settle_seconds": 0},  # files written aside and renamed here: whole at once
     )
     engine = prepare_warehouse(settings)
     for code in ("R1", "S1"):
@@ -193,7 +195,7 @@ def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_reg
     from techreform.pipeline import load_step, process_form
 
     settings, engine = warehouse
-    settings = settings.with_options(delivery={"email": False})
+    settings = settings.with_options(delivery={"email": False, "settle_seconds": 0})
     for code in (LANZHOU, JIAYUGUAN):
         name = f"E1_{code}_{PERIOD}.csv"
         land(settings, held_file(province, "enterprise_monthly", name), name)
@@ -252,6 +254,9 @@ def test_the_watchers_trigger_fires_for_a_landed_file_and_once_reviewed_never_ag
 
     monkeypatch.setenv("TECHREFORM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
+    options = tmp_path / "options.json"  # the trigger reads its options as a task does: from the file
+    options.write_text('{"delivery": {"settle_seconds": 0}}', encoding="utf-8")
+    monkeypatch.setenv("TECHREFORM_CONFIG_FILE", str(options))
     if store == "s3":
         for key, value in request.getfixturevalue("s3_server").env().items():  # the Airflow connection
             monkeypatch.setenv(key, value)
@@ -343,3 +348,54 @@ def test_a_period_a_months_run_holds_is_left_pending_and_reviewed_once_it_is_fre
     result = review_deliveries(engine, settings, smtp)  # the trigger fires again while it is pending
     assert [r["receipts"] for r in result["reviewed"]] == [1]
     assert [rcpts for rcpts, _ in handler.messages] == [[f"tongji{LANZHOU}@gsgxw.example"]]
+
+
+def test_a_file_still_being_copied_into_a_local_folder_waits_until_it_settles(settings):
+    """A local folder shows a file while it is being written: it is taken once unchanged for
+    ``delivery.settle_seconds`` (an object store shows an upload only whole)."""
+    from techreform.delivery.watch import pending_entries
+    from techreform.store import store_of
+    from techreform.warehouse import create_schema, engine_for
+
+    settings = settings.with_options(delivery={"settle_seconds": 10})
+    folder = store_of(settings).delivery_folder("enterprise_monthly", PERIOD)
+    folder.mkdir(parents=True)
+    path = folder / f"E1_{LANZHOU}_{PERIOD}.csv"
+    path.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")  # the first part of a copy
+    engine = engine_for(settings.warehouse_url)
+    create_schema(engine)
+    assert pending_entries(engine, settings) == []
+    written = path.stat().st_mtime_ns
+    assert pending_entries(engine, settings, now_ns=written + 9 * 10**9) == []
+    assert [e.name for e in pending_entries(engine, settings, now_ns=written + 10 * 10**9)] == [path.name]
+
+
+def test_a_review_that_fails_leaves_its_files_pending_and_the_others_are_still_answered(
+    warehouse, province, smtp_server, monkeypatch
+):
+    from techreform.delivery import review
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    first, second = (f"E1_{code}_{PERIOD}.csv" for code in (LANZHOU, JIAYUGUAN))
+    land(settings, held_file(province, "enterprise_monthly", first), first)
+    checked = review.check_period
+
+    def check_or_break(engine_, settings_, form, period):  # the warehouse fails for E1's check only
+        if form.code == "E1":
+            raise RuntimeError("could not serialize access due to concurrent update")
+        return checked(engine_, settings_, form, period)
+
+    monkeypatch.setattr(review, "check_period", check_or_break)
+    p1 = next((province / "landing" / "project_monthly" / PERIOD).iterdir())
+    land(settings, p1, p1.name, folder=Path("project_monthly") / PERIOD)
+    with pytest.raises(review.DeliveryReviewFailed, match=rf"E1 {PERIOD}: .*concurrent update"):
+        review.review_deliveries(engine, settings, smtp)
+    assert any("（P1 " in str(m["Subject"]) for _, m in handler.messages)  # P1 answered all the same
+    assert not any("（E1 " in str(m["Subject"]) for _, m in handler.messages)
+    monkeypatch.setattr(review, "check_period", checked)
+    land(settings, held_file(province, "enterprise_monthly", second), second)
+    result = review.review_deliveries(engine, settings, smtp)  # the retry takes E1's files again
+    assert [r["form"] for r in result["reviewed"]] == ["E1"]
+    e1 = sorted(r[0] for r, m in handler.messages if "（E1 " in str(m["Subject"]))
+    assert e1 == sorted(f"tongji{code}@gsgxw.example" for code in (LANZHOU, JIAYUGUAN))

@@ -69,7 +69,10 @@ def contents(url: str) -> dict[str, list[tuple]]:
 def month_settings(tmp_path: Path, name: str, url: str, landing: Path) -> Settings:
     """The month's settings; options (a generated province with defects: no quality gate) from a file."""
     config = tmp_path / "options.json"
-    config.write_text('{"validation": {"hard_fail_threshold": 1.0, "completeness_floor": 0.0}}', encoding="utf-8")
+    config.write_text(
+        '{"validation": {"hard_fail_threshold": 1.0, "completeness_floor": 0.0}, "delivery": {"settle_seconds": 0}}',
+        encoding="utf-8",
+    )
     return Settings.from_env(
         {
             "TECHREFORM_DATA_DIR": str(tmp_path / name),

@@ -106,12 +106,18 @@ PREVIOUS_DEFAULTS = {
     },
     "monitoring": {"enterprise_roles": ("admin", "op"), "months_shown": 24},
     "storage": {"url": None, "storage_options": {}, "conn_id": "techreform_store"},
-    "delivery": {"poll_seconds": 30.0, "recent_periods": 3, "refire_polls": 10, "email": True},  # new section
+    "delivery": {
+        "poll_seconds": 30.0,
+        "recent_periods": 3,
+        "settle_seconds": 10.0,
+        "refire_polls": 10,
+        "email": True,
+    },  # new section
 }
 
 # One valid, non-default value per key (to build a typo of every key and check every type is read).
 SAMPLE_VALUES = {
-    "delivery": {"poll_seconds": 5.0, "recent_periods": 2, "refire_polls": 4, "email": False},
+    "delivery": {"poll_seconds": 5.0, "recent_periods": 2, "settle_seconds": 0.0, "refire_polls": 4, "email": False},
     "receipts": {
         "resubmit_days": 7,
         "contact_role": "统计员",

@@ -183,6 +183,10 @@ class DeliveryOptions:
     recent_periods: Annotated[int, Positive] = 3
     """How many of each form's newest period folders the watcher lists (older corrections are taken by
     the month's run as before)."""
+    settle_seconds: Annotated[float, NonNegative] = 10.0
+    """On a local store, an entry is reviewed once it has not changed for this long (its modification
+    time at least this old): a file still being copied in is not answered half-written. An object store
+    shows an upload only once it is whole: no wait there."""
     refire_polls: Annotated[int, Positive] = 10
     """While files stay unreviewed (the month's run held the period), the watcher fires again after this
     many polls; a repeated event is harmless (nothing pending, nothing done)."""

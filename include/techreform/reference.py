@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from techreform.config import REFERENCE_DIR
@@ -138,9 +141,25 @@ def load_calendar(conn: Connection) -> None:
     insert_rows(conn, "dim_month", [{"period": str(p)} for p in period_range(CALENDAR[0], CALENDAR[1])])
 
 
+def reference_digest() -> str:
+    """The sha256 of what :func:`load_reference_tables` loads: the shipped code lists, the calendar and
+    the labels."""
+    digest = hashlib.sha256()
+    for name in ("gansu_divisions.csv", "industry_divisions_gbt4754_2011.csv"):
+        digest.update((REFERENCE_DIR / name).read_bytes())
+    digest.update(json.dumps([CALENDAR, label_rows()], sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
 def load_reference_tables(conn: Connection) -> None:
     """Replace ``dim_division``, ``dim_industry``, ``dim_month`` and ``dim_label`` with the shipped code
-    lists, the calendar and the labels of :mod:`techreform.labels` (idempotent)."""
+    lists, the calendar and the labels of :mod:`techreform.labels` (idempotent) — unless the warehouse
+    holds them already (``ops_reference_version`` names their digest): every task of every run calls this,
+    and rewriting shared tables that did not change would make concurrent runs (the instant review beside
+    a month's run) collide on them."""
+    digest = reference_digest()
+    if conn.execute(sa.text("select digest from ops_reference_version")).scalar() == digest:
+        return
     delete_where(conn, "dim_division")
     insert_rows(
         conn,
@@ -160,3 +179,5 @@ def load_reference_tables(conn: Connection) -> None:
     load_calendar(conn)
     delete_where(conn, "dim_label")
     insert_rows(conn, "dim_label", label_rows())
+    delete_where(conn, "ops_reference_version")
+    insert_rows(conn, "ops_reference_version", [{"digest": digest}])

@@ -23,6 +23,12 @@ create table if not exists dim_label (
 );
 
 -- The calendar of report months (1990-01 .. 2099-12), for the views of what is in force in a month.
+-- The digest of the code lists, calendar and labels loaded above (techreform.reference.reference_digest):
+-- they are rewritten only when the shipped ones changed.
+create table if not exists ops_reference_version (
+    digest text not null
+);
+
 create table if not exists dim_month (
     period text primary key           -- YYYY-MM
 );

@@ -14,6 +14,8 @@ create table if not exists dlv_landing_seen (
     reviewed_at text not null,        -- UTC, ISO 8601
     primary key (form, period, entry_name, mtime_ns)
 );
+-- every poll reads the recent periods' rows of every form (ops/reviews/landing_seen_since.sql)
+create index if not exists dlv_landing_seen_period on dlv_landing_seen (period);
 
 -- The latest check (GX suite run) of a form and period: its fingerprint (the staged rows, the context
 -- they were checked against, the suite and options) and the suite's results, for reuse by the month's

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from techreform.config import Settings
 from techreform.delivery import receipt as receipts
 from techreform.delivery.watch import LandedEntry, mark_seen, pending_entries
+from techreform.errors import one_line
 from techreform.forms import FORMS, PROCESSING_ORDER, Form
 from techreform.ingest import IngestSummary, ingest_form_period
 from techreform.load import decide_outcomes
@@ -49,13 +50,24 @@ STEP = "delivery_review"
 """The step name under which a delivery run holds a period (:func:`techreform.runlock.period_lock`)."""
 
 
+class DeliveryReviewFailed(RuntimeError):
+    """Some (form, period) could not be reviewed; the others were. One line per failed one."""
+
+    def __init__(self, broken: list[str]) -> None:
+        self.broken = broken
+        super().__init__(f"{len(broken)} delivery review(s) failed, files left pending: " + "; ".join(broken))
+
+
 def _form_by_code(code: str) -> Form:
     return next(f for f in FORMS.values() if f.code == code)
 
 
 def review_deliveries(engine: Engine, settings: Settings, smtp: Any = None, *, owner: str = "delivery") -> dict:
     """Review every pending delivery (see the module); returns small counts per (form, period).
-    Raises :class:`EmailDeliveryFailed` when a receipt stayed undelivered (its entries stay pending)."""
+
+    One (form, period) that fails does not stop the others: each is reviewed, then the run fails with
+    :class:`DeliveryReviewFailed` naming every one that failed (its entries stay pending and the retry
+    takes them), or :class:`EmailDeliveryFailed` when only receipts stayed undelivered."""
     pending = pending_entries(engine, settings)
     groups: dict[tuple[str, str], list[LandedEntry]] = defaultdict(list)
     for entry in pending:
@@ -63,6 +75,7 @@ def review_deliveries(engine: Engine, settings: Settings, smtp: Any = None, *, o
     order = {f.code: i for i, f in enumerate(PROCESSING_ORDER)}
     results: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []
+    broken: list[str] = []
     for (code, period), entries in sorted(groups.items(), key=lambda kv: (kv[0][1], order.get(kv[0][0], 99))):
         form = _form_by_code(code)
         try:
@@ -72,10 +85,17 @@ def review_deliveries(engine: Engine, settings: Settings, smtp: Any = None, *, o
             log.warning("%s %s: left pending, the period is held: %s", code, period, exc)
             results.append({"form": code, "period": period, "busy": str(exc)})
             continue
+        except Exception as exc:  # noqa: BLE001 - one group's failure must not keep the others unanswered
+            log.exception("%s %s: the review failed; its files stay pending", code, period)
+            broken.append(f"{code} {period}: {one_line(exc)}")
+            results.append({"form": code, "period": period, "error": one_line(exc)})
+            continue
         failures += result.pop("failures")
         results.append(result)
     summary = {"pending": len(pending), "reviewed": results}
     log.info("delivery review: %s", summary)
+    if broken:
+        raise DeliveryReviewFailed(broken)
     if failures:
         raise EmailDeliveryFailed("delivery", failures)
     return summary
@@ -152,7 +172,9 @@ def review_form_period(
 def check_period(engine: Engine, settings: Settings, form: Form, period: Period):
     """Check the period's staged rows of ``form`` as the load does, without writing facts; returns the
     receipt items (:func:`techreform.delivery.receipt.review_items`). The check's results are kept for
-    reuse (``dq_review_check``), in the same transaction as the explanations the check reads."""
+    reuse (``dq_review_check``). The explanations are those the warehouse holds (the month's run reads
+    the explanations folders): nothing shared with a month's run of another period is rewritten, and the
+    transaction writes only at its end (SQLite's write lock is not held through the suite)."""
     from techreform.validation import validate_staged
 
     p = str(period)
@@ -161,7 +183,7 @@ def check_period(engine: Engine, settings: Settings, form: Form, period: Period)
             conn, "staging/files/staged_rows", tables={"staging_table": form.staging_table}, form=form.code, period=p
         )
         unparsed = read_frame(conn, "staging/files/parse_errors", form=form.code, period=p)
-        result = validate_staged(conn, settings, form, period, staged)
+        result = validate_staged(conn, settings, form, period, staged, read_explanations=False)
     rows = decide_outcomes(form, staged, unparsed, result.failures)
     return receipts.review_items(form, period, rows, result, unparsed)
 

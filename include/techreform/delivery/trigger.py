@@ -38,14 +38,13 @@ log = logging.getLogger(__name__)
 
 def _prepare(settings_env: dict[str, str] | None) -> tuple[Any, Any]:
     """(settings, engine) of the watcher: the task's settings (connection ``techreform_warehouse`` or
-    ``TECHREFORM_WAREHOUSE_URL``; the store's connection), the warehouse schema created if missing."""
+    ``TECHREFORM_WAREHOUSE_URL``; the store's connection). The watcher only reads: the tasks create the
+    schema (before any review, every landed entry is pending)."""
     from techreform.airflow_support import settings_for_task
-    from techreform.warehouse import create_schema, engine_for
+    from techreform.warehouse import engine_for
 
     settings = settings_for_task(settings_env)
-    engine = engine_for(settings.warehouse_url)
-    create_schema(engine)
-    return settings, engine
+    return settings, engine_for(settings.warehouse_url)
 
 
 def _pending(settings: Any, engine: Any) -> list[Any]:

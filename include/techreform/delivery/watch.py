@@ -10,6 +10,7 @@ pending until a delivery run has reviewed it and recorded it in ``dlv_landing_se
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -63,9 +64,15 @@ def landed_entries(settings: Settings) -> list[LandedEntry]:
     return out
 
 
-def pending_entries(engine: Engine, settings: Settings) -> list[LandedEntry]:
-    """The landed entries no delivery run has reviewed at their current modification time."""
+def pending_entries(engine: Engine, settings: Settings, now_ns: int | None = None) -> list[LandedEntry]:
+    """The landed entries no delivery run has reviewed at their current modification time, and that
+    have settled on a local store (unchanged for ``delivery.settle_seconds``: not a file still being
+    copied in)."""
     landed = landed_entries(settings)
+    if store_of(settings).local:  # an object store shows an upload only once it is whole
+        settle_ns = int(settings.options_for(DeliveryOptions).settle_seconds * 1e9)
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        landed = [e for e in landed if e.mtime_ns <= now_ns - settle_ns]
     if not landed:
         return []
     with engine.connect() as conn:

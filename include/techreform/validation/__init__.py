@@ -80,7 +80,13 @@ def _empty_result(form: Form) -> ValidationResult:
 
 
 def validate_staged(
-    conn: Connection, settings: Settings, form: Form, period: Period, staged: pd.DataFrame
+    conn: Connection,
+    settings: Settings,
+    form: Form,
+    period: Period,
+    staged: pd.DataFrame,
+    *,
+    read_explanations: bool = True,
 ) -> ValidationResult:
     """Validate every staged row of ``form`` for the delivery folder's ``period``.
 
@@ -88,7 +94,9 @@ def validate_staged(
     ``raw_json`` of the rows that fail a rule are filled in ``staged`` from the raw zone
     (:func:`techreform.ingest.fill_received`). Reads the warehouse through
     ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
-    writes only ``dim_explanation`` (from ``landing/explanations/``). Data Docs of the run are written
+    writes only ``dim_explanation`` (from ``landing/explanations/``; with ``read_explanations`` False, the
+    explanations the warehouse holds are used and nothing is written: the instant review, which may run
+    beside a month's run of another period). Data Docs of the run are written
     in the store (``outputs/data_docs``, :mod:`techreform.store`). The suite is not run again on the same
     rows checked against the same context (:mod:`techreform.validation.reuse`)."""
     if form.code not in suites.SUITE_FILES:
@@ -99,7 +107,8 @@ def validate_staged(
     options = settings.options_for(ValidationOptions)
     explained: set[tuple[str, str, str]] = set()
     if explanations.soft_rules(form):
-        explanations.sync_explanations(conn, settings)
+        if read_explanations:
+            explanations.sync_explanations(conn, settings)
         explained = explanations.explained_keys(conn, form.code)
 
     frame = derive.helper_columns(conn, form, staged, period, options)

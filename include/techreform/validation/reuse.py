@@ -27,6 +27,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -73,6 +76,16 @@ def _columns_digest(frame: pd.DataFrame, columns: list[str]) -> str:
     return digest.hexdigest()
 
 
+@cache
+def _code_digest() -> str:
+    """The code that checks: this package's sources (custom expectations, helper columns, outcomes and
+    messages) and the Great Expectations version — a check made by other code is not reused."""
+    digest = hashlib.sha256(metadata.version("great_expectations").encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], options: ValidationOptions) -> Fingerprint:
     """The fingerprint of a check of ``frame`` (staged rows with helper columns, index 0..n−1)."""
     helper = [c for c in frame.columns if c.startswith("_")]
@@ -82,7 +95,9 @@ def fingerprint(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], opt
     ).hexdigest()
     checking = {name: value for name, value in asdict(options).items() if name in CHECK_OPTIONS}
     suite = hashlib.sha256(
-        suites.suite_path(form).read_bytes() + json.dumps(checking, sort_keys=True, default=str).encode()
+        suites.suite_path(form).read_bytes()
+        + json.dumps(checking, sort_keys=True, default=str).encode()
+        + _code_digest().encode()
     ).hexdigest()
     return Fingerprint(_columns_digest(frame, rows), context, suite)
 
