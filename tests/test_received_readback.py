@@ -221,3 +221,28 @@ def test_an_ingest_and_load_in_slices_of_two_rows_equals_an_unsliced_one(setting
     sliced = _snapshot(engine)
     for table in _SNAPSHOTS:
         pd.testing.assert_frame_equal(sliced[table], whole[table], obj=table)
+
+
+def test_on_the_object_store_a_row_is_read_back_past_a_stale_listing(tmp_path, warehouse_url, s3_server):
+    """The raw file was (re)written by another worker after this process listed its folder: the listing
+    cache is dropped before reading, so the row is read, not taken for a file gone."""
+    from techreform.store import store_of
+    from test_store import s3_settings
+
+    settings = s3_settings(tmp_path, s3_server, warehouse_url)
+    engine = prepare_warehouse(settings)
+    store = store_of(settings)
+    landing = store.delivery_folder(E1.name, "2013-06")
+    write_delivery(tmp_path / "landing", E1, "2013-06", "E1_620100_2013-06.csv", _rows())
+    data = (tmp_path / "landing" / E1.name / "2013-06" / "E1_620100_2013-06.csv").read_bytes()
+    s3_server.fs.pipe_file(f"{landing.path}/E1_620100_2013-06.csv", data)
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "loaded", outcome.message
+    folder = store.raw_file(E1.name, "2013-06", outcome.sha256, "x").parent
+    key = f"{folder.path}/E1_620100_2013-06.csv"
+    s3_server.fs.rm_file(key)  # another worker: gone ...
+    s3_server.fs.pipe_file(f"{folder.path}/note.txt", b"x")
+    assert [p.rsplit("/", 1)[1] for p in store.raw.fs.ls(folder.path)] == ["note.txt"]  # ... this process lists it
+    s3_server.fs.pipe_file(key, data)  # ... then it is back
+    load_form_period(engine, settings, E1, PERIOD)
+    assert _quarantined(engine)[3]["工业总产值"] == "-15"
