@@ -440,3 +440,24 @@ def test_soft_queries_of_a1_q1_and_g1_are_explained_by_each_forms_own_key(settin
     assert len(problems) == 2
     assert "第5行" in problems[0] and "Q1-S99" in problems[0]
     assert "第6行" in problems[1] and "缺少统一社会信用代码、产品代码" in problems[1]
+
+
+def test_an_a1_explanation_naming_a_month_other_than_december_is_refused_in_one_line(settings, engine):
+    """A1's report of a year is its December's (the folder YYYY-12): an explanation naming another month
+    could never match a query, so it is reported, not stored."""
+    from techreform.validation.explanations import load_folder
+
+    _explanations(
+        settings,
+        "2014-01",
+        [
+            (OUTSIDER, "", "", "", "2013-06", "A1-S01", "半年"),
+            (OUTSIDER, "", "", "", "2013年12月", "A1-S01", "年报"),
+            (OUTSIDER, "", "", "", "2013", "A1-S01", "年份"),
+        ],
+    )
+    with engine.begin() as conn:
+        outcome = load_folder(conn, settings.landing_dir / "explanations" / "2014-01")
+    assert outcome.rows == 2
+    (problem,) = outcome.problems
+    assert "第2行" in problem and "2013-06" in problem and "A1" in problem and "\n" not in problem

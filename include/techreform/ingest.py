@@ -39,7 +39,7 @@ from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, rece
 from techreform.limits import IngestLimits
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
-from techreform.store import exists, location, put_file, read_bytes, scratch_dir, store_of
+from techreform.store import at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,8 @@ def parse_table_chunks(
     form: Form, table: RawTable, folder_period: Period | str | None = None, chunk_rows: int = 50_000
 ) -> Iterator[ParsedFile]:
     """:func:`parse_table` by slices of at most ``chunk_rows`` rows (bounded memory: one slice's row
-    dicts at a time). A file without rows gives one empty slice; ``rows_received`` is the slice's."""
+    dicts at a time; the generator holds ``table``, so its cells as read stay until the last slice). A
+    file without rows gives one empty slice; ``rows_received`` is the slice's."""
     for start in range(0, max(len(table.rows), 1), chunk_rows):
         piece = RawTable(table.path, table.encoding, table.headers, table.rows[start : start + chunk_rows])
         yield parse_table(form, piece, folder_period)
@@ -226,40 +227,82 @@ def row_as_received(headers: list[str], cells: list[Any], width: int | None = No
     )
 
 
+class ReadBackFailed(RuntimeError):
+    """A row as received cannot be read back from a raw file that is there (one line naming the file
+    and the reason): the task fails and is retried rather than storing the row without its cells."""
+
+
+GONE_FROM_RAW_ZONE = "(raw zone)"
+"""The key of the marker a row as received gets when its file is no longer in the raw zone:
+``{"(raw zone)": "文件已不在原始区 / no longer in the raw zone: <location>"}`` (docs/performance.md)."""
+
+
+def gone_from_raw_zone(where: str) -> str:
+    """The row as received of a row whose raw file is gone (a visible marker, never an empty object)."""
+    return _AS_RECEIVED_JSON.encode({GONE_FROM_RAW_ZONE: f"文件已不在原始区 / no longer in the raw zone: {where}"})
+
+
 def received_rows(
-    settings: Settings, form: Form, period: Period | str, wanted: Iterable[tuple[str, str, int]]
+    settings: Settings, form: Form, period: Period | str, wanted: Iterable[tuple[str, str, int, str]]
 ) -> dict[tuple[str, int], str]:
     """The rows as received (``{header: cell}`` JSON, as :func:`row_as_received`) of ``wanted``
-    ``(file_sha256, file_name, source_row)`` of the delivery folder ``period``, read back from the raw
-    zone (each file once, under the configured ingest limits). A file no longer in the raw zone, or no
-    longer readable, gives no rows (the callers show ``{}``)."""
-    by_file: dict[tuple[str, str], set[int]] = {}
-    for sha, name, source_row in wanted:
-        by_file.setdefault((sha, name), set()).add(int(source_row))
+    ``(file_sha256, file_name, source_row, raw_path)`` of the delivery folder ``period``, read back from
+    the raw zone, each file once. ``raw_path`` is the location recorded at ingest
+    (``etl_file_log.raw_path``; empty: the raw zone's path under today's settings). The file is read
+    under :meth:`IngestLimits.for_accepted_file` after its sha256 is checked. A file no longer in the
+    raw zone gives :func:`gone_from_raw_zone` for its rows; any other failure raises
+    :class:`ReadBackFailed`."""
+    by_file: dict[tuple[str, str, str], set[int]] = {}
+    for sha, name, source_row, raw_path in wanted:
+        by_file.setdefault((sha, name, raw_path or ""), set()).add(int(source_row))
     if not by_file:
         return {}
-    limits = IngestLimits.from_settings(settings).for_columns(len(form.fields))
+    limits = IngestLimits.from_settings(settings).for_accepted_file().for_columns(len(form.fields))
     store = store_of(settings)
     out: dict[tuple[str, int], str] = {}
-    for (sha, name), numbers in by_file.items():
-        path = store.raw_file(form.name, str(period), sha, raw_zone_name(name))
+    for (sha, name, raw_path), numbers in by_file.items():
+        path = (
+            at_location(store, raw_path)
+            if raw_path
+            else store.raw_file(form.name, str(period), sha, raw_zone_name(name))
+        )
+        where = f"{form.name}/{period}/{name}"
         try:
-            table = readers.read_delivery_bytes(Path(name), read_bytes(path), limits, only_rows=numbers)
-        except (OSError, UnreadableFile) as exc:
-            log.warning("%s/%s/%s: the raw file cannot be read back (%s)", form.name, period, name, exc)
+            data = read_bytes(path)
+        except FileNotFoundError:
+            log.warning("%s: the raw file %s is gone; its rows as received are marked", where, location(path))
+            out.update({(sha, n): gone_from_raw_zone(location(path)) for n in numbers})
             continue
+        except Exception as exc:  # the store unreachable, permissions ...: retry rather than lose the cells
+            raise ReadBackFailed(
+                log_line(f"{where}: 原始文件无法读回 / cannot read back {location(path)}: {type(exc).__name__}: {exc}")
+            ) from exc
+        if sha256_of(data) != sha:
+            raise ReadBackFailed(log_line(f"{where}: 原始文件已被改动 / {location(path)} no longer has sha256 {sha}"))
+        try:
+            table = readers.read_delivery_bytes(Path(name), data, limits, only_rows=numbers)
+        except (UnreadableFile, MemoryError) as exc:
+            raise ReadBackFailed(
+                log_line(f"{where}: 原始文件无法读回 / cannot read back {location(path)}: {exc}")
+            ) from exc
+        del data
         width = len(table.headers)
         for source_row, cells in table.rows:
             if source_row in numbers:
                 out[(sha, source_row)] = row_as_received(table.headers, cells, width)
-        del table
+        missing = sorted(numbers.difference(n for n, _ in table.rows))
+        if missing:
+            raise ReadBackFailed(
+                log_line(f"{where}: 原始文件中没有第 {missing[0]} 行 / {location(path)} has no row {missing[0]}")
+            )
     return out
 
 
 def fill_received(settings: Settings, form: Form, period: Period | str, frame: Any, positions: Any) -> None:
-    """Fill, in place, the empty ``raw_json`` of ``frame``'s rows at ``positions`` (row positions) from
-    the raw zone (:func:`received_rows`); rows staged with their JSON keep it. ``frame`` has
-    ``file_sha256``, ``file_name``, ``source_row`` and ``raw_json``."""
+    """Fill, in place, the empty ``raw_json`` of ``frame``'s rows at ``positions`` (row positions, not
+    index labels) from the raw zone (:func:`received_rows`); rows staged with their JSON keep it.
+    ``frame`` has ``file_sha256``, ``file_name``, ``source_row``, ``raw_json`` and, from
+    ``staged_rows.sql``, ``raw_path`` (the file's location recorded at ingest)."""
     if "raw_json" not in frame or not len(positions):
         return
     raw = frame["raw_json"].to_numpy(dtype=object)
@@ -268,10 +311,16 @@ def fill_received(settings: Settings, form: Form, period: Period | str, frame: A
         return
     shas = frame["file_sha256"].to_numpy(dtype=object)
     names = frame["file_name"].to_numpy(dtype=object) if "file_name" in frame else [""] * len(frame)
+    paths = frame["raw_path"].to_numpy(dtype=object) if "raw_path" in frame else [""] * len(frame)
     numbers = frame["source_row"].to_numpy()
-    found = received_rows(settings, form, period, ((shas[p], names[p], numbers[p]) for p in need))
+    found = received_rows(
+        settings,
+        form,
+        period,
+        ((shas[p], names[p], numbers[p], paths[p] if isinstance(paths[p], str) else "") for p in need),
+    )
     for p in need:
-        raw[p] = found.get((shas[p], int(numbers[p])), "{}")
+        raw[p] = found[(shas[p], int(numbers[p]))]
     frame["raw_json"] = raw
 
 
@@ -483,7 +532,8 @@ def _ingest_file(
         first = next(parts)  # the header's check and the first slice
         outcome.extra_columns = first.extra_columns
         outcome.rows_received = len(table.rows)
-        del table
+        # the table's cells as read stay in memory until the last slice is staged (``parts`` holds the
+        # table); what the slices bound is the parsed rows: one slice's row dicts at a time
         chunks = _guarded(itertools.chain([first], parts), where)
     except Exception as exc:  # unreadable, a limit, memory, a reader failure: this file only
         chunks = None

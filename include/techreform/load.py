@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -151,7 +152,7 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
             keys = pd.MultiIndex.from_arrays(
                 [staged["file_sha256"].astype(object), staged["source_row"].astype(object)]
             )
-            fill_received(settings, form, period, staged, staged.index[keys.isin(failing)].to_numpy())
+            fill_received(settings, form, period, staged, np.flatnonzero(keys.isin(failing)))
         rows = decide_outcomes(form, staged, unparsed, result.failures)
         _replace_period(conn, form, p, staged, rows)
         if form.checks == "great_expectations":

@@ -191,18 +191,20 @@ def describe(exc: BaseException) -> str:
 
 
 def read_bytes(path: StorePath) -> bytes:
+    """The bytes of ``path`` as the store holds them now (on an object store the cached listing is
+    dropped first: another worker may have written or removed it since this process listed)."""
+    _refresh(path)
     return path.read_bytes()
 
 
 def exists(path: StorePath) -> bool:
-    if not is_local(path):
-        path.fs.invalidate_cache(path.path)
+    _refresh(path)
     return path.exists()
 
 
-def _refresh(folder: StorePath) -> None:
-    if not is_local(folder):  # another process (worker) may have written since this one listed
-        folder.fs.invalidate_cache(folder.path)
+def _refresh(path: StorePath) -> None:
+    if not is_local(path):  # another process (worker) may have written since this one listed
+        path.fs.invalidate_cache(path.path)
 
 
 def _children(folder: StorePath) -> list[StorePath]:
@@ -292,6 +294,16 @@ def scratch_dir(prefix: str = "techreform-") -> Iterator[Path]:
 def location(path: StorePath) -> str:
     """What the warehouse and the logs record for a store path: the local path, or the object's URL."""
     return str(path)
+
+
+def at_location(store: Store, recorded: str) -> StorePath:
+    """The store path of a location the warehouse recorded (:func:`location`): a local path, or an
+    object's URL opened with ``store``'s credentials."""
+    if "://" not in recorded:
+        return Path(recorded)
+    from upath import UPath
+
+    return UPath(recorded, **dict(store.storage_options))
 
 
 def relative(store: Store, path: StorePath) -> str:

@@ -19,7 +19,8 @@ read under the form's headers), so an explanation matches a query exactly as a l
 supersede the row. Rows are stored in ``dim_explanation``; a folder's rows are replaced as a whole each
 time it is read, so re-reading changes nothing. A soft failure of (record key, period, rule_id) is then
 ``explained`` when the period is validated again. Rows that cannot match anything (no key, no valid
-period, a hard or unknown rule id, blank explanation or confirmer) are skipped and returned as problems.
+period — for A1 a month other than its year's December —, a hard or unknown rule id, blank explanation
+or confirmer) are skipped and returned as problems.
 """
 
 from __future__ import annotations
@@ -145,6 +146,10 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
                 outcome.problems.append(f"{where}：缺少{names}")
             elif not period:
                 outcome.problems.append(f"{where}：报告期 “{record['period']}” 无效")
+            elif "year" in form.key and not period.endswith("-12"):  # a year's report is its December's
+                outcome.problems.append(
+                    f"{where}：报告期 “{record['period']}” 不是{form.code}的报告期（应为年份或该年12月）"
+                )
             elif not explanation or not confirmed:
                 outcome.problems.append(f"{where}：核实说明或核实人为空")
             else:

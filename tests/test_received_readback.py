@@ -1,0 +1,248 @@
+"""The row as received, read back from the raw zone for failing rows (docs/performance.md, item 5), and
+the sliced reads and writes of the warehouse and of staging (items 6 and 7), on SQLite and PostgreSQL."""
+
+import io
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from landing_files import e1_row, uscc_for, write_delivery
+from techreform import ingest, warehouse
+from techreform.config import Settings
+from techreform.forms import ENTERPRISE_MONTHLY as E1
+from techreform.forms import SUPERVISORS as S1
+from techreform.ingest import GONE_FROM_RAW_ZONE, ReadBackFailed, ingest_form_period
+from techreform.load import load_form_period
+from techreform.periods import Period
+from techreform.pipeline import prepare_warehouse
+
+PERIOD = Period(2013, 6)
+
+
+@pytest.fixture
+def engine(settings):
+    return prepare_warehouse(settings)
+
+
+def _rows() -> list[dict]:
+    rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 6)]
+    rows[1] = e1_row(uscc_for("620102", 2), "2013-06", **{"工业总产值": "-15"})  # E1-H07 quarantines it
+    return rows
+
+
+def _quarantined(engine) -> dict[int, dict]:
+    with engine.connect() as conn:
+        return {n: json.loads(j) for n, j in conn.execute(sa.text("select source_row, row_json from quarantine"))}
+
+
+def _received_json(engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r for (r,) in conn.execute(sa.text("select received_json from dq_row_failure where source_row = 3"))]
+
+
+def _deliver_and_ingest(settings, engine) -> None:
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", _rows())
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "loaded"
+
+
+def test_a_row_is_read_back_from_the_raw_path_recorded_at_ingest_when_the_raw_zone_moved(settings, engine, tmp_path):
+    """The settings' raw folder changed after ingest: the file is read where etl_file_log says it is."""
+    _deliver_and_ingest(settings, engine)
+    moved = Settings.from_env(
+        {
+            "TECHREFORM_DATA_DIR": str(tmp_path / "data"),
+            "TECHREFORM_WAREHOUSE_URL": settings.warehouse_url,
+            "TECHREFORM_RAW_DIR": str(tmp_path / "elsewhere"),
+        }
+    )
+    load_form_period(engine, moved, E1, PERIOD)
+    assert _quarantined(engine)[3]["工业总产值"] == "-15"
+    assert all("-15" in r for r in _received_json(engine))
+
+
+def test_lowered_ingest_limits_do_not_refuse_reading_back_an_accepted_file(settings, engine):
+    _deliver_and_ingest(settings, engine)
+    lowered = settings.with_options(
+        ingest={"max_file_bytes": 10, "max_cells": 5, "max_cell_chars": 1, "extra_columns": 1}
+    )
+    load_form_period(engine, lowered, E1, PERIOD)
+    assert _quarantined(engine)[3]["工业总产值"] == "-15"
+
+
+def test_a_raw_file_gone_from_the_raw_zone_leaves_a_visible_marker_not_an_empty_object(settings, engine):
+    _deliver_and_ingest(settings, engine)
+    shutil.rmtree(settings.raw_dir)
+    load_form_period(engine, settings, E1, PERIOD)
+    (marker,) = _quarantined(engine).values()
+    assert list(marker) == [GONE_FROM_RAW_ZONE]
+    assert "no longer in the raw zone" in marker[GONE_FROM_RAW_ZONE]
+
+
+def test_a_raw_file_that_cannot_be_read_back_fails_the_load_with_one_line_naming_it(settings, engine):
+    _deliver_and_ingest(settings, engine)
+    (raw,) = [p for p in settings.raw_dir.rglob("*.csv")]
+    raw.write_bytes(b"\x00 not the file that was accepted")
+    with pytest.raises(ReadBackFailed, match=r"enterprise_monthly/2013-06/E1_620100_2013-06\.csv: .*sha256") as err:
+        load_form_period(engine, settings, E1, PERIOD)
+    assert "\n" not in str(err.value)
+    with engine.connect() as conn:  # nothing written: the load's transaction rolled back, the task retries
+        assert conn.execute(sa.text("select count(*) from quarantine")).scalar_one() == 0
+
+
+def test_a_row_of_an_xlsx_file_is_read_back_as_received(settings, engine):
+    from openpyxl import Workbook
+
+    rows = _rows()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append([-15 if v == "-15" else v for v in row.values()])  # a number cell
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    folder = settings.landing_dir / E1.name / "2013-06"
+    folder.mkdir(parents=True)
+    (folder / "E1_620100_2013-06.xlsx").write_bytes(buffer.getvalue())
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "loaded"
+    load_form_period(engine, settings, E1, PERIOD)
+    received = _quarantined(engine)[3]
+    assert received["工业总产值"] == -15
+    assert received["统一社会信用代码"] == uscc_for("620102", 2)
+
+
+def test_a_quarantined_supervisor_row_keeps_its_cells_as_received(settings, engine):
+    """S1 has no GX suite: only the load fills the rows as received of its failing rows."""
+    rows = [
+        {"行政区划代码": "620100", "姓名": "张三", "邮箱": "zhang@example.org", "职责": "督办"},
+        {"行政区划代码": "620200", "姓名": "李四", "邮箱": "not an address", "职责": ""},
+        {"行政区划代码": "620300", "姓名": "王五", "邮箱": "wang@example.org", "职责": ""},
+    ]
+    write_delivery(settings.landing_dir, S1, "2013-06", "S1_620000_2013-06.csv", rows)
+    (outcome,) = ingest_form_period(engine, settings, S1, PERIOD).files
+    assert outcome.status == "loaded"
+    load_form_period(engine, settings, S1, PERIOD)
+    assert _quarantined(engine) == {3: {"行政区划代码": "620200", "姓名": "李四", "邮箱": "not an address", "职责": ""}}
+
+
+# --- sliced reads and writes ---------------------------------------------------------------------------
+
+_MIXED = {
+    "id": [1, 2, 3, 4, 5],
+    "ints_then_null": [1, 2, 3, None, None],
+    "null_then_text": [None, None, None, "a", "b"],
+    "text_and_numbers": ["1", "x", "2.5", "3", "y"],
+    "all_null": [None] * 5,
+    "reals": [1.5, None, 2.0, None, 3.25],
+}
+
+
+def _read_mixed(conn, tmp_path, monkeypatch, as_objects=False):
+    (tmp_path / "sql").mkdir(exist_ok=True)
+    (tmp_path / "sql" / "mixed.sql").write_text("select * from t_mixed order by id\n", encoding="utf-8")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path / "sql")
+    return warehouse.read_frame(conn, "mixed", as_objects=as_objects)
+
+
+@pytest.mark.parametrize("as_objects", [False, True])
+def test_sliced_reads_and_writes_give_the_frame_of_unsliced_ones(settings, engine, tmp_path, monkeypatch, as_objects):
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in _MIXED.items()})
+    results = []
+    for rows in (None, 2):
+        if rows:
+            monkeypatch.setattr(warehouse, "READ_CHUNK_ROWS", rows)
+            monkeypatch.setattr(warehouse, "INSERT_CHUNK_ROWS", rows)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("drop table if exists t_mixed")
+            conn.exec_driver_sql(
+                "create table t_mixed (id integer, ints_then_null integer, null_then_text text, "
+                "text_and_numbers text, all_null text, reals double precision)"
+            )
+            assert warehouse.insert_rows(conn, "t_mixed", frame) == 5
+            results.append(_read_mixed(conn, tmp_path, monkeypatch, as_objects))
+    whole, sliced = results
+    pd.testing.assert_frame_equal(sliced, whole)
+    assert str(whole["ints_then_null"].dtype) == ("object" if as_objects else "float64")
+    assert whole["null_then_text"].tolist()[3:] == ["a", "b"]
+    assert whole["all_null"].isna().all()
+
+
+_SNAPSHOTS = {
+    "stg_enterprise_monthly": "select * from stg_enterprise_monthly order by source_row",
+    "stg_parse_error": "select source_row, raw_json, fields, messages from stg_parse_error order by source_row",
+    "quarantine": "select * from quarantine order by source_row",
+    "etl_row_outcome": "select * from etl_row_outcome order by source_row",
+    "fct_enterprise_monthly": "select * from fct_enterprise_monthly order by uscc",
+    "dq_row_failure": "select * from dq_row_failure order by source_row, rule_id",
+}
+_VOLATILE = {"received_at", "loaded_at", "validated_at", "run_id", "created_at"}
+
+
+def _snapshot(engine) -> dict[str, pd.DataFrame]:
+    with engine.connect() as conn:
+        out = {}
+        for table, sql in _SNAPSHOTS.items():
+            frame = pd.read_sql_query(sa.text(sql), conn)
+            out[table] = frame.drop(columns=[c for c in frame if c in _VOLATILE])
+        return out
+
+
+def _forget_ingest(engine) -> None:
+    with engine.begin() as conn:
+        for table in ("stg_enterprise_monthly", "stg_parse_error"):
+            conn.execute(sa.text(f"delete from {table}"))  # noqa: S608 - fixed names
+        conn.execute(sa.text("delete from etl_file_log"))
+
+
+def test_an_ingest_and_load_in_slices_of_two_rows_equals_an_unsliced_one(settings, engine, monkeypatch):
+    rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 8)]
+    rows[1] = e1_row(uscc_for("620102", 2), "2013-06", **{"工业总产值": "-15"})  # quarantined
+    rows[4] = e1_row(uscc_for("620102", 5), "2013-06", **{"主营业务收入": "12,3a4"})  # does not parse
+    rows[5] = e1_row(uscc_for("620102", 6), "2013-06", **{"新产品产值": "7"})
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    ingest_form_period(engine, settings, E1, PERIOD)
+    load_form_period(engine, settings, E1, PERIOD)
+    whole = _snapshot(engine)
+    assert len(whole["quarantine"]) == 2 and len(whole["fct_enterprise_monthly"]) == 5
+
+    _forget_ingest(engine)
+    for name, module in (
+        ("STAGE_CHUNK_ROWS", ingest),
+        ("READ_CHUNK_ROWS", warehouse),
+        ("INSERT_CHUNK_ROWS", warehouse),
+    ):
+        monkeypatch.setattr(module, name, 2)
+    ingest_form_period(engine, settings, E1, PERIOD)
+    load_form_period(engine, settings, E1, PERIOD)
+    sliced = _snapshot(engine)
+    for table in _SNAPSHOTS:
+        pd.testing.assert_frame_equal(sliced[table], whole[table], obj=table)
+
+
+def test_on_the_object_store_a_row_is_read_back_past_a_stale_listing(tmp_path, warehouse_url, s3_server):
+    """The raw file was (re)written by another worker after this process listed its folder: the listing
+    cache is dropped before reading, so the row is read, not taken for a file gone."""
+    from techreform.store import store_of
+    from test_store import s3_settings
+
+    settings = s3_settings(tmp_path, s3_server, warehouse_url)
+    engine = prepare_warehouse(settings)
+    store = store_of(settings)
+    landing = store.delivery_folder(E1.name, "2013-06")
+    write_delivery(tmp_path / "landing", E1, "2013-06", "E1_620100_2013-06.csv", _rows())
+    data = (tmp_path / "landing" / E1.name / "2013-06" / "E1_620100_2013-06.csv").read_bytes()
+    s3_server.fs.pipe_file(f"{landing.path}/E1_620100_2013-06.csv", data)
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "loaded", outcome.message
+    folder = store.raw_file(E1.name, "2013-06", outcome.sha256, "x").parent
+    key = f"{folder.path}/E1_620100_2013-06.csv"
+    s3_server.fs.rm_file(key)  # another worker: gone ...
+    s3_server.fs.pipe_file(f"{folder.path}/note.txt", b"x")
+    assert [p.rsplit("/", 1)[1] for p in store.raw.fs.ls(folder.path)] == ["note.txt"]  # ... this process lists it
+    s3_server.fs.pipe_file(key, data)  # ... then it is back
+    load_form_period(engine, settings, E1, PERIOD)
+    assert _quarantined(engine)[3]["工业总产值"] == "-15"
