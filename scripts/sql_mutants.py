@@ -92,8 +92,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-rollup-sector-null",
         "include/sql/marts/indicators/rollup.sql",
-        "    where u.sector_group is not null",
-        "    where 1 = 1",
+        "    where u.level = 'unit' and u.sector_group is not null",
+        "    where u.level = 'unit'",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(

@@ -31,6 +31,7 @@ VOLATILE = {
     "claim_until",
     "created_at",
     "manifest_sha256",
+    "checked_at",
 }  # the extract manifest records when it was made; its content digest is compared
 
 

@@ -8,29 +8,23 @@ insert into wrk_indicator_measure (
     run_period, measure_period, indicator_code, level, area_code, value_rule, numerator, denominator,
     numerator_comparable, denominator_comparable, numerator_last_year, denominator_last_year, reporters
 )
-with -- the units summed once by (indicator, rule, prefecture, sector group): a few hundred rows, which the
--- three levels below re-add (one pass over the units instead of three; the sums are the same sums)
-cells as (
-    select run_period, measure_period, indicator_code, value_rule, prefecture_code, sector_group,
-           sum(numerator) as numerator, sum(denominator) as denominator,
-           sum(numerator_comparable) as numerator_comparable, sum(denominator_comparable) as denominator_comparable,
-           sum(numerator_last_year) as numerator_last_year, sum(denominator_last_year) as denominator_last_year,
-           sum(reporters) as reporters
+with run_units as (
+    select *
     from wrk_indicator_unit
-    where run_period = :run_period and measure_period = :measure_period and level = 'unit'
-    group by run_period, measure_period, indicator_code, value_rule, prefecture_code, sector_group
+    where run_period = :run_period and measure_period = :measure_period
 ),
 placed as (
     select u.*, 'province' as rollup_level, :province_code as rollup_area
-    from cells as u
+    from run_units as u
+    where u.level = 'unit'
     union all
     select u.*, 'prefecture', u.prefecture_code
-    from cells as u
-    where u.prefecture_code is not null
+    from run_units as u
+    where u.level = 'unit' and u.prefecture_code is not null
     union all
     select u.*, 'sector_group', u.sector_group
-    from cells as u
-    where u.sector_group is not null
+    from run_units as u
+    where u.level = 'unit' and u.sector_group is not null
 )
 select run_period, measure_period, indicator_code, rollup_level, rollup_area, value_rule,
        sum(numerator), sum(denominator), sum(numerator_comparable), sum(denominator_comparable),
@@ -41,5 +35,5 @@ union all
 select run_period, measure_period, indicator_code, level, area_code, value_rule,
        numerator, denominator, numerator_comparable, denominator_comparable,
        numerator_last_year, denominator_last_year, reporters
-from wrk_indicator_unit
-where run_period = :run_period and measure_period = :measure_period and level <> 'unit'
+from run_units
+where level <> 'unit'
