@@ -76,6 +76,10 @@ def _columns_digest(frame: pd.DataFrame, columns: list[str]) -> str:
     return digest.hexdigest()
 
 
+NOT_CHECKED = ("raw_path", "raw_json")
+"""Staged columns the suite never reads: left out of the rows' digest."""
+
+
 @cache
 def _code_digest() -> str:
     """The code that checks: this package's sources (custom expectations, helper columns, outcomes and
@@ -89,7 +93,9 @@ def _code_digest() -> str:
 def fingerprint(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], options: ValidationOptions) -> Fingerprint:
     """The fingerprint of a check of ``frame`` (staged rows with helper columns, index 0..n−1)."""
     helper = [c for c in frame.columns if c.startswith("_")]
-    rows = [c for c in frame.columns if not c.startswith("_")]
+    # the rows as checked: their values and where they came from (file sha256, row); not where the raw
+    # file is kept (raw_path, which differs from one store to another) nor its copy as received
+    rows = [c for c in frame.columns if not c.startswith("_") and c not in NOT_CHECKED]
     context = hashlib.sha256(
         (_columns_digest(frame, helper) + json.dumps(parameters, sort_keys=True, default=str)).encode()
     ).hexdigest()
