@@ -14,7 +14,10 @@ before the next landing. Sizes:
   Lanzhou's file has about 1,000 rows;
 - ``largest``: a province of 78,000 enterprises, whose Lanzhou file (about 24,000 rows × 20 columns) is
   near the largest E1 file the default ingest limits accept (``ingest.max_cells`` = 500,000 cells); the
-  earlier months are loaded with larger limits (the register alone has ~80,000 rows × 11 columns).
+  earlier months are loaded with larger limits (the register alone has ~80,000 rows × 11 columns);
+- ``national``: the generator's national size (500,000 enterprises), whose Lanzhou file (about 180,000
+  rows, 3.6 million cells) is past the default limits: the deployment runs with them raised, as a
+  deployment receiving national files must (docs/performance.md).
 
 Usage::
 
@@ -53,11 +56,15 @@ class Size:
     enterprises: int
     earlier: str  # the month loaded before the deployment watches (R1, S1 snapshots, E1)
     seed_options: dict | None = None
+    options: dict | None = None  # the deployment's own options (sections of TECHREFORM_CONFIG_FILE)
 
 
 SIZES = {
     "prefecture": Size("prefecture", 3260, "2013-05"),
     "largest": Size("largest", 78_000, "2014-05", SEED_LIMITS),
+    # the generator's national size: Lanzhou's E1 file alone is about 180,000 rows (3.6 million cells),
+    # past the default limits, so the deployment runs with them raised as a national deployment must
+    "national": Size("national", 500_000, "2014-05", SEED_LIMITS, SEED_LIMITS),
 }
 
 
@@ -213,16 +220,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from techreform.options import DeliveryOptions
 
-    extra_env: dict[str, str] = {}
-    if args.poll_seconds is not None:
-        config = args.data / "deployment-config.json"
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(json.dumps({"delivery": {"poll_seconds": args.poll_seconds}}))
-        extra_env["TECHREFORM_CONFIG_FILE"] = str(config)
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (at start)")
     rows = []
     for name in args.sizes:
         size = SIZES[name]
+        extra_env: dict[str, str] = {}
+        options = dict(size.options or {})
+        if args.poll_seconds is not None:
+            options["delivery"] = {"poll_seconds": args.poll_seconds}
+        if options:
+            config = args.data / f"deployment-config-{name}.json"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(json.dumps(options))
+            extra_env["TECHREFORM_CONFIG_FILE"] = str(config)
         poll = args.poll_seconds or DeliveryOptions().poll_seconds
         rows += measure(size, generate(size, args.repeat, args.data), args.repeat, extra_env, poll, args.keep)
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}\n")
