@@ -21,6 +21,9 @@ Modules, one job each:
 - :mod:`techreform.runlock` – one run per report period at a time (advisory lock / lock file).
 - :mod:`techreform.errors` – expected errors as one line (no SQL text, no password).
 - :mod:`techreform.files` – every output file written aside and moved into place.
+- :mod:`techreform.numbers` – a number read from any value, and shown as people read it.
+- :mod:`techreform.delivery` – the instant review on delivery (即报即审): the landing watcher, the review of
+  each landed file and its receipt.
 - :mod:`techreform.alerts` – failure e-mails to the data engineers.
 - :mod:`techreform.faults` – named kill points for the fault suite.
 - :mod:`techreform.load` – staged rows → validation → quarantine, row outcomes and facts.
