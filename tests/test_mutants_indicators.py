@@ -212,6 +212,22 @@ def _file_log(form: str, period: str, seq: int) -> dict:
     }
 
 
+def _loaded_row(form: str, period: str, seq: int) -> dict:
+    """The row outcome a month's load leaves for its one row (a file is applied once its load decided it)."""
+    return {
+        "form": form,
+        "period": period,
+        "file_sha256": f"{seq:064d}",
+        "source_row": 2,
+        "record_key": "91620100MA0000001X",
+        "prefecture_code": "620100",
+        "outcome": "accepted",
+        "review_status": "ok",
+        "rule_ids": "",
+        "superseded": 0,
+    }
+
+
 def test_two_pending_deliveries_recompute_the_union_of_their_periods_and_are_recorded_as_applied_in_the_run(
     configured,
 ):
@@ -220,6 +236,7 @@ def test_two_pending_deliveries_recompute_the_union_of_their_periods_and_are_rec
         compute_indicators(engine, settings, period)
     # a late A1 of 2013 (its December: every later period) and a corrected E1 of 2014-02 in the same run
     insert(engine, "etl_file_log", [_file_log("A1", "2013-12", 1), _file_log("E1", "2014-02", 1)])
+    insert(engine, "etl_row_outcome", [_loaded_row("A1", "2013-12", 1), _loaded_row("E1", "2014-02", 1)])
     with engine.begin() as conn:  # the recomputed rows must be written again, with the configured target
         conn.execute(sa.text("update fct_indicator set target_2015 = null"))
     result = recompute_corrections(engine, settings, "2014-05")
