@@ -44,9 +44,9 @@ def _december_totals(out, fields):
     return totals
 
 
-def test_default_size_runs_well_under_a_minute_of_cpu(default_run):
-    _, summary, cpu = default_run
-    assert cpu < 60, f"{cpu:.1f} s of CPU"
+def test_the_default_size_writes_every_file_of_its_months(default_run):
+    # (its CPU time is measured by the fixture but not asserted: a loaded machine is no failure)
+    _, summary, _cpu = default_run
     assert summary.files > 2000
 
 
@@ -83,13 +83,12 @@ def test_lanzhou_holds_the_most_enterprises_and_jiayuguan_the_biggest(default_ru
     assert by_pref["620200"] < by_pref["620500"]
 
 
-def test_national_size_is_vectorised(tmp_path):
-    """100,000 enterprises for one month (a fifth of national size) stay well within seconds of CPU."""
-    cpu = time.process_time()
+def test_a_fifth_of_national_size_is_generated_whole(tmp_path):
+    """100,000 enterprises for one month (a fifth of national size): every enterprise's row, the capital's
+    file the largest. (How long it takes is measured, not asserted: make benchmark generates a national
+    month and docs/performance.md records the time.)"""
     summary = generate(tmp_path, GeneratorConfig.national(enterprises=100_000, file_formats=(("csv-utf8", 1.0),)))
-    cpu = time.process_time() - cpu
     assert 95_000 <= summary.rows["E1"] <= 110_000
-    assert cpu < 40, f"{cpu:.1f} s of CPU"
     frame = pd.read_csv(
         next((tmp_path / "landing" / "enterprise_monthly" / "2013-06").glob("E1_620100_*")),
         dtype=str,

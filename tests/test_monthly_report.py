@@ -87,8 +87,8 @@ def _text(pdf: Path) -> str:
 def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(reported, tmp_path):
     from PIL import Image
 
+    from techreform.numbers import format_number
     from techreform.report import write_monthly_report
-    from techreform.report.content import fmt
     from techreform.warehouse import engine_for
 
     settings, summary = reported
@@ -126,7 +126,7 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
         red = conn.execute(
             sa.text("select count(*) from sup_project_light where period = :p and light = 'red'"), {"p": LAST}
         ).scalar_one()
-    assert fmt(invest) in text  # the warehouse's number
+    assert format_number(invest) in text  # the warehouse's number
     assert "红灯项目由" in text and f"变为{red}个" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
     cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
