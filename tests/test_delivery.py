@@ -159,7 +159,9 @@ def test_a_landed_file_gets_its_receipt_once_a_correction_names_the_changes_and_
     rcpts, refusal = handler.messages[2]
     assert rcpts == [f"tongji{JIAYUGUAN}@gsgxw.example"]
     assert "未被接收" in refusal["Subject"]
-    assert "原因：" in refusal.get_body(("plain",)).get_content()
+    refusal_text = refusal.get_body(("plain",)).get_content()
+    assert "原因：" in refusal_text and "于2013年3月16日前重新报送" in refusal_text  # the receipts' deadline
+    assert "嘉峪关市" in refusal["Subject"] + refusal_text  # the prefecture by its name
     after = staged_counts(engine)
     assert {k: v for k, v in after.items() if k in before} == before
     assert after[f"E1_{JIAYUGUAN}_{PERIOD}.csv"] == 0

@@ -6,7 +6,7 @@ import pytest
 
 from techreform.airflow_support import period_of_run, sqlalchemy_url_from_airflow_uri
 from techreform.codes import is_valid_uscc, make_uscc, uscc_check_character, uscc_problem
-from techreform.periods import Period, period_range
+from techreform.periods import Period, date_zh, period_range
 
 PUBLISHED_USCCS = ["91350100M000100Y43", "911100001000054748", "91110108551385082Q", "91440300708461136T"]
 
@@ -43,6 +43,11 @@ def test_period_arithmetic_crosses_years():
     assert Period(2013, 6).same_period_last_year == Period(2012, 6)
     assert [str(p) for p in period_range("2012-11", "2013-02")] == ["2012-11", "2012-12", "2013-01", "2013-02"]
     assert Period(2013, 6).label_zh == "2013年6月"
+
+
+def test_a_day_is_written_as_people_read_it_without_leading_zeros():
+    assert date_zh(dt.date(2013, 8, 5)) == "2013年8月5日"
+    assert date_zh(dt.date(2013, 12, 31)) == "2013年12月31日"
 
 
 def test_the_report_month_is_taken_in_shanghai_time_not_utc():

@@ -91,6 +91,11 @@ class Period:
         return dt.date(self.year, self.month, 1)
 
 
+def date_zh(day: dt.date) -> str:
+    """A day as people read it in receipts and e-mails: ``2013年8月5日`` (no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def period_range(first: str | Period, last: str | Period) -> list[Period]:
     """All periods from ``first`` to ``last`` inclusive."""
     start, end = Period.parse(first), Period.parse(last)

@@ -51,10 +51,10 @@ from techreform.validation.receipts import (
     Receipt,
     build_receipt,
     decorate_items,
-    resubmit_deadline,
+    prefecture_names,
+    resubmit_deadline_zh,
     write_receipt_files,
 )
-from techreform.warehouse import read_frame
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +141,8 @@ def delivery_receipts(
 ) -> list[Receipt]:
     """The receipt of each prefecture in ``deliverers`` for ``form`` and ``period`` (files written)."""
     with engine.connect() as conn:
-        names = dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
-    deadline = resubmit_deadline(settings, period)
-    deadline_zh = f"{deadline.year}年{deadline.month}月{deadline.day}日"
+        names = prefecture_names(conn)
+    deadline_zh = resubmit_deadline_zh(settings, period)
     folder = delivery_folder(settings, form, period)
     options = settings.options_for(ReceiptsOptions)
     decorated = decorate_items(items) if len(items) else items.assign(form_title="", received="", field_zh="")
@@ -283,8 +282,8 @@ def refusal_messages(
     """One message per refused file ``(name, sha256 or '', reason)`` and statistics contact of the
     prefecture its name gives; and the files that cannot be answered (no prefecture, no contact)."""
     with engine.connect() as conn:
-        names = dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
-    deadline = resubmit_deadline(settings, period)
+        names = prefecture_names(conn)
+    deadline_zh = resubmit_deadline_zh(settings, period)
     outgoing, unanswered = [], []
     for file_name, sha, reason in refused:
         code = deliverer_of(file_name)
@@ -303,7 +302,7 @@ def refusal_messages(
             "file": file_name,
             "file_sha256": sha,
             "reason": reason,
-            "deadline": f"{deadline.year}年{deadline.month}月{deadline.day}日",
+            "deadline": deadline_zh,
         }
         tag = (sha or hashlib.sha256(file_name.encode("utf-8", "backslashreplace")).hexdigest())[:16]
         for person in people:

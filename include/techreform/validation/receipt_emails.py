@@ -31,8 +31,13 @@ from techreform.supervision.content import content_digest
 from techreform.supervision.emails import beijing_date, header_safe, sender_address, sender_of
 from techreform.supervision.mailer import EmailDeliveryFailed, SmtpConfig
 from techreform.supervision.notify import Outgoing, deliver_messages
-from techreform.validation.receipts import Receipt, instructions, receipts_of_period, statistics_contacts
-from techreform.warehouse import read_frame
+from techreform.validation.receipts import (
+    Receipt,
+    instructions,
+    prefecture_names,
+    receipts_of_period,
+    statistics_contacts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +151,7 @@ def send_receipts(
     receipts = {r.code: r for r in receipts_of_period(engine, settings, period)}
     contacts = statistics_contacts(engine, settings, period)
     with engine.connect() as conn:
-        names = dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
+        names = prefecture_names(conn)
         earlier = {
             (k.recipient, k.region_code) for k in delivery_log.keys_of_period(conn, str(period)) if k.kind == KIND
         }

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from techreform import numbers
 from techreform.config import Settings
@@ -35,7 +35,7 @@ from techreform.files import remove_partials
 from techreform.forms import FORMS
 from techreform.labels import SEVERITY_ZH
 from techreform.options import ReceiptsOptions, ValidationOptions
-from techreform.periods import Period
+from techreform.periods import Period, date_zh
 from techreform.store import StorePath, list_files, remove, store_of, write_bytes, write_text
 from techreform.warehouse import has_table, read_frame
 
@@ -112,6 +112,16 @@ def resubmit_deadline(settings: Settings, period: Period) -> dt.date:
         + settings.options_for(ReceiptsOptions).resubmit_days
     )
     return period.next.first_day() + dt.timedelta(days=int(days))
+
+
+def resubmit_deadline_zh(settings: Settings, period: Period) -> str:
+    """:func:`resubmit_deadline` as the receipts write it (``2013年8月5日``)."""
+    return date_zh(resubmit_deadline(settings, period))
+
+
+def prefecture_names(conn: Connection) -> dict[str, str]:
+    """Prefecture code → name, as the warehouse's divisions hold them (for receipts and their e-mails)."""
+    return dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
 
 
 @dataclass
@@ -205,13 +215,12 @@ def receipts_of_period(engine: Engine, settings: Settings, period: Period | str)
     p = str(period)
     items = _items(engine, p)
     with engine.connect() as conn:
-        prefectures = dict(read_frame(conn, "staging/reference/prefectures").itertuples(index=False, name=None))
+        prefectures = prefecture_names(conn)
         missing = read_frame(conn, "marts/quality/missing_reporters_of_period", period=p)
         completeness = read_frame(conn, "marts/quality/completeness_of_period", period=p)
     prefectures[UNKNOWN[0]] = UNKNOWN[1]
     contacts = statistics_contacts(engine, settings, period)
-    deadline = resubmit_deadline(settings, period)
-    deadline_zh = f"{deadline.year}年{deadline.month}月{deadline.day}日"
+    deadline_zh = resubmit_deadline_zh(settings, period)
     out = []
     for code in sorted(set(items["prefecture_code"]) | set(missing["prefecture_code"].dropna())):
         out.append(
