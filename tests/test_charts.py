@@ -48,12 +48,12 @@ def test_nice_ticks_cover_range_with_round_steps() -> None:
     assert neg[0] <= -12.5 and neg[-1] >= 31 and 0 in neg
 
 
-def test_format_number_reads_like_a_person_writes() -> None:
-    assert charts.format_number(2611.4164) == "2,611"
-    assert charts.format_number(261.4164) == "261.4"
-    assert charts.format_number(26.4164) == "26.42"
-    assert charts.format_number(None) == "—"
-    assert charts.format_number(12.0, 1) == "12.0"
+def test_chart_labels_read_like_a_person_writes() -> None:
+    assert charts.chart_label(2611.4164) == "2,611"
+    assert charts.chart_label(261.4164) == "261.4"
+    assert charts.chart_label(26.4164) == "26.42"
+    assert charts.chart_label(None) == "—"
+    assert charts.chart_label(12.0, 1) == "12.0"
 
 
 def test_investment_trajectory_path_reaches_target_at_2015_end() -> None:

@@ -6,6 +6,7 @@ the test's tmp dir. Without a request's session or token the view answers 401 or
 
 from __future__ import annotations
 
+import re
 import shutil
 import urllib.error
 import urllib.request
@@ -16,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 
 from monitoring_fixtures import DEMO_PERIODS, build_demo_warehouse, start_api_server
-from techreform.charts import format_number
 
 pytestmark = [pytest.mark.slow]
 
@@ -127,6 +127,18 @@ def test_without_a_session_the_view_answers_401_or_the_login_page(server):
     assert _status(server.url + "/techreform/static/monitoring.css", {})[0] == 200
 
 
+def _shown_as_on_a_chart(text: str, value: float | None) -> bool:
+    """The view's number rule, stated here independently of the code: grouped by commas, no decimals from
+    1,000, one from 100, else two (trailing zeros dropped), ``—`` for no number."""
+    if value is None:
+        return text == "—"
+    decimals = 0 if abs(value) >= 1000 else (1 if abs(value) >= 100 else 2)
+    fraction = rf"(\.\d{{1,{decimals}}})?" if decimals else ""
+    return bool(re.fullmatch(rf"-?\d{{1,3}}(,\d{{3}})*{fraction}", text)) and float(
+        text.replace(",", "")
+    ) == pytest.approx(value, abs=0.5 * 10**-decimals + 1e-9)
+
+
 def _value(x) -> float | None:
     return None if x in (None, "") else float(x)
 
@@ -152,7 +164,7 @@ def test_every_page_shows_the_warehouse_numbers_offline(server, warehouse, chrom
         for cell in shown:
             value = stored[cell["data-code"]].value
             assert _value(cell["data-value"]) == pytest.approx(value) if value is not None else cell["data-value"] == ""
-            assert cell["text"] == format_number(value)
+            assert _shown_as_on_a_chart(cell["text"], value), (cell, value)
         statuses = visit.cells("#headline [data-field='status']", ["data-code", "data-value"])
         assert {s["data-code"]: s["data-value"] for s in statuses} == {k: r.status for k, r in stored.items()}
         assert visit.page.locator("#chart-investment svg polyline").count() >= 1

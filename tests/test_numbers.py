@@ -65,11 +65,11 @@ def test_the_mark_for_no_number_is_chosen_by_the_reader():
 
 def test_every_reader_shows_a_number_the_same_way():
     value = 2611.4164
-    assert display(value) == receipts.format_number(str(value)) == format_number(value) == "2,611.42"
-    assert display(1200.0) == receipts.format_number("1200") == format_number(1200) == "1,200"
+    assert display(value) == receipts.format_received(str(value)) == format_number(value) == "2,611.42"
+    assert display(1200.0) == receipts.format_received("1200") == format_number(1200) == "1,200"
     # the e-mails leave a missing cell empty and text as it is; receipts keep a value that is not a number
     assert display(float("nan")) == "" and display("甘肃") == "甘肃"
-    assert receipts.format_number("12a") == "12a" and receipts.format_number(None) == ""
+    assert receipts.format_received("12a") == "12a" and receipts.format_received(None) == ""
 
 
 @pytest.mark.parametrize(
@@ -85,4 +85,4 @@ def test_every_reader_shows_a_number_the_same_way():
     ],
 )
 def test_chart_labels_have_the_decimals_their_magnitude_deserves(value, decimals, expected):
-    assert charts.format_number(value, decimals) == expected
+    assert charts.chart_label(value, decimals) == expected

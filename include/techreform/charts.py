@@ -78,7 +78,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def format_number(value: float | None, decimals: int | None = None) -> str:
+def chart_label(value: float | None, decimals: int | None = None) -> str:
     """A chart's label (``numbers.format_number``): with ``decimals`` given, exactly that many; otherwise
     as many as the magnitude deserves on a chart (none from 1,000, one from 100, else two)."""
     number = finite_number(value)
@@ -209,7 +209,7 @@ def line_chart(
                 _text(
                     sx(i) + dx,
                     sy(v) - 8,
-                    format_number(v),
+                    chart_label(v),
                     size=12,
                     anchor=anchor,
                     colour=first.colour or PALETTE[0],
@@ -252,9 +252,7 @@ def investment_trajectory(
         shown,
         [
             Series("累计完成", actual, colour=PALETTE[0]),
-            Series(
-                f"序时路径（至2015年末{format_number(target_2015)}{unit}）", path, colour=TARGET_COLOUR, dashed=True
-            ),
+            Series(f"序时路径（至2015年末{chart_label(target_2015)}{unit}）", path, colour=TARGET_COLOUR, dashed=True),
         ],
         title=title,
         unit=unit,
@@ -343,7 +341,7 @@ def column_chart(
         )
         if len(categories) <= 24:
             ly = y0 - 4 if v >= 0 else y1 + 12
-            body.append(_text(cx, ly, format_number(v, decimals), size=10, anchor="middle"))
+            body.append(_text(cx, ly, chart_label(v, decimals), size=10, anchor="middle"))
     body.append(f'<line x1="{left}" y1="{sy(0):.1f}" x2="{left + plot_w}" y2="{sy(0):.1f}" stroke="{AXIS_COLOUR}"/>')
     return _frame(width, height, title, body)
 
@@ -395,7 +393,7 @@ def stacked_bar_chart(
                 f' data-value="{v!r}" x="{sx(x):.1f}" y="{y:.1f}" width="{sx(x + v) - sx(x):.1f}"'
                 f' height="{bar_height}" fill="{colour}"/>'
             )
-            label = format_number(v, decimals)
+            label = chart_label(v, decimals)
             if sx(x + v) - sx(x) > 8 * len(label) + 4:
                 body.append(
                     _text(
@@ -404,7 +402,7 @@ def stacked_bar_chart(
                 )
             x += v
         if show_totals:
-            body.append(_text(sx(x) + 6, y + bar_height - 4, format_number(totals[i], decimals), size=11))
+            body.append(_text(sx(x) + 6, y + bar_height - 4, chart_label(totals[i], decimals), size=11))
     if len(stacks) > 1:
         body.extend(_legend(left, 44, [(name, colour, False) for name, _, colour in stacks]))
     return _frame(width, height, title, body)
@@ -459,7 +457,7 @@ def bar_chart(
             f'<rect class="bar" data-category="{_attr(cat)}" data-value="{v!r}" x="{x0:.1f}" y="{y:.1f}"'
             f' width="{max(0.5, x1 - x0):.1f}" height="{bar_height}" fill="{colour}"/>'
         )
-        body.append(_text(x1 + 6, y + bar_height - 4, format_number(v, decimals), size=11))
+        body.append(_text(x1 + 6, y + bar_height - 4, chart_label(v, decimals), size=11))
     if reference is not None:
         label, value = reference
         body.append(
@@ -509,7 +507,7 @@ def _vertical_value_axis(
         body.append(
             f'<line x1="{left}" y1="{sy(t):.1f}" x2="{left + plot_w}" y2="{sy(t):.1f}" stroke="{GRID_COLOUR}"/>'
         )
-        body.append(_text(left - 6, sy(t) + 4, format_number(t), size=11, anchor="end", colour=AXIS_COLOUR))
+        body.append(_text(left - 6, sy(t) + 4, chart_label(t), size=11, anchor="end", colour=AXIS_COLOUR))
     if unit:
         body.append(_text(left - 6, top - 10, unit, size=11, anchor="end", colour=AXIS_COLOUR))
     return sy
@@ -530,6 +528,6 @@ def _horizontal_value_axis(
         body.append(
             f'<line x1="{sx(t):.1f}" y1="{top - 4}" x2="{sx(t):.1f}" y2="{plot_bottom}" stroke="{GRID_COLOUR}"/>'
         )
-        body.append(_text(sx(t), plot_bottom + 16, format_number(t), size=11, anchor="middle", colour=AXIS_COLOUR))
+        body.append(_text(sx(t), plot_bottom + 16, chart_label(t), size=11, anchor="middle", colour=AXIS_COLOUR))
     if unit:
         body.append(_text(right, plot_bottom + 30, unit, size=11, anchor="end", colour=AXIS_COLOUR))

@@ -25,7 +25,7 @@ TABS = (("overview", "总览"), ("prefectures", "市州"), ("supervision", "督�
 
 
 def _num(value: Any, decimals: int | None = None) -> str:
-    return charts.format_number(None if value is None else float(value), decimals)
+    return charts.chart_label(None if value is None else float(value), decimals)
 
 
 def _raw(value: Any) -> str:

@@ -71,7 +71,7 @@ _CANONICAL = re.compile(r"\s*\((?:[a-z][a-z0-9_]*)\)")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def format_number(text: Any) -> str:
+def format_received(text: Any) -> str:
     """A value as received: a plain number as people read it (``numbers.format_number``: ``2611.4164`` →
     ``2,611.42``, ``1200`` → ``1,200``); anything else stays as it is."""
     value = "" if text is None else str(text).strip()
@@ -100,7 +100,7 @@ def received_text(received_json: str) -> str:
     if not isinstance(values, dict):
         return str(values)
     return "；".join(
-        f"{_LABEL_SUFFIX.sub('', str(k))}：{'空' if v in (None, '') else format_number(v)}" for k, v in values.items()
+        f"{_LABEL_SUFFIX.sub('', str(k))}：{'空' if v in (None, '') else format_received(v)}" for k, v in values.items()
     )
 
 
@@ -345,7 +345,7 @@ def _html_table(columns: list[tuple], rows: list[list[Any]], numeric: tuple[int,
     head = "".join(f"<th>{html.escape(c[1])}</th>" for c in columns)
 
     def cell(i: int, v: Any) -> str:
-        text = "" if v is None else (format_number(v) if i in numeric else str(v))
+        text = "" if v is None else (format_received(v) if i in numeric else str(v))
         return f'<td class="num">{html.escape(text)}</td>' if i in numeric else f"<td>{html.escape(text)}</td>"
 
     body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
