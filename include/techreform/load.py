@@ -145,14 +145,14 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
         unparsed = read_frame(conn, "staging/files/parse_errors", form=form.code, period=p)
         if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
-        else:
+            if len(result.failures):  # the rows as received of the failing rows (quarantine), from the raw zone
+                failing = pd.MultiIndex.from_frame(result.failures[["file_sha256", "source_row"]].astype(object))
+                keys = pd.MultiIndex.from_arrays(
+                    [staged["file_sha256"].astype(object), staged["source_row"].astype(object)]
+                )
+                fill_received(settings, form, period, staged, np.flatnonzero(keys.isin(failing)))
+        else:  # fills the rows as received of its failing rows itself
             result = validate_staged(conn, settings, form, period, staged)
-        if len(result.failures):  # the rows as received of every failing row (quarantine), from the raw zone
-            failing = pd.MultiIndex.from_frame(result.failures[["file_sha256", "source_row"]].astype(object))
-            keys = pd.MultiIndex.from_arrays(
-                [staged["file_sha256"].astype(object), staged["source_row"].astype(object)]
-            )
-            fill_received(settings, form, period, staged, np.flatnonzero(keys.isin(failing)))
         rows = decide_outcomes(form, staged, unparsed, result.failures)
         _replace_period(conn, form, p, staged, rows)
         if form.checks == "great_expectations":
