@@ -53,6 +53,12 @@ def sector_of(industry_code: str) -> str:
     return industry_divisions()[industry_code[:2]]["sector_group"]
 
 
+def accepted_fact_bookkeeping(n: int) -> dict[str, Any]:
+    """The load's bookkeeping columns of an accepted fact row from row ``n + 1`` of one file: no query,
+    no soft rule (the one place the test fact builders take them from)."""
+    return {"review_status": "ok", "soft_rule_ids": "", "file_sha256": "0" * 64, "source_row": n + 1}
+
+
 def enterprise(period: str, n: int, prefecture: str = "620100", industry: str = "3110", **amounts: Any) -> dict:
     """An accepted E1 fact row of enterprise number ``n``; amounts default to plausible round values."""
     row: dict[str, Any] = {
@@ -77,10 +83,7 @@ def enterprise(period: str, n: int, prefecture: str = "620100", industry: str = 
         "purchase_total": 500.0,
         "ecommerce_purchase": 50.0,
         "ecommerce_sales": 100.0,
-        "review_status": "ok",
-        "soft_rule_ids": "",
-        "file_sha256": "0" * 64,
-        "source_row": n + 1,
+        **accepted_fact_bookkeeping(n),
     }
     row.update(amounts)
     return row
@@ -127,10 +130,7 @@ def project(period: str, n: int, prefecture: str = "620100", industry: str = "31
         "status": "在建",
         "subsidy": None,
         "remarks": None,
-        "review_status": "ok",
-        "soft_rule_ids": "",
-        "file_sha256": "0" * 64,
-        "source_row": n + 1,
+        **accepted_fact_bookkeeping(n),
     }
     row.update(fields)
     return row

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from indicators_fixtures import cell, indicator_frame, insert, register_row, uscc, warehouse
+from indicators_fixtures import accepted_fact_bookkeeping, cell, indicator_frame, insert, register_row, uscc, warehouse
 from techreform.indicators import compute_indicators
 from techreform.reference import counties
 
@@ -39,10 +39,7 @@ def annual(year: int, n: int, prefecture: str = "620100", **fields: Any) -> dict
         "ecommerce_regular": 0,
         "digital_enterprise": 0,
         "prefecture_code": prefecture,
-        "review_status": "ok",
-        "soft_rule_ids": "",
-        "file_sha256": "0" * 64,
-        "source_row": n + 1,
+        **accepted_fact_bookkeeping(n),
     }
     row.update(fields)
     return row
@@ -56,10 +53,7 @@ def product(period: str, n: int, code: str, tonnes: float, prefecture: str = "62
         "product_code": code,
         "quantity_t": tonnes,
         "prefecture_code": prefecture,
-        "review_status": "ok",
-        "soft_rule_ids": "",
-        "file_sha256": "0" * 64,
-        "source_row": n + 1,
+        **accepted_fact_bookkeeping(n),
     }
 
 
