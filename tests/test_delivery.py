@@ -78,12 +78,13 @@ def with_bad_revenue(path: Path, source_row: int) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def receipt_rows(message) -> list[list]:
-    """The rows to correct of a receipt e-mail's spreadsheet (报表, 文件, 行号, code, ..., rule, ...)."""
+def receipt_rows(message, sheet: str = "需更正（强制性审核）") -> list[list]:
+    """The rows to correct (or, with ``sheet`` 需说明（核实性审核）, to explain) of a receipt e-mail's
+    spreadsheet (报表, 文件, 行号, code, ..., rule, ...)."""
     for part in message.iter_attachments():
         if part.get_filename().endswith(".xlsx"):
             book = openpyxl.load_workbook(io.BytesIO(part.get_content()))
-            return [list(r) for r in book["需更正（强制性审核）"].iter_rows(min_row=3, values_only=True)]
+            return [list(r) for r in book[sheet].iter_rows(min_row=3, values_only=True)]
     return []
 
 
@@ -173,6 +174,11 @@ def test_a_landed_file_gets_its_receipt_once_a_correction_names_the_changes_and_
     review_deliveries(engine, settings, smtp)
     assert review_deliveries(engine, settings, smtp)["pending"] == 0
     assert len(handler.messages) == 3
+    # the hostile file copied in once more: refused before, so no second refusal
+    land(settings, b"uscc,enterprise_name\n\x00\x00\x00binary\x00junk\n", f"E1_{JIAYUGUAN}_{PERIOD}.csv")
+    review_deliveries(engine, settings, smtp)
+    assert review_deliveries(engine, settings, smtp)["pending"] == 0
+    assert len(handler.messages) == 3
 
 
 def count_suite_runs(monkeypatch) -> list[str]:
@@ -227,6 +233,63 @@ def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_reg
     assert runs == ["E1", "R1", "E1"], "the register changed: E1 is checked again"
     load_step(engine, settings, "E1", Period.parse(PERIOD))
     assert runs == ["E1", "R1", "E1"]
+
+
+def test_a_row_the_receipt_asks_to_explain_explained_afterwards_is_loaded_as_explained_by_the_months_run(
+    warehouse, province, smtp_server, monkeypatch
+):
+    """What a receipt asks for works: a row listed under 需说明, explained by the prefecture after the
+    review (核实说明), is loaded as explained by the month's run, which still reuses the review's check
+    (explanations are applied after the suite, never part of what is reused)."""
+    from techreform.delivery.review import review_deliveries
+    from techreform.pipeline import load_step
+
+    settings, engine = warehouse
+    handler, smtp = smtp_server
+    name = f"E1_{LANZHOU}_{PERIOD}.csv"
+    land(settings, held_file(province, "enterprise_monthly", name), name)
+    runs = count_suite_runs(monkeypatch)
+    review_deliveries(engine, settings, smtp)
+    ((_, receipt),) = handler.messages
+    to_explain = receipt_rows(receipt, "需说明（核实性审核）")
+    # a row to correct (quarantined) is not also asked to be explained (the generated file has one)
+    to_correct = {(row[1], row[2]) for row in receipt_rows(receipt)}
+    assert to_explain and not {(row[1], row[2]) for row in to_explain} & to_correct
+    keys = [row[3] for row in to_explain]
+    once = [row for row in to_explain if keys.count(row[3]) == 1]  # a row with one soft rule to explain
+    assert once, "the generated delivery has a row with one soft rule to explain"
+    key, rule = once[0][3], once[0][5]
+
+    folder = settings.landing_dir / "explanations" / PERIOD
+    folder.mkdir(parents=True)
+    (folder / "核实说明_兰州.csv").write_text(
+        f"统一社会信用代码,报告期,审核规则,核实说明,核实人\n{key},2013年2月,{rule},已电话核实，数据无误,张三\n",
+        encoding="utf-8",
+    )
+    load_step(engine, settings, "E1", Period.parse(PERIOD))
+    assert runs == ["E1"], "the month's load checked the reviewed rows again"
+    with engine.connect() as conn:
+        status = dict(
+            conn.execute(
+                sa.text(
+                    "select record_key, review_status from etl_row_outcome "
+                    "where form = 'E1' and period = :p and superseded = 0 and outcome = 'accepted'"
+                ),
+                {"p": PERIOD},
+            ).fetchall()
+        )
+    # every row the receipt asked to explain is loaded: the one explained as explained, the others as queries
+    assert status[key] == "explained"
+    assert all(status[k] == "query" for k in set(keys) - {key})
+    with engine.connect() as conn:
+        both = conn.execute(
+            sa.text(
+                "select source_row from dq_row_failure where form = 'E1' and period = :p "
+                "group by file_sha256, source_row having count(distinct severity) = 2"
+            ),
+            {"p": PERIOD},
+        ).fetchall()
+    assert both and all((name, row) in to_correct for (row,) in both)  # only to correct, as checked above
 
 
 async def first_event(trigger) -> dict:

@@ -251,7 +251,13 @@ def build_receipt(
     on_delivery: bool = False,
 ) -> Receipt:
     """The receipt of prefecture ``code`` from its items (:func:`decorate_items`), its missing reporters
-    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt, ``on_delivery``)."""
+    and E1 completeness (both left out of the counts when ``None``: a delivery's receipt, ``on_delivery``).
+
+    A row that breaks a hard rule is only to be corrected: it is quarantined, so its soft rules are not
+    asked to be explained (the corrected row is checked again; its receipt asks then)."""
+    row = ["form", "file_name", "source_row"]
+    to_correct = pd.MultiIndex.from_frame(part.loc[part["severity"] == "hard", row].astype(str))
+    part = part[(part["severity"] == "hard") | ~pd.MultiIndex.from_frame(part[row].astype(str)).isin(to_correct)]
     hard = part[part["severity"] == "hard"]
     soft = part[part["severity"] == "soft"]
     counts = {
