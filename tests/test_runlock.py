@@ -4,13 +4,16 @@ SQLite file and on PostgreSQL, with a second engine standing for another process
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 import sqlalchemy as sa
 
+from techreform import runlock
+from techreform.periods import Period
 from techreform.runlock import PeriodBusy, period_lock
 from techreform.warehouse import create_schema, dispose_engines, engine_for
 
@@ -104,6 +107,39 @@ def test_racing_tasks_of_two_runs_never_hold_the_period_at_the_same_time(engines
     b = [(s, e) for o, s, e in intervals if o == RUN_B]
     overlaps = [(x, y) for x in a for y in b if x[0] < y[1] and y[0] < x[1]]
     assert not overlaps, overlaps[:3]
+
+
+@contextmanager
+def gate_held_by_a_hung_task(engine):
+    """The period's gate held by another session (a task hung while it checks), as each engine keeps it."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("select pg_advisory_lock(:c, :p)"), {"c": runlock.GATE_CLASS, "p": 201306})
+            yield
+            conn.execute(sa.text("select pg_advisory_unlock(:c, :p)"), {"c": runlock.GATE_CLASS, "p": 201306})
+    else:
+        path = runlock.lock_file_of(engine, Period.parse(PERIOD))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".gate"), "a+b") as gate:
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            yield
+
+
+def test_a_task_waits_for_the_gate_a_bounded_time_then_stops_in_one_line_and_the_period_is_left_free(
+    engines, monkeypatch
+):
+    monkeypatch.setattr(runlock, "GATE_WAIT_SECONDS", 0.5)
+    first, second, _, _ = engines
+    with gate_held_by_a_hung_task(second):
+        started = time.monotonic()
+        with (
+            pytest.raises(PeriodBusy, match=rf"{PERIOD}: .*held the period's gate for more than 0.5 s"),
+            period_lock(first, PERIOD, RUN_A, "ingest_register"),
+        ):
+            pass
+        assert time.monotonic() - started >= 0.5  # it waited, then gave up
+    with period_lock(first, PERIOD, RUN_B, "ingest_register"):  # nothing was left held: another run gets in
+        pass
 
 
 @pytest.mark.postgres

@@ -12,8 +12,8 @@ after a lost heartbeat) is refused the same way.
 - **PostgreSQL**: session-level advisory locks on a dedicated connection that stays open for the step
   (autocommit, no transaction kept open): the period's key ``(LOCK_CLASS, yyyymm)`` *shared*, the run's
   key ``(OWNER_CLASS, hash(period, owner))`` shared, the step's ``(STEP_CLASS, hash(period, step))``
-  exclusive. A task joins under the period's gate ``(GATE_CLASS, yyyymm)`` (waited for, held only while it
-  checks): it is refused when a session holds the period without the run's key — another run. The
+  exclusive. A task joins under the period's gate ``(GATE_CLASS, yyyymm)`` (waited for up to
+  :data:`GATE_WAIT_SECONDS`, held only while it checks): it is refused when a session holds the period without the run's key — another run. The
   session's ``application_name`` names the run (``techreform <owner> host=… pid=…``), so the refused task
   reads who holds it from ``pg_locks`` and ``pg_stat_activity``. A task that dies loses its connection and
   with it its locks: nothing stale is left behind.
@@ -31,8 +31,9 @@ import fcntl
 import json
 import os
 import socket
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,6 +47,11 @@ LOCK_CLASS = 0x7EC4  # the key space of techreform's period locks (first key of 
 OWNER_CLASS = 0x7EC5  # a run's key within a period: hash(period, owner)
 GATE_CLASS = 0x7EC6  # the gate a task passes to join a period (held while it checks)
 STEP_CLASS = 0x7EC7  # one step (or form) of a period: hash(period, step)
+GATE_WAIT_SECONDS = 30.0
+"""How long a task waits for the period's gate (held by another task only while it checks who holds the
+period, milliseconds): a gate held longer belongs to a task that hangs, and the waiting task stops with
+:class:`PeriodBusy` instead of waiting for ever."""
+_GATE_POLL_SECONDS = 0.05
 
 
 class PeriodBusy(RuntimeError):
@@ -87,6 +93,26 @@ def period_lock(engine: Engine, period: Period | str, owner: str, step: str | No
         raise NotImplementedError(f"no period lock for {engine.dialect.name}")
 
 
+def _wait_for_gate(period: Period, try_gate: Callable[[], bool]) -> None:
+    """Take the period's gate with ``try_gate`` (True when taken), polling for up to
+    :data:`GATE_WAIT_SECONDS`; then :class:`PeriodBusy`."""
+    deadline = time.monotonic() + GATE_WAIT_SECONDS
+    while not try_gate():
+        if time.monotonic() >= deadline:
+            raise PeriodBusy(
+                str(period), f"a task that has held the period's gate for more than {GATE_WAIT_SECONDS:g} s"
+            )
+        time.sleep(_GATE_POLL_SECONDS)
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _key(*parts: str) -> int:
     """A stable positive 31-bit key for the second half of a two-key advisory lock."""
     return zlib.crc32("|".join(parts).encode("utf-8")) & 0x7FFFFFFF
@@ -117,7 +143,7 @@ def _advisory_lock(engine: Engine, period: Period, owner: str, step: str | None)
     try:
         query(conn, "ops/runs/name_session", session_name=f"techreform {label}"[:63])
         try:
-            query(conn, "ops/runs/gate_lock", **keys)
+            _wait_for_gate(period, lambda: bool(query(conn, "ops/runs/gate_try", **keys).scalar()))
             try:
                 query(conn, "ops/runs/join_run", **keys)
                 other = query(conn, "ops/runs/other_runs", **keys).first()
@@ -171,7 +197,7 @@ def _file_lock(engine: Engine, period: Period, owner: str, step: str | None) -> 
     try:
         gate = _open(path.with_name(path.name + ".gate"))
         try:
-            fcntl.flock(gate, fcntl.LOCK_EX)  # held only while this task checks who holds the period
+            _wait_for_gate(period, lambda: _try_flock(gate))  # held only while this task checks the period
             try:
                 fcntl.flock(fds[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # held: by this run's tasks (join) or by another run (refused)
