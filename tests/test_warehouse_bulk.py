@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from techreform.warehouse import engine_for, insert_rows
+from techreform.warehouse import create_schema, engine_for, insert_rows
 
 DDL = (
     "create table bulk_t (id integer primary key, name text, amount double precision, headcount bigint, flag smallint)"
@@ -70,3 +70,33 @@ def test_an_empty_frame_or_list_inserts_nothing(engine):
         assert insert_rows(conn, "bulk_t", []) == 0
         assert insert_rows(conn, "bulk_t", pd.DataFrame({"id": []})) == 0
     assert _rows(engine) == []
+
+
+def test_an_integer_column_added_by_create_schema_after_a_load_gets_integers(warehouse_url):
+    """An older warehouse (``sup_email_log`` without ``claim_pid``) loaded once, then brought up to date
+    by ``create_schema``: the column types remembered for the bulk load are those of the table now."""
+    engine = engine_for(warehouse_url)
+    create_schema(engine)
+    row = {
+        "period": "2013-06",
+        "recipient": "a@example.org",
+        "kind": "alert",
+        "region_code": "620100",
+        "version": 1,
+        "digest": "d",
+        "subject": "s",
+        "content_json": "{}",
+        "status": "sent",
+        "attempts": 1.0,
+        "last_error": "",
+        "message_id": "<m@x>",
+        "updated_at": "2013-07-01T00:00:00",
+    }
+    with engine.begin() as conn:
+        conn.exec_driver_sql("alter table sup_email_log drop column claim_pid")
+        insert_rows(conn, "sup_email_log", [row])
+    create_schema(engine)
+    with engine.begin() as conn:
+        insert_rows(conn, "sup_email_log", [{**row, "recipient": "b@example.org", "claim_pid": 4242.0}])
+        got = conn.exec_driver_sql("select claim_pid from sup_email_log where recipient = 'b@example.org'")
+        assert got.scalar_one() == 4242

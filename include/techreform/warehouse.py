@@ -260,6 +260,15 @@ def create_schema(engine: Engine) -> None:
             elif not any(script.with_name(f"{script.stem}.{d}.sql").exists() for d in ("sqlite", "postgresql")):
                 run_script(conn, f"ddl/{script.stem}")
         add_missing_columns(conn)
+    forget_column_types(engine)
+
+
+def forget_column_types(engine: Engine) -> None:
+    """Drop what :func:`insert_rows` remembers of the column types of ``engine``'s database: after the
+    schema changed (:func:`create_schema` adding columns to an older warehouse, a database made again)."""
+    url = str(engine.url)
+    for key in [key for key in _INTEGER_COLUMNS if key[0] == url]:
+        del _INTEGER_COLUMNS[key]
 
 
 def add_missing_columns(conn: Connection) -> list[str]:
