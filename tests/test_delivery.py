@@ -435,6 +435,24 @@ def test_a_file_still_being_copied_into_a_local_folder_waits_until_it_settles(se
     assert [e.name for e in pending_entries(engine, settings, now_ns=written + 10 * 10**9)] == [path.name]
 
 
+def test_folders_made_ahead_for_coming_months_do_not_push_the_current_month_out_of_the_watch(settings):
+    import datetime as dt
+
+    from techreform.delivery.watch import landed_entries
+    from techreform.store import store_of
+
+    settings = settings.with_options(delivery={"recent_periods": 2})
+    for period in ("2013-01", "2013-02", "2013-03", "2013-04", "2013-05"):
+        folder = store_of(settings).delivery_folder("enterprise_monthly", period)
+        folder.mkdir(parents=True)
+        (folder / f"E1_{LANZHOU}_{period}.csv").write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
+    # 2013-02-28 16:30 UTC is 2013-03-01 00:30 in China: March has begun, April and May not
+    now = dt.datetime(2013, 2, 28, 16, 30, tzinfo=dt.UTC)
+    assert [e.period for e in landed_entries(settings, now)] == ["2013-02", "2013-03"]
+    later = dt.datetime(2013, 5, 2, tzinfo=dt.UTC)
+    assert [e.period for e in landed_entries(settings, later)] == ["2013-04", "2013-05"]
+
+
 def test_a_review_that_fails_leaves_its_files_pending_and_the_others_are_still_answered(
     warehouse, province, smtp_server, monkeypatch
 ):

@@ -3,7 +3,7 @@
 An entry of ``landing/<form>/<YYYY-MM>/`` (a regular file, or a link or special entry that ingestion
 refuses unread) is identified by (form, period, name, modification time): a file written again gets a
 new modification time and is reviewed again (by its sha256, ingestion then tells new content from the
-same bytes). Listed are the ``delivery.recent_periods`` newest period folders of each form; an entry is
+same bytes). Listed are the ``delivery.recent_periods`` newest period folders of each form (of periods begun: folders made ahead are left out); an entry is
 pending until a delivery run has reviewed it and recorded it in ``dlv_landing_seen``.
 """
 
@@ -40,24 +40,29 @@ class LandedEntry:
         return self.form, self.period, self.name, self.mtime_ns
 
 
-def recent_periods(settings: Settings, form: Form, count: int) -> list[Period]:
-    """The ``count`` newest period folders of ``form`` in the landing zone."""
+def recent_periods(settings: Settings, form: Form, count: int, now: dt.datetime | None = None) -> list[Period]:
+    """The ``count`` newest period folders of ``form`` in the landing zone, of periods begun by ``now``
+    (China time): folders made ahead for coming months are not deliveries yet and never push the
+    current month out of the window."""
+    current = Period.of_datetime(now or dt.datetime.now(dt.UTC))
     periods = []
     for child in list_folders(store_of(settings).landing / form.name):
         try:
-            periods.append(Period.parse(child.name))
+            period = Period.parse(child.name)
         except ValueError:
             continue
+        if period <= current:
+            periods.append(period)
     return sorted(periods)[-count:] if count > 0 else []
 
 
-def landed_entries(settings: Settings) -> list[LandedEntry]:
+def landed_entries(settings: Settings, now: dt.datetime | None = None) -> list[LandedEntry]:
     """Every entry of the recent delivery folders of every form, in processing order."""
     count = settings.options_for(DeliveryOptions).recent_periods
     store = store_of(settings)
     out: list[LandedEntry] = []
     for form in PROCESSING_ORDER:
-        for period in recent_periods(settings, form, count):
+        for period in recent_periods(settings, form, count, now):
             listing = scan_delivery_folder(store.delivery_folder(form.name, str(period)))
             for entry in [*listing.files, *listing.refused]:
                 out.append(LandedEntry(form.code, str(period), entry.name, int(entry.mtime_ns), entry.kind))
