@@ -132,7 +132,10 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
     cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
     assert cjk and all(" yes yes " in line for line in cjk)  # embedded, as a subset
     before = (pdf.read_bytes(), page.read_bytes())
-    write_monthly_report(engine, settings, LAST)
+    assert write_monthly_report(engine, settings, LAST)["rendered"] is False  # the same HTML: not rendered again
+    assert (pdf.read_bytes(), page.read_bytes()) == before
+    pdf.unlink()
+    assert write_monthly_report(engine, settings, LAST)["rendered"] is True  # rendered again: the same bytes,
     assert (pdf.read_bytes(), page.read_bytes()) == before  # idempotent: no time of the run inside
 
     outbox = settings.output_dir / "outbox" / LAST

@@ -15,7 +15,7 @@ from techreform.config import Settings
 from techreform.files import remove_partials
 from techreform.options import EmailOptions
 from techreform.periods import Period
-from techreform.store import StorePath, store_of, write_bytes, write_text
+from techreform.store import StorePath, exists, read_bytes, store_of, write_bytes, write_text
 
 
 def report_paths(settings: Settings, period: Period | str) -> tuple[StorePath, StorePath]:
@@ -30,15 +30,13 @@ def report_title(settings: Settings, period: Period | str) -> str:
     return f"{province}企业技术改造统计监测月报（{Period.parse(period).label_zh}）"
 
 
-def build_report(engine: Engine, settings: Settings, period: Period | str) -> tuple[str, bytes]:
-    """The report of ``period`` as ``(html, pdf bytes)``."""
+def build_page(engine: Engine, settings: Settings, period: Period | str) -> str:
+    """The report of ``period`` as HTML (what the PDF is rendered from)."""
     from techreform.report.content import build_content
-    from techreform.report.render import render_html, render_pdf
+    from techreform.report.render import render_html
 
-    period = Period.parse(period)
-    content = build_content(engine, period, settings.options_for(EmailOptions).province_name)
-    page = render_html(content, report_charts(content))
-    return page, render_pdf(page, report_title(settings, period), str(period))
+    content = build_content(engine, Period.parse(period), settings.options_for(EmailOptions).province_name)
+    return render_html(content, report_charts(content))
 
 
 def report_charts(content) -> list[tuple[str, str]]:
@@ -96,11 +94,20 @@ def report_charts(content) -> list[tuple[str, str]]:
 
 
 def write_monthly_report(engine: Engine, settings: Settings, period: Period | str) -> dict:
-    """Write the period's report (HTML and PDF); returns ``{"period", "html", "pdf", "pages"}``."""
+    """Write the period's report (HTML and PDF); returns ``{"period", "html", "pdf", "bytes", "rendered"}``.
+    The PDF is rendered from the HTML alone, to the same bytes every time: when the store already holds
+    this HTML and its PDF, neither is written again and the PDF is not rendered (``rendered`` False)."""
+    from techreform.report.render import render_pdf
+
     period = Period.parse(period)
     html_path, pdf_path = report_paths(settings, period)
     remove_partials(html_path.parent)
-    page, pdf = build_report(engine, settings, period)
-    write_text(html_path, page)
-    write_bytes(pdf_path, pdf)
-    return {"period": str(period), "html": str(html_path), "pdf": str(pdf_path), "bytes": len(pdf)}
+    page = build_page(engine, settings, period)
+    if exists(html_path) and exists(pdf_path) and read_bytes(html_path) == page.encode("utf-8"):
+        size, rendered = len(read_bytes(pdf_path)), False
+    else:
+        pdf = render_pdf(page, report_title(settings, period), str(period))
+        write_bytes(pdf_path, pdf)  # the PDF first: an HTML in the store always has its PDF beside it
+        write_text(html_path, page)
+        size, rendered = len(pdf), True
+    return {"period": str(period), "html": str(html_path), "pdf": str(pdf_path), "bytes": size, "rendered": rendered}
