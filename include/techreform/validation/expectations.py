@@ -19,8 +19,9 @@ them by their snake-case type:
 - ``expect_multicolumn_values_to_be_present`` – no given column is null in the row (E1-H08, P1-H08).
   The failures name the offending columns of each row (``techreform.validation.outcomes``).
 
-All four are vectorised pandas conditions; nulls are not evaluated (GX map semantics), which is why
-every suite pairs them with ``expect_column_values_to_not_be_null`` where a value is required.
+All are vectorised pandas conditions, plain functions of this module (``*_mask``) that the metric
+providers call; nulls are not evaluated (GX map semantics), which is why every suite pairs them with
+``expect_column_values_to_not_be_null`` where a value is required.
 """
 
 from __future__ import annotations
@@ -104,6 +105,30 @@ def industry_class_mask(values: pd.Series, divisions: list) -> np.ndarray:
     return (four_digits & in_division).to_numpy(dtype=bool)
 
 
+def whole_number_mask(values: pd.Series) -> pd.Series:
+    """True where a value is a number without a fractional part (text is read as a number; nulls and
+    what is not a number are False)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.notna() & (np.floor(numbers) == numbers)
+
+
+def not_blank_mask(values: pd.Series) -> pd.Series:
+    """True where a value has at least one character that is not white space (nulls are not)."""
+    return values.astype("string").str.strip().str.len() > 0
+
+
+def non_negative_mask(frame: pd.DataFrame) -> pd.Series:
+    """True where no column of the row is a negative number (nulls and text that is not a number
+    count as not negative)."""
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return pd.Series(~(values < 0).any(axis=1), index=frame.index)
+
+
+def present_mask(frame: pd.DataFrame) -> pd.Series:
+    """True where no column of the row is null."""
+    return frame.notna().all(axis=1)
+
+
 class ColumnValuesValidUscc(ColumnMapMetricProvider):
     condition_metric_name = "column_values.valid_uscc"
 
@@ -144,8 +169,7 @@ class ColumnValuesWholeNumbers(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        numbers = pd.to_numeric(column, errors="coerce")
-        return numbers.notna() & (np.floor(numbers) == numbers)
+        return whole_number_mask(column)
 
 
 class ExpectColumnValuesToBeWholeNumbers(ColumnMapExpectation):
@@ -190,7 +214,7 @@ class ColumnValuesNotBlank(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        return column.astype("string").str.strip().str.len() > 0
+        return not_blank_mask(column)
 
 
 class ExpectColumnValuesToNotBeBlank(ColumnMapExpectation):
@@ -207,8 +231,7 @@ class MulticolumnValuesNonNegative(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        values = column_list.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        return pd.Series(~(values < 0).any(axis=1), index=column_list.index)
+        return non_negative_mask(column_list)
 
 
 class ExpectMulticolumnValuesToBeNonNegative(MulticolumnMapExpectation):
@@ -226,7 +249,7 @@ class MulticolumnValuesPresent(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        return column_list.notna().all(axis=1)
+        return present_mask(column_list)
 
 
 class ExpectMulticolumnValuesToBePresent(MulticolumnMapExpectation):
