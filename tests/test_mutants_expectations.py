@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from techreform.codes import is_valid_uscc
 from techreform.validation.expectations import (
     _bound,
     division_valid_mask,
@@ -45,6 +46,21 @@ def test_a_wrong_check_character_of_the_right_shape_is_invalid():
     code = REAL_CODES[1]  # 911100001000054748: its check character is 8
     others = [code[:-1] + c for c in "0123456789ABY"]
     assert uscc_valid_mask(pd.Series([code, *others])).tolist() == [True] + [c == code for c in others]
+
+
+def test_a_check_character_0_is_the_check_of_a_weighted_sum_that_is_a_multiple_of_31():
+    code = "91620100MA00000160"  # make_uscc("91620100MA0000016"): 31 − (sum mod 31) = 31 → 0
+    assert is_valid_uscc(code)
+    assert uscc_valid_mask(pd.Series([code, code[:-1] + "Y"])).tolist() == [True, False]
+
+
+def test_every_mask_is_an_array_of_booleans():
+    masks = [
+        uscc_valid_mask(pd.Series([REAL_CODES[0], "x"])),
+        division_valid_mask(pd.Series(["620104", "x"]), pd.Series(["2013-06"] * 2), DIVISIONS),
+        industry_class_mask(pd.Series(["3311", "x"]), ["33"]),
+    ]
+    assert [(type(m), m.dtype, m.tolist()) for m in masks] == [(np.ndarray, np.dtype(bool), [True, False])] * 3
 
 
 def test_a_bound_is_text_and_anything_else_is_unbounded():
@@ -120,7 +136,6 @@ def test_an_industry_class_is_four_digits_of_a_listed_division():
         False,
     ]
     assert industry_class_mask(pd.Series(["3311", None]), None).tolist() == [False, False]
-    assert isinstance(industry_class_mask(pd.Series(["3311"]), ["33"]), np.ndarray)
 
 
 def test_a_whole_number_has_no_fraction_and_text_is_read_as_a_number():
