@@ -227,6 +227,11 @@ def test_a_required_snapshot_form_needs_a_snapshot_in_force_not_a_delivery(engin
     assert delivery_problems(engine, settings, R1, "2013-07") == []
     not_required = settings.with_options(validation={"required_snapshot_forms": ["S1"]})
     assert delivery_problems(engine, not_required, R1, JUNE) == []
+    # a monthly form named among them by mistake is judged as a monthly form: it has no snapshot to ask for
+    monthly_too = settings.with_options(validation={"required_snapshot_forms": ["R1", "S1", "P1"]})
+    assert delivery_problems(engine, monthly_too, P1, JUNE) == [
+        "P1 技术改造项目进展月报 2013-06: nothing delivered — 本期未收到报表"
+    ]
 
 
 def test_completeness_below_the_floor_is_a_reason_and_at_it_or_unjudged_it_is_not(engine, settings):
