@@ -147,6 +147,10 @@ def test_a_file_of_an_object_store_is_read_by_key_and_refused_unread_above_the_s
     with pytest.raises(UnreadableFile) as refused:
         read_file(remote)
     assert str(refused.value) == f"说明.csv: {size} bytes, more than {size - 1}"
+    short_cells = dataclasses.replace(exactly, max_cell_chars=3)  # the reader's limits are the same ones
+    monkeypatch.setattr(techreform.limits, "IngestLimits", lambda: short_cells)
+    with pytest.raises(UnreadableFile, match="3"):
+        read_file(remote)
 
 
 def test_every_refusal_names_the_file_and_row_and_what_to_correct(settings, engine):
