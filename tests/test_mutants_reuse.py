@@ -119,6 +119,9 @@ def test_the_rows_part_is_the_staged_values_without_the_raw_copy_and_the_context
     other = {**PARAMETERS, "county_divisions": [["620102", "2014-01", ""]]}
     assert fingerprint(E1, frame, other, options).changes_from(base) == ["context"]
     assert fingerprint(E1, frame, {"x": JUNE}, options) == fingerprint(E1, frame, {"x": "2013-06"}, options)
+    reordered = dict(reversed(list(PARAMETERS.items())))
+    assert list(reordered) != list(PARAMETERS)
+    assert fingerprint(E1, frame, reordered, options) == base  # the parameters, not their order
     expected_rows = [c for c in frame.columns if not c.startswith("_") and c not in ("raw_path", "raw_json")]
     assert base.rows == _columns_digest(frame, expected_rows)
 
@@ -217,6 +220,10 @@ def test_a_changed_input_is_checked_again_saying_what_changed_and_replaces_the_k
     assert kept[1]["fingerprint"] == fingerprint(E1, changed, PARAMETERS, ValidationOptions(hb_u=0.3)).value
     assert json.loads(kept[1]["result_json"])["grouped"] == [[1, "E1-S01", "soft", "revenue", GROUPED.iloc[0, 4]]]
     assert kept[0]["fingerprint"] == fingerprint(E1, frame, PARAMETERS, options).value
+    caplog.clear()
+    with engine.begin() as conn:  # only the context changes now: only it is named
+        check(conn, E1, JUNE, changed.assign(_prev_revenue=2.0), PARAMETERS, ValidationOptions(hb_u=0.3), _Suite())
+    assert caplog.messages == ["E1 2013-06: checked again, changed since the last check: context"]
 
 
 def test_a_check_of_another_period_or_form_is_not_reused_and_a_frame_without_files_keeps_none(engine):
@@ -227,7 +234,9 @@ def test_a_check_of_another_period_or_form_is_not_reused_and_a_frame_without_fil
         check(conn, E1, Period(2013, 7), frame, PARAMETERS, options, july)
         check(conn, P1, JUNE, frame.drop(columns=["file_sha256"]), PARAMETERS, options, p1)
     assert (july.runs, p1.runs) == (1, 1)
-    assert {(k["form"], k["period"]): k["files"] for k in _kept_rows(engine)}["P1", "2013-06"] == ""
+    files = {(k["form"], k["period"]): k["files"] for k in _kept_rows(engine)}
+    assert sorted(files) == [("E1", "2013-06"), ("E1", "2013-07"), ("P1", "2013-06")]  # each kept its own
+    assert files["P1", "2013-06"] == ""
 
 
 def test_nothing_is_kept_before_the_table_exists_or_for_a_check_not_made(tmp_path, engine):
