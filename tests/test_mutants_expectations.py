@@ -101,10 +101,18 @@ def test_divisions_are_judged_row_by_row_with_each_rows_period():
     assert division_valid_mask(codes, periods, DIVISIONS).tolist() == [True, True, False, False, True]
 
 
-def test_a_null_period_lies_before_every_bounded_start_and_within_every_open_one():
+def test_a_null_period_is_never_valid():
     codes = pd.Series(["620103", "620106", "620102", "620104"])
     periods = pd.Series([None, np.nan, None, None], dtype=object)
-    assert division_valid_mask(codes, periods, DIVISIONS).tolist() == [False, False, True, True]
+    assert division_valid_mask(codes, periods, DIVISIONS).tolist() == [False] * 4
+    text_periods = pd.Series(["2013-06", None], dtype="string")  # pandas' own text type and its null
+    assert division_valid_mask(pd.Series(["620104"] * 2), text_periods, DIVISIONS).tolist() == [True, False]
+
+
+def test_codes_and_periods_are_paired_by_position_not_by_index():
+    codes = pd.Series(["620102", "620103"], index=[0, 1])
+    periods = pd.Series(["2013-05", "2014-06"], index=[1, 0])
+    assert division_valid_mask(codes, periods, DIVISIONS).tolist() == [True, True]
 
 
 def test_a_null_code_or_no_division_list_is_never_valid():

@@ -78,23 +78,17 @@ def _bound(value: object) -> str:
 
 
 def division_valid_mask(codes: pd.Series, periods: pd.Series, divisions: list) -> np.ndarray:
-    """True where ``codes`` is a county-level division valid in ``periods`` (YYYY-MM text).
+    """True where ``codes`` is a county-level division valid in ``periods`` (YYYY-MM text, row by row).
 
     ``divisions``: ``[code, valid_from, valid_to]`` rows; valid_from inclusive, valid_to exclusive,
-    empty or null = unbounded."""
+    empty or null = unbounded. A code not in the list, a null code or a null period is never valid."""
     rows = [(str(c), _bound(f), _bound(t)) for c, f, t in (divisions or [])]
-    starts = {c: f for c, f, _ in rows}
-    ends = {c: t for c, _, t in rows}
-    text = codes.astype(object)
-    known = text.isin(list(starts)).to_numpy(dtype=bool)
-    period = periods.astype(object).where(periods.notna(), "").astype(str).to_numpy(dtype=object)
-    start = text.map(starts).where(known, "").to_numpy(dtype=object)
-    end = text.map(ends).where(known, "").to_numpy(dtype=object)
-    open_start = start == ""
-    open_end = end == ""
-    after_start = open_start | (start.astype(str) <= period.astype(str))
-    before_end = open_end | (period.astype(str) < end.astype(str))
-    return known & after_start & before_end
+    text, period = codes.astype(object), periods.astype(object).set_axis(codes.index)
+    # null for a code not in the list (objects even when none is: a comparison with null is false)
+    start = text.map({c: f for c, f, _ in rows}).astype(object)
+    end = text.map({c: t for c, _, t in rows}).astype(object)
+    # an open start is "", before every period; an open end is "" too, and is tested as such
+    return ((start <= period) & ((end == "") | (period < end))).to_numpy(dtype=bool)
 
 
 def industry_class_mask(values: pd.Series, divisions: list) -> np.ndarray:
