@@ -224,6 +224,18 @@ def test_a_changed_input_is_checked_again_saying_what_changed_and_replaces_the_k
     with engine.begin() as conn:  # only the context changes now: only it is named
         check(conn, E1, JUNE, changed.assign(_prev_revenue=2.0), PARAMETERS, ValidationOptions(hb_u=0.3), _Suite())
     assert caplog.messages == ["E1 2013-06: checked again, changed since the last check: context"]
+    caplog.clear()
+    with engine.begin() as conn:  # then only the rows
+        check(
+            conn,
+            E1,
+            JUNE,
+            changed.assign(_prev_revenue=2.0, revenue=2.0),
+            PARAMETERS,
+            ValidationOptions(hb_u=0.3),
+            _Suite(),
+        )
+    assert caplog.messages == ["E1 2013-06: checked again, changed since the last check: rows"]
 
 
 def test_a_check_of_another_period_or_form_is_not_reused_and_a_frame_without_files_keeps_none(engine):
