@@ -65,6 +65,16 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         # and the warehouse (seconds per test): the direct tests decide
         ("tests/test_mutants_outcomes.py",),
     ),
+    # the rest of validation/: the masks of the custom GX expectations on small Series; the gate, the
+    # explanations and the kept check on a tiny SQLite warehouse (tests/test_validation_rules.py,
+    # test_validation_explanations.py and test_delivery.py reach them through the GX suites, seconds each)
+    "expectations": (
+        ("techreform/validation/expectations.py",),
+        ("tests/test_validation_uscc.py", "tests/test_mutants_expectations.py"),
+    ),
+    "gate": (("techreform/validation/gate.py",), ("tests/test_mutants_gate.py",)),
+    "explanations": (("techreform/validation/explanations.py",), ("tests/test_mutants_explanations.py",)),
+    "reuse": (("techreform/validation/reuse.py",), ("tests/test_mutants_reuse.py",)),
     "supervision-rules": (
         ("techreform/supervision/rules.py",),
         (

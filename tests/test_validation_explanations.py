@@ -3,37 +3,29 @@ rows reported (not stored), and matching only soft failures of the same key, per
 
 from __future__ import annotations
 
-import openpyxl
 import sqlalchemy as sa
 
 from techreform.forms import form
 from techreform.periods import Period
 from techreform.validation import validate_staged
 from techreform.validation.explanations import explained_keys, sync_explanations
-from validation_fixtures import add_register, e1_row, p1_row, prepare_warehouse, r1_row, sha_of, staged, uscc
-
-HEADERS = ["统一社会信用代码", "项目代码", "报告期", "审核规则", "核实说明", "核实人"]
-
-
-def _csv(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([",".join(HEADERS)] + [",".join(r) for r in rows]) + "\n", encoding="utf-8-sig")
-
-
-def _xlsx(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(list(row))
-    book.save(path)
+from validation_fixtures import (
+    add_register,
+    e1_row,
+    p1_row,
+    prepare_warehouse,
+    r1_row,
+    sha_of,
+    staged,
+    uscc,
+    write_explanations,
+)
 
 
 def test_explanations_are_read_stored_once_and_bad_rows_reported(settings):
     engine = prepare_warehouse(settings.warehouse_url)
     folder = settings.landing_dir / "explanations" / "2013-07"
-    _csv(
+    write_explanations(
         folder / "兰州.csv",
         [
             (uscc(1), "", "2013年6月", "E1-S01", "委托加工，已核实", "张三"),
@@ -41,7 +33,9 @@ def test_explanations_are_read_stored_once_and_bad_rows_reported(settings):
             (uscc(3), "", "2013-06", "E1-S02", "", "张三"),  # blank explanation
         ],
     )
-    _xlsx(folder / "项目.xlsx", [("", "2013-620102-33-03-000001", "201306", "P1-S02", "年度计划含上年结转", "李四")])
+    write_explanations(
+        folder / "项目.xlsx", [("", "2013-620102-33-03-000001", "201306", "P1-S02", "年度计划含上年结转", "李四")]
+    )
     with engine.begin() as conn:
         first = sync_explanations(conn, settings)
     with engine.begin() as conn:
@@ -63,7 +57,7 @@ def test_an_explanation_marks_only_its_own_soft_failure(settings):
     engine = prepare_warehouse(settings.warehouse_url)
     with engine.begin() as conn:
         add_register(conn, "2013-01", [r1_row(n) for n in (1, 2)])
-    _csv(
+    write_explanations(
         settings.landing_dir / "explanations" / "2013-06" / "说明.csv",
         [
             (uscc(1), "", "2013-06", "E1-S01", "委托加工", "张三"),
@@ -91,7 +85,7 @@ def test_p1_queries_are_explained_by_project_code(settings):
     engine = prepare_warehouse(settings.warehouse_url)
     with engine.begin() as conn:
         add_register(conn, "2013-01", [r1_row(1)])
-    _csv(
+    write_explanations(
         settings.landing_dir / "explanations" / "2013-06" / "项目.csv",
         [("", "2013-620102-33-03-000001", "2013-06", "P1-S02", "年度计划含上年结转", "李四")],
     )

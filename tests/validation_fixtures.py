@@ -144,6 +144,24 @@ def staged(form_code: str, period: str, files: Mapping[str, Iterable[Mapping[str
     return frame
 
 
+EXPLANATION_HEADERS = ("统一社会信用代码", "项目代码", "报告期", "审核规则", "核实说明", "核实人")
+
+
+def write_explanations(path: Path, rows: Iterable[Iterable[Any]], headers: Iterable[str] = EXPLANATION_HEADERS) -> None:
+    """An explanations delivery (核实说明) at ``path``: CSV (UTF-8 with a BOM) or XLSX, by its suffix."""
+    import openpyxl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [list(headers), *(list(r) for r in rows)]
+    if path.suffix.lower() == ".xlsx":
+        book = openpyxl.Workbook()
+        for line in lines:
+            book.active.append(line)
+        book.save(path)
+    else:
+        path.write_text("\n".join(",".join(map(str, line)) for line in lines) + "\n", encoding="utf-8-sig")
+
+
 def sha_of(period: str, name: str) -> str:
     return hashlib.sha256(f"{period}/{name}".encode()).hexdigest()
 

@@ -19,8 +19,9 @@ them by their snake-case type:
 - ``expect_multicolumn_values_to_be_present`` – no given column is null in the row (E1-H08, P1-H08).
   The failures name the offending columns of each row (``techreform.validation.outcomes``).
 
-All four are vectorised pandas conditions; nulls are not evaluated (GX map semantics), which is why
-every suite pairs them with ``expect_column_values_to_not_be_null`` where a value is required.
+All are vectorised pandas conditions, plain functions of this module (``*_mask``) that the metric
+providers call; nulls are not evaluated (GX map semantics), which is why every suite pairs them with
+``expect_column_values_to_not_be_null`` where a value is required.
 """
 
 from __future__ import annotations
@@ -77,23 +78,17 @@ def _bound(value: object) -> str:
 
 
 def division_valid_mask(codes: pd.Series, periods: pd.Series, divisions: list) -> np.ndarray:
-    """True where ``codes`` is a county-level division valid in ``periods`` (YYYY-MM text).
+    """True where ``codes`` is a county-level division valid in ``periods`` (YYYY-MM text, row by row).
 
     ``divisions``: ``[code, valid_from, valid_to]`` rows; valid_from inclusive, valid_to exclusive,
-    empty or null = unbounded."""
+    empty or null = unbounded. A code not in the list, a null code or a null period is never valid."""
     rows = [(str(c), _bound(f), _bound(t)) for c, f, t in (divisions or [])]
-    starts = {c: f for c, f, _ in rows}
-    ends = {c: t for c, _, t in rows}
-    text = codes.astype(object)
-    known = text.isin(list(starts)).to_numpy(dtype=bool)
-    period = periods.astype(object).where(periods.notna(), "").astype(str).to_numpy(dtype=object)
-    start = text.map(starts).where(known, "").to_numpy(dtype=object)
-    end = text.map(ends).where(known, "").to_numpy(dtype=object)
-    open_start = start == ""
-    open_end = end == ""
-    after_start = open_start | (start.astype(str) <= period.astype(str))
-    before_end = open_end | (period.astype(str) < end.astype(str))
-    return known & after_start & before_end
+    text, period = codes.astype(object), periods.astype(object).set_axis(codes.index)
+    # null for a code not in the list (objects even when none is: a comparison with null is false)
+    start = text.map({c: f for c, f, _ in rows}).astype(object)
+    end = text.map({c: t for c, _, t in rows}).astype(object)
+    # an open start is "", before every period; an open end is "" too, and is tested as such
+    return ((start <= period) & ((end == "") | (period < end))).to_numpy(dtype=bool)
 
 
 def industry_class_mask(values: pd.Series, divisions: list) -> np.ndarray:
@@ -102,6 +97,30 @@ def industry_class_mask(values: pd.Series, divisions: list) -> np.ndarray:
     four_digits = text.str.fullmatch(r"\d{4}").fillna(False)
     in_division = text.str[:2].isin([str(d) for d in (divisions or [])]).fillna(False)
     return (four_digits & in_division).to_numpy(dtype=bool)
+
+
+def whole_number_mask(values: pd.Series) -> pd.Series:
+    """True where a value is a number without a fractional part (text is read as a number; nulls and
+    what is not a number are False)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.notna() & (np.floor(numbers) == numbers)
+
+
+def not_blank_mask(values: pd.Series) -> pd.Series:
+    """True where a value has at least one character that is not white space (nulls are not)."""
+    return values.astype("string").str.strip().str.len() > 0
+
+
+def non_negative_mask(frame: pd.DataFrame) -> pd.Series:
+    """True where no column of the row is a negative number (nulls and text that is not a number
+    count as not negative)."""
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return pd.Series(~(values < 0).any(axis=1), index=frame.index)
+
+
+def present_mask(frame: pd.DataFrame) -> pd.Series:
+    """True where no column of the row is null."""
+    return frame.notna().all(axis=1)
 
 
 class ColumnValuesValidUscc(ColumnMapMetricProvider):
@@ -144,8 +163,7 @@ class ColumnValuesWholeNumbers(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        numbers = pd.to_numeric(column, errors="coerce")
-        return numbers.notna() & (np.floor(numbers) == numbers)
+        return whole_number_mask(column)
 
 
 class ExpectColumnValuesToBeWholeNumbers(ColumnMapExpectation):
@@ -190,7 +208,7 @@ class ColumnValuesNotBlank(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        return column.astype("string").str.strip().str.len() > 0
+        return not_blank_mask(column)
 
 
 class ExpectColumnValuesToNotBeBlank(ColumnMapExpectation):
@@ -207,8 +225,7 @@ class MulticolumnValuesNonNegative(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        values = column_list.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        return pd.Series(~(values < 0).any(axis=1), index=column_list.index)
+        return non_negative_mask(column_list)
 
 
 class ExpectMulticolumnValuesToBeNonNegative(MulticolumnMapExpectation):
@@ -226,7 +243,7 @@ class MulticolumnValuesPresent(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column_list, **kwargs):
-        return column_list.notna().all(axis=1)
+        return present_mask(column_list)
 
 
 class ExpectMulticolumnValuesToBePresent(MulticolumnMapExpectation):

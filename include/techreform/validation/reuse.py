@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -66,13 +67,29 @@ class Fingerprint:
         return [name for name, value in asdict(self).items() if asdict(other)[name] != value]
 
 
+def _type_tags(column: pd.Series) -> bytes:
+    """What the hashes of an object column's values cannot tell apart: ``hash_pandas_object`` hashes
+    the values that are not text through ``str()``, which spells 1 and "1", True and "True", a date and
+    its ISO text alike. So which values are null, and the kind of the others: one kind for the whole
+    column when its values share one (found vectorised, ``infer_dtype``), else each value's type."""
+    null = column.isna().to_numpy(dtype=bool)
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    tags = kind.encode() + b"\x00" + np.packbits(null).tobytes()
+    if kind.startswith("mixed"):  # several types: each value's (a rare column, a Python loop)
+        tags += b"\x00" + "\x00".join(type(value).__name__ for value in column[~null]).encode()
+    return tags
+
+
 def _columns_digest(frame: pd.DataFrame, columns: list[str]) -> str:
+    """The digest of ``columns`` of ``frame``, in name order: the row count, then per column its name,
+    its values' hashes and their types (:func:`_type_tags`)."""
     digest = hashlib.sha256()
     digest.update(str(len(frame)).encode())
     for name in sorted(columns):
         digest.update(b"\x00" + name.encode("utf-8") + b"\x00")
         column = frame[name].astype(object).where(frame[name].notna(), None)
         digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+        digest.update(_type_tags(column))
     return digest.hexdigest()
 
 
