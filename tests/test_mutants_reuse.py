@@ -87,12 +87,25 @@ def test_a_columns_digest_takes_the_row_count_the_names_and_values_but_not_colum
     assert _columns_digest(frame, ["a"]) != digest
     assert _columns_digest(frame.iloc[:0], []) != _columns_digest(frame, [])  # the row count alone
     expected = hashlib.sha256(b"2")
-    for name in ("a", "b"):
-        column = frame[name].astype(object)
-        expected.update(b"\x00" + name.encode() + b"\x00")
-        expected.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
-        expected.update(_type_tags(column))
+    column = frame["a"].astype(object)  # text: its values' hashes and their types
+    expected.update(b"\x00a\x00")
+    expected.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+    expected.update(_type_tags(column))
+    expected.update(b"\x00b\x00" + b"native:<f8")  # numbers: hashed as stored, under their dtype
+    expected.update(pd.util.hash_pandas_object(frame["b"], index=False).to_numpy().tobytes())
     assert digest == expected.hexdigest()
+
+
+def test_numbers_hashed_as_stored_never_digest_like_their_text_or_another_dtype():
+    def one(values, dtype=None) -> str:
+        return _columns_digest(pd.DataFrame({"v": pd.Series(values, dtype=dtype)}), ["v"])
+
+    assert one([1.5, np.nan]) == one([1.5, np.nan])
+    assert one([1.5, 2.0]) != one(["1.5", "2.0"], dtype=object)
+    assert one([1, 2]) != one(["1", "2"], dtype=object)
+    assert one([1, 2], dtype="int64") != one([1.0, 2.0], dtype="float64")
+    assert one([True, False]) != one([1, 0])
+    assert one([1.0, 2.0]) != one([2.0, 1.0])
 
 
 def test_a_fingerprint_names_the_parts_that_changed_and_its_value_digests_all_three():

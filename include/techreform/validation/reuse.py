@@ -87,7 +87,14 @@ def _columns_digest(frame: pd.DataFrame, columns: list[str]) -> str:
     digest.update(str(len(frame)).encode())
     for name in sorted(columns):
         digest.update(b"\x00" + name.encode("utf-8") + b"\x00")
-        column = frame[name].astype(object).where(frame[name].notna(), None)
+        series = frame[name]
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+            # numbers and booleans hashed as they are stored (str() of 500,000 floats costs seconds),
+            # under their dtype's name: never alike with text, nor with another dtype's same values
+            digest.update(b"native:" + series.dtype.str.encode())
+            digest.update(pd.util.hash_pandas_object(series, index=False).to_numpy().tobytes())
+            continue
+        column = series.astype(object).where(series.notna(), None)
         digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
         digest.update(_type_tags(column))
     return digest.hexdigest()
