@@ -54,8 +54,9 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_mutants_readers.py")),
     # the parsing core (FUNCTIONS) against its direct tests; tests/test_ingest.py runs the whole ingest
     "ingest": (("techreform/ingest.py",), ("tests/test_mutants_ingest.py",)),
-    # the pure core of the load, against tests/test_mutants_load.py: tests/test_load.py runs the whole
-    # ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
+    # the whole load against tests/test_mutants_load.py (decide_outcomes on frames; load_form_period on a
+    # small SQLite warehouse, with the GX suite replaced by chosen failures): tests/test_load.py runs the
+    # whole ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
     "load": (("techreform/load.py",), ("tests/test_mutants_load.py",)),
     "hb": (("techreform/validation/hb.py",), ("tests/test_validation_hb.py", "tests/test_mutants_hb.py")),
     "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py", "tests/test_mutants_derive.py")),
@@ -116,7 +117,6 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "techreform.ingest.x_raw_zone_name*",
         "techreform.ingest.xǁIngestSummaryǁ*",
     ),
-    "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x__joined*"),
     # the exactly-once log, and notify's own decisions (which errors stop a run, outbox names); the
     # composing and sending functions run a judged period through an SMTP server (--all-functions)
     "notify": (
