@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from landing_files import e1_row, uscc_for, write_delivery
+from techreform.config import Settings
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import SUPERVISORS
-from techreform.ingest import ingest_form_period
+from techreform.ingest import gone_from_raw_zone, ingest_form_period
 from techreform.load import decide_outcomes, load_form_period
 from techreform.periods import Period
 from techreform.pipeline import prepare_warehouse, process_form
@@ -581,3 +583,29 @@ def test_a_period_reloaded_after_its_rows_change_keeps_only_the_new_ones(setting
     assert _frame(warehouse, "quarantine", "source_row")["rule_ids"].tolist() == ["E1-H00"]
     assert len(_frame(warehouse, "fct_enterprise_monthly", "uscc")) == 8
     assert _frame(warehouse, "dq_rule_result", "rule_id").empty
+
+
+def test_a_quarantined_row_whose_raw_file_is_gone_is_marked_and_the_log_names_its_delivery(settings, warehouse, caplog):
+    _land(settings, warehouse, SUPERVISORS, "2013-06", "S1.csv", [_s1("629900", "李四", "ls@example.org")], 1_000_000)
+    raw = _frame(warehouse, "etl_file_log", "file_name")["raw_path"][0]
+    Path(raw.removeprefix("file://")).unlink()
+    with caplog.at_level("WARNING", logger="techreform.ingest"):
+        summary = load_form_period(warehouse, settings, SUPERVISORS, Period(2013, 6))
+    assert summary.quarantined == 1
+    (row_json,) = _frame(warehouse, "quarantine", "source_row")["row_json"]
+    assert row_json == gone_from_raw_zone(raw) and "no longer in the raw zone" in row_json
+    assert "supervisors/2013-06/S1.csv: the raw file" in caplog.text
+
+
+def test_reloading_supervisors_replaces_their_period_on_postgresql_too(pg_url, tmp_path):
+    """Not marked ``postgres``: the mutation group runs it, so a table name that only SQLite would match
+    case-insensitively (SQLAlchemy quotes a name in capitals) fails here."""
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": pg_url})
+    engine = prepare_warehouse(settings)
+    rows = [_s1("620100", "张三", "zs@example.org"), _s1("629900", "李四", "ls@example.org")]
+    _land(settings, engine, SUPERVISORS, "2013-06", "S1.csv", rows, 1_000_000)
+    load_form_period(engine, settings, SUPERVISORS, Period(2013, 6))
+    before = snapshot(engine)
+    load_form_period(engine, settings, SUPERVISORS, Period(2013, 6))
+    assert snapshot(engine) == before
+    assert len(before["etl_row_outcome"]) == 2 and len(before["quarantine"]) == 1 and len(before["dim_supervisor"]) == 1
