@@ -181,7 +181,7 @@ def test_helpers_of_p1_previous_report_of_the_year_tolerances_and_register(engin
     assert _values(out["_prev_cumulative_investment"]) == [700.0, 800.0, 650.0, None]
     assert out["_prev_ytd_investment"].dtype == float and out["_prev_cumulative_investment"].dtype == float
     # the register in force in June (2013-01: enterprises 1 and 2); no credit code: not evaluated
-    assert _values(out["_in_register"]) == [1.0, 1.0, 0.0, None]
+    assert _values(out["_in_register"]) == [1.0, 1.0, 0.0, None] and out["_in_register"].dtype == float
     assert "_register_region_code" not in out and "_register_industry_code" not in out
     assert list(out["_period"]) == ["2013-06"] * 4
 
@@ -190,6 +190,7 @@ def test_without_a_register_in_force_the_register_rule_is_not_evaluated(sqlite_u
     engine = prepare_warehouse(sqlite_url)
     out = _form_helpers(engine, "P1", JUNE, {"june.csv": [p1_row(1, "2013-06")]})
     assert _values(out["_in_register"]) == [None] and "_register_region_code" not in out
+    assert out["_in_register"].dtype == float  # a flag: 1.0, 0.0 or NaN, like the evaluated ones
     e1 = _helpers(engine, [e1_row(1, "2013-06"), e1_row(2, "2013-06")])
     assert _values(e1["_in_register"]) == [None, None]
     assert _values(e1["_register_region_code"]) == [None, None]
@@ -287,6 +288,7 @@ def test_helpers_of_q1_previous_report_of_the_year_and_the_whole_of_a_part(engin
                 fact(1, "steel_products_total", 300.0, "2013-04"),
                 fact(1, "steel_plate_strip", 90.0, "2013-04"),
                 fact(2, "cement_total", 100.0, "2012-12"),
+                fact(1, "steel_products_total", 580.0, "2013-06"),  # June itself, loaded before: not previous
             ],
         )
     first = [
