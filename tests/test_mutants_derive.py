@@ -1,6 +1,7 @@
-"""Every E1 helper column of derive.py on a real warehouse (docs/testing.md): the row's period and
-the delivery folder's, |profit|, the solid-waste cap, the previous report's fields, the register in
-force, the period's P1 investment, the latest row of each key, rounding and per-field HB options."""
+"""Every helper column of derive.py on a real warehouse (docs/testing.md), worked out by hand. E1: the
+row's period and the delivery folder's, |profit|, the solid-waste cap, the previous report's fields, the
+register in force, the period's P1 investment, the latest row of each key, rounding and per-field HB
+options; then P1, R1, A1, Q1 and G1 (the mutation group ``derive`` runs the whole module against them)."""
 
 from __future__ import annotations
 

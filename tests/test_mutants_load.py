@@ -1,6 +1,7 @@
-"""Load behaviour the mutation probe found unfed (docs/testing.md): rows with an empty key are never
-superseded, quarantined rows have review status ``quarantined``, and the run summary counts only the
-current rows after a corrected re-delivery."""
+"""The load, fast enough for the mutation group ``load`` (docs/testing.md): ``decide_outcomes`` on small
+frames (rows with an empty key are never superseded, quarantined rows have review status
+``quarantined``, ...), then ``load_form_period`` on a small warehouse: outcomes, quarantine with the
+rows as received, facts, rule counts, the summary, and the replacement of one form and period."""
 
 from __future__ import annotations
 
