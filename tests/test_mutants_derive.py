@@ -16,12 +16,14 @@ from techreform.periods import Period
 from techreform.validation import derive
 from techreform.warehouse import insert_rows
 from validation_fixtures import (
+    a1_row,
     add_enterprise_facts,
     add_project_facts,
     add_register,
     e1_row,
     p1_row,
     prepare_warehouse,
+    q1_row,
     r1_row,
     staged,
     uscc,
@@ -209,10 +211,6 @@ def test_the_register_needs_only_the_folders_period_and_the_callers_frame_is_lef
     pd.testing.assert_frame_equal(frame, before)
 
 
-def a1_row(n, level="省级", **changes):
-    return {"uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "year": 2013, "tech_centre_level": level, **changes}
-
-
 def test_helpers_of_a1_folder_year_level_ranks_and_last_years_level(engine):
     def fact(n, period, level):
         return {
@@ -256,17 +254,6 @@ def test_helpers_of_a1_folder_year_level_ranks_and_last_years_level(engine):
     assert _values(out["_in_register"]) == [1.0, 0.0, 0.0, 0.0, 0.0]
     assert "_register_region_code" not in out
     assert list(out["_period"]) == ["2013-12"] * 5
-
-
-def q1_row(n, product, quantity, period="2013-06", **changes):
-    return {
-        "uscc": uscc(n),
-        "enterprise_name": f"兰州测试企业{n}",
-        "period": period,
-        "product_code": product,
-        "quantity_t": quantity,
-        **changes,
-    }
 
 
 def test_helpers_of_q1_previous_report_of_the_year_and_the_whole_of_a_part(engine):
