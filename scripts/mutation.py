@@ -54,10 +54,12 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_mutants_readers.py")),
     # the parsing core (FUNCTIONS) against its direct tests; tests/test_ingest.py runs the whole ingest
     "ingest": (("techreform/ingest.py",), ("tests/test_mutants_ingest.py",)),
-    # the pure core of the load, against tests/test_mutants_load.py: tests/test_load.py runs the whole
-    # ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
+    # the whole load against tests/test_mutants_load.py (decide_outcomes on frames; load_form_period on a
+    # small SQLite warehouse, with the GX suite replaced by chosen failures): tests/test_load.py runs the
+    # whole ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
     "load": (("techreform/load.py",), ("tests/test_mutants_load.py",)),
     "hb": (("techreform/validation/hb.py",), ("tests/test_validation_hb.py", "tests/test_mutants_hb.py")),
+    # every form's helper columns, computed directly on small frames and a SQLite warehouse
     "derive": (("techreform/validation/derive.py",), ("tests/test_mutants_hb.py", "tests/test_mutants_derive.py")),
     "outcomes": (
         ("techreform/validation/outcomes.py",),
@@ -110,7 +112,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 # group → mutant-name patterns (``mutmut run`` arguments) when only part of a module is run by default:
-# the functions that only the database round trip of ``process_form`` reaches cost about 10 s a mutant
+# the functions that only the database round trip reaches (ingest's file handling, notify's sending) cost about 10 s a mutant
 # on the 2-core machine; ``--all-functions`` runs them too.
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     # the parsing core of ingestion (headers, rows, messages, raw-zone names): what
@@ -126,23 +128,12 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "techreform.ingest.x_raw_zone_name*",
         "techreform.ingest.xǁIngestSummaryǁ*",
     ),
-    "load": ("techreform.load.x_decide_outcomes*", "techreform.load.x__joined*"),
     # the exactly-once log, and notify's own decisions (which errors stop a run, outbox names); the
     # composing and sending functions run a judged period through an SMTP server (--all-functions)
     "notify": (
         "techreform.supervision.delivery_log.*",
         "techreform.supervision.notify.x_server_unreachable*",
         "techreform.supervision.notify.xǁOutgoingǁ*",
-    ),
-    # the E1 helper columns: what tests/test_mutants_hb.py and test_mutants_derive.py reach in seconds; the other
-    # forms' helpers are reached only through the GX suites of tests/test_validation_rules.py
-    "derive": (
-        "techreform.validation.derive.x_enterprise_monthly*",
-        "techreform.validation.derive.x_latest_per_key*",
-        "techreform.validation.derive.x_align*",
-        "techreform.validation.derive.x__month*",
-        "techreform.validation.derive.x_common*",
-        "techreform.validation.derive.x_read_frame*",
     ),
 }
 PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]

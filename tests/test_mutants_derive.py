@@ -1,6 +1,7 @@
-"""Every E1 helper column of derive.py on a real warehouse (docs/testing.md): the row's period and
-the delivery folder's, |profit|, the solid-waste cap, the previous report's fields, the register in
-force, the period's P1 investment, the latest row of each key, rounding and per-field HB options."""
+"""Every helper column of derive.py on a real warehouse (docs/testing.md), worked out by hand. E1: the
+row's period and the delivery folder's, |profit|, the solid-waste cap, the previous report's fields, the
+register in force, the period's P1 investment, the latest row of each key, rounding and per-field HB
+options; then P1, R1, A1, Q1 and G1 (the mutation group ``derive`` runs the whole module against them)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import pytest
 from techreform.forms import form
 from techreform.periods import Period
 from techreform.validation import derive
+from techreform.warehouse import insert_rows
 from validation_fixtures import (
+    a1_row,
     add_enterprise_facts,
     add_project_facts,
     add_register,
     e1_row,
     p1_row,
     prepare_warehouse,
+    q1_row,
     r1_row,
     staged,
     uscc,
@@ -138,3 +142,201 @@ def test_forms_without_a_period_take_the_folders_and_a_delivery_folder_column_is
     assert list(register["delivery_period"]) == ["2013-06", "2013-06"]
     kept = derive.common(pd.DataFrame({"uscc": ["A"], "delivery_period": ["2013-05"]}), JUNE)
     assert list(kept["delivery_period"]) == ["2013-05"] and list(kept["_period"]) == ["2013-06"]
+
+
+# --- the helper columns of the other forms (P1, R1, A1, Q1, G1), each computed by hand below
+
+
+def _form_helpers(engine, code, period, rows_by_file):
+    frame = staged(code, str(period), rows_by_file)
+    with engine.connect() as conn:
+        return derive.helper_columns(conn, form(code), frame, period, {})
+
+
+def _values(series):
+    """A column as a list with every null as None (NaN, None, pd.NA alike)."""
+    return [None if pd.isna(v) else v for v in series]
+
+
+def test_helpers_of_p1_previous_report_of_the_year_tolerances_and_register(engine):
+    with engine.begin() as conn:
+        add_project_facts(
+            conn,
+            [
+                p1_row(1, "2013-04", ytd_investment=80.0, cumulative_investment=700.0),
+                p1_row(1, "2013-03", ytd_investment=60.0, cumulative_investment=680.0),
+                p1_row(3, "2012-12", ytd_investment=900.0, cumulative_investment=650.0),
+            ],
+        )
+    rows = [
+        p1_row(1, "2013-06", ytd_investment=150.25, planned_total_investment=5000.0),
+        p1_row(2, "2013-06", ytd_investment=10.0, planned_total_investment=25.0),
+        p1_row(3, "2013-06"),
+        {**p1_row(4, "2013-06"), "uscc": None},
+    ]
+    out = _form_helpers(engine, "P1", JUNE, {"june.csv": rows})
+    assert list(out["_ytd_investment_less_tolerance"]) == [149.75, 9.5, 149.5, 149.5]
+    assert list(out["_planned_total_investment_x1_2"]) == [6000.0, 30.0, 6000.0, 6000.0]
+    # project 1: its April report (the one of June is not earlier); 2: May (the fixture's); 3: last
+    # December, so no year-to-date amount of this year; 4: none
+    assert _values(out["_prev_period"]) == ["2013-04", "2013-05", "2012-12", None]
+    assert _values(out["_prev_ytd_investment"]) == [80.0, 999.0, None, None]
+    assert _values(out["_prev_cumulative_investment"]) == [700.0, 800.0, 650.0, None]
+    assert out["_prev_ytd_investment"].dtype == float and out["_prev_cumulative_investment"].dtype == float
+    # the register in force in June (2013-01: enterprises 1 and 2); no credit code: not evaluated
+    assert _values(out["_in_register"]) == [1.0, 1.0, 0.0, None] and out["_in_register"].dtype == float
+    assert "_register_region_code" not in out and "_register_industry_code" not in out
+    assert list(out["_period"]) == ["2013-06"] * 4
+
+
+def test_without_a_register_in_force_the_register_rule_is_not_evaluated(sqlite_url):
+    engine = prepare_warehouse(sqlite_url)
+    out = _form_helpers(engine, "P1", JUNE, {"june.csv": [p1_row(1, "2013-06")]})
+    assert _values(out["_in_register"]) == [None] and "_register_region_code" not in out
+    assert out["_in_register"].dtype == float  # a flag: 1.0, 0.0 or NaN, like the evaluated ones
+    e1 = _helpers(engine, [e1_row(1, "2013-06"), e1_row(2, "2013-06")])
+    assert _values(e1["_in_register"]) == [None, None]
+    assert _values(e1["_register_region_code"]) == [None, None]
+    assert _values(e1["_register_industry_code"]) == [None, None]
+
+
+def test_the_register_needs_only_the_folders_period_and_the_callers_frame_is_left_unchanged(engine):
+    frame = staged("R1", "2013-06", {"r1.csv": [r1_row(1), r1_row(2)]})
+    frame.index = [10, 11]
+    before = frame.copy()
+    with engine.connect() as conn:
+        out = derive.helper_columns(conn, form("R1"), frame, JUNE, {})
+    assert list(out.columns) == [*before.columns, "_period"]
+    assert list(out.index) == [0, 1] and list(out["_period"]) == ["2013-06", "2013-06"]
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_helpers_of_a1_folder_year_level_ranks_and_last_years_level(engine):
+    def fact(n, period, level):
+        return {
+            **a1_row(n, level, year=int(period[:4])),
+            "period": period,
+            "key_equipment_total": 10,
+            "key_equipment_domestic_adv": 2,
+            "key_equipment_intl_adv": 1,
+            "apc_in_use": 1,
+            "cax_in_use": 1,
+            "has_website": 1,
+            "ecommerce_regular": 0,
+            "digital_enterprise": 0,
+            "prefecture_code": "620100",
+            "review_status": "ok",
+            "soft_rule_ids": "",
+            "file_sha256": "f" * 64,
+            "source_row": n,
+        }
+
+    with engine.begin() as conn:
+        insert_rows(
+            conn,
+            "fct_enterprise_annual",
+            [
+                fact(1, "2012-12", "国家级"),
+                fact(2, "2012-12", "无"),
+                fact(3, "2011-12", "市级"),
+                fact(4, "2013-12", "省级"),
+            ],
+        )
+    rows = [a1_row(1, "省级"), a1_row(2, "市级"), a1_row(3, "无"), a1_row(4, "国家级"), a1_row(5, None)]
+    out = _form_helpers(engine, "A1", Period(2013, 12), {"a1.csv": rows})
+    assert list(out["_folder_year"]) == [2013.0] * 5
+    assert _values(out["_level_rank"]) == [2.0, 1.0, 0.0, 3.0, None]
+    # last year's A1 only (<2012>-12): not 2011's, not this year's
+    assert _values(out["_prev_tech_centre_level"]) == ["国家级", "无", None, None, None]
+    assert _values(out["_prev_level_rank"]) == [3.0, 0.0, None, None, None]
+    assert out["_level_rank"].dtype == float and out["_prev_level_rank"].dtype == float
+    # the register in force in December is the September snapshot (enterprise 1 only)
+    assert _values(out["_in_register"]) == [1.0, 0.0, 0.0, 0.0, 0.0]
+    assert "_register_region_code" not in out
+    assert list(out["_period"]) == ["2013-12"] * 5
+
+
+def test_helpers_of_q1_previous_report_of_the_year_and_the_whole_of_a_part(engine):
+    def fact(n, product, quantity, period):
+        return {
+            **q1_row(n, product, quantity, period),
+            "prefecture_code": "620100",
+            "review_status": "ok",
+            "soft_rule_ids": "",
+            "file_sha256": "f" * 64,
+            "source_row": 2,
+        }
+
+    with engine.begin() as conn:
+        insert_rows(
+            conn,
+            "fct_product_output",
+            [
+                fact(1, "steel_products_total", 500.0, "2013-05"),
+                fact(1, "steel_products_total", 300.0, "2013-04"),
+                fact(1, "steel_plate_strip", 90.0, "2013-04"),
+                fact(2, "cement_total", 100.0, "2012-12"),
+                fact(1, "steel_products_total", 580.0, "2013-06"),  # June itself, loaded before: not previous
+            ],
+        )
+    first = [
+        q1_row(1, "steel_products_total", 600.0),
+        q1_row(1, "steel_plate_strip", 200.0),
+        q1_row(2, "cement_total", 700.0),
+        q1_row(2, "cement_new_dry_process", 300.0),
+        q1_row(3, "nonferrous_deep_processed", 50.0),  # its whole not reported
+    ]
+    second = [q1_row(2, "cement_total", 350.0)]  # a corrected whole: the latest delivery counts
+    out = _form_helpers(engine, "Q1", JUNE, {"first.csv": first, "second.csv": second})
+    assert _values(out["_prev_period"]) == ["2013-05", "2013-04", None, None, None, None]
+    assert _values(out["_prev_quantity_t"]) == [500.0, 90.0, None, None, None, None]
+    assert out["_prev_quantity_t"].dtype == float
+    assert _values(out["_whole_product"]) == [
+        None,
+        "steel_products_total",
+        None,
+        "cement_total",
+        "nonferrous_total",
+        None,
+    ]
+    assert _values(out["_whole_quantity_t"]) == [None, 600.0, None, 350.0, None, None]
+    assert out["_whole_quantity_t"].dtype == float
+    assert "_key" not in out
+    assert _values(out["_in_register"]) == [1.0, 1.0, 1.0, 1.0, 0.0, 1.0]
+    assert "_register_region_code" not in out
+
+
+def test_a_q1_part_takes_the_whole_of_its_own_enterprise_only(engine):
+    rows = [
+        q1_row(1, "steel_products_total", 600.0),
+        q1_row(2, "steel_plate_strip", 100.0),
+        {**q1_row(3, "steel_products_total", 40.0), "uscc": None},
+        {**q1_row(4, "steel_plate_strip", 30.0), "uscc": None},
+    ]
+    out = _form_helpers(engine, "Q1", JUNE, {"june.csv": rows})
+    # enterprise 2 has no whole; a part without a credit code takes the whole without one
+    assert _values(out["_whole_quantity_t"]) == [None, None, None, 40.0]
+    assert _values(out["_prev_period"]) == [None] * 4
+
+
+def test_helper_of_g1_county_level_of_a_county_platform(engine):
+    def g1(n, item_type, region):
+        return {
+            "item_id": f"G{n}",
+            "item_type": item_type,
+            "name": f"平台{n}",
+            "region_code": region,
+            "level": "省级",
+            "recognised": "2013-01",
+        }
+
+    rows = [
+        g1(1, "county_platform", "620102"),  # a county
+        g1(2, "county_platform", "620100"),  # a prefecture
+        g1(3, "county_platform", "629999"),  # no division
+        g1(4, "county_platform", None),
+        g1(5, "sme_platform", "620102"),  # another type: not evaluated
+    ]
+    out = _form_helpers(engine, "G1", JUNE, {"g1.csv": rows})
+    assert _values(out["_county_level"]) == [1.0, 0.0, 0.0, 0.0, None]
+    assert out["_county_level"].dtype == float

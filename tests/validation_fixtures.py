@@ -105,6 +105,23 @@ def r1_row(n: int = 1, **changes: Any) -> dict[str, Any]:
     return row
 
 
+def a1_row(n: int = 1, level: str | None = "省级", **changes: Any) -> dict[str, Any]:
+    """An A1 row (the fields derive reads; staged() leaves the others null)."""
+    return {"uscc": uscc(n), "enterprise_name": f"兰州测试企业{n}", "year": 2013, "tech_centre_level": level, **changes}
+
+
+def q1_row(n: int, product: str, quantity: float, period: str = "2013-06", **changes: Any) -> dict[str, Any]:
+    """A Q1 row of enterprise ``n``: its year-to-date tonnes of ``product``."""
+    return {
+        "uscc": uscc(n),
+        "enterprise_name": f"兰州测试企业{n}",
+        "period": period,
+        "product_code": product,
+        "quantity_t": quantity,
+        **changes,
+    }
+
+
 def staged(form_code: str, period: str, files: Mapping[str, Iterable[Mapping[str, Any]]]) -> pd.DataFrame:
     """A staged frame: ``files`` maps a file name to its rows (source_row 2, 3, ... in each file)."""
     spec = form(form_code)
