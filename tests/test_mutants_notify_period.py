@@ -33,6 +33,7 @@ from supervision_fixtures import (
     replace_fact,
     report,
 )
+from techreform.faults import FAULT_ENV
 from techreform.periods import Period
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify, notify_period, supervise_period
 from techreform.supervision import delivery_log as dl
@@ -84,6 +85,13 @@ def pauses(monkeypatch):
     return record
 
 
+@pytest.fixture(autouse=True)
+def no_fault_injected(monkeypatch):
+    """No fault point named (as in production): a fault point reached without a name then shows in
+    ``faults`` instead of ending the test process."""
+    monkeypatch.setenv(FAULT_ENV, "none")
+
+
 @pytest.fixture
 def faults(monkeypatch):
     """The fault points reached, in order (none ends the process here)."""
@@ -96,7 +104,7 @@ def log_of(engine) -> list[dict]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
-                "select recipient, kind, region_code, version, status, attempts, last_error, message_id, "
+                "select period, recipient, kind, region_code, version, status, attempts, last_error, message_id, "
                 "outbox_path, subject, content_json, digest, correction_of, claim_owner, claim_until, updated_at "
                 "from sup_email_log order by kind, recipient, version"
             )
@@ -150,6 +158,21 @@ def test_all_clear_notes_plan_quiet_prefectures_named_by_code_when_the_division_
         (TS, TIANSHUI, "天水市", False),
     ]
     assert problems == {"invalid_recipients": [], "unaddressed_prefectures": []}
+
+
+def test_a_quiet_prefecture_ordered_before_a_flagged_one_does_not_end_the_plan(warehouse_url, opts):
+    jiayuguan = {**SUPERVISORS[0], "region_code": "620200", "name": "嘉峪关督查科", "email": "jyg@example.org"}
+    engine = judged_june(warehouse_url, opts, supervisors=[*SUPERVISORS, jiayuguan])
+    with engine.begin() as conn:  # Tianshui's project turns red: flagged, after quiet Jiayuguan (620200)
+        conn.execute(
+            sa.text("update fct_project_monthly set status = '停建' where prefecture_code = :p"), {"p": TIANSHUI}
+        )
+    supervise_period(engine, opts, "2013-06")
+    assert [d[:3] for d in planned(engine, opts)[0]] == [
+        (PROV, "province", PROVINCE),
+        (LZ, "prefecture", LANZHOU),
+        (TS, "prefecture", TIANSHUI),
+    ]
 
 
 def test_a_quiet_prefecture_emailed_about_the_period_before_is_planned_so_a_correction_can_clear_it(june, opts):
@@ -251,6 +274,7 @@ def test_without_a_server_the_emails_are_written_to_the_outbox_and_logged_writte
     assert [str(m["To"]) for m in messages] == ["兰州督查科 <lz@example.org>", "省工信委投资处 <prov@example.org>"]
     contents = {d.email: d.content.as_json() for d in plan_deliveries(june, opts, JUNE)[0]}
     rows = log_of(june)
+    assert {r["period"] for r in rows} == {"2013-06"}
     assert [(r["recipient"], r["kind"], r["region_code"], r["version"], r["status"], r["attempts"]) for r in rows] == [
         (LZ, "prefecture", LANZHOU, 1, "written", 1),
         (PROV, "province", PROVINCE, 1, "written", 1),
@@ -382,9 +406,10 @@ def test_what_the_server_did_not_accept_fails_the_run_with_every_recipient_and_e
 # ---------------------------------------------------------------------------------------------- deliver_messages
 
 
-def outgoing(recipient: str, digest: str, number: int, composed: list) -> Outgoing:
-    """A message of content ``{"n": number}`` to ``recipient`` (Lanzhou's kind and region); what each
-    compose was asked for (the lines of a correction, or ``None``) is appended to ``composed``."""
+def outgoing(recipient: str, digest: str, number: int, composed: list, cc: str | None = None) -> Outgoing:
+    """A message of content ``{"n": number}`` to ``recipient`` (Lanzhou's kind and region), copied in its
+    headers to ``cc`` if given; what each compose was asked for (the lines of a correction, or ``None``)
+    is appended to ``composed``."""
 
     def compose(changes):
         composed.append(changes)
@@ -392,6 +417,8 @@ def outgoing(recipient: str, digest: str, number: int, composed: list) -> Outgoi
         message["Subject"] = f"主题{number}"
         message["From"] = "jigai@example.org"
         message["To"] = recipient
+        if cc:
+            message["Cc"] = cc
         message["Message-ID"] = f"<{digest}.{number}@example.org>"
         message.set_content("\n".join(["正文", *(changes or [])]))
         return message
@@ -507,6 +534,12 @@ def test_through_a_server_a_message_is_sent_to_its_recipient_alone_and_logged_se
     assert not (opts.output_dir / "outbox").exists()
 
 
+def test_a_message_goes_to_its_recipient_alone_whatever_its_headers_name(engine, opts, server):
+    handler, smtp = server
+    deliver_messages(engine, opts, JUNE, [outgoing("a@x.example", "d1", 1, [], cc="copy@x.example")], smtp)
+    assert [rcpts for rcpts, _ in handler.messages] == [["a@x.example"]]
+
+
 def test_without_a_connection_sender_the_configured_sender_is_the_envelope_sender(engine, opts, server):
     handler, smtp = server
     anonymous = SmtpConfig(host=smtp.host, port=smtp.port, timeout=10)
@@ -593,18 +626,20 @@ def test_once_the_server_is_unreachable_the_other_messages_are_not_tried(engine,
     assert len(caplog.records) == 3  # the three attempts of the first message
 
 
-def test_a_message_another_live_run_is_sending_is_left_to_it_and_reported_in_flight(engine, opts, server, caplog):
+def test_messages_another_live_run_is_sending_are_left_to_it_and_reported_in_flight(engine, opts, server, caplog):
     handler, smtp = server
     other = dl.Claimant(owner="other", host="elsewhere", pid=1, lease_minutes=30)
-    with engine.begin() as conn:
-        decision = dl.plan(conn, dl.Key("2013-06", "a@x.example", PREFECTURE, LANZHOU), "d1")
-        dl.prepare(conn, decision, "d1", "主题1", {"n": 1}, other)
+    for recipient in ("a@x.example", "c@x.example"):
+        with engine.begin() as conn:
+            decision = dl.plan(conn, dl.Key("2013-06", recipient, PREFECTURE, LANZHOU), "d1")
+            dl.prepare(conn, decision, "d1", "主题1", {"n": 1}, other)
     caplog.set_level(logging.INFO, logger=notify.__name__)
-    items = [outgoing("a@x.example", "d1", 1, []), outgoing("b@x.example", "d1", 1, [])]
+    items = [outgoing(f"{n}@x.example", "d1", 1, []) for n in "abc"]
     result = deliver_messages(engine, opts, JUNE, items, smtp)
-    [(recipient, error)] = result.pop("failures")
-    assert result == {**COUNTS, "sent": 1, "in_flight": 1, "outbox": None}
-    assert recipient == "a@x.example"
+    failures = result.pop("failures")
+    assert result == {**COUNTS, "sent": 1, "in_flight": 2, "outbox": None}
+    assert [recipient for recipient, _ in failures] == ["a@x.example", "c@x.example"]
+    error = failures[0][1]
     assert error.startswith("in flight, being sent by run other on elsewhere pid 1, lease until ")
     assert [rcpts for rcpts, _ in handler.messages] == [["b@x.example"]]
     warning = caplog.records[0]
