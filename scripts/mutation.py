@@ -89,9 +89,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "notify": (
         ("techreform/supervision/notify.py", "techreform/supervision/delivery_log.py"),
-        # tests/test_supervision_emails.py (a real SMTP server and a judged period per test, seconds each)
-        # reaches notify_period and deliver_messages; FUNCTIONS leaves them out by default
-        ("tests/test_mutants_notify.py",),
+        # tests/test_mutants_notify_period.py reaches plan_deliveries, notify_period and deliver_messages
+        # with one SMTP server per module and a judged period of a few rows (about 0.3 s a test);
+        # tests/test_supervision_emails.py (a server started per test, seconds each) is left out
+        ("tests/test_mutants_notify.py", "tests/test_mutants_notify_period.py"),
     ),
     "indicators": (
         (
@@ -127,13 +128,6 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "techreform.ingest.x_log_line*",
         "techreform.ingest.x_raw_zone_name*",
         "techreform.ingest.xǁIngestSummaryǁ*",
-    ),
-    # the exactly-once log, and notify's own decisions (which errors stop a run, outbox names); the
-    # composing and sending functions run a judged period through an SMTP server (--all-functions)
-    "notify": (
-        "techreform.supervision.delivery_log.*",
-        "techreform.supervision.notify.x_server_unreachable*",
-        "techreform.supervision.notify.xǁOutgoingǁ*",
     ),
 }
 PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]

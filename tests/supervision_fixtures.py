@@ -205,6 +205,39 @@ def replace_fact(engine, period: str, code: str, row: dict[str, Any]) -> None:
         insert_rows(conn, "fct_project_monthly", [row])
 
 
+RED_CODE, YELLOW_CODE, GREEN_CODE = "2013-620102-35-03-000001", "2013-620102-35-03-000002", "2013-620502-35-03-000003"
+
+
+def june_facts() -> list[dict[str, Any]]:
+    """June 2013: in Lanzhou a key project suspended two months running (red, escalated) and one behind
+    schedule (yellow); in Tianshui one green project."""
+    return [
+        report("2013-05", RED_CODE, status="停建", key_project=1),
+        report("2013-06", RED_CODE, status="停建", key_project=1),
+        report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0, project_name="滞后项目"),
+        report("2013-06", GREEN_CODE, region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI),
+    ]
+
+
+def judged_june(url: str, settings, supervisors: list[dict[str, Any]] | None = None):
+    """A warehouse with :func:`june_facts` whose June supervision has run (ready to notify)."""
+    from techreform.supervision import supervise_period
+
+    engine = make_warehouse(url, supervisors)
+    add_facts(engine, june_facts())
+    supervise_period(engine, settings, "2013-06")
+    return engine
+
+
+def by_recipient(handler: CollectingHandler) -> dict[str, list[EmailMessage]]:
+    """The messages a :class:`CollectingHandler` accepted, by envelope recipient."""
+    out: dict[str, list[EmailMessage]] = {}
+    for rcpts, message in handler.messages:
+        for r in rcpts:
+            out.setdefault(r, []).append(message)
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -214,15 +247,20 @@ def free_port() -> int:
 class CollectingHandler:
     """An aiosmtpd handler that keeps every accepted message (envelope recipients and parsed message),
     or refuses every message with ``refuse_with`` (e.g. ``"554 5.7.1 rejected"``) while that is set;
-    ``arrived`` holds the wall-clock time (``time.time()``) each accepted message arrived, in step with
-    ``messages``."""
+    in step with ``messages``, ``senders`` holds the envelope sender (MAIL FROM) of each accepted message
+    and ``arrived`` the wall-clock time (``time.time()``) it arrived."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what arrived and accept again (a server shared by the tests of a module)."""
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.senders: list[str] = []
         self.arrived: list[float] = []
         self.refuse_with: str | None = None
         self.refused = 0
-        self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse_with:
@@ -233,4 +271,5 @@ class CollectingHandler:
         with self._lock:
             self.arrived.append(time.time())  # first: a reader seeing the message finds its time
             self.messages.append((list(envelope.rcpt_tos), parsed))
+            self.senders.append(envelope.mail_from)
         return "250 OK"

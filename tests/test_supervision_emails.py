@@ -12,12 +12,18 @@ import pytest
 import sqlalchemy as sa
 
 from supervision_fixtures import (
+    GREEN_CODE,
     LANZHOU,
+    RED_CODE,
     SUPERVISORS,
     TIANSHUI,
     TIANSHUI_COUNTY,
+    YELLOW_CODE,
     add_facts,
+    by_recipient,
     free_port,
+    judged_june,
+    june_facts,
     make_warehouse,
     replace_fact,
     report,
@@ -25,37 +31,15 @@ from supervision_fixtures import (
 from techreform.supervision import EmailDeliveryFailed, SmtpConfig, notify_period, supervise_period
 from techreform.warehouse import insert_rows
 
-RED_CODE, YELLOW_CODE, GREEN_CODE = "2013-620102-35-03-000001", "2013-620102-35-03-000002", "2013-620502-35-03-000003"
-
 
 @pytest.fixture
 def fast(settings):
     return settings.with_options(email={"retry_delay_seconds": 0, "send_attempts": 2})
 
 
-def june_facts():
-    return [
-        report("2013-05", RED_CODE, status="停建", key_project=1),
-        report("2013-06", RED_CODE, status="停建", key_project=1),
-        report("2013-06", YELLOW_CODE, annual_plan_investment=1000.0, ytd_investment=350.0, project_name="滞后项目"),
-        report("2013-06", GREEN_CODE, region_code=TIANSHUI_COUNTY, prefecture_code=TIANSHUI),
-    ]
-
-
 @pytest.fixture
 def june(warehouse_url, fast):
-    engine = make_warehouse(warehouse_url)
-    add_facts(engine, june_facts())
-    supervise_period(engine, fast, "2013-06")
-    return engine
-
-
-def by_recipient(handler):
-    out = {}
-    for rcpts, message in handler.messages:
-        for r in rcpts:
-            out.setdefault(r, []).append(message)
-    return out
+    return judged_june(warehouse_url, fast)
 
 
 def attachment_rows(message):
