@@ -17,7 +17,7 @@ from landing_files import e1_row, uscc_for, write_delivery
 from techreform.config import Settings
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import SUPERVISORS
-from techreform.ingest import gone_from_raw_zone, ingest_form_period
+from techreform.ingest import fill_received, gone_from_raw_zone, ingest_form_period
 from techreform.load import decide_outcomes, load_form_period
 from techreform.periods import Period
 from techreform.pipeline import prepare_warehouse, process_form
@@ -324,6 +324,10 @@ def suite(monkeypatch):
                 for rule, severity, field, explained in Suite.failing.get((r.uscc, r.delivery_seq), [])
             ]
             failures = pd.DataFrame(rows, columns=outcomes_module.FAILURE_COLUMNS)
+            # as validate_staged does: the rows as received of the failing rows, filled in the caller's frame
+            failing = {(f["file_sha256"], f["source_row"]) for f in rows}
+            positions = [i for i, r in enumerate(staged.itertuples()) if (r.file_sha256, int(r.source_row)) in failing]
+            fill_received(settings, form, period, staged, positions)
             counts = failures.groupby(["rule_id", "severity"]).size().rename("failed").reset_index()
             counts["evaluated"] = len(staged)
             return validation.ValidationResult(failures, counts[outcomes_module.COUNT_COLUMNS])
