@@ -20,9 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 import hostile_files as h
-from landing_files import e1_row, land_bytes, uscc_for, write_delivery
+from landing_files import e1_row, land_bytes, p1_row, uscc_for, write_delivery
 from techreform import ingest, readers
 from techreform.forms import ENTERPRISE_MONTHLY as E1
+from techreform.forms import PROJECT_MONTHLY as P1
 from techreform.ingest import (
     FileOutcome,
     ReadBackFailed,
@@ -43,6 +44,7 @@ from techreform.limits import IngestLimits
 from techreform.periods import Period
 from techreform.pipeline import prepare_warehouse
 from techreform.readers import UnreadableFile, read_delivery_bytes
+from techreform.store import location
 
 PERIOD = Period(2013, 6)
 WHERE = "enterprise_monthly/2013-06"
@@ -92,16 +94,18 @@ def _errors(caplog) -> list[str]:
 # --- a file that loads -----------------------------------------------------------------------------------
 
 
-def test_a_file_is_kept_raw_logged_and_staged_slice_by_slice_with_its_delivery(settings, engine, monkeypatch):
+def test_a_file_is_kept_raw_logged_and_staged_slice_by_slice_with_its_delivery(settings, engine, monkeypatch, caplog):
     monkeypatch.setattr(ingest, "STAGE_CHUNK_ROWS", 2)
-    rows = [e1_row(uscc_for("620102", n), "2013-06", 填表人="张三") for n in (1, 2, 3)]
-    rows[2]["主营业务收入"] = "12,3a4"  # does not parse: in the second slice
+    rows = [e1_row(uscc_for("620102", n), "2013-06", 填表人="张三", 电话="1") for n in (1, 2, 3)]
+    rows[0]["主营业务收入"] = "12,3a4"  # does not parse: the first slice has one row of each kind
     data = write_delivery(settings.landing_dir, E1, "2013-06", NAME, rows).read_bytes()
     sha = _sha(data)
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    (outcome,) = _ingest(engine, settings)
+    with caplog.at_level(logging.ERROR, "techreform.ingest"):
+        (outcome,) = _ingest(engine, settings)
     after = dt.datetime.now(dt.UTC)
-    assert outcome == FileOutcome(NAME, sha, "loaded", 3, 2, 1, ["填表人"], "")
+    assert outcome == FileOutcome(NAME, sha, "loaded", 3, 2, 1, ["填表人", "电话"], "")
+    assert _errors(caplog) == []
     assert _raw(settings, sha).read_bytes() == data
     table = read_delivery_bytes(Path(NAME), data)
     (log,) = _select(engine, "select received_at from etl_file_log")
@@ -118,7 +122,7 @@ def test_a_file_is_kept_raw_logged_and_staged_slice_by_slice_with_its_delivery(s
             "encoding": table.encoding,
             "status": "loaded",
             "rows_received": 3,
-            "extra_columns": "填表人",
+            "extra_columns": "填表人,电话",
             "message": "",
         }
     ]
@@ -137,7 +141,7 @@ def test_a_file_is_kept_raw_logged_and_staged_slice_by_slice_with_its_delivery(s
             "uscc": uscc_for("620102", n),
             "revenue": 1100.0,
         }
-        for n in (1, 2)
+        for n in (2, 3)
     ]
     (unparsed,) = parse_table(E1, table, PERIOD).unparsed
     assert unparsed["raw_json"] and unparsed["messages"]
@@ -169,6 +173,14 @@ def test_a_later_delivery_gets_the_next_sequence_and_known_bytes_are_unchanged_w
         engine, "select delivery_seq, count(*) as n from stg_enterprise_monthly group by delivery_seq order by 1"
     )
     assert counts == [{"delivery_seq": 1, "n": 2}, {"delivery_seq": 2, "n": 3}]
+
+
+def test_a_p1_file_without_a_period_is_staged_with_its_folders_period(settings, engine):
+    write_delivery(settings.landing_dir, P1, "2013-06", "P1_620100_2013-06.csv", [p1_row(1, None), p1_row(2, None)])
+    (outcome,) = ingest_form_period(engine, settings, P1, PERIOD).files
+    assert (outcome.status, outcome.rows_staged) == ("loaded", 2)
+    staged = _select(engine, "select project_code, period from stg_project_monthly order by source_row")
+    assert staged == [{"project_code": p1_row(n, None)["项目代码"], "period": "2013-06"} for n in (1, 2)]
 
 
 def test_delivered_files_are_the_regular_files_of_the_delivery_folder_in_arrival_order(settings):
@@ -231,8 +243,11 @@ def test_a_file_over_the_byte_limit_is_spooled_into_the_raw_zone_and_rejected_un
 ):
     spool = tmp_path / "spool"
 
+    prefixes = []
+
     @contextlib.contextmanager
     def kept_scratch(prefix: str = ""):
+        prefixes.append(prefix)
         spool.mkdir(exist_ok=True)
         yield spool
 
@@ -251,6 +266,7 @@ def test_a_file_over_the_byte_limit_is_spooled_into_the_raw_zone_and_rejected_un
     assert (log["bytes"], log["encoding"], log["message"]) == (len(data), None, message)
     assert _ingest(engine, settings) == [FileOutcome(NAME, _sha(data), "unchanged", 0, message=message)]
     assert list(spool.iterdir()) == []  # known bytes: the spooled copy is removed at once
+    assert prefixes == ["techreform-spool-"] * 2  # what an operator finds in the temporary folder
 
 
 def test_a_file_may_have_the_configured_extra_columns_beyond_its_forms_fields_and_no_more(settings, engine):
@@ -272,15 +288,25 @@ def test_a_file_may_have_the_configured_extra_columns_beyond_its_forms_fields_an
     ]
 
 
+GOOD = "E1_620100_2013-06_a.csv"
+
+
+def _land_good_first(settings) -> None:
+    """A good file that arrives (and is staged, delivery 1) before the file a test breaks."""
+    _land(settings, GOOD, h.e1_csv(h.good_e1_rows(1, county="620402")), mtime=1_000)
+
+
 def _failing_parse(monkeypatch, exc: BaseException, at_call: int) -> None:
-    """``parse_table`` raises ``exc`` on its ``at_call``-th call (a slice of the file; 2 rows a slice)."""
+    """``parse_table`` raises ``exc`` on its ``at_call``-th call for :data:`NAME` (a slice of the file;
+    2 rows a slice)."""
     monkeypatch.setattr(ingest, "STAGE_CHUNK_ROWS", 2)
     real, calls = ingest.parse_table, []
 
     def failing(form, table, period=None):
-        calls.append(1)
-        if len(calls) == at_call:
-            raise exc
+        if table.file_name == NAME:
+            calls.append(1)
+            if len(calls) == at_call:
+                raise exc
         return real(form, table, period)
 
     monkeypatch.setattr(ingest, "parse_table", failing)
@@ -303,29 +329,33 @@ def test_a_failure_while_parsing_any_slice_rejects_the_whole_file_in_one_line(
     settings, engine, monkeypatch, caplog, exc, at_call, reason
 ):
     _failing_parse(monkeypatch, exc, at_call)
+    _land_good_first(settings)
     data = h.e1_csv(h.good_e1_rows(4, county="620102"))
     _land(settings, NAME, data)
     with caplog.at_level(logging.ERROR, "techreform.ingest"):
-        assert _ingest(engine, settings) == [
-            FileOutcome(NAME, _sha(data), "rejected", message=f"{WHERE}/{NAME}: {reason}")
-        ]
-    (log,) = _file_log(engine)
-    assert (log["status"], log["rows_received"], log["encoding"], log["message"]) == (
+        assert _ingest(engine, settings)[1] == FileOutcome(
+            NAME, _sha(data), "rejected", message=f"{WHERE}/{NAME}: {reason}"
+        )
+    good, log = _file_log(engine)
+    assert (log["status"], log["rows_received"], log["encoding"], log["message"], log["delivery_seq"]) == (
         "rejected",
         0,
         read_delivery_bytes(Path(NAME), data).encoding,
         f"{WHERE}/{NAME}: {reason}",
+        2,
     )
-    assert _select(engine, "select count(*) as n from stg_enterprise_monthly") == [{"n": 0}]
+    assert (good["file_name"], good["status"]) == (GOOD, "loaded")
+    assert _select(engine, "select count(*) as n from stg_enterprise_monthly where delivery_seq = 2") == [{"n": 0}]
     unforeseen = [r for r in caplog.records if r.getMessage() == f"{WHERE}/{NAME}: unexpected failure while reading"]
     assert [r.exc_info[1] for r in unforeseen] == ([exc] if isinstance(exc, RuntimeError) else [])
 
 
-def _refusing_staging(monkeypatch, exc: Exception) -> None:
+def _refusing_staging(monkeypatch, exc: Exception, sha: str) -> None:
+    """The database refuses the staged rows of the file ``sha`` with ``exc``."""
     real = ingest.insert_rows
 
     def refusing(conn, table, rows, columns=None):
-        if table == E1.staging_table:
+        if table == E1.staging_table and any(r["file_sha256"] == sha for r in rows):
             raise exc
         return real(conn, table, rows, columns)
 
@@ -342,28 +372,29 @@ def _refusing_staging(monkeypatch, exc: Exception) -> None:
 def test_a_file_the_database_refuses_is_rejected_naming_the_error_and_the_next_file_goes_on(
     settings, engine, monkeypatch, caplog, exc, shown
 ):
-    _refusing_staging(monkeypatch, exc)
     data = h.e1_csv(h.good_e1_rows(2, county="620102"))
-    _land(settings, NAME, data, mtime=1_000)
-    _land(settings, "E1_620100_2013-06.txt", b"x", mtime=2_000)
+    _refusing_staging(monkeypatch, exc, _sha(data))
+    _land_good_first(settings)
+    _land(settings, NAME, data, mtime=2_000)
+    _land(settings, "E1_620100_2013-06.txt", b"x", mtime=3_000)
     with caplog.at_level(logging.ERROR, "techreform.ingest"):
         outcomes = _ingest(engine, settings)
     message = f"{WHERE}/{NAME}: 无法写入暂存表 / staging failed ({shown})"
-    assert outcomes[0] == FileOutcome(NAME, _sha(data), "rejected", message=message)
-    assert [o.status for o in outcomes] == ["rejected", "rejected"]
-    assert [(r["file_name"], r["status"], r["rows_received"], r["message"]) for r in _file_log(engine)][0] == (
-        NAME,
-        "rejected",
-        0,
-        message,
-    )
+    assert outcomes[1] == FileOutcome(NAME, _sha(data), "rejected", message=message)
+    assert [o.status for o in outcomes] == ["loaded", "rejected", "rejected"]
+    assert [(r["file_name"], r["status"], r["rows_received"], r["message"]) for r in _file_log(engine)] == [
+        (GOOD, "loaded", 1, ""),
+        (NAME, "rejected", 0, message),
+        ("E1_620100_2013-06.txt", "rejected", 0, outcomes[2].message),
+    ]
     (failed,) = [r for r in caplog.records if r.getMessage() == f"{WHERE}/{NAME}: staging failed"]
     assert failed.exc_info[1] is exc
 
 
 def test_two_runs_racing_for_a_period_fail_loudly_and_log_nothing(settings, engine, monkeypatch):
-    _refusing_staging(monkeypatch, sa.exc.IntegrityError("insert", {}, ValueError("duplicate key")))
-    _land(settings, NAME, h.e1_csv(h.good_e1_rows(2, county="620102")))
+    data = h.e1_csv(h.good_e1_rows(2, county="620102"))
+    _refusing_staging(monkeypatch, sa.exc.IntegrityError("insert", {}, ValueError("duplicate key")), _sha(data))
+    _land(settings, NAME, data)
     with pytest.raises(sa.exc.IntegrityError):
         _ingest(engine, settings)
     assert _file_log(engine) == []
@@ -390,7 +421,8 @@ def test_links_and_directories_are_refused_unread_recorded_once_per_name_and_kin
     sql = "select form, period, entry_name, kind, message, first_seen_at from etl_refused_entry order by entry_name"
     recorded = _select(engine, sql)
     seen = {r.pop("first_seen_at") for r in recorded}
-    assert len(seen) == 1 and dt.datetime.fromisoformat(seen.pop()) >= before
+    (first_seen,) = {dt.datetime.fromisoformat(s) for s in seen}
+    assert first_seen >= before and first_seen.utcoffset() == dt.timedelta(0) and first_seen.microsecond == 0
     assert recorded == [
         {"form": "E1", "period": "2013-06", "entry_name": "E1_dir.csv", "kind": "directory", "message": directory},
         {"form": "E1", "period": "2013-06", "entry_name": "E1_link.csv", "kind": "symlink", "message": link},
@@ -473,7 +505,7 @@ def test_sha256_of_is_the_hex_digest():
     assert sha256_of(b"abc") == hashlib.sha256(b"abc").hexdigest()
 
 
-def test_a_file_parsed_in_slices_gives_each_slices_rows_and_a_file_without_rows_one_empty_slice():
+def test_a_file_parsed_in_slices_gives_each_slices_rows_and_a_file_without_rows_one_empty_slice(tmp_path):
     table = read_delivery_bytes(Path(NAME), h.e1_csv(h.good_e1_rows(5, county="620102")))
     slices = list(parse_table_chunks(E1, table, PERIOD, chunk_rows=2))
     assert [(s.rows_received, [r["source_row"] for r in s.staged]) for s in slices] == [
@@ -483,6 +515,10 @@ def test_a_file_parsed_in_slices_gives_each_slices_rows_and_a_file_without_rows_
     ]
     empty = read_delivery_bytes(Path(NAME), h.e1_csv([]))
     assert [(s.rows_received, s.staged) for s in parse_table_chunks(E1, empty, PERIOD)] == [(0, [])]
+    assert [(s.rows_received, s.staged) for s in parse_table_chunks(E1, empty, PERIOD, chunk_rows=1)] == [(0, [])]
+    p1 = write_delivery(tmp_path, P1, "2013-06", "P1.csv", [p1_row(n, None) for n in (1, 2, 3)]).read_bytes()
+    slices = parse_table_chunks(P1, read_delivery_bytes(Path("P1.csv"), p1), "2013-06", chunk_rows=2)
+    assert [[r["period"] for r in s.staged] for s in slices] == [["2013-06", "2013-06"], ["2013-06"]]
 
 
 # --- rows as received, read back ---------------------------------------------------------------------------
@@ -525,6 +561,12 @@ def test_a_row_is_read_back_where_ingest_recorded_its_file_and_under_limits_lift
         ingest={"max_file_bytes": 10, "max_cells": 5, "max_cell_chars": 1, "extra_columns": 1}
     )
     assert received_rows(lowered, E1, PERIOD, [(sha, NAME, 3, str(moved))]) == {(sha, 3): _as_received(table, 3)}
+    wide = [e1_row(uscc_for("620102", 1), "2013-06", **{f"x{i}": "x" for i in range(50)})]
+    data = write_delivery(tmp_path / "landing", E1, "2013-06", NAME, wide).read_bytes()
+    widened = settings.with_options(ingest={"extra_columns": 50})  # the file was accepted under this margin
+    keep_in_raw_zone(widened, E1, PERIOD, NAME, data, _sha(data))
+    table = read_delivery_bytes(Path(NAME), data, IngestLimits.from_settings(widened).for_columns(len(E1.fields)))
+    assert received_rows(widened, E1, PERIOD, [(_sha(data), NAME, 2, "")]) == {(_sha(data), 2): _as_received(table, 2)}
 
 
 def test_rows_of_a_raw_file_gone_get_a_visible_marker_and_a_warning(kept, caplog):
@@ -539,6 +581,11 @@ def test_rows_of_a_raw_file_gone_get_a_visible_marker_and_a_warning(kept, caplog
     assert [r.getMessage() for r in caplog.records] == [
         f"{WHERE}/{NAME}: the raw file {raw} is gone; its rows as received are marked"
     ]
+    data = h.e1_csv(h.good_e1_rows(1, county="620102"))
+    keep_in_raw_zone(settings, E1, PERIOD, "other.csv", data, _sha(data))
+    table = read_delivery_bytes(Path("other.csv"), data)
+    found = received_rows(settings, E1, PERIOD, [(sha, NAME, 2, ""), (_sha(data), "other.csv", 2, "")])
+    assert found == {(sha, 2): marker, (_sha(data), 2): _as_received(table, 2)}  # the next file is still read
 
 
 def test_a_raw_file_that_was_changed_or_lacks_a_row_fails_the_read_back_in_one_line(kept):
@@ -633,3 +680,20 @@ def test_fill_received_reads_nothing_when_nothing_is_asked_or_missing(sqlite_set
     assert json.loads(gone["raw_json"].iloc[0]) == {
         "(raw zone)": f"文件已不在原始区 / no longer in the raw zone: {_raw(sqlite_settings, 'ab' * 32)}"
     }
+
+
+def test_a_row_is_read_back_from_the_object_store_where_ingest_recorded_it(tmp_path, s3_server):
+    from test_store import s3_settings
+
+    settings = s3_settings(tmp_path, s3_server)
+    data = h.e1_csv(h.good_e1_rows(2, county="620102"))
+    spooled = tmp_path / "spooled.part"  # a file too large to read whole is published from its spooled copy
+    spooled.write_bytes(data)
+    target = keep_in_raw_zone(
+        settings, E1, PERIOD, NAME, ReceivedFile(_sha(data), len(data), spooled=spooled), _sha(data)
+    )
+    recorded = location(target)
+    assert recorded.startswith("s3://") and not spooled.exists()
+    table = read_delivery_bytes(Path(NAME), data)
+    found = received_rows(settings, E1, PERIOD, [(_sha(data), NAME, 3, recorded)])
+    assert found == {(_sha(data), 3): _as_received(table, 3)}
