@@ -52,8 +52,13 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # tests/test_mutants_readers.py pins on bytes, in milliseconds, what tests/test_hostile_files.py checks
     # through the whole ingest (about 10 s per surviving mutant on the 2-core machine: left out)
     "readers": (("techreform/readers.py",), ("tests/test_readers.py", "tests/test_mutants_readers.py")),
-    # the parsing core (FUNCTIONS) against its direct tests; tests/test_ingest.py runs the whole ingest
-    "ingest": (("techreform/ingest.py",), ("tests/test_mutants_ingest.py",)),
+    # the whole module against its direct tests: the parsing core, and the file handling and staging on a
+    # small store and SQLite warehouse in tmp_path (tests/test_ingest.py and test_hostile_files.py run
+    # the whole ingest-validate-load chain: seconds per test)
+    "ingest": (
+        ("techreform/ingest.py",),
+        ("tests/test_mutants_ingest.py", "tests/test_mutants_ingest_files.py"),
+    ),
     # the whole load against tests/test_mutants_load.py (decide_outcomes on frames; load_form_period on a
     # small SQLite warehouse, with the GX suite replaced by chosen failures): tests/test_load.py runs the
     # whole ingest-validate-load chain for each mutant that survives, about 40 s each on the 2-core machine
@@ -112,24 +117,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
 }
-# group → mutant-name patterns (``mutmut run`` arguments) when only part of a module is run by default:
-# the functions that only the database round trip reaches (ingest's file handling, notify's sending) cost about 10 s a mutant
-# on the 2-core machine; ``--all-functions`` runs them too.
-FUNCTIONS: dict[str, tuple[str, ...]] = {
-    # the parsing core of ingestion (headers, rows, messages, raw-zone names): what
-    # tests/test_mutants_ingest.py reaches in milliseconds; the file handling and staging functions
-    # (ingest_form_period, _ingest_file, _stage, _refuse, keep_in_raw_zone) only through the database
-    "ingest": (
-        "techreform.ingest.x_parse_rule_id*",
-        "techreform.ingest.x_map_headers*",
-        "techreform.ingest.x__cell_as_received*",
-        "techreform.ingest.x_parse_table*",
-        "techreform.ingest.x__has_error*",
-        "techreform.ingest.x_log_line*",
-        "techreform.ingest.x_raw_zone_name*",
-        "techreform.ingest.xǁIngestSummaryǁ*",
-    ),
-}
+# group → mutant-name patterns (``mutmut run`` arguments) when only part of a module is run by default
+# (a function reached only through the slow whole chain); ``--all-functions`` runs them too. Every group
+# runs its whole modules now: each is reached by direct tests in milliseconds to a second.
+FUNCTIONS: dict[str, tuple[str, ...]] = {}
 PYTEST_ARGS = ["-m", "not postgres and not slow", "-p", "no:cacheprovider", "-x", "-q"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from techreform.codes import make_uscc
@@ -60,8 +61,17 @@ def write_delivery(
     writer.writerow(headers)
     for row in rows:
         writer.writerow([row.get(h, "") for h in headers])
+    return land_bytes(landing, form, period, name, buffer.getvalue().encode(encoding))
+
+
+def land_bytes(landing: Path, form: Form, period: str, name: str, data: bytes, mtime: int | None = None) -> Path:
+    """Put ``data`` at ``landing/<form>/<period>/<name>``; ``mtime`` (seconds) sets its arrival order."""
+    folder = landing / form.name / period
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(buffer.getvalue().encode(encoding))
+    path.write_bytes(data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
     return path
 
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import hostile_files as h
-from landing_files import e1_row, p1_row, uscc_for, write_delivery
+from landing_files import e1_row, land_bytes, p1_row, uscc_for, write_delivery
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import PROJECT_MONTHLY as P1
 from techreform.landing import NotARegularFile, display_name, receive_file
@@ -48,10 +48,8 @@ def _folder(settings, form=E1) -> Path:
 
 
 def _deliver(settings, name: str | bytes, data: bytes, form=E1, mtime: int = 2_000_000) -> Path:
-    path = _folder(settings, form) / (os.fsdecode(name) if isinstance(name, bytes) else name)
-    path.write_bytes(data)
-    os.utime(path, (mtime, mtime))
-    return path
+    name = os.fsdecode(name) if isinstance(name, bytes) else name
+    return land_bytes(settings.landing_dir, form, str(PERIOD), name, data, mtime)
 
 
 def _deliver_good(settings) -> None:

@@ -310,7 +310,7 @@ def fill_received(settings: Settings, form: Form, period: Period | str, frame: A
     if not need:
         return
     shas = frame["file_sha256"].to_numpy(dtype=object)
-    names = frame["file_name"].to_numpy(dtype=object) if "file_name" in frame else [""] * len(frame)
+    names = frame["file_name"].to_numpy(dtype=object)  # its suffix says how to read the file
     paths = frame["raw_path"].to_numpy(dtype=object) if "raw_path" in frame else [""] * len(frame)
     numbers = frame["source_row"].to_numpy()
     found = received_rows(
@@ -465,14 +465,6 @@ class _ParseFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _read_and_parse(
-    form: Form, period: Period, name: str, received: ReceivedFile, limits: IngestLimits
-) -> tuple[str | None, ParsedFile]:
-    """(encoding, parsed rows) of one received file; raises :class:`UnreadableFile` with the reason."""
-    table = _read(name, received, limits)
-    return table.encoding, parse_table(form, table, period)
 
 
 def _read(name: str, received: ReceivedFile, limits: IngestLimits) -> RawTable:
