@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from landing_files import e1_row, uscc_for, write_delivery
-from techreform import ingest, warehouse
+from techreform import ingest, load, warehouse
 from techreform.config import Settings
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import SUPERVISORS as S1
@@ -200,20 +200,22 @@ def _forget_ingest(engine) -> None:
 
 def test_an_ingest_and_load_in_slices_of_two_rows_equals_an_unsliced_one(settings, engine, monkeypatch):
     rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 8)]
-    rows[1] = e1_row(uscc_for("620102", 2), "2013-06", **{"工业总产值": "-15"})  # quarantined
+    rows[0] = e1_row(uscc_for("620102", 1), "2013-06", **{"工业总产值": "-3"})  # quarantined: with the next,
+    rows[1] = e1_row(uscc_for("620102", 2), "2013-06", **{"工业总产值": "-15"})  # a slice without facts
     rows[4] = e1_row(uscc_for("620102", 5), "2013-06", **{"主营业务收入": "12,3a4"})  # does not parse
     rows[5] = e1_row(uscc_for("620102", 6), "2013-06", **{"新产品产值": "7"})
     write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
     ingest_form_period(engine, settings, E1, PERIOD)
     load_form_period(engine, settings, E1, PERIOD)
     whole = _snapshot(engine)
-    assert len(whole["quarantine"]) == 2 and len(whole["fct_enterprise_monthly"]) == 5
+    assert len(whole["quarantine"]) == 3 and len(whole["fct_enterprise_monthly"]) == 4
 
     _forget_ingest(engine)
     for name, module in (
         ("STAGE_CHUNK_ROWS", ingest),
         ("READ_CHUNK_ROWS", warehouse),
         ("INSERT_CHUNK_ROWS", warehouse),
+        ("FACT_CHUNK_ROWS", load),
     ):
         monkeypatch.setattr(module, name, 2)
     ingest_form_period(engine, settings, E1, PERIOD)

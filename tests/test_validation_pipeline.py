@@ -4,7 +4,9 @@ review receipts, Data Docs and the quality gate."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import openpyxl
 import pytest
@@ -111,6 +113,26 @@ def test_rows_are_ok_query_or_quarantined_and_results_are_kept_per_rule(chain):
     failure = _rows(engine, "select * from dq_row_failure where rule_id = 'E1-H07'")[0]
     assert failure.prefecture_code == "620400" and failure.file_name == "E1_620100_2013-06.csv"
     assert json.loads(failure.received_json) == {"主营业务收入 (revenue)": "-5"}
+
+
+def test_no_frame_of_the_validated_rows_stays_alive_after_the_load(chain, monkeypatch):
+    """GX's context outlives a validation (until the next one): it must not keep the batch's frame, or
+    the validated columns of a whole period stay in memory while the load writes the facts."""
+    from great_expectations.execution_engine.pandas_batch_data import PandasBatchData
+
+    settings, engine = chain
+    batches = []
+    real_init = PandasBatchData.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        batches.append(weakref.ref(self))
+
+    monkeypatch.setattr(PandasBatchData, "__init__", init)
+    write_delivery(settings.landing_dir, E1, "2013-07", "E1_620100_2013-07.csv", [e1_row(A, "2013-07")])
+    process_form(engine, settings, "E1", Period(2013, 7))
+    gc.collect()
+    assert batches and [b for b in batches if b() is not None] == []
 
 
 def test_rerunning_a_period_gives_the_same_outcomes(chain):

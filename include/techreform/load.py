@@ -179,17 +179,26 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
     insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
 
-    current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
-    facts = staged.merge(
-        current[["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"]],
-        on=["file_sha256", "source_row"],
-        how="inner",
-    )
-    facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
-    facts[form.target_period_column] = period
-    for spec in form.fields:
-        if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers
-            facts[spec.name] = pd.to_numeric(facts[spec.name]).round().astype("Int64")
-    columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
+    current = rows.loc[
+        (rows["outcome"] == "accepted") & (rows["superseded"] == 0),
+        ["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"],
+    ]
     delete_where(conn, form.target_table, **{form.target_period_column: period})
-    insert_rows(conn, form.target_table, facts, columns)
+    # the facts of one slice of the staged rows at a time (an inner merge keeps the staged rows' order, so
+    # the rows and their order are those of one merge of the whole frame; a whole merged copy of the
+    # period's staged rows was the load's peak of memory: docs/performance.md)
+    columns = None
+    for start in range(0, len(staged), FACT_CHUNK_ROWS):
+        facts = staged.iloc[start : start + FACT_CHUNK_ROWS].merge(current, on=["file_sha256", "source_row"])
+        facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
+        facts[form.target_period_column] = period
+        for spec in form.fields:
+            if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers
+                facts[spec.name] = pd.to_numeric(facts[spec.name]).round().astype("Int64")
+        if columns is None:
+            columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
+        insert_rows(conn, form.target_table, facts, columns)
+
+
+FACT_CHUNK_ROWS = 50_000
+"""Staged rows joined to their outcomes and loaded as facts at a time by the load (bounded memory)."""

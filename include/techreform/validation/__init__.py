@@ -114,9 +114,9 @@ def validate_staged(
     frame = derive.helper_columns(conn, form, staged, period, options)
     parameters = _parameters(conn, period)
 
-    def run() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-        gx_result = suites.run_suite(form, frame, parameters)
-        return (*outcomes.failures_from_results(frame, gx_result.results, form), gx_result)
+    def run(checked: pd.DataFrame = frame) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        gx_result = suites.run_suite(form, checked, parameters)
+        return (*outcomes.failures_from_results(checked, gx_result.results, form), gx_result)
 
     # the same rows checked against the same context before (the instant review, an earlier run): reused
     grouped, rule_counts, gx_result, _ = reuse.check(conn, form, period, frame, parameters, options, run)
@@ -128,12 +128,14 @@ def validate_staged(
     rule_counts[["evaluated", "failed"]] = rule_counts[["evaluated", "failed"]].fillna(0).astype(int)
 
     positions = grouped["position"].to_numpy(dtype=int)
+    rows = frame.iloc[positions].reset_index(drop=True)
+    # the helper columns of every row are not needed any more: not kept while the raw files are read back
+    del frame, run
     # the rows as received, for the failing rows only, read back from the raw zone (filled in the
     # caller's frame too: the load's quarantine reuses them)
     fill_received(settings, form, period, staged, positions)
     if "raw_json" in staged:
-        frame["raw_json"] = staged["raw_json"].to_numpy(dtype=object)
-    rows = frame.iloc[positions].reset_index(drop=True)
+        rows["raw_json"] = staged["raw_json"].to_numpy(dtype=object)[positions]
     name_field = form.name_field
     record_keys = form.record_keys(rows)
     report_periods = rows["_period"].astype(str)

@@ -109,7 +109,8 @@ def run_suite(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], sever
     _skip_fingerprint()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    asset = context.data_sources.add_pandas(f"staged_{form.code}").add_dataframe_asset(form.name)
+    source = f"staged_{form.code}"
+    asset = context.data_sources.add_pandas(source).add_dataframe_asset(form.name)
     batch_definition = asset.add_batch_definition_whole_dataframe("delivery")
     spec = suite_dict(form)
     expectations = [e for e in spec["expectations"] if severities is None or e["meta"]["severity"] in severities]
@@ -119,7 +120,13 @@ def run_suite(form: Form, frame: pd.DataFrame, parameters: dict[str, Any], sever
     # Only the columns the expectations read go to GX (positions stay 0..n-1). Batch.validate, unlike
     # ValidationDefinition.run, does not serialise the result into a store (seconds at national size).
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame[columns_of(expectations, frame)]})
-    result = batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=parameters)
+    try:
+        result = batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=parameters)
+    finally:
+        # GX's context (kept in a module-level project manager until the next get_context) holds the
+        # batch's frame through the data source's execution engine: drop it, so the validated columns
+        # are not alive while the load writes the outcomes and the facts (docs/performance.md)
+        context.data_sources.delete(source)
     for item in result.results:
         problem = _raised(item.exception_info)
         if problem is not None:
