@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from techreform.extracts.disclosure import ALL_GROUPS, MEASURES, PROVINCE_CODE, public_tables
+from techreform.extracts.disclosure import ALL_GROUPS, MEASURES, public_tables
 from techreform.extracts.options import ExtractOptions
+from techreform.reference import PROVINCE_CODE
 
 PREFECTURES = pd.DataFrame(
     {

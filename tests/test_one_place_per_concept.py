@@ -3,9 +3,12 @@ defined once, and every reader (the SQL view, the e-mails, the headline table, t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
+import techreform
 from indicators_fixtures import enterprise, insert, register_row, warehouse
 from techreform import labels
 from techreform.codes import valid_address
@@ -53,6 +56,15 @@ def test_the_view_the_headline_table_and_the_emails_name_every_status_alike(engi
 def test_the_province_constant_is_the_shipped_division_lists_province():
     assert province() == (PROVINCE_CODE, "甘肃省")
     assert [d.code for d in divisions() if d.level == "province"] == [PROVINCE_CODE]
+
+
+def test_the_provinces_code_is_written_once_in_the_package():
+    """``reference.PROVINCE_CODE`` is the one place; the e-mail options' default is a setting."""
+    package = Path(techreform.__file__).parent
+    writers = sorted(
+        str(path.relative_to(package)) for path in package.rglob("*.py") if '"620000"' in path.read_text("utf-8")
+    )
+    assert writers == ["options.py", "reference.py"]
 
 
 @pytest.mark.parametrize(

@@ -41,9 +41,9 @@ from sqlalchemy.engine import Connection
 
 from techreform.extracts.options import ExtractOptions
 from techreform.periods import Period
+from techreform.reference import PROVINCE_CODE, province
 from techreform.warehouse import read_frame
 
-PROVINCE_CODE, PROVINCE_NAME = "620000", "甘肃省"
 ALL_GROUPS = "合计"
 
 
@@ -270,7 +270,7 @@ def public_tables(
     """The long-format public table (every measure × prefecture × sector group, with margins) and, per
     measure, how many cells were suppressed as primary and secondary."""
     rows = list(prefectures["code"])
-    names = dict(zip(prefectures["code"], prefectures["name"], strict=True)) | {PROVINCE_CODE: PROVINCE_NAME}
+    names = dict(zip(prefectures["code"], prefectures["name"], strict=True)) | dict([province()])
     cols = list(sector_groups)
     records, stats = [], {}
     for measure in MEASURES:

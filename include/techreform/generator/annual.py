@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from techreform.forms import PRODUCT_PARTS
+from techreform.reference import PROVINCE_CODE
 
 from .config import GeneratorConfig
 from .population import Population, make_usccs
@@ -223,7 +224,7 @@ def build_g1(config: GeneratorConfig, periods: list[str]) -> pd.DataFrame:
                     "recognised": period_of_index(recognised),
                     "revoked": period_of_index(revoked) if revoked is not None and revoked <= s_i else None,
                     "_folder": snapshot,
-                    "_file": "620000",
+                    "_file": PROVINCE_CODE,
                 }
             )
     return pd.DataFrame(rows).reset_index(drop=True)

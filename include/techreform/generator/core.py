@@ -12,6 +12,7 @@ import pandas as pd
 
 from techreform.forms import form as form_of
 from techreform.periods import period_range
+from techreform.reference import PROVINCE_CODE
 
 from .annual import build_a1, build_g1, build_q1, g1_snapshots, outsider_usccs
 from .config import RULE_IDS, GenerationSummary, GeneratorConfig
@@ -22,7 +23,7 @@ from .names import person_name
 from .population import OPERATING, build_population
 from .projects import build_projects, move_to_unregistered_units
 from .rand import rng_for
-from .reference import PROVINCE_CODE, prefectures
+from .reference import prefectures
 from .truth import compute_lights, write_csv
 from .writers import WrittenFile, write_file
 

@@ -16,8 +16,6 @@ from techreform import reference
 from techreform.periods import Period
 from techreform.reference import Division
 
-PROVINCE_CODE = "620000"
-
 
 @dataclass(frozen=True)
 class Prefecture:

@@ -26,11 +26,11 @@ from techreform.config import Settings
 from techreform.forms import Form
 from techreform.options import ValidationOptions
 from techreform.periods import Period
+from techreform.reference import PROVINCE_CODE
 from techreform.warehouse import query
 
 OPTIONAL_IN_JANUARY = ("E1",)
 SHARE_GATED = ("R1", "P1", "E1")  # S1 is a short contact list: its bad rows are judged one by one, not by share
-PROVINCE_CODE = "620000"
 
 
 class GateFailed(RuntimeError):
