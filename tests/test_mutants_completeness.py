@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from techreform.config import Settings
 from techreform.forms import FORMS
 from techreform.periods import Period
 from techreform.reference import province
@@ -190,7 +191,12 @@ def test_q1_expects_those_that_reported_it_in_the_twelve_months_before(register,
     _stage(engine, "stg_product_output", "Q1", JUNE, [q1_row(1, "水泥", 5.0)])
     _unparsable(engine, "Q1", JUNE, uscc(3))
     _unparsable(engine, "E1", JUNE, uscc(2))  # another form's report
-    with engine.begin() as conn:  # another form's completeness of the period: kept
+    with engine.begin() as conn:  # another form's completeness and missing reporters of the period: kept
+        insert_rows(
+            conn,
+            "dq_form_missing_reporter",
+            [{"form": "X1", "period": JUNE, "uscc": uscc(9), "enterprise_name": "别的表", "prefecture_code": "620100"}],
+        )
         insert_rows(
             conn,
             "dq_form_completeness",
@@ -242,7 +248,8 @@ def test_q1_expects_those_that_reported_it_in_the_twelve_months_before(register,
     }
     assert stored[-1]["form"] == "X1"
     assert [r for r in stored if r["form"] == "Q1" and r["prefecture_code"] == "620200"][0]["rate"] is None
-    missing = _select(engine, "select * from dq_form_missing_reporter order by period, uscc")
+    missing = _select(engine, "select * from dq_form_missing_reporter where form = 'Q1' order by period, uscc")
+    assert _select(engine, "select uscc from dq_form_missing_reporter where form = 'X1'") == [{"uscc": uscc(9)}]
     assert [(r["form"], r["period"], r["uscc"]) for r in missing] == [
         ("Q1", JUNE, uscc(2)),
         ("Q1", JUNE, uscc(6)),
@@ -257,3 +264,20 @@ def test_q1_expects_those_that_reported_it_in_the_twelve_months_before(register,
         "contact_email": "stat2@example.cn",
     }
     assert (missing[1]["contact_email"], missing[3]["prefecture_code"]) == (None, "620300")
+
+
+def test_runs_replace_their_rows_on_postgresql_too(pg_url, tmp_path):
+    """Not marked ``postgres``: the mutation group runs it, so a table name that only SQLite would match
+    case-insensitively (SQLAlchemy quotes a name in capitals) fails here."""
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": pg_url})
+    engine = prepare_warehouse(pg_url)
+    with engine.begin() as conn:
+        add_register(conn, "2013-01", [r1_row(1), r1_row(2)])
+    _q1_facts(engine, [(1, "2013-05"), (2, "2013-05")])
+    for _ in range(2):
+        assert compute_completeness(engine, settings, JUNE)["missing"] == 2
+        assert compute_form_completeness(engine, settings, Q1, JUNE)["missing"] == 2
+    tables = ("dq_completeness", "dq_missing_reporter", "dq_form_completeness", "dq_form_missing_reporter")
+    counts = {t: _select(engine, f"select count(*) as n from {t}")[0]["n"] for t in tables}
+    assert counts["dq_missing_reporter"] == counts["dq_form_missing_reporter"] == 2
+    assert counts["dq_completeness"] == counts["dq_form_completeness"] > 2
