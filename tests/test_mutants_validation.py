@@ -197,7 +197,8 @@ def test_record_results_replaces_the_form_and_periods_counts_and_failures(engine
     }
     with engine.begin() as conn:
         record_results(conn, E1, "2013-05", _result([("E1-H01", 3, 0)], [_failure(2, "E1-H01")], [full]))
-        record_results(conn, FORMS["P1"], JUNE, _result([("P1-H01", 1, 0)], [], []))
+        p1 = {**_failure(7, "P1-H01"), "file_sha256": "b" * 64}
+        record_results(conn, FORMS["P1"], JUNE, _result([("P1-H01", 1, 1)], [p1], [full]))
         record_results(
             conn, E1, JUNE, _result([("E1-H01", 9, 9)], [_failure(2, "E1-H01"), _failure(5, "E1-H01")], [full, full])
         )
@@ -216,9 +217,14 @@ def test_record_results_replaces_the_form_and_periods_counts_and_failures(engine
         ("E1", "2013-05", "E1-H01", "hard", 3, 0),
         ("E1", JUNE, "E1-H01", "hard", 5, 1),
         ("E1", JUNE, "E1-S02", "soft", 5, 1),
-        ("P1", JUNE, "P1-H01", "hard", 1, 0),
+        ("P1", JUNE, "P1-H01", "hard", 1, 1),
     ]
-    stored = _select(engine, "select * from dq_row_failure where period = '2013-06' order by source_row")
+    assert _select(engine, "select form, source_row from dq_row_failure where form = 'P1'") == [
+        {"form": "P1", "source_row": 7}
+    ]
+    stored = _select(
+        engine, "select * from dq_row_failure where period = '2013-06' and form = 'E1' order by source_row"
+    )
     assert stored == [
         {
             "form": "E1",
@@ -256,6 +262,25 @@ def test_record_results_replaces_the_form_and_periods_counts_and_failures(engine
     assert [
         r["source_row"] for r in _select(engine, "select source_row from dq_row_failure where period = '2013-05'")
     ] == [2]
+
+
+def test_failures_recorded_without_details_are_stored_with_empty_details_on_both_engines(settings, pg_url, tmp_path):
+    """Not marked ``postgres``: the PostgreSQL round runs in the mutation group, so a table name that only
+    SQLite would match case-insensitively (SQLAlchemy quotes a name in capitals) fails there."""
+    for url in (settings.warehouse_url, pg_url):
+        engine = prepare_warehouse(url)
+        result = ValidationResult(
+            pd.DataFrame([_failure(3, "E1-H01")], columns=outcomes.FAILURE_COLUMNS),
+            _result([("E1-H01", 2, 1)], [], []).rule_counts,
+        )
+        for _ in range(2):
+            with engine.begin() as conn:
+                record_results(conn, E1, JUNE, result)
+        (row,) = _select(
+            engine, "select file_name, record_key, unit_name, prefecture_code, received_json from dq_row_failure"
+        )
+        assert row == {"file_name": "", "record_key": "", "unit_name": "", "prefecture_code": "", "received_json": "{}"}
+        assert _select(engine, "select count(*) as n from dq_rule_result") == [{"n": 1}]
 
 
 def test_rules_of_a_suite_in_suite_order_with_their_severity():
