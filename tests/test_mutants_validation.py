@@ -144,11 +144,16 @@ def test_the_suite_parameters_are_the_code_lists_with_their_validity_and_the_del
     assert parameters["delivery_period_set"] == [JUNE]
     counties = {c: (f, t) for c, f, t in parameters["county_divisions"]}
     assert counties["620102"] == (None, None)
+    assert (counties["620171"], counties["620824"]) == (
+        ("2012-08", None),
+        (None, "2018-06"),
+    )  # 兰州新区; 华亭 became a city
     assert all(f is None or (isinstance(f, str) and f) for f, _ in counties.values())
     assert any(t is not None for _, t in counties.values()) and all(t is None or t for _, t in counties.values())
     assert "620100" not in counties
     every = {c: (f, t) for c, f, t in parameters["gansu_divisions"]}
     assert every["620100"] == (None, None) and every["620102"] == counties["620102"]
+    assert (every["620171"], every["620824"]) == (("2012-08", None), (None, "2018-06"))
     assert set(counties) < set(every)
     assert "33" in parameters["industry_divisions"] and all(
         isinstance(d, str) for d in parameters["industry_divisions"]
