@@ -8,6 +8,7 @@ and ``test_validation_explanations.py`` reach the same code through every rule, 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pandas as pd
@@ -330,7 +331,11 @@ def test_an_exception_reported_by_gx_is_found_flat_or_per_metric():
 
 def test_run_suite_keeps_the_severities_asked_for_and_fails_loudly_on_a_broken_expectation(few_rules):
     frame = staged("E1", JUNE, {"a.csv": [e1_row(1, value_added=2000.0, employees=0.5)]})
+    names = ("great_expectations", "great_expectations.core", "great_expectations.data_context")
+    for name in names:
+        logging.getLogger(name).setLevel(logging.DEBUG)
     hard = suites.run_suite(E1, frame, {}, ("hard",))
+    assert [logging.getLogger(name).level for name in names] == [logging.WARNING] * 3  # GX kept quiet
     assert {r.expectation_config.meta["rule_id"] for r in hard.results} == {"E1-H03", "E1-H07", "E1-H08"}
     assert {r.expectation_config.meta["rule_id"] for r in hard.results if not r.success} == {"E1-H07"}
     registered = frame.assign(_in_register=1, _register_region_code="620102", _register_industry_code="3311")
