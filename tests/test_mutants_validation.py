@@ -19,7 +19,16 @@ from techreform.forms import FORMS
 from techreform.periods import Period
 from techreform.validation import ValidationResult, _parameters, outcomes, record_results, suites, validate_staged
 from techreform.warehouse import insert_rows
-from validation_fixtures import add_register, e1_row, prepare_warehouse, r1_row, sha_of, staged, uscc
+from validation_fixtures import (
+    add_register,
+    e1_row,
+    prepare_warehouse,
+    r1_row,
+    sha_of,
+    staged,
+    uscc,
+    write_explanations,
+)
 
 E1 = FORMS["E1"]
 JUNE = "2013-06"
@@ -36,7 +45,7 @@ def quiet(settings):
     return settings.with_options(validation={"data_docs": False})
 
 
-KEPT = ("E1-H03", "E1-H07", "E1-H08", "E1-S01", "E1-S03", "E1-S09")
+KEPT = ("E1-H03", "E1-H06", "E1-H07", "E1-H08", "E1-S01", "E1-S03", "E1-S09")
 
 
 @pytest.fixture
@@ -85,6 +94,7 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
     rows = {
         "甲.csv": [e1_row(1), e1_row(2, value_added=2000.0)],  # 2: E1-S01 (value added above gross output)
         "乙.csv": [e1_row(3, value_added=2000.0), e1_row(4, enterprise_name=None, employees=-3.0)],
+        "丙.csv": [e1_row(1, period="2013-05")],  # E1-H06: not the folder's period
     }
     frame = staged("E1", JUNE, rows)
     with engine.begin() as conn:
@@ -98,6 +108,9 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
     assert {k[2] for k in got if k[:2] == (b, 3)} == {"E1-H03", "E1-H07", "E1-H08", "E1-S03", "E1-S09"}
     assert got[(b, 3, "E1-H07")][0] == "hard" and got[(b, 3, "E1-H07")][2] is False
     assert not any(k[:2] == (a, 2) for k in got)
+    assert {k[2] for k in got if k[0] == sha_of(JUNE, "丙.csv")} == {"E1-H06"}
+    negative = failures[(failures["file_sha256"] == b) & (failures["rule_id"] == "E1-H07")]["message"].item()
+    assert E1.field("employees").label in negative  # the offending fields named by their labels
     assert failures["source_row"].dtype.kind == "i" and failures["explained"].dtype == bool
     message = failures[(failures["file_sha256"] == a) & (failures["rule_id"] == "E1-S01")]["message"].item()
     assert "工业增加值" in message and "2000" in message
@@ -115,7 +128,7 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
     assert list(counts["rule_id"]) == list(KEPT)
     assert list(counts["severity"]) == [r.severity for r in suites.rules_of(E1).values()]
     by_rule = counts.set_index("rule_id")
-    assert (by_rule.at["E1-S01", "evaluated"], by_rule.at["E1-S01", "failed"]) == (4, 2)
+    assert (by_rule.at["E1-S01", "evaluated"], by_rule.at["E1-S01", "failed"]) == (5, 2)
     assert by_rule.at["E1-H07", "failed"] == 1 and by_rule["evaluated"].dtype.kind == "i"
     assert result.gx_result is not None
     # the same rows against the same context: the results are reused (no GX result), the same failures
@@ -124,6 +137,23 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
     assert again.gx_result is None
     pd.testing.assert_frame_equal(again.failures, failures)
     pd.testing.assert_frame_equal(again.rule_counts, counts)
+    # a code list changed (the suite's parameters): checked again
+    with engine.begin() as conn:
+        conn.execute(sa.text("update dim_division set valid_to = '2013-01' where code = '620102'"))
+        changed = validate_staged(conn, quiet, E1, Period(2013, 6), staged("E1", JUNE, rows), read_explanations=False)
+    assert changed.gx_result is not None
+
+
+def test_validate_staged_reads_the_explanations_delivered_unless_told_not_to(engine, quiet, few_rules):
+    rows = {"甲.csv": [e1_row(1, value_added=2000.0)]}
+    folder = quiet.landing_dir / "explanations" / JUNE
+    write_explanations(folder / "兰州.csv", [(uscc(1), "", JUNE, "E1-S01", "委托加工，已核实", "张三")])
+    with engine.begin() as conn:
+        held = validate_staged(conn, quiet, E1, JUNE, staged("E1", JUNE, rows), read_explanations=False)
+    assert held.failures["explained"].tolist() == [False]  # the warehouse holds none yet
+    with engine.begin() as conn:
+        read = validate_staged(conn, quiet, E1, JUNE, staged("E1", JUNE, rows))
+    assert read.failures[["rule_id", "explained"]].values.tolist() == [["E1-S01", True]]
 
 
 def test_an_empty_delivery_counts_every_rule_at_zero_and_a_form_without_suite_is_refused(engine, quiet):
@@ -334,14 +364,16 @@ def test_run_suite_keeps_the_severities_asked_for_and_fails_loudly_on_a_broken_e
     names = ("great_expectations", "great_expectations.core", "great_expectations.data_context")
     for name in names:
         logging.getLogger(name).setLevel(logging.DEBUG)
-    hard = suites.run_suite(E1, frame, {}, ("hard",))
+    hard = suites.run_suite(E1, frame, {"delivery_period_set": ["2013-05"]}, ("hard",))
     assert [logging.getLogger(name).level for name in names] == [logging.WARNING] * 3  # GX kept quiet
-    assert {r.expectation_config.meta["rule_id"] for r in hard.results} == {"E1-H03", "E1-H07", "E1-H08"}
-    assert {r.expectation_config.meta["rule_id"] for r in hard.results if not r.success} == {"E1-H07"}
+    assert {r.expectation_config.meta["rule_id"] for r in hard.results} == {"E1-H03", "E1-H06", "E1-H07", "E1-H08"}
+    assert {r.expectation_config.meta["rule_id"] for r in hard.results if not r.success} == {"E1-H06", "E1-H07"}
     registered = frame.assign(_in_register=1, _register_region_code="620102", _register_industry_code="3311")
-    both = suites.run_suite(E1, registered, {})
+    both = suites.run_suite(E1, registered, {"delivery_period_set": [JUNE]})
     assert {r.expectation_config.meta["rule_id"] for r in both.results} == set(KEPT)
     failed = {r.expectation_config.meta["rule_id"] for r in both.results if not r.success}
     assert failed == {"E1-S01", "E1-S03", "E1-H07"}
     with pytest.raises(RuntimeError, match=r"^E1: expectation \S+ of rule E1-H0[378] could not be evaluated: "):
-        suites.run_suite(E1, frame.drop(columns=["employees", "enterprise_name"]), {}, ("hard",))
+        suites.run_suite(
+            E1, frame.drop(columns=["employees", "enterprise_name"]), {"delivery_period_set": [JUNE]}, ("hard",)
+        )
