@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
 import pandas as pd
@@ -327,6 +328,19 @@ def test_rules_of_a_suite_in_suite_order_with_their_severity():
     assert suites.suite_path(E1).name == "enterprise_monthly.json"
 
 
+def test_a_suite_file_changed_on_disk_is_read_again(monkeypatch, tmp_path):
+    source = suites.suite_path(E1)
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    copy = tmp_path / source.name
+    spec = json.loads(source.read_text(encoding="utf-8"))
+    copy.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    assert "E1-S10" in suites.rules_of(E1)
+    spec["expectations"] = [e for e in spec["expectations"] if e["meta"]["rule_id"] != "E1-S10"]
+    copy.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    os.utime(copy, (copy.stat().st_atime, copy.stat().st_mtime + 10))
+    assert "E1-S10" not in suites.rules_of(E1) and len(suites.rules_of(E1)) == 17
+
+
 def test_the_chinese_text_of_a_rule_for_readers():
     assert suites.rule_text_zh({"text_zh": "说明", "message_zh": "模板 {x}"}) == "说明"
     assert (
@@ -342,7 +356,7 @@ def test_the_chinese_text_of_a_rule_for_readers():
 
 
 def test_only_the_columns_the_expectations_read_go_to_gx_in_frame_order():
-    frame = pd.DataFrame(columns=["alpha", "beta", "gamma", "delta", "eps", "phi", "region_code", "omega"])
+    frame = pd.DataFrame(columns=["alpha", "beta", "gamma", "delta", "eps", "phi", "region_code", "omega", "XX"])
     expectations = [
         {"kwargs": {"column": "gamma", "column_A": "alpha", "column_B": 3}},
         {"kwargs": {"column_B": "eps", "column_list": ["phi"], "row_condition": "region_code.notnull() & beta > 0"}},
