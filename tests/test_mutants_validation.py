@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from techreform.forms import FORMS
+from techreform.ingest import gone_from_raw_zone
 from techreform.periods import Period
 from techreform.validation import ValidationResult, _parameters, outcomes, record_results, suites, validate_staged
 from techreform.warehouse import insert_rows
@@ -143,6 +144,21 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
         conn.execute(sa.text("update dim_division set valid_to = '2013-01' where code = '620102'"))
         changed = validate_staged(conn, quiet, E1, Period(2013, 6), staged("E1", JUNE, rows), read_explanations=False)
     assert changed.gx_result is not None
+
+
+def test_the_rows_as_received_of_the_failing_rows_are_filled_in_the_callers_frame(engine, quiet, few_rules):
+    """Rows staged without their JSON (as the load stages them): only the failing ones are read back
+    from the raw zone (here gone: the visible marker naming the file), in the caller's frame too."""
+    frame = staged("E1", JUNE, {"甲.csv": [e1_row(1), e1_row(2, value_added=2000.0)]})
+    frame["raw_json"] = ""
+    with engine.begin() as conn:
+        result = validate_staged(conn, quiet, E1, JUNE, frame, read_explanations=False)
+    assert frame["raw_json"].iloc[0] == ""
+    marker = json.loads(frame["raw_json"].iloc[1])  # names the file in the form's folder of the period
+    assert list(marker.values())[0].endswith(f"raw/enterprise_monthly/{JUNE}/{sha_of(JUNE, '甲.csv')}/甲.csv")
+    assert frame["raw_json"].iloc[1].startswith(gone_from_raw_zone("")[:-2])
+    (received,) = result.details["received_json"]
+    assert json.loads(received) == {E1.field("value_added").label: 2000.0, E1.field("gross_output").label: 1000.0}
 
 
 def test_validate_staged_reads_the_explanations_delivered_unless_told_not_to(engine, quiet, few_rules):
