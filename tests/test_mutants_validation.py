@@ -133,6 +133,7 @@ def test_validate_staged_reports_each_failure_with_its_unit_prefecture_and_value
     assert (by_rule.at["E1-S01", "evaluated"], by_rule.at["E1-S01", "failed"]) == (5, 2)
     assert by_rule.at["E1-H07", "failed"] == 1 and by_rule["evaluated"].dtype.kind == "i"
     assert result.gx_result is not None
+    assert _select(engine, "select form, period from dq_review_check") == [{"form": "E1", "period": JUNE}]  # kept
     # the same rows against the same context: the results are reused (no GX result), the same failures
     with engine.begin() as conn:
         again = validate_staged(conn, quiet, E1, Period(2013, 6), staged("E1", JUNE, rows), read_explanations=False)
