@@ -162,6 +162,21 @@ def test_the_rows_as_received_of_the_failing_rows_are_filled_in_the_callers_fram
     assert json.loads(received) == {E1.field("value_added").label: 2000.0, E1.field("gross_output").label: 1000.0}
 
 
+def test_a_frame_without_file_names_or_rows_as_received_gives_empty_names_and_the_staged_values(
+    engine, quiet, few_rules
+):
+    frame = staged("E1", JUNE, {"甲.csv": [e1_row(2, value_added=2000.0, region_code="620302")]})
+    frame = frame.drop(columns=["file_name", "raw_json"])
+    with engine.begin() as conn:
+        result = validate_staged(conn, quiet, E1, JUNE, frame, read_explanations=False)
+    s01 = result.details[result.details["rule_id"] == "E1-S01"].iloc[0]
+    assert (s01["file_name"], s01["prefecture_code"]) == ("", "620300")  # the region's prefecture first
+    assert json.loads(s01["received_json"]) == {
+        E1.field("value_added").label: 2000.0,
+        E1.field("gross_output").label: 1000.0,
+    }
+
+
 def test_validate_staged_reads_the_explanations_delivered_unless_told_not_to(engine, quiet, few_rules):
     rows = {"甲.csv": [e1_row(1, value_added=2000.0)]}
     folder = quiet.landing_dir / "explanations" / JUNE
