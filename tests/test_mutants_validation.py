@@ -177,6 +177,29 @@ def test_a_frame_without_file_names_or_rows_as_received_gives_empty_names_and_th
     }
 
 
+def test_the_data_docs_results_are_kept_for_a_run_of_the_suite_only(engine, settings, quiet, few_rules):
+    from techreform.validation.datadocs import results_dir
+
+    rows = {"甲.csv": [e1_row(2, value_added=2000.0)]}
+    kept = results_dir(settings, JUNE) / "E1.json"
+    with engine.begin() as conn:
+        validate_staged(conn, quiet, E1, JUNE, staged("E1", JUNE, rows), read_explanations=False)
+    assert not kept.exists()  # Data Docs off
+    with engine.begin() as conn:  # a change of rows: the suite runs
+        validate_staged(
+            conn, settings, E1, JUNE, staged("E1", JUNE, {"乙.csv": rows["甲.csv"]}), read_explanations=False
+        )
+    document = json.loads(kept.read_text(encoding="utf-8"))
+    assert (document["meta"]["form"], document["meta"]["period"]) == ("E1", JUNE)
+    assert len(document["results"]) == sum(1 for _ in suites.suite_dict(E1)["expectations"])
+    kept.unlink()
+    with engine.begin() as conn:  # the same rows: results reused, their Data Docs were written then
+        validate_staged(
+            conn, settings, E1, JUNE, staged("E1", JUNE, {"乙.csv": rows["甲.csv"]}), read_explanations=False
+        )
+    assert not kept.exists()
+
+
 def test_validate_staged_reads_the_explanations_delivered_unless_told_not_to(engine, quiet, few_rules):
     rows = {"甲.csv": [e1_row(1, value_added=2000.0)]}
     folder = quiet.landing_dir / "explanations" / JUNE
