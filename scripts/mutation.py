@@ -82,6 +82,13 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gate": (("techreform/validation/gate.py",), ("tests/test_mutants_gate.py",)),
     "explanations": (("techreform/validation/explanations.py",), ("tests/test_mutants_explanations.py",)),
     "reuse": (("techreform/validation/reuse.py",), ("tests/test_mutants_reuse.py",)),
+    # E1 and Q1 completeness on a tiny SQLite warehouse (tests/test_validation_pipeline.py and
+    # test_annual_registry_forms.py reach it through the whole chain, seconds per test)
+    "completeness": (("techreform/validation/completeness.py",), ("tests/test_mutants_completeness.py",)),
+    # validate_staged and record_results, and the suites, on a few rows with E1's suite cut to six rules
+    # (GX in about a second; tests/test_validation_rules.py runs every rule, seconds per form)
+    "validation": (("techreform/validation/__init__.py",), ("tests/test_mutants_validation.py",)),
+    "suites": (("techreform/validation/suites.py",), ("tests/test_mutants_validation.py",)),
     "supervision-rules": (
         ("techreform/supervision/rules.py",),
         (
