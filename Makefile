@@ -46,7 +46,8 @@ test-fast: venv system lint
 # the fast tests that cover it, and the hand-written mutants of the SQL. Slow (tens of minutes); not
 # part of `make test`. MUTATION_GROUPS picks groups (scripts/mutation.py --list), e.g. "codes cells".
 MUTATION_GROUPS ?=
-MUTATION_FAIL_UNDER ?= 90
+# the raw score (equivalent mutants count against it; docs/testing.md judges the non-equivalent ones)
+MUTATION_FAIL_UNDER ?= 85
 
 mutation: venv
 	nice -n 15 $(BIN)/python scripts/sql_mutants.py; sql=$$?; \
