@@ -165,3 +165,32 @@ def test_runs_of_the_same_period_on_two_warehouses_of_one_server_do_not_meet(pg_
         with admin.connect() as conn:
             conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_lock_connection_terminated_during_the_locks_own_statement_raises_the_disconnect(pg_url, monkeypatch):
+    """The warehouse ends the lock's session while it takes the gate (an administrator, a failover): the
+    error raised is the disconnect (which the run reports as the warehouse's, in one line), not
+    SQLAlchemy's "Can't reconnect until invalid transaction is rolled back" from the release after it."""
+    engine = engine_for(pg_url)
+    create_schema(engine)
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    real_query = runlock.query
+
+    def query(conn, name, **params):
+        if name == "ops/runs/gate_try":  # end this session from outside, then let the statement run
+            pid = conn.exec_driver_sql("select pg_backend_pid()").scalar()
+            with admin.connect() as other:
+                other.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})
+        return real_query(conn, name, **params)
+
+    monkeypatch.setattr(runlock, "query", query)
+    try:
+        with pytest.raises(sa.exc.OperationalError), period_lock(engine, PERIOD, RUN_A, "ingest_register"):
+            pass
+    finally:
+        admin.dispose()
+        dispose_engines()
+    monkeypatch.setattr(runlock, "query", real_query)
+    with period_lock(engine_for(pg_url), PERIOD, RUN_B, "ingest_register"):  # nothing was left held
+        pass

@@ -160,7 +160,9 @@ def _advisory_lock(engine: Engine, period: Period, owner: str, step: str | None)
             try:
                 query(conn, "ops/runs/release_all")
                 query(conn, "ops/runs/name_session", session_name="")
-            except sa.exc.DBAPIError:  # the connection is gone, and the locks with it
+            except (sa.exc.DBAPIError, sa.exc.PendingRollbackError):
+                # the connection is gone, and the locks with it (PendingRollbackError: it broke during one
+                # of the lock's own statements); the error that broke it is the one raised
                 conn.invalidate()
     finally:
         conn.close()
