@@ -92,22 +92,22 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-rollup-sector-null",
         "include/sql/marts/indicators/rollup.sql",
-        "    where u.level = 'unit' and u.sector_group is not null",
-        "    where u.level = 'unit'",
+        "and level = 'unit' and sector_group is not null",
+        "and level = 'unit'",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
         "ind-rollup-province-area",
         "include/sql/marts/indicators/rollup.sql",
-        "'province' as rollup_level, :province_code as rollup_area",
-        "'province' as rollup_level, '620100' as rollup_area",
+        "'province', :province_code,",
+        "'province', '620100',",
         (IND_RECOMP, IND_EDGES),
     ),
     Mutant(
         "ind-rollup-sum",
         "include/sql/marts/indicators/rollup.sql",
-        "       sum(numerator), sum(denominator),",
-        "       max(numerator), sum(denominator),",
+        "'prefecture', prefecture_code, value_rule,\n       sum(numerator),",
+        "'prefecture', prefecture_code, value_rule,\n       max(numerator),",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
