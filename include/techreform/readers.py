@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from techreform.limits import IngestLimits
+from techreform.memory import cycle_collection_paused
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 
@@ -95,11 +96,17 @@ def _where(row: int, column: int | None = None) -> str:
 
 
 class _Budget:
-    """Counts the cells of one file against its limits while it is read; raises :class:`UnreadableFile`."""
+    """Counts the cells of one file against its limits while it is read; raises :class:`UnreadableFile`.
 
-    def __init__(self, limits: IngestLimits):
+    ``text_only``: every cell is a ``str`` and the file's bytes were already searched for NUL (a CSV
+    file: in UTF-8 and GB18030 a NUL character is only ever the byte 0x00), so a row whose longest cell
+    is within the limit needs no look at each cell — the per-cell loop runs only to name the cell that
+    is too long."""
+
+    def __init__(self, limits: IngestLimits, text_only: bool = False):
         self.limits = limits
         self.cells = 0
+        self.text_only = text_only
 
     def row(self, number: int, cells: list[Any]) -> None:
         limits = self.limits
@@ -114,6 +121,8 @@ class _Budget:
                 f"读到{_where(number)} 时单元格数超过上限 {limits.max_cells} / "
                 f"more than {limits.max_cells} cells (limit ingest.max_cells)"
             )
+        if self.text_only and (not cells or max(map(len, cells)) <= limits.max_cell_chars):
+            return
         for index, cell in enumerate(cells):
             if isinstance(cell, str):
                 if len(cell) > limits.max_cell_chars:
@@ -169,24 +178,31 @@ def read_csv_bytes(
         csv.field_size_limit(limits.max_cell_chars + 1)  # our own limit, with its own message, decides
     del data
     reader = csv.reader(_lines(text, delimiter, limits), delimiter=delimiter, strict=True)
-    budget = _Budget(limits)
+    budget = _Budget(limits, text_only=True)  # NUL was searched for in the bytes above
     headers: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
     record_number = 0
     last_line = 0
     try:
-        for record in reader:
-            record_number += 1
-            first_line_of_record, last_line = last_line + 1, reader.line_num
-            budget.row(record_number, record)
-            if headers is not None and any(_swallowed_line(c, delimiter, len(headers)) for c in record):
-                raise UnreadableFile(_open_quote(first_line_of_record, last_line))
-            if _is_blank(record):
-                continue
-            if headers is None:
-                headers = [normalise_header(h) for h in record]
-            elif only_rows is None or record_number in only_rows:
-                rows.append((record_number, record))
+        with cycle_collection_paused():  # the rows hold no cycles (techreform.memory)
+            for record in reader:
+                record_number += 1
+                first_line_of_record, last_line = last_line + 1, reader.line_num
+                budget.row(record_number, record)
+                # only a record over several physical lines can hold a cell with a line break (_lines
+                # splits at every \r and \n), so only such a record can have swallowed rows
+                if (
+                    headers is not None
+                    and last_line > first_line_of_record
+                    and any(_swallowed_line(c, delimiter, len(headers)) for c in record)
+                ):
+                    raise UnreadableFile(_open_quote(first_line_of_record, last_line))
+                if _is_blank(record):
+                    continue
+                if headers is None:
+                    headers = [normalise_header(h) for h in record]
+                elif only_rows is None or record_number in only_rows:
+                    rows.append((record_number, record))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise UnreadableFile(
@@ -321,19 +337,20 @@ def read_xlsx_bytes(
         headers: list[str] | None = None
         rows: list[tuple[int, list[Any]]] = []
         width = limits.max_columns + 1  # one more than allowed: a cell there means too many columns
-        for number, values in _sheet_rows(sheet, width):
-            if headers is None:
-                while values and _is_blank(values[-1:]):
-                    values.pop()
+        with cycle_collection_paused():  # the rows hold no cycles (techreform.memory)
+            for number, values in _sheet_rows(sheet, width):
+                if headers is None:
+                    while values and _is_blank(values[-1:]):
+                        values.pop()
+                    budget.row(number, values)
+                    if values:
+                        headers = [normalise_header(h) for h in values]
+                        width = len(headers)
+                    continue
+                values = values[:width]
                 budget.row(number, values)
-                if values:
-                    headers = [normalise_header(h) for h in values]
-                    width = len(headers)
-                continue
-            values = values[:width]
-            budget.row(number, values)
-            if not _is_blank(values) and (only_rows is None or number in only_rows):
-                rows.append((number, values))
+                if not _is_blank(values) and (only_rows is None or number in only_rows):
+                    rows.append((number, values))
     finally:
         workbook.close()
     if headers is None:
