@@ -37,6 +37,7 @@ from techreform.files import write_bytes
 from techreform.forms import Form
 from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, receive_file, scan_delivery_folder
 from techreform.limits import IngestLimits
+from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
 from techreform.store import at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
@@ -171,49 +172,50 @@ def parse_table_chunks(
 def _parse_rows(
     form: Form, table: RawTable, mapping: dict[int, str], extras: list[str], folder_period: Period | str | None
 ) -> ParsedFile:
-    default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
-    default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
-    key_field = form.key[0]
-    rows = table.rows
-    width = len(table.headers)
-    parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
-    for index, name in mapping.items():
-        column = [cells[index] if index < len(cells) else None for _, cells in rows]
-        parsed[name] = parse_column(form.field(name), column)
-    names = list(parsed)
-    errors_by_row: dict[int, list[tuple[str, str]]] = {}
-    for name in names:
-        for position, reason in parsed[name][1].items():
-            errors_by_row.setdefault(position, []).append((name, reason))
-    value_columns = [parsed[name][0] for name in names]
-    staged: list[dict[str, Any]] = []
-    unparsed: list[dict[str, Any]] = []
-    for position, (source_row, cells) in enumerate(rows):
-        errors = errors_by_row.get(position)
-        values = {name: column[position] for name, column in zip(names, value_columns)}
-        if errors:
-            for name, _ in errors:
-                del values[name]
-        if default_period is not None and values.get("period") is None and not _has_error(errors, "period"):
-            values["period"] = default_period
-        if default_year is not None and values.get("year") is None and not _has_error(errors, "year"):
-            values["year"] = default_year
-        if errors:
-            key = values.get(key_field)
-            unparsed.append(
-                {
-                    "source_row": source_row,
-                    "record_key": "" if key is None else str(key),
-                    "raw_json": row_as_received(table.headers, cells, width),
-                    "fields": ",".join(name for name, _ in errors),
-                    "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
-                }
-            )
-        else:
-            values["source_row"] = source_row
-            values["raw_json"] = ""
-            staged.append(values)
-    return ParsedFile(extras, staged, unparsed, len(rows))
+    with cycle_collection_paused():  # the parsed rows hold no cycles (techreform.memory)
+        default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
+        default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
+        key_field = form.key[0]
+        rows = table.rows
+        width = len(table.headers)
+        parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
+        for index, name in mapping.items():
+            column = [cells[index] if index < len(cells) else None for _, cells in rows]
+            parsed[name] = parse_column(form.field(name), column)
+        names = list(parsed)
+        errors_by_row: dict[int, list[tuple[str, str]]] = {}
+        for name in names:
+            for position, reason in parsed[name][1].items():
+                errors_by_row.setdefault(position, []).append((name, reason))
+        value_columns = [parsed[name][0] for name in names]
+        staged: list[dict[str, Any]] = []
+        unparsed: list[dict[str, Any]] = []
+        for position, (source_row, cells) in enumerate(rows):
+            errors = errors_by_row.get(position)
+            values = {name: column[position] for name, column in zip(names, value_columns)}
+            if errors:
+                for name, _ in errors:
+                    del values[name]
+            if default_period is not None and values.get("period") is None and not _has_error(errors, "period"):
+                values["period"] = default_period
+            if default_year is not None and values.get("year") is None and not _has_error(errors, "year"):
+                values["year"] = default_year
+            if errors:
+                key = values.get(key_field)
+                unparsed.append(
+                    {
+                        "source_row": source_row,
+                        "record_key": "" if key is None else str(key),
+                        "raw_json": row_as_received(table.headers, cells, width),
+                        "fields": ",".join(name for name, _ in errors),
+                        "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
+                    }
+                )
+            else:
+                values["source_row"] = source_row
+                values["raw_json"] = ""
+                staged.append(values)
+        return ParsedFile(extras, staged, unparsed, len(rows))
 
 
 def row_as_received(headers: list[str], cells: list[Any], width: int | None = None) -> str:

@@ -82,9 +82,11 @@ class Step:
         """Do the step for ``ctx``'s period, holding the period's run lock, with database errors as one
         line naming the warehouse and the step."""
         from techreform.faults import fault_point
+        from techreform.memory import release_freed_memory
 
         with step_guard(ctx, self.name):
             result = self.function()(ctx, *self.args)
+        release_freed_memory()  # the next step of this process does not start on this one's high-water mark
         if self.fault_after:
             fault_point(self.fault_after)
         return result

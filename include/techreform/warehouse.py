@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from techreform.config import SQL_DIR
+from techreform.memory import cycle_collection_paused
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -153,11 +154,12 @@ def _frame_tuples(frame: Any, names: Sequence[str]) -> list[tuple[Any, ...]]:
     """The rows of ``frame[names]`` as tuples of Python scalars, ``None`` for missing values; built
     column by column (no per-row dicts)."""
     columns = []
-    for name in names:
-        series = frame[name]
-        values = series.astype(object).where(series.notna(), None).tolist()
-        columns.append(values)
-    return list(zip(*columns)) if columns else []
+    with cycle_collection_paused():  # tuples of scalars: no cycles (techreform.memory)
+        for name in names:
+            series = frame[name]
+            values = series.astype(object).where(series.notna(), None).tolist()
+            columns.append(values)
+        return list(zip(*columns)) if columns else []
 
 
 _INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
@@ -320,13 +322,14 @@ def read_frame(
     cursor = result.cursor  # the driver's tuples, not SQLAlchemy Rows (a text() query has no result types)
     pieces: list[list[Any]] = [[] for _ in keys]
     try:
-        while cursor is not None:
-            rows = cursor.fetchmany(READ_CHUNK_ROWS)
-            if not rows:
-                break
-            for i, values in enumerate(zip(*rows)):
-                pieces[i].append(pd.Series(values, dtype=object) if as_objects else pd.Series(list(values)))
-            del rows
+        with cycle_collection_paused():  # the driver's tuples hold no cycles (techreform.memory)
+            while cursor is not None:
+                rows = cursor.fetchmany(READ_CHUNK_ROWS)
+                if not rows:
+                    break
+                for i, values in enumerate(zip(*rows)):
+                    pieces[i].append(pd.Series(values, dtype=object) if as_objects else pd.Series(list(values)))
+                del rows
     finally:
         result.close()
     if not pieces or not pieces[0]:
