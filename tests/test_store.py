@@ -377,3 +377,20 @@ def _drop_second_databases():
     yield
     while _DROPS:
         _DROPS.pop()()
+
+
+def test_the_size_of_a_file_comes_from_the_store_without_reading_it(tmp_path, s3_server):
+    """``size``: a local file's size, and an object's from the store's listing, fresh even when another
+    client rewrote it after this process cached the listing."""
+    from techreform.files import write_bytes
+    from techreform.store import exists, size
+
+    local = store_of(Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data")}))
+    write_bytes(local.reports_dir(PERIOD) / "a.pdf", b"%PDF" * 5)
+    assert size(local.reports_dir(PERIOD) / "a.pdf") == 20
+
+    remote = store_of(s3_settings(tmp_path, s3_server)).reports_dir(PERIOD) / "a.pdf"
+    write_bytes(remote, b"%PDF" * 5)
+    assert exists(remote) and size(remote) == 20
+    s3_server.fs.pipe_file(f"{s3_server.bucket}/{s3_server.prefix}/outputs/reports/{PERIOD}/a.pdf", b"%PDF" * 7)
+    assert size(remote) == 28

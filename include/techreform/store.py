@@ -202,6 +202,15 @@ def exists(path: StorePath) -> bool:
     return path.exists()
 
 
+def size(path: StorePath) -> int:
+    """The size in bytes of ``path`` as the store holds it now, without reading it (on an object store
+    one HEAD request, ``fs.size``, after the cached listing is dropped)."""
+    _refresh(path)
+    if is_local(path):
+        return path.stat().st_size
+    return int(path.fs.size(path.path))
+
+
 def _refresh(path: StorePath) -> None:
     if not is_local(path):  # another process (worker) may have written since this one listed
         path.fs.invalidate_cache(path.path)

@@ -15,7 +15,7 @@ from techreform.config import Settings
 from techreform.files import remove_partials
 from techreform.options import EmailOptions
 from techreform.periods import Period
-from techreform.store import StorePath, exists, read_bytes, store_of, write_bytes, write_text
+from techreform.store import StorePath, exists, read_bytes, size, store_of, write_bytes, write_text
 
 
 def report_paths(settings: Settings, period: Period | str) -> tuple[StorePath, StorePath]:
@@ -95,8 +95,10 @@ def report_charts(content) -> list[tuple[str, str]]:
 
 def write_monthly_report(engine: Engine, settings: Settings, period: Period | str) -> dict:
     """Write the period's report (HTML and PDF); returns ``{"period", "html", "pdf", "bytes", "rendered"}``.
-    The PDF is rendered from the HTML alone, to the same bytes every time: when the store already holds
-    this HTML and its PDF, neither is written again and the PDF is not rendered (``rendered`` False)."""
+    The PDF is rendered from the HTML and the renderer alone, to the same bytes every time; the HTML names
+    the renderer (``<meta name="generator">``, :func:`techreform.report.render.renderer`). So when the
+    store already holds this HTML and its PDF, neither is written again and the PDF is not rendered
+    (``rendered`` False); a new WeasyPrint or new fonts change the HTML and the PDF is rendered again."""
     from techreform.report.render import render_pdf
 
     period = Period.parse(period)
@@ -104,10 +106,16 @@ def write_monthly_report(engine: Engine, settings: Settings, period: Period | st
     remove_partials(html_path.parent)
     page = build_page(engine, settings, period)
     if exists(html_path) and exists(pdf_path) and read_bytes(html_path) == page.encode("utf-8"):
-        size, rendered = len(read_bytes(pdf_path)), False
+        pdf_size, rendered = size(pdf_path), False  # the store's size: the PDF itself is not downloaded
     else:
         pdf = render_pdf(page, report_title(settings, period), str(period))
         write_bytes(pdf_path, pdf)  # the PDF first: an HTML in the store always has its PDF beside it
         write_text(html_path, page)
-        size, rendered = len(pdf), True
-    return {"period": str(period), "html": str(html_path), "pdf": str(pdf_path), "bytes": size, "rendered": rendered}
+        pdf_size, rendered = len(pdf), True
+    return {
+        "period": str(period),
+        "html": str(html_path),
+        "pdf": str(pdf_path),
+        "bytes": pdf_size,
+        "rendered": rendered,
+    }
