@@ -149,3 +149,30 @@ def test_the_report_reads_as_a_person_sees_it_and_a_rerun_writes_the_same_files(
     listed = {f["name"]: f for f in manifest["files"]}
     assert f"report/monthly_report_{LAST}.pdf" in listed and f"report/monthly_report_{LAST}.html" in listed
     assert (manifest_path.parent / "report" / f"monthly_report_{LAST}.pdf").read_bytes() == before[0]
+
+
+def test_an_unchanged_report_is_not_rendered_again_unless_its_renderer_changed(sqlite_settings, monkeypatch):
+    """A rerun with the same HTML and the same renderer renders and writes nothing, and takes the PDF's size
+    from the store without reading the PDF; a new renderer (WeasyPrint, fonts) renders the PDF again."""
+    import techreform.report as report
+    from techreform import store
+    from techreform.report import render, write_monthly_report
+    from techreform.warehouse import engine_for
+
+    engine = engine_for(sqlite_settings.warehouse_url)  # an empty warehouse: a short report
+    first = write_monthly_report(engine, sqlite_settings, LAST)
+    html, pdf = Path(first["html"]), Path(first["pdf"])
+    assert first["rendered"] is True and f'<meta name="generator" content="{render.renderer()}">' in html.read_text()
+    before = (html.read_bytes(), pdf.read_bytes())
+
+    read: list = []
+    monkeypatch.setattr(report, "read_bytes", lambda path: read.append(path) or store.read_bytes(path))
+    again = write_monthly_report(engine, sqlite_settings, LAST)
+    assert again["rendered"] is False and again["bytes"] == len(before[1])
+    assert pdf not in read  # the size is the store's: the PDF is not downloaded
+    assert (html.read_bytes(), pdf.read_bytes()) == before
+
+    monkeypatch.setattr(render, "renderer", lambda: "WeasyPrint 99.0; pydyf 9.9; fonts of a newer package")
+    upgraded = write_monthly_report(engine, sqlite_settings, LAST)
+    assert upgraded["rendered"] is True and "WeasyPrint 99.0" in html.read_text()
+    assert upgraded["bytes"] == pdf.stat().st_size

@@ -173,9 +173,21 @@ def render_html(content: ReportContent, charts: Sequence[tuple[str, str]] = (), 
     ]
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width"><title>{_e(title)} {_e(period.label_zh)}</title>'
+        f'<meta name="viewport" content="width=device-width"><meta name="generator" content="{_e(renderer())}">'
+        f"<title>{_e(title)} {_e(period.label_zh)}</title>"
         f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>\n"
     )
+
+
+def renderer() -> str:
+    """What the PDF is made with besides the HTML: WeasyPrint's and pydyf's versions and the size of each
+    CJK font file (:data:`FONT_FILES`). :func:`render_html` writes it into the page (``<meta
+    name="generator">``), so a new renderer or new fonts change the HTML and the stored PDF is rendered
+    again (``write_monthly_report`` skips only when the HTML is unchanged)."""
+    from importlib.metadata import version
+
+    fonts = " ".join(f"{f.name}:{f.stat().st_size if f.is_file() else 'absent'}" for f in FONT_FILES)
+    return f"WeasyPrint {version('weasyprint')}; pydyf {version('pydyf')}; {fonts}"
 
 
 class FontsMissing(RuntimeError):
