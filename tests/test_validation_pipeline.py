@@ -135,6 +135,32 @@ def test_no_frame_of_the_validated_rows_stays_alive_after_the_load(chain, monkey
     assert batches and [b for b in batches if b() is not None] == []
 
 
+def test_the_helper_frame_of_every_row_is_freed_before_the_raw_files_are_read_back(chain, monkeypatch):
+    """``validate_staged`` keeps only the failing rows of the helper frame (every row of the period, with the
+    helper columns) while ``fill_received`` reads the raw zone back."""
+    import techreform.validation as validation
+
+    settings, engine = chain
+    frames, alive = [], []
+    real_helper_columns, real_fill_received = validation.derive.helper_columns, validation.fill_received
+
+    def helper_columns(*args, **kwargs):
+        frame = real_helper_columns(*args, **kwargs)
+        frames.append(weakref.ref(frame))
+        return frame
+
+    def fill_received(*args, **kwargs):
+        gc.collect()
+        alive.append(frames[-1]() is not None)
+        return real_fill_received(*args, **kwargs)
+
+    monkeypatch.setattr(validation.derive, "helper_columns", helper_columns)
+    monkeypatch.setattr(validation, "fill_received", fill_received)
+    write_delivery(settings.landing_dir, E1, "2013-07", "E1_620100_2013-07.csv", [e1_row(A, "2013-07")])
+    process_form(engine, settings, "E1", Period(2013, 7))
+    assert alive == [False]
+
+
 def test_rerunning_a_period_gives_the_same_outcomes(chain):
     settings, engine = chain
     before = snapshot(engine)

@@ -19,6 +19,7 @@ Other entry points: :func:`techreform.validation.completeness.compute_completene
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -79,6 +80,12 @@ def _empty_result(form: Form) -> ValidationResult:
     return ValidationResult(pd.DataFrame(columns=outcomes.FAILURE_COLUMNS), counts)
 
 
+def _run_suite(form: Form, frame: pd.DataFrame, parameters: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """The form's suite on ``frame``: the failures grouped per row and rule, the rule counts, GX's result."""
+    gx_result = suites.run_suite(form, frame, parameters)
+    return (*outcomes.failures_from_results(frame, gx_result.results, form), gx_result)
+
+
 def validate_staged(
     conn: Connection,
     settings: Settings,
@@ -114,12 +121,10 @@ def validate_staged(
     frame = derive.helper_columns(conn, form, staged, period, options)
     parameters = _parameters(conn, period)
 
-    def run(checked: pd.DataFrame = frame) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-        gx_result = suites.run_suite(form, checked, parameters)
-        return (*outcomes.failures_from_results(checked, gx_result.results, form), gx_result)
-
     # the same rows checked against the same context before (the instant review, an earlier run): reused
-    grouped, rule_counts, gx_result, _ = reuse.check(conn, form, period, frame, parameters, options, run)
+    grouped, rule_counts, gx_result, _ = reuse.check(
+        conn, form, period, frame, parameters, options, partial(_run_suite, form, frame, parameters)
+    )
 
     # every rule of the suite appears in the counts, in suite order
     order = list(suites.rules_of(form))
@@ -129,8 +134,9 @@ def validate_staged(
 
     positions = grouped["position"].to_numpy(dtype=int)
     rows = frame.iloc[positions].reset_index(drop=True)
-    # the helper columns of every row are not needed any more: not kept while the raw files are read back
-    del frame, run
+    # only the failing rows are needed from here on: the helper columns of every row of the period are
+    # dropped now, so that they are not in memory while the raw files are read back
+    del frame
     # the rows as received, for the failing rows only, read back from the raw zone (filled in the
     # caller's frame too: the load's quarantine reuses them)
     fill_received(settings, form, period, staged, positions)
