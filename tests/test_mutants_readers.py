@@ -5,6 +5,7 @@ the encodings, delimiters, blank rows and trailing empty columns are read as a d
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -493,3 +494,38 @@ def test_a_delivery_read_by_suffix_keeps_its_path_and_its_limits(tmp_path):
 def test_a_workbook_without_a_sheet_is_refused_as_such():
     data = _rewrite(_xlsx([["a"]]), "xl/workbook.xml", lambda xml: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml))
     assert _refusal(read_xlsx_bytes, XLSX, data) == "工作簿没有工作表 / the workbook has no sheet"
+
+
+def test_xlsx_cells_keep_the_types_they_are_stored_with():
+    """The cases a faster reader (python-calamine, docs/reliability.md) gives differently: a number
+    stored as ``1`` is an int, as ``2.0`` or ``1E+20`` a float; a date cell a datetime; an error cell
+    its text; an empty shared string ``""`` and a missing cell ``None``; a string's spaces kept."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["int", "float", "big", "date", "error", "empty", "missing", "spaces"])
+    sheet.write_number(1, 0, 1)
+    sheet.write_number(1, 1, 333)  # rewritten below as 2.0
+    sheet.write_number(1, 2, 444)  # rewritten below as 1E+20
+    sheet.write_datetime(1, 3, dt.datetime(2013, 6, 1), workbook.add_format({"num_format": "yyyy-mm-dd"}))
+    sheet.write_formula(1, 4, "=1/0", None, "#DIV/0!")
+    sheet.write_string(1, 5, "")
+    sheet.write_string(1, 7, "  兰州 ")
+    workbook.close()
+    data = _rewrite(
+        buffer.getvalue(),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"<v>333</v>", b"<v>2.0</v>").replace(b"<v>444</v>", b"<v>1E+20</v>"),
+    )
+    ((number, cells),) = read_xlsx_bytes(XLSX, data).rows
+    assert number == 2
+    assert [(type(c).__name__, c) for c in cells] == [
+        ("int", 1),
+        ("float", 2.0),
+        ("float", 1e20),
+        ("datetime", dt.datetime(2013, 6, 1)),
+        ("str", "#DIV/0!"),
+        ("str", ""),
+        ("NoneType", None),
+        ("str", "  兰州 "),
+    ]
