@@ -87,10 +87,9 @@ def test_a_columns_digest_takes_the_row_count_the_names_and_values_but_not_colum
     assert _columns_digest(frame, ["a"]) != digest
     assert _columns_digest(frame.iloc[:0], []) != _columns_digest(frame, [])  # the row count alone
     expected = hashlib.sha256(b"2")
-    column = frame["a"].astype(object)  # text: its values' hashes and their types
-    expected.update(b"\x00a\x00")
-    expected.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
-    expected.update(_type_tags(column))
+    # text held by pyarrow: its null mask, its values' ends from 0 and its UTF-8 bytes, as stored
+    text = hashlib.sha256(np.packbits([False, False]).tobytes() + np.array([0, 1, 2], dtype=np.int64).tobytes() + b"xy")
+    expected.update(b"\x00a\x00" + b"text:" + text.digest())
     expected.update(b"\x00b\x00" + b"native:<f8")  # numbers: hashed as stored, under their dtype
     expected.update(pd.util.hash_pandas_object(frame["b"], index=False).to_numpy().tobytes())
     assert digest == expected.hexdigest()
@@ -106,6 +105,26 @@ def test_numbers_hashed_as_stored_never_digest_like_their_text_or_another_dtype(
     assert one([1, 2], dtype="int64") != one([1.0, 2.0], dtype="float64")
     assert one([True, False]) != one([1, 0])
     assert one([1.0, 2.0]) != one([2.0, 1.0])
+
+
+def test_text_held_by_pyarrow_is_digested_from_its_buffers_by_value_null_and_boundary():
+    def text(values) -> pd.Series:
+        return pd.Series(values, dtype="str")
+
+    def one(series: pd.Series) -> str:
+        return _columns_digest(pd.DataFrame({"t": series}), ["t"])
+
+    names = [f"企业{i}" if i % 3 else None for i in range(10)]
+    assert one(text(names)) == one(text(list(names)))
+    # the same values in several chunks, or a slice of a longer column, digest as one contiguous column
+    assert one(pd.concat([text(names[:4]), text(names[4:])], ignore_index=True)) == one(text(names))
+    assert one(text(["x", *names])[1:].reset_index(drop=True)) == one(text(names))
+    assert one(text(["", "b"])) != one(text([None, "b"]))  # an empty value is not a missing one
+    assert one(text(["ab", "c"])) != one(text(["a", "bc"]))  # where one value ends
+    assert one(text(["a", "b"])) != one(text(["b", "a"]))
+    assert one(text(["a", None])) != one(text([None, "a"]))
+    assert one(text(["1", "2"])) != one(pd.Series([1, 2]))  # text never digests like numbers
+    assert one(text([None, None])) != one(text([None]))  # the row count
 
 
 def test_a_fingerprint_names_the_parts_that_changed_and_its_value_digests_all_three():
