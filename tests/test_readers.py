@@ -77,3 +77,32 @@ def test_unsupported_file_types_are_refused(tmp_path):
     with pytest.raises(UnreadableFile) as excinfo:
         read_delivery(path)
     assert ".xls" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_a_csv_text_read_slice_by_slice_is_read_as_a_whole(tmp_path, monkeypatch, encoding, chunk):
+    """The text is decoded a slice at a time (never whole): a character, a line break (\\r\\n) or the
+    header's line cut by a slice's end changes nothing — the same table as one slice of the whole file."""
+    from techreform import readers
+
+    text = "\r\n\r\n代码\t名称\t产值\r\n91620100MA74ABCDEU\t兰州石化\t1,234.5\r旧行\t\t\n\n末行\t全角１２\t7"
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    whole = read_delivery(path)
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", chunk)
+    sliced = read_delivery(path)
+    assert (sliced.encoding, sliced.headers, sliced.rows) == (whole.encoding, whole.headers, whole.rows)
+    assert whole.headers == ["代码", "名称", "产值"]  # tab-delimited: found from the header's line
+    assert [n for n, _ in whole.rows] == [4, 5, 7]
+
+
+@pytest.mark.parametrize("chunk", [2, 1 << 20])
+def test_a_csv_of_white_space_only_is_empty_whatever_its_tabs(tmp_path, monkeypatch, chunk):
+    from techreform import readers
+
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", chunk)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b" \t" * 600 + b"\r\n  \n")  # more tabs than any form has columns
+    with pytest.raises(UnreadableFile, match="the file is empty"):
+        read_delivery(path)

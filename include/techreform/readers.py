@@ -14,9 +14,9 @@ PostgreSQL cannot store it in text."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterable, Iterator
@@ -48,18 +48,35 @@ class RawTable:
         return self.path.name
 
 
+DECODE_CHUNK_BYTES = 1 << 20
+"""Bytes decoded at a time where a file's text is checked or read (never the whole text at once: a
+national register of 70 MB is 140–280 MB as a Python string)."""
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """True when ``data`` decodes strictly as ``encoding``, checked slice by slice (no whole text made)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), DECODE_CHUNK_BYTES):
+            decoder.decode(view[start : start + DECODE_CHUNK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def detect_encoding(data: bytes) -> str:
     """``utf-8-sig``, ``utf-8`` or ``gb18030``; raises :class:`UnreadableFile` if none decodes strictly."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    try:
-        data.decode("utf-8")
+    if _decodes(data, "utf-8"):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("gb18030")
+    if _decodes(data, "gb18030"):
         return "gb18030"
+    try:
+        data.decode("gb18030")  # only to name the byte where it fails
+        raise AssertionError("gb18030 decoded whole but not slice by slice")  # pragma: no cover
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
             f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 {exc.start} 字节处无法解码） / "
@@ -163,10 +180,9 @@ def read_csv_bytes(
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile(_too_large(len(data), limits))
     encoding = detect_encoding(data)
-    text = data.decode(encoding)
-    if not text.strip():
+    if _only_whitespace(data, encoding):
         raise UnreadableFile("文件为空 / the file is empty")
-    first_line = text.lstrip("\ufeff\r\n").split("\n", 1)[0]  # the header's line: blank lines before it are skipped
+    first_line = _first_line(data, encoding)  # the header's line: blank lines before it are skipped
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     nul = _nul_position(data, delimiter.encode())
     if nul is not None:
@@ -176,7 +192,8 @@ def read_csv_bytes(
         )
     if csv.field_size_limit() <= limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars + 1)  # our own limit, with its own message, decides
-    del data
+    # the text is decoded line by line as the rows are read (the whole text is never in memory)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(_lines(text, delimiter, limits), delimiter=delimiter, strict=True)
     budget = _Budget(limits, text_only=True)  # NUL was searched for in the bytes above
     headers: list[str] | None = None
@@ -215,18 +232,46 @@ def read_csv_bytes(
     return RawTable(path=path, encoding=encoding, headers=headers, rows=rows)
 
 
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+def _only_whitespace(data: bytes, encoding: str) -> bool:
+    """True when the text is empty or white space only, decoded slice by slice until a character that is
+    not (in the first slice, for any real file)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
+    for start in range(0, len(view), DECODE_CHUNK_BYTES):
+        if decoder.decode(
+            view[start : start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view)
+        ).strip():
+            return False
+    return True
 
 
-def _lines(text: str, delimiter: str, limits: IngestLimits) -> Iterator[str]:
-    """The physical lines of ``text`` (ends kept), lazily, refusing one that is too wide before the csv
+def _first_line(data: bytes, encoding: str) -> str:
+    """The first line of the text after the BOMs and line breaks it starts with (up to its ``\n``),
+    decoded slice by slice until that line is whole (the header's line: a few hundred bytes)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
+    pieces: list[str] = []
+    started = False
+    for start in range(0, len(view), DECODE_CHUNK_BYTES):
+        piece = decoder.decode(view[start : start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view))
+        if not started:
+            piece = piece.lstrip("\ufeff\r\n")
+            started = bool(piece)
+        pieces.append(piece)
+        if started and "\n" in piece:
+            break
+    return "".join(pieces).split("\n", 1)[0]
+
+
+def _lines(text: Iterable[str], delimiter: str, limits: IngestLimits) -> Iterator[str]:
+    """The physical lines of ``text`` (ends kept; a text stream opened with ``newline=""`` splits at
+    ``\r\n``, ``\r`` and ``\n``), lazily, refusing one that is too wide before the csv
     module splits it: a line without a quote and with more delimiters than the allowed columns is a row
     with too many columns, or a swallowed row (see :func:`_swallowed_line`); a line with more than the
     widest possible row (every cell at the character limit) is refused too. So no line costs more than a
     bounded list of cells."""
     widest = limits.max_columns * (limits.max_cell_chars + 1)
-    for number, match in enumerate(_LINE_RE.finditer(text), start=1):
-        line = match.group()
+    for number, line in enumerate(text, start=1):
         delimiters = line.count(delimiter)
         if (delimiters >= limits.max_columns and '"' not in line) or delimiters > widest:
             raise UnreadableFile(
