@@ -64,6 +64,17 @@ def test_every_step_of_a_run_releases_what_it_freed(monkeypatch):
     assert calls == ["released"]
 
 
+def test_a_step_makes_pyarrow_allocate_from_the_heap_that_is_given_back(monkeypatch):
+    import pyarrow
+
+    from techreform.steps import RunContext, Step
+
+    monkeypatch.setattr("techreform.steps.step_guard", lambda ctx, name: _noop())
+    pyarrow.set_memory_pool(pyarrow.mimalloc_memory_pool())  # pyarrow's default on Linux wheels
+    Step("a_step", "tests.test_memory:_a_step_function").run(RunContext(settings=None, engine=None, period=None))
+    assert pyarrow.default_memory_pool().backend_name == "system"
+
+
 def _a_step_function(ctx) -> str:
     return "done"
 

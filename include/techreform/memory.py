@@ -6,7 +6,8 @@ pool for the string columns of pandas 3 frames). Where the steps run in one proc
 a backfill, the benchmark), the next step then starts on top of the last one's high-water mark, and the
 peak of the run is reached by stacking steps, not by any one step. :func:`release_freed_memory` hands what
 is free back to the operating system after each step (:meth:`techreform.steps.Step.run`); in Airflow each
-task is its own process and this changes nothing.
+task is its own process and this changes nothing. Before each step, :func:`use_system_allocator_for_arrow`
+puts pyarrow's allocations on the same heap, so that what they free is given back too.
 
 :func:`cycle_collection_paused` pauses Python's cyclic garbage collector while a loop builds hundreds of
 thousands of containers that hold no cycles (the rows of a file as read, the rows parsed, a query's
@@ -35,6 +36,17 @@ def _glibc() -> Any:
         return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
+
+
+def use_system_allocator_for_arrow() -> None:
+    """Make pyarrow allocate from the C library's heap (its ``system`` pool) instead of its own mimalloc
+    pool, for the rest of the process: the string columns of pandas 3 frames then share one heap with
+    Python's objects, and :func:`release_freed_memory` gives back what either freed. Measured on a
+    national month on PostgreSQL: 1608 → 1485 MiB of peak RSS (docs/performance.md)."""
+    import pyarrow
+
+    if pyarrow.default_memory_pool().backend_name != "system":
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
 
 
 def release_freed_memory() -> None:

@@ -82,8 +82,9 @@ class Step:
         """Do the step for ``ctx``'s period, holding the period's run lock, with database errors as one
         line naming the warehouse and the step."""
         from techreform.faults import fault_point
-        from techreform.memory import release_freed_memory
+        from techreform.memory import release_freed_memory, use_system_allocator_for_arrow
 
+        use_system_allocator_for_arrow()
         with step_guard(ctx, self.name):
             result = self.function()(ctx, *self.args)
         release_freed_memory()  # the next step of this process does not start on this one's high-water mark
