@@ -53,7 +53,10 @@ def align(keys: pd.Series, table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _register(conn: Connection, period: Period) -> pd.DataFrame:
-    register = read_frame(conn, "intermediate/register_codes", period=str(period))
+    """The codes of the register in force (uscc, region_code, industry_code), one row per uscc. Read as
+    typed columns (text held by pyarrow), not as Python objects: a national register is a million rows,
+    of which only the codes matched to the period's rows become objects (:func:`_register_columns`)."""
+    register = warehouse_read_frame(conn, "intermediate/register_codes", period=str(period))
     return register.drop_duplicates("uscc")
 
 
