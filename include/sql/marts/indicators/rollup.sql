@@ -7,27 +7,45 @@
 -- Each level is its own group-by over the scratch table (no union of three copies of every unit row
 -- first): the same rows summed per group, half the work (SQLite sorts 5.4 million unit rows of a
 -- national month three times instead of sorting 16 million once; docs/performance.md).
+-- The amounts are added as numeric: on PostgreSQL an exact sum, the same whatever order the plan reads
+-- the unit rows in (a float sum's last digit follows that order, and a rerun of a period must give the
+-- same indicators); on SQLite numeric is a plain number and rows are read in the order written.
 insert into wrk_indicator_measure (
     run_period, measure_period, indicator_code, level, area_code, value_rule, numerator, denominator,
     numerator_comparable, denominator_comparable, numerator_last_year, denominator_last_year, reporters
 )
 select :run_period, :measure_period, indicator_code, 'province', :province_code, value_rule,
-       sum(numerator), sum(denominator), sum(numerator_comparable), sum(denominator_comparable),
-       sum(numerator_last_year), sum(denominator_last_year), sum(reporters)
+       cast(sum(cast(numerator as numeric)) as double precision),
+       cast(sum(cast(denominator as numeric)) as double precision),
+       cast(sum(cast(numerator_comparable as numeric)) as double precision),
+       cast(sum(cast(denominator_comparable as numeric)) as double precision),
+       cast(sum(cast(numerator_last_year as numeric)) as double precision),
+       cast(sum(cast(denominator_last_year as numeric)) as double precision),
+       sum(reporters)
 from wrk_indicator_unit
 where run_period = :run_period and measure_period = :measure_period and level = 'unit'
 group by indicator_code, value_rule
 union all
 select :run_period, :measure_period, indicator_code, 'prefecture', prefecture_code, value_rule,
-       sum(numerator), sum(denominator), sum(numerator_comparable), sum(denominator_comparable),
-       sum(numerator_last_year), sum(denominator_last_year), sum(reporters)
+       cast(sum(cast(numerator as numeric)) as double precision),
+       cast(sum(cast(denominator as numeric)) as double precision),
+       cast(sum(cast(numerator_comparable as numeric)) as double precision),
+       cast(sum(cast(denominator_comparable as numeric)) as double precision),
+       cast(sum(cast(numerator_last_year as numeric)) as double precision),
+       cast(sum(cast(denominator_last_year as numeric)) as double precision),
+       sum(reporters)
 from wrk_indicator_unit
 where run_period = :run_period and measure_period = :measure_period and level = 'unit' and prefecture_code is not null
 group by indicator_code, prefecture_code, value_rule
 union all
 select :run_period, :measure_period, indicator_code, 'sector_group', sector_group, value_rule,
-       sum(numerator), sum(denominator), sum(numerator_comparable), sum(denominator_comparable),
-       sum(numerator_last_year), sum(denominator_last_year), sum(reporters)
+       cast(sum(cast(numerator as numeric)) as double precision),
+       cast(sum(cast(denominator as numeric)) as double precision),
+       cast(sum(cast(numerator_comparable as numeric)) as double precision),
+       cast(sum(cast(denominator_comparable as numeric)) as double precision),
+       cast(sum(cast(numerator_last_year as numeric)) as double precision),
+       cast(sum(cast(denominator_last_year as numeric)) as double precision),
+       sum(reporters)
 from wrk_indicator_unit
 where run_period = :run_period and measure_period = :measure_period and level = 'unit' and sector_group is not null
 group by indicator_code, sector_group, value_rule
