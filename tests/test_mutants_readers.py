@@ -600,3 +600,37 @@ def test_a_one_line_record_is_never_taken_for_swallowed_rows_but_a_multi_line_on
     table = read_csv_bytes(CSV, b'a,b,c\n"x,y,z",2,3\n')
     assert table.rows == [(2, ["x,y,z", "2", "3"])]
     assert _refusal(read_csv_bytes, CSV, b'a,b,c\n"x\n1,2,3\n4,5,6",2,3\n').startswith("第2行开始的引号未正确闭合")
+
+
+def test_a_cell_at_the_limit_before_a_longer_one_is_not_the_one_named():
+    limits = IngestLimits(max_cell_chars=3)
+    assert _refusal(read_csv_bytes, CSV, b"a,b,c\n333,4444,5\n", limits) == (
+        "第2行 B列 / row 2, column B 有 4 个字符，超过单元格上限 3 / cell longer than 3 characters"
+    )
+    assert _refusal(read_xlsx_bytes, XLSX, _xlsx([["a", "b"], ["333", "4444"]]), limits).startswith(
+        "第2行 B列 / row 2, column B 有 4 个字符"
+    )
+
+
+def test_the_first_line_keeps_its_leading_spaces_tabs_and_letters():
+    assert readers._first_line(b"\t\t\ta,b\n", "utf-8") == "\t\t\ta,b"
+    assert read_csv_bytes(CSV, b"\t\t\ta,b\n").headers == ["", "", "", "a,b"]
+    assert readers._first_line(b"\r\n X\ta\n", "utf-8") == " X\ta"
+    assert readers._first_line(b"\nXa,b\n", "utf-8") == "Xa,b"
+
+
+def test_only_the_rows_asked_for_are_kept_from_a_csv_or_a_workbook_and_every_row_is_still_checked(tmp_path):
+    data = b"a,b\n1,2\n3,4\n\n5,6\n"
+    assert read_csv_bytes(CSV, data, None, {3, 5}).rows == [(3, ["3", "4"]), (5, ["5", "6"])]
+    assert read_delivery_bytes(CSV, data, None, {2}).rows == [(2, ["1", "2"])]
+    workbook = _xlsx([["a", "b"], [1, 2], [3, 4], [5, 6]])
+    assert read_xlsx_bytes(XLSX, workbook, None, {3}).rows == [(3, [3, 4])]
+    assert read_delivery_bytes(XLSX, workbook, None, {2, 4}).rows == [(2, [1, 2]), (4, [5, 6])]
+    assert _refusal(read_csv_bytes, CSV, b"a,b\n1,2\n3,4444\n", IngestLimits(max_cell_chars=3), {2}).startswith(
+        "第3行 B列"
+    )
+
+
+def test_line_breaks_inside_a_quoted_cell_are_kept_as_they_were_sent():
+    table = read_csv_bytes(CSV, b'a,b\r\n"x\r\ny\rz",2\r\n3,4\r')
+    assert table.rows == [(2, ["x\r\ny\rz", "2"]), (3, ["3", "4"])]
