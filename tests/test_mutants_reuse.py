@@ -331,3 +331,37 @@ def test_an_all_null_or_empty_or_all_empty_text_column_has_its_own_digest():
     expected.update(np.array([0, 1, 1, 4], dtype=np.int64).tobytes())
     expected.update("a乙".encode())
     assert _arrow_text_bytes(pd.Series(["a", None, "乙"], dtype="str")) == expected.digest()
+
+
+def test_a_null_slots_bytes_and_a_slices_offset_into_its_buffers_are_not_digested():
+    import pyarrow as pa
+
+    from techreform.validation.reuse import _arrow_text_bytes
+
+    def series(array) -> pd.Series:
+        return pd.Series(pd.arrays.ArrowStringArray(array))
+
+    # a null slot that still spans bytes ("cd"): Arrow leaves them undefined, so they are not hashed
+    offsets = pa.py_buffer(np.array([0, 2, 4, 5], dtype=np.int64).tobytes())
+    validity = pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes())
+    with_bytes = pa.Array.from_buffers(pa.large_string(), 3, [validity, offsets, pa.py_buffer(b"abcde")])
+    assert _arrow_text_bytes(series(with_bytes)) == _arrow_text_bytes(pd.Series(["ab", None, "e"], dtype="str"))
+    # a slice without nulls is digested from its own offsets and bytes, not its buffers' neighbours
+    sliced = pa.array(["前", "a", "bc", "尾"], pa.large_string()).slice(1, 2)
+    assert _arrow_text_bytes(series(sliced)) == _arrow_text_bytes(pd.Series(["a", "bc"], dtype="str"))
+
+
+def test_a_columns_digest_does_not_depend_on_the_frames_index():
+    frame = pd.DataFrame(
+        {
+            "when": [dt.date(2013, 6, 1), None],
+            "mixed": [1, "1"],
+            "text": pd.Series(["甲", None], dtype="str"),
+            "amount": [1.5, 2.0],
+        }
+    )
+    moved = frame.set_axis([7, 3])
+    columns = ["when", "mixed", "text", "amount"]
+    assert _columns_digest(moved, columns) == _columns_digest(frame, columns)
+    for name in columns:
+        assert _columns_digest(moved, [name]) == _columns_digest(frame, [name])
