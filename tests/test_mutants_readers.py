@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from techreform import readers
 from techreform.limits import IngestLimits
 from techreform.readers import (
     UnreadableFile,
@@ -529,3 +530,107 @@ def test_xlsx_cells_keep_the_types_they_are_stored_with():
         ("NoneType", None),
         ("str", "  兰州 "),
     ]
+
+
+# --- text decoded slice by slice (DECODE_CHUNK_BYTES), the text_only fast path -----------------------------
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5])
+def test_a_character_cut_by_a_slice_boundary_still_decodes_and_an_unfinished_one_at_the_end_does_not(
+    monkeypatch, chunk
+):
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", chunk)
+    assert detect_encoding("代码,名称\r\n".encode()) == "utf-8"
+    assert detect_encoding("代码,名称\r\n".encode("gb18030")) == "gb18030"
+    # an unfinished UTF-8 and GB18030 sequence at the very end: only the final decode finds it
+    assert _refusal(detect_encoding, b"abc\xe4") == (
+        "文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 3 字节处无法解码） / "
+        "the file decodes neither as UTF-8 nor as GB18030/GBK"
+    )
+
+
+def test_a_byte_no_encoding_decodes_far_into_the_file_is_named_by_its_position(monkeypatch):
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", 7)
+    data = "代码,名称\n".encode("gb18030") * 300 + b"\xff"
+    assert _refusal(detect_encoding, data) == (
+        f"文件既不是 UTF-8 也不是 GB18030/GBK 编码（第 {len(data) - 1} 字节处无法解码） / "
+        "the file decodes neither as UTF-8 nor as GB18030/GBK"
+    )
+    assert _refusal(detect_encoding, b"\xff" + b"a" * 50).count("第 0 字节处") == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 4])
+def test_a_bom_only_or_white_space_only_file_is_empty_in_any_slices_and_a_late_character_is_not(monkeypatch, chunk):
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", chunk)
+    assert _refusal(read_csv_bytes, CSV, b"\xef\xbb\xbf") == "文件为空 / the file is empty"
+    assert _refusal(read_csv_bytes, CSV, b"\xef\xbb\xbf \r\n\t\n   ") == "文件为空 / the file is empty"
+    assert _refusal(read_csv_bytes, CSV, "\u3000 \n".encode("gb18030")) == "文件为空 / the file is empty"
+    table = read_csv_bytes(CSV, b" \r\n\r\n        \n\na,b\n1,2\n")
+    assert (table.headers, table.rows) == (["a", "b"], [(6, ["1", "2"])])
+    assert read_csv_bytes(CSV, "  \n名".encode("gb18030")).headers == ["名"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+def test_the_first_line_is_whole_across_slices_after_boms_and_blank_lines(monkeypatch, chunk):
+    monkeypatch.setattr(readers, "DECODE_CHUNK_BYTES", chunk)
+    # the header has more tabs than commas only counted whole; the rows after it have many commas
+    data = "\r\n\r\n甲,乙\t丙\t丁\n1,2,3,4,5,6,7\t8\t9\n".encode()
+    assert read_csv_bytes(CSV, data).headers == ["甲,乙", "丙", "丁"]
+    data = b"\xef\xbb\xbf\n\na\tb,c,d\n1\t2\t3\t4\t5\n"
+    table = read_csv_bytes(CSV, data)
+    assert (table.encoding, table.headers, table.rows) == ("utf-8-sig", ["a\tb", "c", "d"], [(4, ["1\t2\t3\t4\t5"])])
+    assert readers._first_line(b"\n\r\nab\tc\nd,e,f\n", "utf-8") == "ab\tc"
+    assert readers._first_line(b"\xef\xbb\xbf\r\nx\r\ny", "utf-8-sig") == "x\r"
+    assert readers._first_line(b"\n\n", "utf-8") == ""
+
+
+def test_the_text_only_path_refuses_the_long_cell_of_a_row_naming_its_column_and_reads_one_at_the_limit():
+    limits = IngestLimits(max_cell_chars=3)
+    assert read_csv_bytes(CSV, b"a,b,c\n1,2,333\n,,\n", limits).rows == [(2, ["1", "2", "333"])]
+    assert _refusal(read_csv_bytes, CSV, b"a,b,c\n1,2,3\n1,2,3\n4,5555,6\n", limits) == (
+        "第4行 B列 / row 4, column B 有 4 个字符，超过单元格上限 3 / cell longer than 3 characters"
+    )
+    assert _refusal(read_csv_bytes, CSV, b"a,bbbb\n", limits) == (
+        "第1行 B列 / row 1, column B 有 4 个字符，超过单元格上限 3 / cell longer than 3 characters"
+    )
+
+
+def test_a_one_line_record_is_never_taken_for_swallowed_rows_but_a_multi_line_one_is():
+    # one physical line with a quoted cell holding every delimiter of a row: not swallowed rows
+    table = read_csv_bytes(CSV, b'a,b,c\n"x,y,z",2,3\n')
+    assert table.rows == [(2, ["x,y,z", "2", "3"])]
+    assert _refusal(read_csv_bytes, CSV, b'a,b,c\n"x\n1,2,3\n4,5,6",2,3\n').startswith("第2行开始的引号未正确闭合")
+
+
+def test_a_cell_at_the_limit_before_a_longer_one_is_not_the_one_named():
+    limits = IngestLimits(max_cell_chars=3)
+    assert _refusal(read_csv_bytes, CSV, b"a,b,c\n333,4444,5\n", limits) == (
+        "第2行 B列 / row 2, column B 有 4 个字符，超过单元格上限 3 / cell longer than 3 characters"
+    )
+    assert _refusal(read_xlsx_bytes, XLSX, _xlsx([["a", "b"], ["333", "4444"]]), limits).startswith(
+        "第2行 B列 / row 2, column B 有 4 个字符"
+    )
+
+
+def test_the_first_line_keeps_its_leading_spaces_tabs_and_letters():
+    assert readers._first_line(b"\t\t\ta,b\n", "utf-8") == "\t\t\ta,b"
+    assert read_csv_bytes(CSV, b"\t\t\ta,b\n").headers == ["", "", "", "a,b"]
+    assert readers._first_line(b"\r\n X\ta\n", "utf-8") == " X\ta"
+    assert readers._first_line(b"\nXa,b\n", "utf-8") == "Xa,b"
+
+
+def test_only_the_rows_asked_for_are_kept_from_a_csv_or_a_workbook_and_every_row_is_still_checked(tmp_path):
+    data = b"a,b\n1,2\n3,4\n\n5,6\n"
+    assert read_csv_bytes(CSV, data, None, {3, 5}).rows == [(3, ["3", "4"]), (5, ["5", "6"])]
+    assert read_delivery_bytes(CSV, data, None, {2}).rows == [(2, ["1", "2"])]
+    workbook = _xlsx([["a", "b"], [1, 2], [3, 4], [5, 6]])
+    assert read_xlsx_bytes(XLSX, workbook, None, {3}).rows == [(3, [3, 4])]
+    assert read_delivery_bytes(XLSX, workbook, None, {2, 4}).rows == [(2, [1, 2]), (4, [5, 6])]
+    assert _refusal(read_csv_bytes, CSV, b"a,b\n1,2\n3,4444\n", IngestLimits(max_cell_chars=3), {2}).startswith(
+        "第3行 B列"
+    )
+
+
+def test_line_breaks_inside_a_quoted_cell_are_kept_as_they_were_sent():
+    table = read_csv_bytes(CSV, b'a,b\r\n"x\r\ny\rz",2\r\n3,4\r')
+    assert table.rows == [(2, ["x\r\ny\rz", "2"]), (3, ["3", "4"])]

@@ -289,3 +289,79 @@ def test_nothing_is_kept_before_the_table_exists_or_for_a_check_not_made(tmp_pat
         assert _kept(conn, E1, "2013-06") is None
     with engine.connect() as conn:
         assert _kept(conn, E1, "2013-06") is None
+
+
+# --- a text column held by pyarrow, digested from its buffers (_arrow_text_bytes) --------------------------
+
+
+def test_a_pyarrow_text_column_digests_by_its_values_not_how_they_are_stored():
+    import pyarrow as pa
+
+    from techreform.validation.reuse import _arrow_text_bytes
+
+    values = ["甲", None, "", "乙丙", "x"]
+    plain = _arrow_text_bytes(pd.Series(values, dtype="str"))
+    assert len(plain) == 32
+    # chunked, sliced (an offset into its buffers), small or large string offsets: the same digest
+    chunked = pa.chunked_array([pa.array(values[:2], pa.string()), pa.array(values[2:], pa.string())])
+    assert _arrow_text_bytes(pd.Series(pd.arrays.ArrowStringArray(chunked))) == plain
+    longer = pa.array(["前", "后后", *values, "尾"], pa.large_string()).slice(2, len(values))
+    assert _arrow_text_bytes(pd.Series(pd.arrays.ArrowStringArray(longer))) == plain
+    small = pa.array(["前", *values], pa.string()).slice(1)
+    assert _arrow_text_bytes(pd.Series(pd.arrays.ArrowStringArray(small))) == plain
+    # a null is not the empty text, nor is one value's end moved to the next one
+    assert _arrow_text_bytes(pd.Series(["甲", "", "", "乙丙", "x"], dtype="str")) != plain
+    assert _arrow_text_bytes(pd.Series(["甲", None, "", "乙", "丙x"], dtype="str")) != plain
+    assert _arrow_text_bytes(pd.Series(["甲", None, "", "乙丙", "y"], dtype="str")) != plain
+
+
+def test_an_all_null_or_empty_or_all_empty_text_column_has_its_own_digest():
+    from techreform.validation.reuse import _arrow_text_bytes
+
+    expected_all_null = hashlib.sha256(np.packbits(np.ones(3, dtype=bool)).tobytes())
+    expected_all_null.update(np.zeros(4, dtype=np.int64).tobytes())
+    assert _arrow_text_bytes(pd.Series([None, None, None], dtype="str")) == expected_all_null.digest()
+    expected_empty = hashlib.sha256(np.packbits(np.zeros(0, dtype=bool)).tobytes())
+    expected_empty.update(np.zeros(1, dtype=np.int64).tobytes())
+    assert _arrow_text_bytes(pd.Series([], dtype="str")) == expected_empty.digest()
+    expected_blank = hashlib.sha256(np.packbits(np.zeros(2, dtype=bool)).tobytes())
+    expected_blank.update(np.zeros(3, dtype=np.int64).tobytes())
+    assert _arrow_text_bytes(pd.Series(["", ""], dtype="str")) == expected_blank.digest()
+    expected = hashlib.sha256(np.packbits(np.array([False, True, False])).tobytes())
+    expected.update(np.array([0, 1, 1, 4], dtype=np.int64).tobytes())
+    expected.update("a乙".encode())
+    assert _arrow_text_bytes(pd.Series(["a", None, "乙"], dtype="str")) == expected.digest()
+
+
+def test_a_null_slots_bytes_and_a_slices_offset_into_its_buffers_are_not_digested():
+    import pyarrow as pa
+
+    from techreform.validation.reuse import _arrow_text_bytes
+
+    def series(array) -> pd.Series:
+        return pd.Series(pd.arrays.ArrowStringArray(array))
+
+    # a null slot that still spans bytes ("cd"): Arrow leaves them undefined, so they are not hashed
+    offsets = pa.py_buffer(np.array([0, 2, 4, 5], dtype=np.int64).tobytes())
+    validity = pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes())
+    with_bytes = pa.Array.from_buffers(pa.large_string(), 3, [validity, offsets, pa.py_buffer(b"abcde")])
+    assert _arrow_text_bytes(series(with_bytes)) == _arrow_text_bytes(pd.Series(["ab", None, "e"], dtype="str"))
+    # a slice without nulls is digested from its own offsets and bytes, not its buffers' neighbours
+    sliced = pa.array(["前", "a", "bc", "尾"], pa.large_string()).slice(1, 2)
+    assert _arrow_text_bytes(series(sliced)) == _arrow_text_bytes(pd.Series(["a", "bc"], dtype="str"))
+
+
+def test_a_columns_digest_does_not_depend_on_the_frames_index():
+    frame = pd.DataFrame(
+        {
+            "when": [dt.date(2013, 6, 1), None],
+            "mixed": [1, "1"],
+            "text": pd.Series(["甲", None], dtype="str"),
+            "amount": [1.5, 2.0],
+        }
+    )
+    moved = frame.set_axis([7, 3])
+    columns = ["when", "mixed", "text", "amount"]
+    assert _columns_digest(moved, columns) == _columns_digest(frame, columns)
+    for name in columns:
+        assert _columns_digest(moved, [name]) == _columns_digest(frame, [name])
