@@ -4,6 +4,8 @@
 -- CLUSTERS_100B: each integrated zone (dim_indicator_zone) is one row (numerator = its annualised revenue in 亿元, denominator = threshold_yi, value 1 when reached) and
 -- the province row counts the zones that reached it; CHAINS_100B likewise for sector groups (chains).
 -- Parameters: period, period_last_year, month, threshold_wan, threshold_yi, province_code.
+-- A zone's or chain's revenue is summed as numeric: exact on PostgreSQL whatever order the facts are
+-- stored in (a float sum's last digit follows it, and a rerun stores the period's facts again).
 with facts as (
     select case when f.period = :period then 0 else 1 end as last_year,
            f.prefecture_code, i.sector_group, f.revenue * 12.0 / :month as annual_revenue
@@ -13,8 +15,8 @@ with facts as (
 ),
 zone_revenue as (
     select z.zone_code as area_code,
-           sum(case when f.last_year = 0 then f.annual_revenue end) / 10000.0 as revenue_yi,
-           sum(case when f.last_year = 1 then f.annual_revenue end) / 10000.0 as revenue_yi_last_year,
+           sum(case when f.last_year = 0 then cast(f.annual_revenue as numeric) end) / 10000.0 as revenue_yi,
+           sum(case when f.last_year = 1 then cast(f.annual_revenue as numeric) end) / 10000.0 as revenue_yi_last_year,
            sum(case when f.last_year = 0 then 1 else 0 end) as reporters
     from facts as f
     join dim_indicator_zone as z on z.prefecture_code = f.prefecture_code
@@ -22,8 +24,8 @@ zone_revenue as (
 ),
 chain_revenue as (
     select sector_group as area_code,
-           sum(case when last_year = 0 then annual_revenue end) / 10000.0 as revenue_yi,
-           sum(case when last_year = 1 then annual_revenue end) / 10000.0 as revenue_yi_last_year,
+           sum(case when last_year = 0 then cast(annual_revenue as numeric) end) / 10000.0 as revenue_yi,
+           sum(case when last_year = 1 then cast(annual_revenue as numeric) end) / 10000.0 as revenue_yi_last_year,
            sum(case when last_year = 0 then 1 else 0 end) as reporters
     from facts
     where sector_group is not null
