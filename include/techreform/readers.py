@@ -53,14 +53,22 @@ DECODE_CHUNK_BYTES = 1 << 20
 national register of 70 MB is 140–280 MB as a Python string)."""
 
 
-def _decodes(data: bytes, encoding: str) -> bool:
-    """True when ``data`` decodes strictly as ``encoding``, checked slice by slice (no whole text made)."""
+def _decoded_slices(data: bytes, encoding: str) -> Iterator[str]:
+    """The text of ``data`` decoded strictly as ``encoding``, :data:`DECODE_CHUNK_BYTES` at a time (the
+    last slice decoded as final); raises :class:`UnicodeDecodeError` where the bytes do not decode."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     view = memoryview(data)
+    for start in range(0, len(view), DECODE_CHUNK_BYTES):
+        yield decoder.decode(view[start : start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view))
+    if not view:
+        yield decoder.decode(b"", final=True)
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """True when ``data`` decodes strictly as ``encoding``, checked slice by slice (no whole text made)."""
     try:
-        for start in range(0, len(view), DECODE_CHUNK_BYTES):
-            decoder.decode(view[start : start + DECODE_CHUNK_BYTES])
-        decoder.decode(b"", final=True)
+        for _ in _decoded_slices(data, encoding):
+            pass
     except UnicodeDecodeError:
         return False
     return True
@@ -235,30 +243,20 @@ def read_csv_bytes(
 def _only_whitespace(data: bytes, encoding: str) -> bool:
     """True when the text is empty or white space only, decoded slice by slice until a character that is
     not (in the first slice, for any real file)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    view = memoryview(data)
-    for start in range(0, len(view), DECODE_CHUNK_BYTES):
-        if decoder.decode(
-            view[start : start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view)
-        ).strip():
-            return False
-    return True
+    return not any(piece.strip() for piece in _decoded_slices(data, encoding))
 
 
 def _first_line(data: bytes, encoding: str) -> str:
     """The first line of the text after the BOMs and line breaks it starts with (up to its ``\n``),
     decoded slice by slice until that line is whole (the header's line: a few hundred bytes)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    view = memoryview(data)
     pieces: list[str] = []
-    started = False
-    for start in range(0, len(view), DECODE_CHUNK_BYTES):
-        piece = decoder.decode(view[start : start + DECODE_CHUNK_BYTES], final=start + DECODE_CHUNK_BYTES >= len(view))
-        if not started:
+    for piece in _decoded_slices(data, encoding):
+        if not pieces:
             piece = piece.lstrip("\ufeff\r\n")
-            started = bool(piece)
+            if not piece:
+                continue
         pieces.append(piece)
-        if started and "\n" in piece:
+        if "\n" in piece:
             break
     return "".join(pieces).split("\n", 1)[0]
 
