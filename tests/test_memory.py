@@ -64,6 +64,43 @@ def test_every_step_of_a_run_releases_what_it_freed(monkeypatch):
     assert calls == ["released"]
 
 
+def test_a_step_that_raises_still_releases_what_it_freed(monkeypatch):
+    from techreform.steps import RunContext, Step
+
+    calls: list[str] = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: calls.append("released"))
+    monkeypatch.setattr("techreform.steps.step_guard", lambda ctx, name: _noop())
+    with pytest.raises(RuntimeError, match="a step failed"):
+        Step("a_step", "tests.test_memory:_a_failing_step_function").run(
+            RunContext(settings=None, engine=None, period=None)
+        )
+    assert calls == ["released"]
+
+
+def test_the_delivery_review_task_follows_the_same_memory_rules(monkeypatch):
+    import pyarrow
+
+    from techreform.delivery import review
+
+    seen: list[str] = []
+    calls: list[str] = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: calls.append("released"))
+    monkeypatch.setattr("techreform.airflow_support.settings_for_task", lambda: None)
+    monkeypatch.setattr("techreform.airflow_support.run_owner", lambda: "owner")
+    monkeypatch.setattr("techreform.pipeline.prepare_warehouse", lambda settings: None)
+    monkeypatch.setattr("techreform.supervision.mailer.smtp_config_from_airflow", lambda: None)
+
+    def review_deliveries(engine, settings, smtp, owner):
+        seen.append(pyarrow.default_memory_pool().backend_name)
+        return {"reviewed": 0}
+
+    monkeypatch.setattr(review, "review_deliveries", review_deliveries)
+    pyarrow.set_memory_pool(pyarrow.mimalloc_memory_pool())
+    assert review.review_as_task() == {"reviewed": 0}
+    assert seen == ["system"]  # the review itself allocates from the heap that is given back
+    assert calls == ["released"]
+
+
 def test_a_step_makes_pyarrow_allocate_from_the_heap_that_is_given_back(monkeypatch):
     import pyarrow
 
@@ -77,6 +114,10 @@ def test_a_step_makes_pyarrow_allocate_from_the_heap_that_is_given_back(monkeypa
 
 def _a_step_function(ctx) -> str:
     return "done"
+
+
+def _a_failing_step_function(ctx) -> str:
+    raise RuntimeError("a step failed")
 
 
 class _noop:

@@ -61,6 +61,18 @@ def release_freed_memory() -> None:
 
 
 @contextmanager
+def memory_given_back() -> Iterator[None]:
+    """The memory rules of a unit of work (a step of a run, the instant review of a delivery): pyarrow
+    allocates from the system heap (:func:`use_system_allocator_for_arrow`) and what the work freed is
+    given back after it (:func:`release_freed_memory`), also when it raises."""
+    use_system_allocator_for_arrow()
+    try:
+        yield
+    finally:
+        release_freed_memory()
+
+
+@contextmanager
 def cycle_collection_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector inside the block (it is enabled again after it, as it was);
     for loops that build many containers without cycles."""

@@ -82,12 +82,11 @@ class Step:
         """Do the step for ``ctx``'s period, holding the period's run lock, with database errors as one
         line naming the warehouse and the step."""
         from techreform.faults import fault_point
-        from techreform.memory import release_freed_memory, use_system_allocator_for_arrow
+        from techreform.memory import memory_given_back
 
-        use_system_allocator_for_arrow()
-        with step_guard(ctx, self.name):
+        # the next step of this process does not start on this one's high-water mark
+        with memory_given_back(), step_guard(ctx, self.name):
             result = self.function()(ctx, *self.args)
-        release_freed_memory()  # the next step of this process does not start on this one's high-water mark
         if self.fault_after:
             fault_point(self.fault_after)
         return result

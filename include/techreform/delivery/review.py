@@ -193,10 +193,12 @@ def review_as_task() -> dict:
     (``techreform_smtp``; none: the outbox), the run as owner of the periods it reviews."""
     from techreform.airflow_support import run_owner, settings_for_task
     from techreform.logs import quiet_libraries
+    from techreform.memory import memory_given_back
     from techreform.pipeline import prepare_warehouse
     from techreform.supervision.mailer import smtp_config_from_airflow
 
     quiet_libraries()
     settings = settings_for_task()
     engine = prepare_warehouse(settings)  # the tables and code lists, as the month's first step
-    return review_deliveries(engine, settings, smtp_config_from_airflow(), owner=run_owner())
+    with memory_given_back():
+        return review_deliveries(engine, settings, smtp_config_from_airflow(), owner=run_owner())
