@@ -92,8 +92,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-rollup-sector-null",
         "include/sql/marts/indicators/rollup.sql",
-        "and level = 'unit' and sector_group is not null",
-        "and level = 'unit'",
+        "where sector_group is not null\ngroup by indicator_code, sector_group",
+        "group by indicator_code, sector_group",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
@@ -106,8 +106,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-rollup-sum",
         "include/sql/marts/indicators/rollup.sql",
-        "'prefecture', prefecture_code, value_rule,\n       sum(numerator),",
-        "'prefecture', prefecture_code, value_rule,\n       max(numerator),",
+        "'prefecture', prefecture_code, value_rule,\n       cast(sum(numerator) as double precision),",
+        "'prefecture', prefecture_code, value_rule,\n       cast(max(numerator) as double precision),",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
