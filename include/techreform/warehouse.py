@@ -135,7 +135,7 @@ def insert_rows(
         if not rows:
             return 0
         names = list(columns) if columns is not None else list(rows[0].keys())
-        tuples = [tuple(r.get(n) for n in names) for r in rows]
+        tuples = [tuple(map(r.get, names)) for r in rows]  # map over the bound get: no generator per row
     if not tuples:
         return 0
     _bulk_insert(conn, table, names, tuples)
