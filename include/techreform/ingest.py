@@ -311,18 +311,20 @@ def fill_received(settings: Settings, form: Form, period: Period | str, frame: A
     need = sorted({int(p) for p in positions if not (isinstance(raw[p], str) and raw[p])})
     if not need:
         return
-    shas = frame["file_sha256"].to_numpy(dtype=object)
-    names = frame["file_name"].to_numpy(dtype=object)  # its suffix says how to read the file
-    paths = frame["raw_path"].to_numpy(dtype=object) if "raw_path" in frame else [""] * len(frame)
-    numbers = frame["source_row"].to_numpy()
+    # the file columns of the rows to fill only: a Python object per cell of the needed rows, not of the
+    # period's (a 1M-row month: 350 MB of sha256s, names and paths for some ten thousand rows)
+    shas = frame["file_sha256"].iloc[need].to_numpy(dtype=object)
+    names = frame["file_name"].iloc[need].to_numpy(dtype=object)  # its suffix says how to read the file
+    paths = frame["raw_path"].iloc[need].to_numpy(dtype=object) if "raw_path" in frame else [""] * len(need)
+    numbers = frame["source_row"].iloc[need].to_numpy()
     found = received_rows(
         settings,
         form,
         period,
-        ((shas[p], names[p], numbers[p], paths[p] if isinstance(paths[p], str) else "") for p in need),
+        ((shas[i], names[i], numbers[i], paths[i] if isinstance(paths[i], str) else "") for i in range(len(need))),
     )
-    for p in need:
-        raw[p] = found[(shas[p], int(numbers[p]))]
+    for i, p in enumerate(need):
+        raw[p] = found[(shas[i], int(numbers[i]))]
     frame["raw_json"] = raw
 
 
