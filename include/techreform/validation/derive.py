@@ -47,9 +47,28 @@ def latest_per_key(frame: pd.DataFrame, key: str) -> pd.Series:
 
 def align(keys: pd.Series, table: pd.DataFrame, key: str) -> pd.DataFrame:
     """Rows of ``table`` (unique by ``key``) matched to ``keys`` position by position (one lookup for
-    all columns; unmatched or null keys give null rows)."""
-    indexed = table.drop_duplicates(key).set_index(key)
-    return indexed.reindex(pd.Index(keys.astype(object).to_numpy(), dtype=object))
+    all columns; unmatched or null keys give null rows; the result's index is 0..n−1).
+
+    The keys are compared as text in pyarrow's hash table, not as a pandas index of Python objects: the
+    national register is a million keys, and an index of objects held some 400 MB more at a 1M-row
+    month (docs/performance.md)."""
+    import pyarrow.compute as pc
+
+    unique = table.drop_duplicates(key).reset_index(drop=True)
+    positions = pc.index_in(_as_text(keys), value_set=_as_text(unique[key]), skip_nulls=True)
+    labels = positions.fill_null(-1).to_numpy(zero_copy_only=False)
+    # -1 is no label of the 0..m−1 index: an unmatched key gets a row of nulls
+    return unique.drop(columns=key).reindex(labels).reset_index(drop=True)
+
+
+def _as_text(values: pd.Series) -> Any:
+    """``values`` as one pyarrow array of text (large_string), missing values as nulls."""
+    import pyarrow as pa
+
+    array = pa.array(values.astype("str"), from_pandas=True)  # str columns: their own arrow buffers
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())
 
 
 def _register(conn: Connection, period: Period) -> pd.DataFrame:
