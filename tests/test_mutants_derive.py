@@ -110,6 +110,21 @@ def test_months_of_periods_and_alignment_by_key():
     assert np.isnan(aligned["x"].tolist()[1]) and np.isnan(aligned["x"].tolist()[3])
 
 
+def test_alignment_matches_text_keys_of_any_dtype_and_a_null_key_matches_nothing():
+    # a table row whose key is null is not matched by a row whose key is null: both are unknown
+    table = pd.DataFrame({"uscc": ["A", None, "C"], "code": ["620102", "620999", "620301"], "x": [1.0, 9.0, 3.0]})
+    keys = pd.Series(["C", None, np.nan, "A", "Z"], dtype=object)
+    aligned = derive.align(keys, table, "uscc")
+    assert list(aligned.index) == [0, 1, 2, 3, 4]
+    assert aligned["code"].tolist()[0] == "620301" and aligned["code"].tolist()[3] == "620102"
+    assert aligned["code"].isna().tolist() == [False, True, True, False, True]
+    assert aligned["x"].tolist()[0] == 3.0 and np.isnan(aligned["x"].tolist()[2])
+    assert str(aligned["code"].dtype) == "str"  # text stays arrow text, no Python object per row
+    # the keys as pandas' own text dtype match the same rows
+    same = derive.align(keys.astype("str"), table, "uscc")
+    assert same["code"].tolist()[:1] == ["620301"] and same["code"].isna().tolist() == [False, True, True, False, True]
+
+
 def test_increments_and_references_are_rounded_to_four_decimals_and_c_is_per_field(engine):
     with engine.begin() as conn:
         add_enterprise_facts(
