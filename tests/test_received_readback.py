@@ -64,6 +64,20 @@ def test_a_row_is_read_back_from_the_raw_path_recorded_at_ingest_when_the_raw_zo
     assert all("-15" in r for r in _received_json(engine))
 
 
+def test_the_staged_rows_hold_their_raw_path_as_a_category_of_the_paths_recorded_at_ingest(settings, engine):
+    """One code per row, not the path's text per row (docs/performance.md); the values are etl_file_log's."""
+    _deliver_and_ingest(settings, engine)
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", _rows()[:3])  # other bytes
+    ingest_form_period(engine, settings, E1, PERIOD)
+    with engine.connect() as conn:
+        staged, unparsed = load.read_staged(conn, E1, "2013-06")
+        recorded = dict(conn.execute(sa.text("select file_sha256, raw_path from etl_file_log where form = 'E1'")).all())
+    assert isinstance(staged["raw_path"].dtype, pd.CategoricalDtype)
+    assert len(staged) == 8 and staged["raw_path"].nunique() == 2
+    assert {sha: str(path) for sha, path in zip(staged["file_sha256"], staged["raw_path"])} == recorded
+    assert unparsed.empty
+
+
 def test_lowered_ingest_limits_do_not_refuse_reading_back_an_accepted_file(settings, engine):
     _deliver_and_ingest(settings, engine)
     lowered = settings.with_options(

@@ -36,13 +36,13 @@ from techreform.delivery.watch import LandedEntry, mark_seen, pending_entries
 from techreform.errors import one_line
 from techreform.forms import FORMS, PROCESSING_ORDER, Form
 from techreform.ingest import IngestSummary, ingest_form_period
-from techreform.load import decide_outcomes
+from techreform.load import decide_outcomes, read_staged
 from techreform.periods import Period
 from techreform.runlock import PeriodBusy, period_lock
 from techreform.supervision.mailer import EmailDeliveryFailed
 from techreform.supervision.notify import deliver_messages
 from techreform.validation.receipts import statistics_contacts
-from techreform.warehouse import query, read_frame
+from techreform.warehouse import query
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +179,7 @@ def check_period(engine: Engine, settings: Settings, form: Form, period: Period)
 
     p = str(period)
     with engine.begin() as conn:
-        staged = read_frame(
-            conn, "staging/files/staged_rows", tables={"staging_table": form.staging_table}, form=form.code, period=p
-        )
-        unparsed = read_frame(conn, "staging/files/parse_errors", form=form.code, period=p)
+        staged, unparsed = read_staged(conn, form, p)
         result = validate_staged(conn, settings, form, period, staged, read_explanations=False)
     rows = decide_outcomes(form, staged, unparsed, result.failures)
     return receipts.review_items(form, period, rows, result, unparsed)
