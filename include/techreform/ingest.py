@@ -312,7 +312,8 @@ def fill_received(settings: Settings, form: Form, period: Period | str, frame: A
     if not need:
         return
     # the file columns of the rows to fill only: a Python object per cell of the needed rows, not of the
-    # period's (a 1M-row month: 350 MB of sha256s, names and paths for some ten thousand rows)
+    # period's (a 1M-row month: about 400 MB of sha256s, names and paths for some ten thousand rows;
+    # docs/performance.md, item 18)
     shas = frame["file_sha256"].iloc[need].to_numpy(dtype=object)
     names = frame["file_name"].iloc[need].to_numpy(dtype=object)  # its suffix says how to read the file
     paths = frame["raw_path"].iloc[need].to_numpy(dtype=object) if "raw_path" in frame else [""] * len(need)
