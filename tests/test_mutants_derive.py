@@ -125,6 +125,19 @@ def test_alignment_matches_text_keys_of_any_dtype_and_a_null_key_matches_nothing
     assert same["code"].tolist()[:1] == ["620301"] and same["code"].isna().tolist() == [False, True, True, False, True]
 
 
+def test_alignment_refuses_keys_of_numbers_and_takes_a_column_of_numbers_without_values_as_null_keys():
+    # 1 and 1.0 would be different texts: a key of numbers is refused, not silently matched to nothing
+    table = pd.DataFrame({"uscc": ["1", "2"], "code": ["620102", "620301"]})
+    for keys in (pd.Series([1, 2], name="uscc"), pd.Series([1.0, np.nan], name="uscc")):
+        with pytest.raises(TypeError, match=r"'uscc' holds numbers"):
+            derive.align(keys, table, "uscc")
+    with pytest.raises(TypeError, match="numbers"):  # the table's side too
+        derive.align(pd.Series(["1"]), pd.DataFrame({"uscc": [1], "code": ["620102"]}), "uscc")
+    # a query's column of nulls may come as float64 NaN: no value, so null keys, matched to nothing
+    aligned = derive.align(pd.Series([np.nan, np.nan]), table, "uscc")
+    assert aligned["code"].isna().tolist() == [True, True]
+
+
 def test_increments_and_references_are_rounded_to_four_decimals_and_c_is_per_field(engine):
     with engine.begin() as conn:
         add_enterprise_facts(

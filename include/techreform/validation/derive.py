@@ -62,9 +62,16 @@ def align(keys: pd.Series, table: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _as_text(values: pd.Series) -> Any:
-    """``values`` as one pyarrow array of text (large_string), missing values as nulls."""
+    """``values`` as one pyarrow array of text (large_string), missing values as nulls.
+
+    Keys are codes (统一社会信用代码, project codes), text on both sides. A column of numbers is refused
+    rather than turned into text: ``1`` and ``1.0`` would be different texts, and a key that silently
+    matches nothing is a wrong answer, not an error (a column of numbers with no value, as a query gives
+    for a column of nulls, is taken as null keys)."""
     import pyarrow as pa
 
+    if values.dtype.kind in "biufc" and values.notna().any():
+        raise TypeError(f"keys are matched as text; {values.name!r} holds numbers ({values.dtype})")
     array = pa.array(values.astype("str"), from_pandas=True)  # str columns: their own arrow buffers
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
