@@ -100,3 +100,60 @@ def test_an_integer_column_added_by_create_schema_after_a_load_gets_integers(war
         insert_rows(conn, "sup_email_log", [{**row, "recipient": "b@example.org", "claim_pid": 4242.0}])
         got = conn.exec_driver_sql("select claim_pid from sup_email_log where recipient = 'b@example.org'")
         assert got.scalar_one() == 4242
+
+
+def _read_as_pandas_infers(engine, tmp_path, monkeypatch, sql: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``read_frame`` of ``sql`` beside the frame pandas infers from the driver's rows of the same query."""
+    from techreform import warehouse
+
+    (tmp_path / "sql").mkdir(exist_ok=True)
+    (tmp_path / "sql" / "kinds.sql").write_text(sql, encoding="utf-8")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path / "sql")
+    with engine.connect() as conn:
+        got = warehouse.read_frame(conn, "kinds")
+        result = conn.exec_driver_sql(sql)
+        keys, rows = list(result.keys()), result.fetchall()
+    return got, pd.DataFrame({k: pd.Series(list(v)) for k, v in zip(keys, zip(*rows))}, columns=keys)
+
+
+def test_read_frame_types_every_column_as_pandas_infers_it_from_the_drivers_values(engine, tmp_path, monkeypatch):
+    """Text, whole numbers and floats are inferred in pyarrow; each column, whatever its values, has the
+    dtype and the values pandas gives the same values (read_frame's promise; docs/performance.md)."""
+    big = 2**62
+    sql = (
+        "select 'a' as text, 1 as whole, 1.5 as real_number, cast(null as text) as nulls, 1 as whole_then_null, "
+        f"'中文' as text_then_null, 2.0 as whole_real, {big} as big, 1 as whole_then_real, 1 = 1 as truth "
+        "union all select null, 2, -0.25, null, null, null, 3.0, 5, 2.5, 1 = 0 "
+        "union all select 'c', 3, null, null, null, null, null, 6, null, null"
+    )
+    if engine.dialect.name == "postgresql":  # its literals 1.5 are numeric: decimals, left to pandas
+        sql = sql.replace("1.5 as real_number", "cast(1.5 as double precision) as real_number")
+        sql = sql.replace("2.5,", "cast(2.5 as double precision),").replace(
+            "1 as whole_then_real", "1.0 as whole_then_real"
+        )
+    got, expected = _read_as_pandas_infers(engine, tmp_path, monkeypatch, sql + " order by 2")
+    pd.testing.assert_frame_equal(got, expected)
+    assert str(got["text"].dtype) == "str" and got["text"].isna().tolist() == [False, True, False]
+    assert str(got["whole"].dtype) == "int64" and str(got["whole_then_null"].dtype) == "float64"
+    assert got["big"].tolist() == [big, 5, 6]
+
+
+def test_read_frame_leaves_mixed_and_unusual_values_to_pandas(engine, tmp_path, monkeypatch):
+    """Values pyarrow would refuse or type otherwise (text beside numbers in SQLite's loose columns,
+    bytes; decimals, dates, booleans with a null and a number past 64 bits on PostgreSQL) come out as
+    pandas makes them."""
+    if engine.dialect.name == "sqlite":
+        sql = (
+            "select * from (select 'a' as mixed, x'00ff' as bytes, 1 as n union all select 7, x'01', 2 "
+            "union all select 2.5, null, 3) order by n"
+        )
+        kept_to_pandas = ["mixed", "bytes"]
+    else:
+        sql = (
+            "select 1.5 as decimal_number, date '2013-06-30' as day, cast(99999999999999999999 as numeric) as huge, "
+            "true as truth union all select 2.25, date '2013-07-31', 1, null order by 1"
+        )
+        kept_to_pandas = ["decimal_number", "day", "huge", "truth"]
+    got, expected = _read_as_pandas_infers(engine, tmp_path, monkeypatch, sql)
+    pd.testing.assert_frame_equal(got, expected)
+    assert [str(got[c].dtype) for c in kept_to_pandas] == ["object"] * len(kept_to_pandas)
