@@ -107,15 +107,19 @@ def test_a_raw_file_that_cannot_be_read_back_fails_the_load_with_one_line_naming
         assert conn.execute(sa.text("select count(*) from quarantine")).scalar_one() == 0
 
 
-def test_a_row_of_an_xlsx_file_is_read_back_as_received(settings, engine):
+def _deliver_xlsx(settings, engine) -> None:
+    """The rows of :func:`_rows` as a workbook: the quarantined row's output a number cell, and a column
+    beyond the form's holding a date and a boolean (their text as received is the reader's)."""
+    import datetime as dt
+
     from openpyxl import Workbook
 
     rows = _rows()
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(list(rows[0]))
+    sheet.append([*rows[0], "备注"])
     for row in rows:
-        sheet.append([-15 if v == "-15" else v for v in row.values()])  # a number cell
+        sheet.append([-15 if v == "-15" else v for v in row.values()] + [dt.datetime(2013, 7, 1, 8, 30), True])
     buffer = io.BytesIO()
     workbook.save(buffer)
     folder = settings.landing_dir / E1.name / "2013-06"
@@ -123,10 +127,90 @@ def test_a_row_of_an_xlsx_file_is_read_back_as_received(settings, engine):
     (folder / "E1_620100_2013-06.xlsx").write_bytes(buffer.getvalue())
     (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
     assert outcome.status == "loaded"
+
+
+def _workbook_parsed(monkeypatch) -> list[str]:
+    """Count the workbooks openpyxl parses from here on (the reader's XLSX function)."""
+    from techreform import readers
+
+    parsed: list[str] = []
+    real = readers.read_xlsx_bytes
+
+    def counted(path, *args, **kwargs):
+        parsed.append(path.name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(readers, "read_xlsx_bytes", counted)
+    return parsed
+
+
+def test_a_row_of_an_xlsx_file_is_read_back_as_received(settings, engine):
+    _deliver_xlsx(settings, engine)
     load_form_period(engine, settings, E1, PERIOD)
     received = _quarantined(engine)[3]
     assert received["工业总产值"] == -15
     assert received["统一社会信用代码"] == uscc_for("620102", 2)
+    assert received["备注"] == "2013-07-01T08:30:00"
+
+
+def test_an_xlsx_files_rows_as_received_are_read_back_from_their_copy_not_from_the_workbook_again(
+    settings, engine, monkeypatch
+):
+    """Kept once at ingest beside the workbook (docs/performance.md); the load reads that copy and does not
+    parse the workbook, and the rows are the ones the workbook's own read gives."""
+    _deliver_xlsx(settings, engine)
+    (copy,) = settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)
+    (workbook,) = settings.raw_dir.rglob("*.xlsx")
+    assert copy.parent == workbook.parent
+    parsed = _workbook_parsed(monkeypatch)
+    load_form_period(engine, settings, E1, PERIOD)
+    assert parsed == []
+    from_copy = _quarantined(engine)
+    copy.unlink()  # without the copy the workbook is read: the same rows as received
+    load_form_period(engine, settings, E1, PERIOD)
+    assert parsed == [workbook.name]
+    assert _quarantined(engine) == from_copy and from_copy[3]["工业总产值"] == -15
+
+
+def test_a_csv_file_gets_no_copy_of_its_rows_as_received(settings, engine):
+    _deliver_and_ingest(settings, engine)
+    assert list(settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another_file", "another_format", "row_missing", "not_gzip"])
+def test_a_copy_of_the_rows_as_received_that_is_not_usable_is_passed_over_for_the_workbook(
+    settings, engine, monkeypatch, damage
+):
+    import gzip
+
+    _deliver_xlsx(settings, engine)
+    (copy,) = settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)
+    header, *lines = gzip.decompress(copy.read_bytes()).decode().split("\n")
+    assert json.loads(header)["file_sha256"] == copy.parent.name and len(lines) == 5
+    if damage == "truncated":
+        copy.write_bytes(copy.read_bytes()[:-20])
+    elif damage == "another_file":
+        copy.write_bytes(gzip.compress("\n".join([header.replace(copy.parent.name, "0" * 64), *lines]).encode()))
+    elif damage == "another_format":
+        other = json.dumps({"file_sha256": copy.parent.name, "format": ingest.ROWS_AS_RECEIVED_FORMAT + 1})
+        copy.write_bytes(gzip.compress("\n".join([other, *lines]).encode()))
+    elif damage == "row_missing":  # the quarantined row (source row 3) is the second line
+        copy.write_bytes(gzip.compress("\n".join([header, lines[0], *lines[2:]]).encode()))
+    else:
+        copy.write_bytes(b"not gzip")
+    parsed = _workbook_parsed(monkeypatch)
+    load_form_period(engine, settings, E1, PERIOD)
+    assert len(parsed) == 1
+    assert _quarantined(engine)[3]["工业总产值"] == -15
+
+
+def test_a_changed_workbook_fails_the_load_even_with_its_copy_of_the_rows_as_received(settings, engine):
+    """The raw file stays the record: its sha256 is checked before its copy is used."""
+    _deliver_xlsx(settings, engine)
+    (workbook,) = settings.raw_dir.rglob("*.xlsx")
+    workbook.write_bytes(workbook.read_bytes() + b"\0")
+    with pytest.raises(ReadBackFailed, match="sha256"):
+        load_form_period(engine, settings, E1, PERIOD)
 
 
 def test_a_quarantined_supervisor_row_keeps_its_cells_as_received(settings, engine):

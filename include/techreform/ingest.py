@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
+import io
 import itertools
 import json
 import logging
@@ -40,7 +42,7 @@ from techreform.limits import IngestLimits
 from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
-from techreform.store import at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
+from techreform.store import StorePath, at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
 from techreform.warehouse import insert_rows, query
 
 log = logging.getLogger(__name__)
@@ -244,6 +246,71 @@ def gone_from_raw_zone(where: str) -> str:
     return _AS_RECEIVED_JSON.encode({GONE_FROM_RAW_ZONE: f"文件已不在原始区 / no longer in the raw zone: {where}"})
 
 
+ROWS_AS_RECEIVED_NAME = "rows-as-received.jsonl.gz"
+"""Beside an XLSX file in the raw zone (``raw/<form>/<period>/<sha256>/``): its rows as received,
+written once at ingest (:func:`keep_rows_as_received`)."""
+
+ROWS_AS_RECEIVED_FORMAT = 1
+"""The version of :func:`row_as_received`'s text in that copy: a copy of another version is not used."""
+
+
+def keeps_rows_as_received(name: str) -> bool:
+    """Whether a delivered file of this name gets a copy of its rows as received: a workbook (XLSX)."""
+    return Path(name).suffix.lower() == ".xlsx"
+
+
+def rows_as_received_path(raw_path: StorePath) -> StorePath:
+    """Where the copy of the rows as received of the raw file at ``raw_path`` is kept (its folder)."""
+    return raw_path.parent / ROWS_AS_RECEIVED_NAME
+
+
+def keep_rows_as_received(raw_path: StorePath, table: RawTable, sha: str) -> None:
+    """Keep, beside an accepted XLSX file in the raw zone, each of its rows as received
+    (:func:`row_as_received`), one line ``<source_row>\t<json>`` per row under a header line naming the
+    file's sha256 and the format; gzip, written once (never overwritten).
+
+    The rows of a quarantined row are read back from the raw zone (:func:`received_rows`). For a CSV
+    file that is a second read of its text; for a workbook it is openpyxl parsing every cell again for a
+    few hundred rows, several seconds per file at national size (docs/performance.md), so a workbook's
+    rows are read back from this copy instead. The raw file stays the record: its sha256 is checked at
+    every read-back, and without a usable copy the file itself is read."""
+    target = rows_as_received_path(raw_path)
+    if exists(target):
+        return
+    width = len(table.headers)
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as out:  # mtime 0: same bytes
+        out.write(json.dumps({"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT}).encode())
+        for source_row, cells in table.rows:
+            out.write(f"\n{source_row}\t{row_as_received(table.headers, cells, width)}".encode())
+    write_bytes(target, buffer.getvalue())
+
+
+def _kept_rows_as_received(raw_path: StorePath, sha: str, numbers: set[int]) -> dict[int, str] | None:
+    """The rows ``numbers`` from the copy beside the raw file (:func:`keep_rows_as_received`), or
+    ``None`` when there is no usable copy (none, damaged, of another file or format, a row missing):
+    then the raw file itself is read."""
+    try:
+        text = gzip.decompress(read_bytes(rows_as_received_path(raw_path))).decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except Exception:  # damaged (gzip's CRC, truncated), unreadable: the raw file is the record
+        log.warning("%s: its copy of the rows as received is not usable; reading the file", location(raw_path))
+        return None
+    header, _, body = text.partition("\n")
+    try:
+        if json.loads(header) != {"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT}:
+            return None
+        found = {}
+        for line in body.split("\n"):
+            number, _, row = line.partition("\t")
+            if int(number) in numbers:
+                found[int(number)] = row
+    except ValueError:
+        return None
+    return found if numbers.issubset(found) else None
+
+
 def received_rows(
     settings: Settings, form: Form, period: Period | str, wanted: Iterable[tuple[str, str, int, str]]
 ) -> dict[tuple[str, int], str]:
@@ -281,6 +348,10 @@ def received_rows(
             ) from exc
         if sha256_of(data) != sha:
             raise ReadBackFailed(log_line(f"{where}: 原始文件已被改动 / {location(path)} no longer has sha256 {sha}"))
+        kept = _kept_rows_as_received(path, sha, numbers) if keeps_rows_as_received(name) else None
+        if kept is not None:  # a workbook's rows, kept at ingest: openpyxl need not parse it again
+            out.update({(sha, n): row for n, row in kept.items()})
+            continue
         try:
             table = readers.read_delivery_bytes(Path(name), data, limits, only_rows=numbers)
         except (UnreadableFile, MemoryError) as exc:
@@ -536,6 +607,8 @@ def _ingest_file(
         chunks = None
         outcome.status, outcome.message = "rejected", _parse_failure(where, exc)
     received.data = None
+    if chunks is not None and keeps_rows_as_received(name):  # a store error fails the task, as keeping the file
+        keep_rows_as_received(raw_path, table, sha)
     log_row = {
         "form": form.code,
         "period": str(period),

@@ -19,6 +19,7 @@ the root, one function per concept below::
 
     landing/<form>/<YYYY-MM>/...                 deliveries (and landing/explanations/<YYYY-MM>/)
     raw/<form>/<YYYY-MM>/<sha256>/<name>         the raw zone
+    raw/<form>/<YYYY-MM>/<sha256>/rows-as-received.jsonl.gz   beside a workbook: its rows as received
     outputs/data_docs/results/<YYYY-MM>/<form>.json   GX validation results
     outputs/data_docs/site/index.html            Data Docs pages people read (self-contained, offline)
     outputs/data_docs/gx/index.html              GX's own Data Docs site (built in a temporary folder, then published)
