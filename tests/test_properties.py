@@ -72,6 +72,30 @@ amounts = st.decimals(
 )
 
 
+NUMBER_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789.-+,e \t\n\u3000\u00a0０１２３４５６７８９．－＋", max_size=20),
+    amounts.map(str),
+    amounts.map(lambda d: str(d).translate(FULL_WIDTH)),
+    amounts.map(lambda d: f" \u3000{d}\t "),
+    st.sampled_from(["-0", "－０", "0" * 16, "1" * 15, "1" * 16, "-" + "9" * 15 + ".0", "", "-", "N/A", " - "]),
+)
+
+
+@FAST
+@given(st.sampled_from(["decimal", "integer"]), st.lists(NUMBER_TEXT, max_size=40))
+def test_a_column_of_number_text_parses_exactly_as_its_cells_one_by_one(field_type, values):
+    """A CSV's number column (text only) takes parse_column's vectorised path (cells._plain_decimals_of_text):
+    half- and full-width numerals, padding, markers, too many digits give what each cell gives alone."""
+    field = FIELD_OF_EACH_TYPE[field_type]
+    parsed, errors = parse_column(field, values)
+    column = [
+        ("error", errors[i]) if i in errors else ("value", parsed[i], type(parsed[i])) for i in range(len(values))
+    ]
+    one_by_one = [_cell_outcome(field, v) for v in values]
+    assert [(o[0], repr(o[1]), o[2:]) for o in column] == [(o[0], repr(o[1]), o[2:]) for o in one_by_one]
+
+
 def _grouped(integer: str, separator: str) -> str:
     head = len(integer) % 3 or 3
     return separator.join([integer[:head]] + [integer[i : i + 3] for i in range(head, len(integer), 3)])
