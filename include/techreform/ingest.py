@@ -192,9 +192,10 @@ def _parse_rows(
         value_columns = [parsed[name][0] for name in names]
         staged: list[dict[str, Any]] = []
         unparsed: list[dict[str, Any]] = []
-        for position, (source_row, cells) in enumerate(rows):
+        by_row = zip(*value_columns) if value_columns else itertools.repeat(())  # each row's parsed values
+        for position, ((source_row, cells), row_values) in enumerate(zip(rows, by_row)):
             errors = errors_by_row.get(position)
-            values = {name: column[position] for name, column in zip(names, value_columns)}
+            values = dict(zip(names, row_values))
             if errors:
                 for name, _ in errors:
                     del values[name]
