@@ -107,7 +107,7 @@ def test_a_raw_file_that_cannot_be_read_back_fails_the_load_with_one_line_naming
         assert conn.execute(sa.text("select count(*) from quarantine")).scalar_one() == 0
 
 
-def _deliver_xlsx(settings, engine) -> None:
+def _workbook() -> bytes:
     """The rows of :func:`_rows` as a workbook: the quarantined row's output a number cell, and a column
     beyond the form's holding a date and a boolean (their text as received is the reader's)."""
     import datetime as dt
@@ -122,9 +122,13 @@ def _deliver_xlsx(settings, engine) -> None:
         sheet.append([-15 if v == "-15" else v for v in row.values()] + [dt.datetime(2013, 7, 1, 8, 30), True])
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _deliver_xlsx(settings, engine) -> None:
     folder = settings.landing_dir / E1.name / "2013-06"
     folder.mkdir(parents=True)
-    (folder / "E1_620100_2013-06.xlsx").write_bytes(buffer.getvalue())
+    (folder / "E1_620100_2013-06.xlsx").write_bytes(_workbook())
     (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
     assert outcome.status == "loaded"
 
@@ -346,3 +350,28 @@ def test_on_the_object_store_a_row_is_read_back_past_a_stale_listing(tmp_path, w
     s3_server.fs.pipe_file(key, data)  # ... then it is back
     load_form_period(engine, settings, E1, PERIOD)
     assert _quarantined(engine)[3]["工业总产值"] == "-15"
+
+
+def test_on_the_object_store_a_workbooks_rows_as_received_are_kept_and_read_back_from_their_copy(
+    tmp_path, warehouse_url, s3_server, monkeypatch
+):
+    from techreform.store import store_of
+    from test_store import s3_settings
+
+    settings = s3_settings(tmp_path, s3_server, warehouse_url)
+    engine = prepare_warehouse(settings)
+    store = store_of(settings)
+    landing = store.delivery_folder(E1.name, "2013-06")
+    s3_server.fs.pipe_file(f"{landing.path}/E1_620100_2013-06.xlsx", _workbook())
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "loaded", outcome.message
+    folder = store.raw_file(E1.name, "2013-06", outcome.sha256, "x").parent
+    assert sorted(p.rsplit("/", 1)[1] for p in store.raw.fs.ls(folder.path, refresh=True)) == [
+        "E1_620100_2013-06.xlsx",
+        ingest.ROWS_AS_RECEIVED_NAME,
+    ]
+    parsed = _workbook_parsed(monkeypatch)
+    load_form_period(engine, settings, E1, PERIOD)
+    assert parsed == []
+    received = _quarantined(engine)[3]
+    assert received["工业总产值"] == -15 and received["备注"] == "2013-07-01T08:30:00"
