@@ -183,17 +183,10 @@ def test_a_landed_file_gets_its_receipt_once_a_correction_names_the_changes_and_
 
 def count_suite_runs(monkeypatch) -> list[str]:
     """Record each run of a form's GX suite (the real one runs)."""
+    from recording import record_calls
     from techreform.validation import suites
 
-    runs: list[str] = []
-    real = suites.run_suite
-
-    def counted(form, *args, **kwargs):
-        runs.append(form.code)
-        return real(form, *args, **kwargs)
-
-    monkeypatch.setattr(suites, "run_suite", counted)
-    return runs
+    return record_calls(monkeypatch, suites, "run_suite", lambda form, *args, **kwargs: form.code)
 
 
 def test_the_months_load_reuses_the_delivery_check_and_checks_again_when_the_register_changed(

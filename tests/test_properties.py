@@ -55,13 +55,17 @@ def _cell_outcome(field, value):
 @FAST
 @given(st.sampled_from(sorted(FIELD_OF_EACH_TYPE)), st.lists(CELL_VALUES, max_size=30))
 def test_a_column_parses_exactly_as_its_cells_one_by_one(field_type, values):
-    field = FIELD_OF_EACH_TYPE[field_type]
+    _assert_column_parses_as_its_cells(FIELD_OF_EACH_TYPE[field_type], values)
+
+
+def _assert_column_parses_as_its_cells(field, values) -> None:
+    """parse_column's value or reason, and the value's type, for each cell equal parse_cell's for it alone."""
     parsed, errors = parse_column(field, values)
     column = [
         ("error", errors[i]) if i in errors else ("value", parsed[i], type(parsed[i])) for i in range(len(values))
     ]
     one_by_one = [_cell_outcome(field, v) for v in values]
-    assert [(o[0], str(o[1]), o[2:]) for o in column] == [(o[0], str(o[1]), o[2:]) for o in one_by_one]
+    assert [(o[0], repr(o[1]), o[2:]) for o in column] == [(o[0], repr(o[1]), o[2:]) for o in one_by_one]
 
 
 # --- cells: numbers -----------------------------------------------------------------------------
@@ -87,13 +91,7 @@ NUMBER_TEXT = st.one_of(
 def test_a_column_of_number_text_parses_exactly_as_its_cells_one_by_one(field_type, values):
     """A CSV's number column (text only) takes parse_column's vectorised path (cells._plain_decimals_of_text):
     half- and full-width numerals, padding, markers, too many digits give what each cell gives alone."""
-    field = FIELD_OF_EACH_TYPE[field_type]
-    parsed, errors = parse_column(field, values)
-    column = [
-        ("error", errors[i]) if i in errors else ("value", parsed[i], type(parsed[i])) for i in range(len(values))
-    ]
-    one_by_one = [_cell_outcome(field, v) for v in values]
-    assert [(o[0], repr(o[1]), o[2:]) for o in column] == [(o[0], repr(o[1]), o[2:]) for o in one_by_one]
+    _assert_column_parses_as_its_cells(FIELD_OF_EACH_TYPE[field_type], values)
 
 
 def _grouped(integer: str, separator: str) -> str:

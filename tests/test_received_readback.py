@@ -135,17 +135,10 @@ def _deliver_xlsx(settings, engine) -> None:
 
 def _workbook_parsed(monkeypatch) -> list[str]:
     """Count the workbooks openpyxl parses from here on (the reader's XLSX function)."""
+    from recording import record_calls
     from techreform import readers
 
-    parsed: list[str] = []
-    real = readers.read_xlsx_bytes
-
-    def counted(path, *args, **kwargs):
-        parsed.append(path.name)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(readers, "read_xlsx_bytes", counted)
-    return parsed
+    return record_calls(monkeypatch, readers, "read_xlsx_bytes", lambda path, *args, **kwargs: path.name)
 
 
 def test_a_row_of_an_xlsx_file_is_read_back_as_received(settings, engine):
