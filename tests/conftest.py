@@ -129,3 +129,13 @@ def smtp_server():
 
 # Real services (moto S3, aiosmtpd) for any test module: see service_fixtures.py.
 from service_fixtures import local_smtp, s3_server  # noqa: E402, F401
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Print a failure's reason the moment it happens, not only in the summary at the end: a CI run
+    stopped at its time limit never reaches the summary, and its log must still say what failed."""
+    if not report.failed:
+        return
+    lines = report.longreprtext.splitlines()
+    tail = "\n".join(lines[-25:])
+    print(f"\n--- {report.nodeid} failed in {report.when} ---\n{tail}\n--- end of {report.nodeid} ---", flush=True)
