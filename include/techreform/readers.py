@@ -21,13 +21,30 @@ import unicodedata
 import zipfile
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from techreform.limits import IngestLimits
 from techreform.memory import cycle_collection_paused
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+CSV_SUFFIX = ".csv"
+WORKBOOK_SUFFIX = ".xlsx"
+SUPPORTED_SUFFIXES = (CSV_SUFFIX, WORKBOOK_SUFFIX)
+"""The kinds of delivered file that are read, by suffix in any case (the one place that decides it)."""
+
+
+def _suffix(name: str | PurePath) -> str:
+    return PurePath(name).suffix.lower()
+
+
+def is_workbook(name: str | PurePath) -> bool:
+    """Whether a delivered file of this name is read as a workbook (XLSX)."""
+    return _suffix(name) == WORKBOOK_SUFFIX
+
+
+def is_readable(name: str | PurePath) -> bool:
+    """Whether a delivered file of this name is of a kind that is read (CSV or XLSX)."""
+    return _suffix(name) in SUPPORTED_SUFFIXES
 
 
 class UnreadableFile(ValueError):
@@ -408,10 +425,10 @@ def read_delivery_bytes(
 ) -> RawTable:
     """Read a delivered file's bytes by its suffix under ``limits``; raises :class:`UnreadableFile`.
     ``only_rows``: keep only these source rows (reading a row back from the raw zone)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    suffix = _suffix(path)
+    if suffix == CSV_SUFFIX:
         return read_csv_bytes(path, data, limits, only_rows)
-    if suffix == ".xlsx":
+    if suffix == WORKBOOK_SUFFIX:
         return read_xlsx_bytes(path, data, limits, only_rows)
     raise UnreadableFile(f"不支持的文件类型 {suffix or '(无扩展名)'}，应为 .csv 或 .xlsx / unsupported file type")
 

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from techreform.cells import clean_text, parse_month
 from techreform.config import Settings
 from techreform.forms import FORMS, PERIOD_FIELDS, Form
-from techreform.readers import read_delivery, read_delivery_bytes
+from techreform.readers import is_readable, read_delivery, read_delivery_bytes
 from techreform.store import is_local, list_files, list_folders, store_of
 from techreform.validation import suites
 from techreform.warehouse import delete_where, insert_rows, read_frame
@@ -130,7 +130,7 @@ def load_folder(conn: Connection, folder: Path) -> ExplanationLoad:
     """Replace the explanations of one delivery folder (``landing/explanations/<YYYY-MM>``)."""
     outcome = ExplanationLoad()
     rows: list[dict[str, Any]] = []
-    for path in (p for p in list_files(folder) if p.suffix.lower() in (".csv", ".xlsx")):
+    for path in (p for p in list_files(folder) if is_readable(p)):
         for record in read_file(path).to_dict("records"):
             where = f"{path.name} 第{record['source_row']}行"
             rule = (_text(record["rule_id"]) or "").upper()
