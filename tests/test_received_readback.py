@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from landing_files import e1_row, uscc_for, write_delivery
-from techreform import ingest, load, warehouse
+from techreform import ingest, load, readers, warehouse
 from techreform.config import Settings
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.forms import SUPERVISORS as S1
@@ -136,7 +136,6 @@ def _deliver_xlsx(settings, engine) -> None:
 def _workbook_parsed(monkeypatch) -> list[str]:
     """Count the workbooks openpyxl parses from here on (the reader's XLSX function)."""
     from recording import record_calls
-    from techreform import readers
 
     return record_calls(monkeypatch, readers, "read_xlsx_bytes", lambda path, *args, **kwargs: path.name)
 
@@ -199,6 +198,66 @@ def test_a_copy_of_the_rows_as_received_that_is_not_usable_is_passed_over_for_th
     load_form_period(engine, settings, E1, PERIOD)
     assert len(parsed) == 1
     assert _quarantined(engine)[3]["工业总产值"] == -15
+
+
+def test_a_workbook_the_database_refuses_gets_no_copy_of_its_rows_as_received(settings, engine, monkeypatch):
+    """The copy is written after the file's rows are staged: a workbook rejected at staging has none."""
+    real = ingest.insert_rows
+
+    def refusing(conn, table, rows, columns=None):
+        if table == E1.staging_table:
+            raise ValueError("value too long")
+        return real(conn, table, rows, columns)
+
+    monkeypatch.setattr(ingest, "insert_rows", refusing)
+    folder = settings.landing_dir / E1.name / "2013-06"
+    folder.mkdir(parents=True)
+    (folder / "E1_620100_2013-06.xlsx").write_bytes(_workbook())
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert outcome.status == "rejected" and "staging failed" in outcome.message
+    assert len(list(settings.raw_dir.rglob("*.xlsx"))) == 1
+    assert list(settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)) == []
+
+
+def test_a_store_that_cannot_take_the_copy_leaves_the_workbook_loaded_and_read_back_from_itself(
+    settings, engine, monkeypatch, caplog
+):
+    """The copy only saves time: a store failure writing it is a warning, not a failed ingest."""
+    import logging
+
+    real = ingest.write_bytes
+
+    def refusing(target, data, fault=None):
+        if target.name == ingest.ROWS_AS_RECEIVED_NAME:
+            raise OSError("no space left on device")
+        return real(target, data, fault)
+
+    monkeypatch.setattr(ingest, "write_bytes", refusing)
+    with caplog.at_level(logging.WARNING, "techreform.ingest"):
+        _deliver_xlsx(settings, engine)
+    (warning,) = [r.getMessage() for r in caplog.records if "rows as received is not kept" in r.getMessage()]
+    assert warning.endswith("OSError: no space left on device") and "E1_620100_2013-06.xlsx" in warning
+    assert list(settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)) == []
+    parsed = _workbook_parsed(monkeypatch)
+    load_form_period(engine, settings, E1, PERIOD)
+    assert len(parsed) == 1 and _quarantined(engine)[3]["工业总产值"] == -15
+
+
+def test_the_copy_of_the_rows_as_received_is_written_once_and_its_bytes_do_not_depend_on_the_clock(
+    settings, engine, monkeypatch
+):
+    import time
+
+    _deliver_xlsx(settings, engine)
+    (copy,) = settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)
+    (workbook,) = settings.raw_dir.rglob("*.xlsx")
+    first = copy.read_bytes()
+    table = readers.read_delivery_bytes(workbook, workbook.read_bytes())
+    monkeypatch.setattr(time, "time", lambda: 2_000_000_000.0)  # another moment: gzip's header keeps no time
+    assert ingest._rows_as_received_bytes(table, copy.parent.name) == first
+    copy.write_bytes(b"kept earlier")
+    ingest.keep_rows_as_received(workbook, table, copy.parent.name)  # an existing copy is never overwritten
+    assert copy.read_bytes() == b"kept earlier"
 
 
 def test_a_changed_workbook_fails_the_load_even_with_its_copy_of_the_rows_as_received(settings, engine):

@@ -41,7 +41,7 @@ from techreform.landing import LandingEntry, NotARegularFile, ReceivedFile, rece
 from techreform.limits import IngestLimits
 from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
-from techreform.readers import RawTable, UnreadableFile, normalise_header, read_delivery_bytes
+from techreform.readers import RawTable, UnreadableFile, is_workbook, normalise_header, read_delivery_bytes
 from techreform.store import StorePath, at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
 from techreform.warehouse import insert_rows, query
 
@@ -255,20 +255,17 @@ ROWS_AS_RECEIVED_FORMAT = 1
 """The version of :func:`row_as_received`'s text in that copy: a copy of another version is not used."""
 
 
-def keeps_rows_as_received(name: str) -> bool:
-    """Whether a delivered file of this name gets a copy of its rows as received: a workbook (XLSX)."""
-    return Path(name).suffix.lower() == ".xlsx"
-
-
 def rows_as_received_path(raw_path: StorePath) -> StorePath:
     """Where the copy of the rows as received of the raw file at ``raw_path`` is kept (its folder)."""
     return raw_path.parent / ROWS_AS_RECEIVED_NAME
 
 
 def keep_rows_as_received(raw_path: StorePath, table: RawTable, sha: str) -> None:
-    """Keep, beside an accepted XLSX file in the raw zone, each of its rows as received
+    """Keep, beside an XLSX file loaded into staging, each of its rows as received
     (:func:`row_as_received`), one line ``<source_row>\t<json>`` per row under a header line naming the
-    file's sha256 and the format; gzip, written once (never overwritten).
+    file's sha256 and the format; gzip, written once (never overwritten), after the file's rows are
+    staged (a rejected workbook gets none). The copy only saves time: if the store cannot take it, a
+    warning says so and the file's rows are read from the workbook when needed.
 
     The rows of a quarantined row are read back from the raw zone (:func:`received_rows`). For a CSV
     file that is a second read of its text; for a workbook it is openpyxl parsing every cell again for a
@@ -276,15 +273,24 @@ def keep_rows_as_received(raw_path: StorePath, table: RawTable, sha: str) -> Non
     rows are read back from this copy instead. The raw file stays the record: its sha256 is checked at
     every read-back, and without a usable copy the file itself is read."""
     target = rows_as_received_path(raw_path)
-    if exists(target):
-        return
+    try:
+        if not exists(target):
+            write_bytes(target, _rows_as_received_bytes(table, sha))
+    except Exception as exc:  # the file is staged and logged: without a copy its rows are read from it
+        log.warning(
+            "%s: its copy of the rows as received is not kept: %s: %s", location(raw_path), type(exc).__name__, exc
+        )
+
+
+def _rows_as_received_bytes(table: RawTable, sha: str) -> bytes:
+    """The copy's bytes: the same for the same table (gzip's mtime 0)."""
     width = len(table.headers)
     buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as out:  # mtime 0: same bytes
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as out:
         out.write(json.dumps({"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT}).encode())
         for source_row, cells in table.rows:
             out.write(f"\n{source_row}\t{row_as_received(table.headers, cells, width)}".encode())
-    write_bytes(target, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _kept_rows_as_received(raw_path: StorePath, sha: str, numbers: set[int]) -> dict[int, str] | None:
@@ -349,7 +355,7 @@ def received_rows(
             ) from exc
         if sha256_of(data) != sha:
             raise ReadBackFailed(log_line(f"{where}: 原始文件已被改动 / {location(path)} no longer has sha256 {sha}"))
-        kept = _kept_rows_as_received(path, sha, numbers) if keeps_rows_as_received(name) else None
+        kept = _kept_rows_as_received(path, sha, numbers) if is_workbook(name) else None
         if kept is not None:  # a workbook's rows, kept at ingest: openpyxl need not parse it again
             out.update({(sha, n): row for n, row in kept.items()})
             continue
@@ -608,8 +614,6 @@ def _ingest_file(
         chunks = None
         outcome.status, outcome.message = "rejected", _parse_failure(where, exc)
     received.data = None
-    if chunks is not None and keeps_rows_as_received(name):  # a store error fails the task, as keeping the file
-        keep_rows_as_received(raw_path, table, sha)
     log_row = {
         "form": form.code,
         "period": str(period),
@@ -637,6 +641,8 @@ def _ingest_file(
             ),
         )
         _stage(engine, form, period, log_row, outcome, None)
+    if outcome.status == "loaded" and is_workbook(name):
+        keep_rows_as_received(raw_path, table, sha)
     return outcome
 
 
