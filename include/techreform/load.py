@@ -118,11 +118,12 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     latest = rows[rows["record_key"] != ""].groupby("record_key")["delivery_seq"].transform("max")
     rows["superseded"] = 0
     rows.loc[latest.index, "superseded"] = (rows.loc[latest.index, "delivery_seq"] < latest).astype(int)
-    rows["outcome"] = rows["hard_rules"].map(lambda r: "quarantined" if r else "accepted")
+    quarantined = (rows["hard_rules"] != "").to_numpy()
+    rows["outcome"] = pd.Series(np.where(quarantined, "quarantined", "accepted"), index=rows.index, dtype="str")
     rows["review_status"] = "ok"
     rows.loc[rows["soft_rules"] != "", "review_status"] = "explained"
     rows.loc[rows["unexplained_soft"], "review_status"] = "query"
-    rows.loc[rows["outcome"] == "quarantined", "review_status"] = "quarantined"
+    rows.loc[quarantined, "review_status"] = "quarantined"
     # the rule ids of the rows that broke a rule (a few thousand of a period's rows), "" for the others
     broke = np.flatnonzero(((rows["hard_rules"] != "") | (rows["soft_rules"] != "")).to_numpy())
     rule_ids = np.full(len(rows), "", dtype=object)
