@@ -111,6 +111,27 @@ MUTANTS: list[Mutant] = [
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(
+        "ind-cells-sum",
+        "include/sql/marts/indicators/unit_cells.sql",
+        "case when level = 'unit' then cast(sum(cast(numerator as numeric)) as double precision)",
+        "case when level = 'unit' then cast(max(cast(numerator as numeric)) as double precision)",
+        (IND_RECOMP, MUT_IND),
+    ),
+    Mutant(
+        "ind-cells-group-sector",
+        "include/sql/marts/indicators/unit_cells.sql",
+        "group by indicator_code, level, area_code, prefecture_code, sector_group, value_rule",
+        "group by indicator_code, level, area_code, prefecture_code, value_rule",
+        (IND_RECOMP, MUT_IND),
+    ),
+    Mutant(
+        "ind-cells-pass-through",
+        "include/sql/marts/indicators/unit_cells.sql",
+        "else max(numerator) end,",
+        "else null end,",
+        (IND_RECOMP, MUT_IND),
+    ),
+    Mutant(
         "ind-growth-inner-join",
         "include/sql/marts/indicators/e1_investment_growth.sql",
         "join last_year_facts as l on l.uscc = c.uscc",

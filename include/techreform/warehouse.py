@@ -223,25 +223,6 @@ def _bulk_insert(conn: Connection, table: str, names: Sequence[str], tuples: lis
         cursor.close()
 
 
-def insert_from_query(
-    conn: Connection,
-    table: str,
-    name: str,
-    columns: Sequence[str],
-    constants: Mapping[str, Any] | None = None,
-    **params: Any,
-) -> int:
-    """``insert into table (constants…, columns…) select … from (<name>.sql) as q``: a query file's rows
-    go into a table without leaving the database. ``constants`` are bound values written into every row
-    (e.g. the run period); ``params`` are the query's bound parameters."""
-    constants = dict(constants or {})
-    targets = [*constants, *columns]
-    values = [f":{c}" for c in constants] + [f"q.{c}" for c in columns]
-    inner = sql_text(name, conn.dialect.name).strip().rstrip(";")
-    statement = f"insert into {table} ({', '.join(targets)}) select {', '.join(values)} from ({inner}) as q"
-    return conn.execute(sa.text(statement), {**params, **constants}).rowcount
-
-
 def delete_where(conn: Connection, table: str, **equals: Any) -> int:
     """``delete from table where col = :col and ...`` with bound values."""
     tbl = sa.table(table, *(sa.column(n) for n in equals))

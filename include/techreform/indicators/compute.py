@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from techreform.config import Settings
@@ -19,7 +20,7 @@ from techreform.indicators.catalogue import Indicator, load_catalogue, revenue_t
 from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END, PLAN_START, path_share, year_start
 from techreform.periods import Period, period_range
 from techreform.reference import PROVINCE_CODE
-from techreform.warehouse import delete_where, execute, has_table, insert_from_query, query
+from techreform.warehouse import delete_where, execute, has_table, query, sql_text
 
 EPSILON = 1e-9
 UNIT_COLUMNS = (
@@ -74,12 +75,15 @@ def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str 
 def collect_measures(
     conn: Connection, families: list[str], run_period: Period, measure_period: Period, settings: Settings | None
 ) -> None:
-    """Run each family for ``measure_period`` into the scratch table ``wrk_indicator_unit`` and roll the
-    units up into ``wrk_indicator_measure`` (all inside the database)."""
+    """Run each family for ``measure_period`` into the scratch table ``wrk_indicator_unit``, its unit rows
+    summed into cells on the way (``marts/indicators/unit_cells.sql``), and roll the cells up into
+    ``wrk_indicator_measure`` (all inside the database)."""
     params = family_parameters(measure_period, settings)
     tag = {"run_period": str(run_period), "measure_period": str(measure_period)}
+    cells = sql_text("marts/indicators/unit_cells", conn.dialect.name)
     for family in families:
-        insert_from_query(conn, "wrk_indicator_unit", f"marts/indicators/{family}", UNIT_COLUMNS, tag, **params)
+        units = sql_text(f"marts/indicators/{family}", conn.dialect.name).strip().rstrip(";")
+        conn.execute(sa.text(f"with family_units as (\n{units}\n)\n{cells}"), {**params, **tag})
     execute(conn, "marts/indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 

@@ -4,10 +4,10 @@
 -- (zones, chains and their province counts) pass through. Every additive column is a plain sum, so the
 -- province is the sum of its units by construction. Parameters: run_period, measure_period,
 -- province_code.
--- The unit rows are grouped once, by indicator, value rule, prefecture and sector group (cells: a few
--- thousand rows for the 5.4 million unit rows of a national month), and each level sums the cells it
--- covers: the unit rows are sorted once instead of once per level (docs/performance.md). The cells are
--- materialised (they are read three times) and small.
+-- Each family's unit rows arrive already summed into cells (unit_cells.sql: by indicator, value rule,
+-- prefecture and sector group; a few thousand rows for the 5.4 million unit rows of a national month);
+-- they are grouped once more here (two families could write the same cell), and each level sums the
+-- cells it covers (docs/performance.md). The cells are materialised (they are read three times) and small.
 -- The amounts are added as numeric: on PostgreSQL an exact sum, the same whatever order the plan reads
 -- the unit rows in (a float sum's last digit follows that order, and a rerun of a period must give the
 -- same indicators); on SQLite numeric is a plain number and rows are read in the order written.
