@@ -78,6 +78,58 @@ def test_the_staged_rows_hold_their_raw_path_as_a_category_of_the_paths_recorded
     assert unparsed.empty
 
 
+def test_the_staged_rows_are_read_in_delivery_order_whatever_order_the_database_holds_them_in(settings, engine):
+    """staged_rows.sql has no order by: read_staged puts the rows in delivery, file and row order itself
+    (load.in_delivery_order), the same rows whatever order the table holds them in."""
+    _deliver_and_ingest(settings, engine)
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", _rows()[:3])
+    ingest_form_period(engine, settings, E1, PERIOD)
+    with engine.connect() as conn:
+        as_staged, _ = load.read_staged(conn, E1, "2013-06")
+    keys = list(load.DELIVERY_ORDER)
+    assert as_staged[keys[0]].tolist() == [1] * 5 + [2] * 3 and as_staged["source_row"].tolist() == [
+        2,
+        3,
+        4,
+        5,
+        6,
+        2,
+        3,
+        4,
+    ]
+    with engine.begin() as conn:  # the same rows stored again, the second file first and each backwards
+        conn.execute(sa.text("create table shuffled as select * from stg_enterprise_monthly"))
+        conn.execute(sa.text("delete from stg_enterprise_monthly"))
+        conn.execute(
+            sa.text(
+                "insert into stg_enterprise_monthly select * from shuffled order by delivery_seq desc, source_row desc"
+            )
+        )
+    with engine.connect() as conn:
+        staged, _ = load.read_staged(conn, E1, "2013-06")
+    pd.testing.assert_frame_equal(staged, as_staged)
+
+
+def test_rows_out_of_delivery_order_are_sorted_by_delivery_file_and_row_with_a_fresh_index():
+    shuffled = pd.DataFrame(
+        {
+            "delivery_seq": [2, 1, 1, 2, 1, 10],
+            "file_sha256": ["b" * 64, "a" * 64, "a" * 64, "b" * 64, "a" * 64, "0" * 64],
+            "source_row": [3, 11, 2, 2, 9, 2],
+            "value": ["b3", "a11", "a2", "b2", "a9", "c2"],
+        },
+        index=[5, 4, 3, 2, 1, 0],
+    )
+    ordered = load.in_delivery_order(shuffled)
+    assert ordered["value"].tolist() == ["a2", "a9", "a11", "b2", "b3", "c2"]  # 10 after 2, 11 after 9: numbers
+    assert ordered.index.equals(pd.RangeIndex(6))
+    already = load.in_delivery_order(ordered.set_axis([7, 8, 9, 10, 11, 12]))
+    pd.testing.assert_frame_equal(already, ordered)
+    same_seq = shuffled.assign(delivery_seq=1)  # within one delivery: by the file's sha256 as text
+    assert load.in_delivery_order(same_seq)["value"].tolist() == ["c2", "a2", "a9", "a11", "b2", "b3"]
+    assert load.in_delivery_order(shuffled.iloc[:0]).empty
+
+
 def test_lowered_ingest_limits_do_not_refuse_reading_back_an_accepted_file(settings, engine):
     _deliver_and_ingest(settings, engine)
     lowered = settings.with_options(
