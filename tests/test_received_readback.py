@@ -80,7 +80,7 @@ def test_the_staged_rows_hold_their_raw_path_as_a_category_of_the_paths_recorded
 
 def test_the_staged_rows_are_read_in_delivery_order_whatever_order_the_database_holds_them_in(settings, engine):
     """staged_rows.sql has no order by: read_staged puts the rows in delivery, file and row order itself
-    (load.in_delivery_order), the same rows whatever order the table holds them in."""
+    (load.into_delivery_order), the same rows whatever order the table holds them in."""
     _deliver_and_ingest(settings, engine)
     write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", _rows()[:3])
     ingest_form_period(engine, settings, E1, PERIOD)
@@ -120,14 +120,18 @@ def test_rows_out_of_delivery_order_are_sorted_by_delivery_file_and_row_with_a_f
         },
         index=[5, 4, 3, 2, 1, 0],
     )
-    ordered = load.in_delivery_order(shuffled)
+    ordered = load.into_delivery_order(shuffled.copy())
     assert ordered["value"].tolist() == ["a2", "a9", "a11", "b2", "b3", "c2"]  # 10 after 2, 11 after 9: numbers
     assert ordered.index.equals(pd.RangeIndex(6))
-    already = load.in_delivery_order(ordered.set_axis([7, 8, 9, 10, 11, 12]))
+    assert list(ordered.columns) == list(shuffled.columns)
+    given = shuffled.copy()
+    load.into_delivery_order(given)
+    assert given.columns.empty  # each column was taken out as it moved: the rows are not held twice
+    already = load.into_delivery_order(ordered.set_axis([7, 8, 9, 10, 11, 12]))
     pd.testing.assert_frame_equal(already, ordered)
     same_seq = shuffled.assign(delivery_seq=1)  # within one delivery: by the file's sha256 as text
-    assert load.in_delivery_order(same_seq)["value"].tolist() == ["c2", "a2", "a9", "a11", "b2", "b3"]
-    assert load.in_delivery_order(shuffled.iloc[:0]).empty
+    assert load.into_delivery_order(same_seq)["value"].tolist() == ["c2", "a2", "a9", "a11", "b2", "b3"]
+    assert load.into_delivery_order(shuffled.iloc[:0]).empty
 
 
 def test_lowered_ingest_limits_do_not_refuse_reading_back_an_accepted_file(settings, engine):

@@ -142,19 +142,24 @@ DELIVERY_ORDER = ("delivery_seq", "file_sha256", "source_row")
 """The order staged rows are checked in: by delivery, file and row of the file (unique per row)."""
 
 
-def in_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
-    """``staged`` sorted by :data:`DELIVERY_ORDER`, with a fresh index. The query leaves the order to
-    this: the database's sort of a period's rows (all their columns) took seconds, where the keys' codes
-    sorted here take milliseconds, and the rows usually arrive in that order already (as staged), so
-    nothing is moved (docs/performance.md). The file's sha256 sorts as text in code-point order, as
-    ``order by`` sorts lower-case hexadecimal in either database."""
+def into_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``staged`` sorted by :data:`DELIVERY_ORDER`, with a fresh index. The query leaves the
+    order to this: the database's sort of a period's rows (all their columns) took seconds, where the
+    keys' codes sorted here take milliseconds (docs/performance.md). SQLite returns the rows as staged,
+    already in order, and nothing is moved; PostgreSQL's hash join returns them in another order, and
+    then they move a column at a time, each column taken out of ``staged`` as it is copied (``staged`` is
+    left without columns), so that the period's rows are not held twice. The file's sha256 sorts as text
+    in code-point order, as ``order by`` sorts lower-case hexadecimal in either database."""
     if staged.empty:
         return staged
     codes = [pd.factorize(staged[key], sort=True)[0] for key in reversed(DELIVERY_ORDER)]
     order = np.lexsort(codes)
+    del codes
     if (order[1:] > order[:-1]).all():
         return staged.reset_index(drop=True)
-    return staged.take(order).reset_index(drop=True)
+    columns = list(staged.columns)
+    moved = {name: staged.pop(name).take(order).reset_index(drop=True) for name in columns}
+    return pd.DataFrame(moved, columns=columns, copy=False)
 
 
 def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -165,8 +170,8 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
     ``raw_path`` (the same text on every row of a file, read only for the few rows read back) is held as
     a category: a small code per row instead of the path's text, some 150 MB less at a 1M-row month
     through the whole check (docs/performance.md). The rows come in delivery order
-    (:func:`in_delivery_order`)."""
-    staged = in_delivery_order(
+    (:func:`into_delivery_order`)."""
+    staged = into_delivery_order(
         read_frame(
             conn,
             "staging/files/staged_rows",

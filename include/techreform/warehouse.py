@@ -352,4 +352,4 @@ def read_frame(
         else:
             frame[key] = pd.Series([_driver_value(v) for part in parts for v in part.astype(object).tolist()])
         parts.clear()
-    return pd.DataFrame(frame, columns=keys)
+    return pd.DataFrame(frame, columns=keys, copy=False)  # the columns as built: not copied again
