@@ -168,17 +168,21 @@ def test_runs_of_the_same_period_on_two_warehouses_of_one_server_do_not_meet(pg_
 
 
 @pytest.mark.postgres
-def test_a_lock_connection_terminated_during_the_locks_own_statement_raises_the_disconnect(pg_url, monkeypatch):
-    """The warehouse ends the lock's session while it takes the gate (an administrator, a failover): the
-    error raised is the disconnect (which the run reports as the warehouse's, in one line), not
-    SQLAlchemy's "Can't reconnect until invalid transaction is rolled back" from the release after it."""
+@pytest.mark.parametrize("statement", ["gate_try", "join_run", "other_runs", "gate_unlock", "step_try"])
+def test_a_lock_connection_terminated_during_the_locks_own_statement_raises_the_disconnect(
+    pg_url, monkeypatch, statement
+):
+    """The warehouse ends the lock's session during one of its statements (an administrator, a failover):
+    the error raised is the disconnect (which the run reports as the warehouse's, in one line), not
+    SQLAlchemy's "Can't reconnect until invalid transaction is rolled back" from a release after it (the
+    gate's, while joining; the locks', on the way out)."""
     engine = engine_for(pg_url)
     create_schema(engine)
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     real_query = runlock.query
 
     def query(conn, name, **params):
-        if name == "ops/runs/gate_try":  # end this session from outside, then let the statement run
+        if name == f"ops/runs/{statement}":  # end this session from outside, then let the statement run
             pid = conn.exec_driver_sql("select pg_backend_pid()").scalar()
             with admin.connect() as other:
                 other.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})

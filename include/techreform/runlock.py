@@ -149,8 +149,9 @@ def _advisory_lock(engine: Engine, period: Period, owner: str, step: str | None)
                 other = query(conn, "ops/runs/other_runs", **keys).first()
                 if other is not None:  # refused: let go of the period before the gate opens again, so that
                     query(conn, "ops/runs/release_all")  # the holder's next task never sees this session
-            finally:
-                query(conn, "ops/runs/gate_unlock", **keys)
+            finally:  # a connection that broke meanwhile took the gate with it: the error that broke it is raised
+                if not conn.invalidated:
+                    query(conn, "ops/runs/gate_unlock", **keys)
             if other is not None:
                 raise PeriodBusy(str(period), _describe(other))
             if step and not query(conn, "ops/runs/step_try", **keys).scalar():
