@@ -78,36 +78,42 @@ def test_the_staged_rows_hold_their_raw_path_as_a_category_of_the_paths_recorded
     assert unparsed.empty
 
 
-def test_the_staged_rows_are_read_in_delivery_order_whatever_order_the_database_holds_them_in(settings, engine):
-    """staged_rows.sql has no order by: read_staged puts the rows in delivery, file and row order itself
-    (load.into_delivery_order), the same rows whatever order the table holds them in."""
+def test_the_staged_rows_are_read_in_delivery_order_whatever_order_the_database_holds_them_in(
+    settings, engine, monkeypatch
+):
+    """staged_rows.sql and parse_errors.sql have no order by: read_staged puts the rows, and the rows that
+    did not parse, in delivery, file and row order itself (load.into_delivery_order), the same rows
+    whatever order the tables hold them in."""
     _deliver_and_ingest(settings, engine)
-    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", _rows()[:3])
+    unreadable = {"工业总产值": "一百"}  # E1-H00: the cell does not parse
+    second = [_rows()[0], e1_row(uscc_for("620102", 7), "2013-06", **unreadable), *_rows()[2:4]]
+    second.append(e1_row(uscc_for("620102", 8), "2013-06", **unreadable))
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620200_2013-06.csv", second)
     ingest_form_period(engine, settings, E1, PERIOD)
     with engine.connect() as conn:
-        as_staged, _ = load.read_staged(conn, E1, "2013-06")
+        as_staged, as_unparsed = load.read_staged(conn, E1, "2013-06")
     keys = list(load.DELIVERY_ORDER)
-    assert as_staged[keys[0]].tolist() == [1] * 5 + [2] * 3 and as_staged["source_row"].tolist() == [
-        2,
-        3,
-        4,
-        5,
-        6,
-        2,
-        3,
-        4,
-    ]
+    assert as_staged[keys[0]].tolist() == [1] * 5 + [2] * 3
+    assert as_staged["source_row"].tolist() == [2, 3, 4, 5, 6, 2, 4, 5]
+    assert as_unparsed["source_row"].tolist() == [3, 6]
     with engine.begin() as conn:  # the same rows stored again, the second file first and each backwards
-        conn.execute(sa.text("create table shuffled as select * from stg_enterprise_monthly"))
-        conn.execute(sa.text("delete from stg_enterprise_monthly"))
-        conn.execute(
-            sa.text(
-                "insert into stg_enterprise_monthly select * from shuffled order by delivery_seq desc, source_row desc"
+        for table in ("stg_enterprise_monthly", "stg_parse_error"):
+            conn.execute(sa.text(f"create table shuffled as select * from {table}"))  # noqa: S608 - fixed names
+            conn.execute(sa.text(f"delete from {table}"))  # noqa: S608
+            conn.execute(
+                sa.text(f"insert into {table} select * from shuffled order by delivery_seq desc, source_row desc")  # noqa: S608
             )
-        )
+            conn.execute(sa.text("drop table shuffled"))
     with engine.connect() as conn:
-        staged, _ = load.read_staged(conn, E1, "2013-06")
+        staged, unparsed = load.read_staged(conn, E1, "2013-06")
     pd.testing.assert_frame_equal(staged, as_staged)
+    pd.testing.assert_frame_equal(unparsed, as_unparsed)
+    real_read_frame = load.read_frame
+    monkeypatch.setattr(load, "read_frame", lambda *a, **k: real_read_frame(*a, **k).iloc[::-1])  # any order
+    with engine.connect() as conn:
+        staged, unparsed = load.read_staged(conn, E1, "2013-06")
+    pd.testing.assert_frame_equal(staged, as_staged)
+    pd.testing.assert_frame_equal(unparsed, as_unparsed)
 
 
 def test_rows_out_of_delivery_order_are_sorted_by_delivery_file_and_row_with_a_fresh_index():

@@ -165,7 +165,7 @@ def into_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
 def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The staged rows of ``form`` for the delivery folder ``period`` (every delivery, each row with its
     file's name and raw path; ``staging/files/staged_rows.sql``) and the rows that did not parse
-    (``parse_errors.sql``), as the load and the instant review check them.
+    (``parse_errors.sql``), as the load and the instant review check them, both in delivery order.
 
     ``raw_path`` (the same text on every row of a file, read only for the few rows read back) is held as
     a category: a small code per row instead of the path's text, some 150 MB less at a 1M-row month
@@ -182,7 +182,7 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
     )
     if "raw_path" in staged:
         staged["raw_path"] = staged["raw_path"].astype("category")
-    return staged, read_frame(conn, "staging/files/parse_errors", form=form.code, period=period)
+    return staged, into_delivery_order(read_frame(conn, "staging/files/parse_errors", form=form.code, period=period))
 
 
 def load_form_period(engine: Engine, settings: Settings, form: Form, period: Period) -> LoadSummary:

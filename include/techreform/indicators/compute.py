@@ -23,23 +23,6 @@ from techreform.reference import PROVINCE_CODE
 from techreform.warehouse import delete_where, execute, has_table, query, sql_text
 
 EPSILON = 1e-9
-UNIT_COLUMNS = (
-    "indicator_code",
-    "level",
-    "area_code",
-    "prefecture_code",
-    "sector_group",
-    "value_rule",
-    "numerator",
-    "denominator",
-    "numerator_comparable",
-    "denominator_comparable",
-    "numerator_last_year",
-    "denominator_last_year",
-    "reporters",
-)
-"""What every family query returns: unit rows (level ``unit``) that ``marts/indicators/rollup.sql`` sums to the
-province, prefectures and sector groups, or rows of areas the family aggregated itself."""
 
 
 def family_parameters(period: Period, settings: Settings | None) -> dict[str, Any]:

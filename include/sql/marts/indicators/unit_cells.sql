@@ -5,7 +5,8 @@
 -- table, read back by the rollup, nor deleted at the end of the run (docs/performance.md).
 -- The family's query is the common table expression family_units, which the code puts before this
 -- statement (techreform.indicators.compute.collect_measures); parameters: run_period, measure_period
--- and the family's own.
+-- and the family's own. Every family query returns the columns this statement reads: indicator_code,
+-- level, area_code, prefecture_code, sector_group, value_rule, the six amounts and reporters.
 -- Amounts are added as numeric, as the rollup adds them (an exact sum on PostgreSQL, the same whatever
 -- order the plan reads the rows in). Rows of an area the family aggregated itself (levels zone and chain:
 -- one row per area) pass through with their values unchanged (max over their one row).
