@@ -64,15 +64,29 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-ratios-comparable-den",
         "include/sql/marts/indicators/e1_ratios.sql",
-        "case when num_ly is not null and den_ly is not null then 1 else 0 end",
-        "case when num_ly is not null then 1 else 0 end",
+        "and ly_value_added is not null and ly_gross_output is not null then 1 end as va_rate_c,",
+        "and ly_value_added is not null then 1 end as va_rate_c,",
         (MUT_IND, IND_EDGES),
     ),
     Mutant(
         "ind-ratios-comparable-num",
         "include/sql/marts/indicators/e1_ratios.sql",
-        "case when num_ly is not null and den_ly is not null then 1 else 0 end",
-        "case when den_ly is not null then 1 else 0 end",
+        "and ly_value_added is not null and ly_gross_output is not null then 1 end as va_rate_c,",
+        "and ly_gross_output is not null then 1 end as va_rate_c,",
+        (MUT_IND, IND_EDGES),
+    ),
+    Mutant(
+        "ind-ratios-reporters-all",
+        "include/sql/marts/indicators/e1_ratios.sql",
+        "count(va_rate) as va_rate_r,",
+        "count(*) as va_rate_r,",
+        (MUT_IND, IND_EDGES),
+    ),
+    Mutant(
+        "ind-ratios-empty-cells",
+        "include/sql/marts/indicators/e1_ratios.sql",
+        "from cells where va_rate_r > 0",
+        "from cells",
         (MUT_IND, IND_EDGES),
     ),
     Mutant(
@@ -85,8 +99,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-ratios-labor-annualised",
         "include/sql/marts/indicators/e1_ratios.sql",
-        "value_added * 12.0 / :month, employees,",
-        "value_added, employees,",
+        "sum(cast(value_added * 12.0 / :month as numeric) * labor_prod) as labor_prod_n,",
+        "sum(cast(value_added as numeric) * labor_prod) as labor_prod_n,",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(

@@ -54,6 +54,29 @@ def test_a_last_year_row_with_a_null_denominator_or_numerator_is_not_on_the_comp
     assert math.isclose(va.growth, (0.3 / 0.2 - 1) * 100)
 
 
+def test_an_enterprise_is_a_reporter_only_of_the_ratios_whose_fields_it_reported(engine, sqlite_settings):
+    """e1_ratios.sql sums a prefecture's enterprises for every ratio in one pass: an enterprise without
+    value added is no reporter of VA_RATE but one of PROFIT_PER_100, and a prefecture where nobody
+    reported VA_RATE's fields has no data and no count of reporters."""
+    insert(
+        engine,
+        "fct_enterprise_monthly",
+        [
+            enterprise("2013-06", 1, value_added=300.0, gross_output=1000.0),
+            enterprise("2013-06", 2, value_added=None),
+            enterprise("2013-06", 3, prefecture="620200", value_added=None),
+        ],
+    )
+    compute_indicators(engine, sqlite_settings, "2013-06")
+    results = indicator_frame(engine, "2013-06")
+    va = cell(results, "VA_RATE")
+    assert (va.numerator, va.denominator, va.reporters) == (300.0, 1000.0, 1)
+    assert cell(results, "VA_RATE", "prefecture", "620100").reporters == 1
+    nobody = cell(results, "VA_RATE", "prefecture", "620200")
+    assert nobody.status == "no_data" and pd.isna(nobody.reporters) and pd.isna(nobody.numerator)
+    assert cell(results, "PROFIT_PER_100").reporters == 3
+
+
 def test_the_register_in_force_is_the_latest_snapshot_up_to_the_period(engine, sqlite_settings):
     insert(
         engine,

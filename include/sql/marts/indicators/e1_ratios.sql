@@ -1,7 +1,12 @@
 -- E1 (and E1+R1) ratio indicators: Σ numerator / Σ denominator over the enterprises that reported
 -- every field the indicator uses; with the comparable basis (enterprises whose row of period_last_year
--- also has those fields) for the same period last year. One unit row per enterprise and indicator,
--- rolled up to province, prefecture and sector group by rollup.sql.
+-- also has those fields) for the same period last year.
+-- Each enterprise's part in each indicator is summed within its prefecture and sector group here, in one
+-- pass over the enterprises: one row per indicator, prefecture and sector group (level 'unit', the units
+-- already added up; reporters is how many), which unit_cells.sql and rollup.sql add up further. One row
+-- per enterprise and indicator (5 million at a national month) would have to be sorted by indicator,
+-- prefecture and sector group, SQLite's only way to group (docs/performance.md). Amounts are added as
+-- numeric, as unit_cells.sql adds them.
 -- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
 with register_now as (
     select r.uscc, r.emerging_industry
@@ -46,65 +51,181 @@ pairs as (
     from current_facts as c
     left join last_year_facts as l on l.uscc = c.uscc
 ),
--- one row per enterprise and indicator: its numerator and denominator, this year and last year
--- (last year's pair is null unless the enterprise reported both fields then too)
-contributions as (
-    select 'VA_RATE' as indicator_code, prefecture_code, sector_group,
-           value_added as num, gross_output as den, ly_value_added as num_ly, ly_gross_output as den_ly
-    from pairs where value_added is not null and gross_output is not null
-    union all
-    select 'PROFIT_PER_100', prefecture_code, sector_group,
-           profit, revenue, ly_profit, ly_revenue
-    from pairs where profit is not null and revenue is not null
-    union all
-    select 'LABOR_PROD', prefecture_code, sector_group,
-           value_added * 12.0 / :month, employees, ly_value_added * 12.0 / :month, ly_employees
-    from pairs where value_added is not null and employees is not null
-    union all
-    select 'EMERGING_SHARE', prefecture_code, sector_group,
-           case when emerging_industry = 1 then value_added else 0 end, value_added,
-           case when ly_value_added is null then null when ly_emerging_industry = 1 then ly_value_added else 0 end,
-           ly_value_added
-    from pairs where value_added is not null
-    union all
-    select 'RD_INTENSITY', prefecture_code, sector_group,
-           rd_expense, revenue, ly_rd_expense, ly_revenue
-    from pairs where rd_expense is not null and revenue is not null
-    union all
-    select 'NEW_PRODUCT_RATE', prefecture_code, sector_group,
-           new_product_output, gross_output, ly_new_product_output, ly_gross_output
-    from pairs where new_product_output is not null and gross_output is not null
-    union all
-    select 'ENERGY_INTENSITY', prefecture_code, sector_group,
-           energy_tce, value_added, ly_energy_tce, ly_value_added
-    from pairs where energy_tce is not null and value_added is not null
-    union all
-    select 'WATER_INTENSITY', prefecture_code, sector_group,
-           water_m3, value_added, ly_water_m3, ly_value_added
-    from pairs where water_m3 is not null and value_added is not null
-    union all
-    select 'SOLID_WASTE_UTIL', prefecture_code, sector_group,
-           solid_waste_utilized, solid_waste_generated, ly_solid_waste_utilized, ly_solid_waste_generated
-    from pairs where solid_waste_utilized is not null and solid_waste_generated is not null
-    union all
-    select 'ECOMMERCE_SHARE', prefecture_code, sector_group,
-           ecommerce_purchase + ecommerce_sales, purchase_total + revenue,
-           ly_ecommerce_purchase + ly_ecommerce_sales, ly_purchase_total + ly_revenue
+-- per enterprise and indicator: <indicator> is 1 when the enterprise reported every field the indicator
+-- uses, <indicator>_c when it reported them last year too (the comparable basis); null otherwise
+reported as (
+    select pairs.*,
+           case when value_added is not null and gross_output is not null then 1 end as va_rate,
+           case when value_added is not null and gross_output is not null
+                 and ly_value_added is not null and ly_gross_output is not null then 1 end as va_rate_c,
+           case when profit is not null and revenue is not null then 1 end as profit_per_100,
+           case when profit is not null and revenue is not null
+                 and ly_profit is not null and ly_revenue is not null then 1 end as profit_per_100_c,
+           case when value_added is not null and employees is not null then 1 end as labor_prod,
+           case when value_added is not null and employees is not null
+                 and ly_value_added is not null and ly_employees is not null then 1 end as labor_prod_c,
+           case when value_added is not null then 1 end as emerging_share,
+           case when value_added is not null
+                 and ly_value_added is not null then 1 end as emerging_share_c,
+           case when rd_expense is not null and revenue is not null then 1 end as rd_intensity,
+           case when rd_expense is not null and revenue is not null
+                 and ly_rd_expense is not null and ly_revenue is not null then 1 end as rd_intensity_c,
+           case when new_product_output is not null and gross_output is not null then 1 end as new_product_rate,
+           case when new_product_output is not null and gross_output is not null
+                 and ly_new_product_output is not null and ly_gross_output is not null then 1 end as new_product_rate_c,
+           case when energy_tce is not null and value_added is not null then 1 end as energy_intensity,
+           case when energy_tce is not null and value_added is not null
+                 and ly_energy_tce is not null and ly_value_added is not null then 1 end as energy_intensity_c,
+           case when water_m3 is not null and value_added is not null then 1 end as water_intensity,
+           case when water_m3 is not null and value_added is not null
+                 and ly_water_m3 is not null and ly_value_added is not null then 1 end as water_intensity_c,
+           case when solid_waste_utilized is not null and solid_waste_generated is not null then 1 end as solid_waste_util,
+           case when solid_waste_utilized is not null and solid_waste_generated is not null
+                 and ly_solid_waste_utilized is not null and ly_solid_waste_generated is not null then 1 end as solid_waste_util_c,
+           case when ecommerce_purchase is not null and ecommerce_sales is not null
+                 and purchase_total is not null and revenue is not null then 1 end as ecommerce_share,
+           case when ecommerce_purchase is not null and ecommerce_sales is not null
+                 and purchase_total is not null and revenue is not null
+                 and ly_ecommerce_purchase is not null and ly_ecommerce_sales is not null
+                 and ly_purchase_total is not null and ly_revenue is not null then 1 end as ecommerce_share_c
     from pairs
-    where ecommerce_purchase is not null and ecommerce_sales is not null
-      and purchase_total is not null and revenue is not null
 ),
-flagged as (
-    select indicator_code, prefecture_code, sector_group, num, den,
-           case when num_ly is not null and den_ly is not null then 1 else 0 end as comparable,
-           num_ly, den_ly
-    from contributions
+-- per prefecture and sector group: each indicator's sums over the enterprises of its basis (<indicator>_n,
+-- _d), over those of the comparable basis this year (_nc, _dc) and last year (_nl, _dl), and how many
+-- enterprises reported it (_r)
+cells as (
+    select prefecture_code, sector_group,
+           -- VA_RATE: value added / gross output
+           sum(cast(value_added as numeric) * va_rate) as va_rate_n,
+           sum(cast(gross_output as numeric) * va_rate) as va_rate_d,
+           sum(cast(value_added as numeric) * va_rate_c) as va_rate_nc,
+           sum(cast(gross_output as numeric) * va_rate_c) as va_rate_dc,
+           sum(cast(ly_value_added as numeric) * va_rate_c) as va_rate_nl,
+           sum(cast(ly_gross_output as numeric) * va_rate_c) as va_rate_dl,
+           count(va_rate) as va_rate_r,
+           -- PROFIT_PER_100: profit / revenue
+           sum(cast(profit as numeric) * profit_per_100) as profit_per_100_n,
+           sum(cast(revenue as numeric) * profit_per_100) as profit_per_100_d,
+           sum(cast(profit as numeric) * profit_per_100_c) as profit_per_100_nc,
+           sum(cast(revenue as numeric) * profit_per_100_c) as profit_per_100_dc,
+           sum(cast(ly_profit as numeric) * profit_per_100_c) as profit_per_100_nl,
+           sum(cast(ly_revenue as numeric) * profit_per_100_c) as profit_per_100_dl,
+           count(profit_per_100) as profit_per_100_r,
+           -- LABOR_PROD: annualised value added / employees
+           sum(cast(value_added * 12.0 / :month as numeric) * labor_prod) as labor_prod_n,
+           sum(cast(employees as numeric) * labor_prod) as labor_prod_d,
+           sum(cast(value_added * 12.0 / :month as numeric) * labor_prod_c) as labor_prod_nc,
+           sum(cast(employees as numeric) * labor_prod_c) as labor_prod_dc,
+           sum(cast(ly_value_added * 12.0 / :month as numeric) * labor_prod_c) as labor_prod_nl,
+           sum(cast(ly_employees as numeric) * labor_prod_c) as labor_prod_dl,
+           count(labor_prod) as labor_prod_r,
+           -- EMERGING_SHARE: value added of emerging industries / value added
+           sum(cast(case when emerging_industry = 1 then value_added else 0 end as numeric) * emerging_share)
+               as emerging_share_n,
+           sum(cast(value_added as numeric) * emerging_share) as emerging_share_d,
+           sum(cast(case when emerging_industry = 1 then value_added else 0 end as numeric) * emerging_share_c)
+               as emerging_share_nc,
+           sum(cast(value_added as numeric) * emerging_share_c) as emerging_share_dc,
+           sum(cast(case when ly_emerging_industry = 1 then ly_value_added else 0 end as numeric) * emerging_share_c)
+               as emerging_share_nl,
+           sum(cast(ly_value_added as numeric) * emerging_share_c) as emerging_share_dl,
+           count(emerging_share) as emerging_share_r,
+           -- RD_INTENSITY: R&D expense / revenue
+           sum(cast(rd_expense as numeric) * rd_intensity) as rd_intensity_n,
+           sum(cast(revenue as numeric) * rd_intensity) as rd_intensity_d,
+           sum(cast(rd_expense as numeric) * rd_intensity_c) as rd_intensity_nc,
+           sum(cast(revenue as numeric) * rd_intensity_c) as rd_intensity_dc,
+           sum(cast(ly_rd_expense as numeric) * rd_intensity_c) as rd_intensity_nl,
+           sum(cast(ly_revenue as numeric) * rd_intensity_c) as rd_intensity_dl,
+           count(rd_intensity) as rd_intensity_r,
+           -- NEW_PRODUCT_RATE: new product output / gross output
+           sum(cast(new_product_output as numeric) * new_product_rate) as new_product_rate_n,
+           sum(cast(gross_output as numeric) * new_product_rate) as new_product_rate_d,
+           sum(cast(new_product_output as numeric) * new_product_rate_c) as new_product_rate_nc,
+           sum(cast(gross_output as numeric) * new_product_rate_c) as new_product_rate_dc,
+           sum(cast(ly_new_product_output as numeric) * new_product_rate_c) as new_product_rate_nl,
+           sum(cast(ly_gross_output as numeric) * new_product_rate_c) as new_product_rate_dl,
+           count(new_product_rate) as new_product_rate_r,
+           -- ENERGY_INTENSITY: energy / value added
+           sum(cast(energy_tce as numeric) * energy_intensity) as energy_intensity_n,
+           sum(cast(value_added as numeric) * energy_intensity) as energy_intensity_d,
+           sum(cast(energy_tce as numeric) * energy_intensity_c) as energy_intensity_nc,
+           sum(cast(value_added as numeric) * energy_intensity_c) as energy_intensity_dc,
+           sum(cast(ly_energy_tce as numeric) * energy_intensity_c) as energy_intensity_nl,
+           sum(cast(ly_value_added as numeric) * energy_intensity_c) as energy_intensity_dl,
+           count(energy_intensity) as energy_intensity_r,
+           -- WATER_INTENSITY: water / value added
+           sum(cast(water_m3 as numeric) * water_intensity) as water_intensity_n,
+           sum(cast(value_added as numeric) * water_intensity) as water_intensity_d,
+           sum(cast(water_m3 as numeric) * water_intensity_c) as water_intensity_nc,
+           sum(cast(value_added as numeric) * water_intensity_c) as water_intensity_dc,
+           sum(cast(ly_water_m3 as numeric) * water_intensity_c) as water_intensity_nl,
+           sum(cast(ly_value_added as numeric) * water_intensity_c) as water_intensity_dl,
+           count(water_intensity) as water_intensity_r,
+           -- SOLID_WASTE_UTIL: solid waste utilised / generated
+           sum(cast(solid_waste_utilized as numeric) * solid_waste_util) as solid_waste_util_n,
+           sum(cast(solid_waste_generated as numeric) * solid_waste_util) as solid_waste_util_d,
+           sum(cast(solid_waste_utilized as numeric) * solid_waste_util_c) as solid_waste_util_nc,
+           sum(cast(solid_waste_generated as numeric) * solid_waste_util_c) as solid_waste_util_dc,
+           sum(cast(ly_solid_waste_utilized as numeric) * solid_waste_util_c) as solid_waste_util_nl,
+           sum(cast(ly_solid_waste_generated as numeric) * solid_waste_util_c) as solid_waste_util_dl,
+           count(solid_waste_util) as solid_waste_util_r,
+           -- ECOMMERCE_SHARE: e-commerce purchases and sales / purchases and revenue
+           sum(cast(ecommerce_purchase + ecommerce_sales as numeric) * ecommerce_share) as ecommerce_share_n,
+           sum(cast(purchase_total + revenue as numeric) * ecommerce_share) as ecommerce_share_d,
+           sum(cast(ecommerce_purchase + ecommerce_sales as numeric) * ecommerce_share_c) as ecommerce_share_nc,
+           sum(cast(purchase_total + revenue as numeric) * ecommerce_share_c) as ecommerce_share_dc,
+           sum(cast(ly_ecommerce_purchase + ly_ecommerce_sales as numeric) * ecommerce_share_c) as ecommerce_share_nl,
+           sum(cast(ly_purchase_total + ly_revenue as numeric) * ecommerce_share_c) as ecommerce_share_dl,
+           count(ecommerce_share) as ecommerce_share_r
+    from reported
+    group by prefecture_code, sector_group
 )
-select indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group, 'ratio' as value_rule,
-       num as numerator, den as denominator,
-       case when comparable = 1 then num end as numerator_comparable,
-       case when comparable = 1 then den end as denominator_comparable,
-       case when comparable = 1 then num_ly end as numerator_last_year,
-       case when comparable = 1 then den_ly end as denominator_last_year,
-       1 as reporters
-from flagged
+select 'VA_RATE' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group,
+       'ratio' as value_rule, va_rate_n as numerator, va_rate_d as denominator,
+       va_rate_nc as numerator_comparable, va_rate_dc as denominator_comparable,
+       va_rate_nl as numerator_last_year, va_rate_dl as denominator_last_year, va_rate_r as reporters
+from cells where va_rate_r > 0
+union all
+select 'PROFIT_PER_100', 'unit', null, prefecture_code, sector_group, 'ratio',
+       profit_per_100_n, profit_per_100_d, profit_per_100_nc, profit_per_100_dc,
+       profit_per_100_nl, profit_per_100_dl, profit_per_100_r
+from cells where profit_per_100_r > 0
+union all
+select 'LABOR_PROD', 'unit', null, prefecture_code, sector_group, 'ratio',
+       labor_prod_n, labor_prod_d, labor_prod_nc, labor_prod_dc, labor_prod_nl, labor_prod_dl, labor_prod_r
+from cells where labor_prod_r > 0
+union all
+select 'EMERGING_SHARE', 'unit', null, prefecture_code, sector_group, 'ratio',
+       emerging_share_n, emerging_share_d, emerging_share_nc, emerging_share_dc,
+       emerging_share_nl, emerging_share_dl, emerging_share_r
+from cells where emerging_share_r > 0
+union all
+select 'RD_INTENSITY', 'unit', null, prefecture_code, sector_group, 'ratio',
+       rd_intensity_n, rd_intensity_d, rd_intensity_nc, rd_intensity_dc, rd_intensity_nl, rd_intensity_dl, rd_intensity_r
+from cells where rd_intensity_r > 0
+union all
+select 'NEW_PRODUCT_RATE', 'unit', null, prefecture_code, sector_group, 'ratio',
+       new_product_rate_n, new_product_rate_d, new_product_rate_nc, new_product_rate_dc,
+       new_product_rate_nl, new_product_rate_dl, new_product_rate_r
+from cells where new_product_rate_r > 0
+union all
+select 'ENERGY_INTENSITY', 'unit', null, prefecture_code, sector_group, 'ratio',
+       energy_intensity_n, energy_intensity_d, energy_intensity_nc, energy_intensity_dc,
+       energy_intensity_nl, energy_intensity_dl, energy_intensity_r
+from cells where energy_intensity_r > 0
+union all
+select 'WATER_INTENSITY', 'unit', null, prefecture_code, sector_group, 'ratio',
+       water_intensity_n, water_intensity_d, water_intensity_nc, water_intensity_dc,
+       water_intensity_nl, water_intensity_dl, water_intensity_r
+from cells where water_intensity_r > 0
+union all
+select 'SOLID_WASTE_UTIL', 'unit', null, prefecture_code, sector_group, 'ratio',
+       solid_waste_util_n, solid_waste_util_d, solid_waste_util_nc, solid_waste_util_dc,
+       solid_waste_util_nl, solid_waste_util_dl, solid_waste_util_r
+from cells where solid_waste_util_r > 0
+union all
+select 'ECOMMERCE_SHARE', 'unit', null, prefecture_code, sector_group, 'ratio',
+       ecommerce_share_n, ecommerce_share_d, ecommerce_share_nc, ecommerce_share_dc,
+       ecommerce_share_nl, ecommerce_share_dl, ecommerce_share_r
+from cells where ecommerce_share_r > 0

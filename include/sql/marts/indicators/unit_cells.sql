@@ -1,5 +1,6 @@
 -- One family's rows into the scratch table wrk_indicator_unit, its unit rows (level 'unit': one
--- enterprise, project or expected reporter each) already summed into cells: one row per indicator,
+-- enterprise, project or expected reporter each, or units a family summed itself, as e1_ratios.sql
+-- does, with reporters saying how many) already summed into cells: one row per indicator,
 -- value rule, prefecture and sector group, the grouping the rollup (rollup.sql) sums from. A national
 -- month's 5.4 million unit rows become a few thousand, so they are neither written to the scratch
 -- table, read back by the rollup, nor deleted at the end of the run (docs/performance.md).
