@@ -281,3 +281,16 @@ def test_runs_replace_their_rows_on_postgresql_too(pg_url, tmp_path):
     counts = {t: _select(engine, f"select count(*) as n from {t}")[0]["n"] for t in tables}
     assert counts["dq_missing_reporter"] == counts["dq_form_missing_reporter"] == 2
     assert counts["dq_completeness"] == counts["dq_form_completeness"] > 2
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_a_code_is_among_the_received_only_when_it_is_one_of_them_exactly(dtype):
+    import pandas as pd
+
+    from techreform.validation.completeness import among
+
+    codes = pd.Series(["A1", "B2", None, "C3", "a1", "A1"], dtype=dtype)
+    others = pd.Series(["C3", "A1", None, "Z9"], dtype=dtype)
+    assert among(codes, others).tolist() == [True, False, False, True, False, True]  # a null is among none
+    assert among(codes, others.iloc[:0]).tolist() == [False] * 6
+    assert among(codes.iloc[:0], others).tolist() == []
