@@ -99,8 +99,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-ratios-labor-annualised",
         "include/sql/marts/indicators/e1_ratios.sql",
-        "sum(cast(value_added * 12.0 / :month as numeric) * labor_prod) as labor_prod_n,",
-        "sum(cast(value_added as numeric) * labor_prod) as labor_prod_n,",
+        "cast(value_added * 12.0 / :month as numeric) as x_value_added_annualised,",
+        "cast(value_added as numeric) as x_value_added_annualised,",
         (IND_RECOMP, MUT_IND),
     ),
     Mutant(

@@ -6,7 +6,9 @@
 -- already added up; reporters is how many), which unit_cells.sql and rollup.sql add up further. One row
 -- per enterprise and indicator (5 million at a national month) would have to be sorted by indicator,
 -- prefecture and sector group, SQLite's only way to group (docs/performance.md). Amounts are added as
--- numeric, as unit_cells.sql adds them.
+-- numeric, as unit_cells.sql adds them: exact, so the same whatever order a plan reads the enterprises
+-- in; each amount is cast once per enterprise, and added under a case, not multiplied by a flag
+-- (numeric multiplication is what costs on PostgreSQL).
 -- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
 with register_now as (
     select r.uscc, r.emerging_industry
@@ -51,10 +53,12 @@ pairs as (
     from current_facts as c
     left join last_year_facts as l on l.uscc = c.uscc
 ),
--- per enterprise and indicator: <indicator> is 1 when the enterprise reported every field the indicator
--- uses, <indicator>_c when it reported them last year too (the comparable basis); null otherwise
+-- per enterprise: <indicator> is 1 when it reported every field the indicator uses, <indicator>_c when
+-- it reported them last year too (the comparable basis), null otherwise; x_<amount> and x_ly_<amount>,
+-- each amount an indicator adds up, this year and last year, as numeric (cast once per enterprise, the
+-- costly part on PostgreSQL)
 reported as (
-    select pairs.*,
+    select prefecture_code, sector_group,
            case when value_added is not null and gross_output is not null then 1 end as va_rate,
            case when value_added is not null and gross_output is not null
                  and ly_value_added is not null and ly_gross_output is not null then 1 end as va_rate_c,
@@ -72,22 +76,57 @@ reported as (
                  and ly_rd_expense is not null and ly_revenue is not null then 1 end as rd_intensity_c,
            case when new_product_output is not null and gross_output is not null then 1 end as new_product_rate,
            case when new_product_output is not null and gross_output is not null
-                 and ly_new_product_output is not null and ly_gross_output is not null then 1 end as new_product_rate_c,
+                 and ly_new_product_output is not null
+                 and ly_gross_output is not null then 1 end as new_product_rate_c,
            case when energy_tce is not null and value_added is not null then 1 end as energy_intensity,
            case when energy_tce is not null and value_added is not null
                  and ly_energy_tce is not null and ly_value_added is not null then 1 end as energy_intensity_c,
            case when water_m3 is not null and value_added is not null then 1 end as water_intensity,
            case when water_m3 is not null and value_added is not null
                  and ly_water_m3 is not null and ly_value_added is not null then 1 end as water_intensity_c,
-           case when solid_waste_utilized is not null and solid_waste_generated is not null then 1 end as solid_waste_util,
-           case when solid_waste_utilized is not null and solid_waste_generated is not null
-                 and ly_solid_waste_utilized is not null and ly_solid_waste_generated is not null then 1 end as solid_waste_util_c,
+           case when solid_waste_utilized is not null
+                 and solid_waste_generated is not null then 1 end as solid_waste_util,
+           case when solid_waste_utilized is not null
+                 and solid_waste_generated is not null
+                 and ly_solid_waste_utilized is not null
+                 and ly_solid_waste_generated is not null then 1 end as solid_waste_util_c,
            case when ecommerce_purchase is not null and ecommerce_sales is not null
                  and purchase_total is not null and revenue is not null then 1 end as ecommerce_share,
            case when ecommerce_purchase is not null and ecommerce_sales is not null
                  and purchase_total is not null and revenue is not null
                  and ly_ecommerce_purchase is not null and ly_ecommerce_sales is not null
-                 and ly_purchase_total is not null and ly_revenue is not null then 1 end as ecommerce_share_c
+                 and ly_purchase_total is not null and ly_revenue is not null then 1 end as ecommerce_share_c,
+           cast(gross_output as numeric) as x_gross_output,
+           cast(ly_gross_output as numeric) as x_ly_gross_output,
+           cast(value_added as numeric) as x_value_added,
+           cast(ly_value_added as numeric) as x_ly_value_added,
+           cast(value_added * 12.0 / :month as numeric) as x_value_added_annualised,
+           cast(ly_value_added * 12.0 / :month as numeric) as x_ly_value_added_annualised,
+           cast(case when emerging_industry = 1 then value_added else 0 end as numeric) as x_emerging_value_added,
+           cast(case when ly_emerging_industry = 1 then ly_value_added else 0 end as numeric)
+               as x_ly_emerging_value_added,
+           cast(revenue as numeric) as x_revenue,
+           cast(ly_revenue as numeric) as x_ly_revenue,
+           cast(profit as numeric) as x_profit,
+           cast(ly_profit as numeric) as x_ly_profit,
+           cast(employees as numeric) as x_employees,
+           cast(ly_employees as numeric) as x_ly_employees,
+           cast(rd_expense as numeric) as x_rd_expense,
+           cast(ly_rd_expense as numeric) as x_ly_rd_expense,
+           cast(new_product_output as numeric) as x_new_product_output,
+           cast(ly_new_product_output as numeric) as x_ly_new_product_output,
+           cast(energy_tce as numeric) as x_energy_tce,
+           cast(ly_energy_tce as numeric) as x_ly_energy_tce,
+           cast(water_m3 as numeric) as x_water_m3,
+           cast(ly_water_m3 as numeric) as x_ly_water_m3,
+           cast(solid_waste_generated as numeric) as x_solid_waste_generated,
+           cast(ly_solid_waste_generated as numeric) as x_ly_solid_waste_generated,
+           cast(solid_waste_utilized as numeric) as x_solid_waste_utilized,
+           cast(ly_solid_waste_utilized as numeric) as x_ly_solid_waste_utilized,
+           cast(ecommerce_purchase + ecommerce_sales as numeric) as x_ecommerce,
+           cast(ly_ecommerce_purchase + ly_ecommerce_sales as numeric) as x_ly_ecommerce,
+           cast(purchase_total + revenue as numeric) as x_purchases_and_revenue,
+           cast(ly_purchase_total + ly_revenue as numeric) as x_ly_purchases_and_revenue
     from pairs
 ),
 -- per prefecture and sector group: each indicator's sums over the enterprises of its basis (<indicator>_n,
@@ -96,87 +135,84 @@ reported as (
 cells as (
     select prefecture_code, sector_group,
            -- VA_RATE: value added / gross output
-           sum(cast(value_added as numeric) * va_rate) as va_rate_n,
-           sum(cast(gross_output as numeric) * va_rate) as va_rate_d,
-           sum(cast(value_added as numeric) * va_rate_c) as va_rate_nc,
-           sum(cast(gross_output as numeric) * va_rate_c) as va_rate_dc,
-           sum(cast(ly_value_added as numeric) * va_rate_c) as va_rate_nl,
-           sum(cast(ly_gross_output as numeric) * va_rate_c) as va_rate_dl,
+           sum(case when va_rate = 1 then x_value_added end) as va_rate_n,
+           sum(case when va_rate = 1 then x_gross_output end) as va_rate_d,
+           sum(case when va_rate_c = 1 then x_value_added end) as va_rate_nc,
+           sum(case when va_rate_c = 1 then x_gross_output end) as va_rate_dc,
+           sum(case when va_rate_c = 1 then x_ly_value_added end) as va_rate_nl,
+           sum(case when va_rate_c = 1 then x_ly_gross_output end) as va_rate_dl,
            count(va_rate) as va_rate_r,
            -- PROFIT_PER_100: profit / revenue
-           sum(cast(profit as numeric) * profit_per_100) as profit_per_100_n,
-           sum(cast(revenue as numeric) * profit_per_100) as profit_per_100_d,
-           sum(cast(profit as numeric) * profit_per_100_c) as profit_per_100_nc,
-           sum(cast(revenue as numeric) * profit_per_100_c) as profit_per_100_dc,
-           sum(cast(ly_profit as numeric) * profit_per_100_c) as profit_per_100_nl,
-           sum(cast(ly_revenue as numeric) * profit_per_100_c) as profit_per_100_dl,
+           sum(case when profit_per_100 = 1 then x_profit end) as profit_per_100_n,
+           sum(case when profit_per_100 = 1 then x_revenue end) as profit_per_100_d,
+           sum(case when profit_per_100_c = 1 then x_profit end) as profit_per_100_nc,
+           sum(case when profit_per_100_c = 1 then x_revenue end) as profit_per_100_dc,
+           sum(case when profit_per_100_c = 1 then x_ly_profit end) as profit_per_100_nl,
+           sum(case when profit_per_100_c = 1 then x_ly_revenue end) as profit_per_100_dl,
            count(profit_per_100) as profit_per_100_r,
            -- LABOR_PROD: annualised value added / employees
-           sum(cast(value_added * 12.0 / :month as numeric) * labor_prod) as labor_prod_n,
-           sum(cast(employees as numeric) * labor_prod) as labor_prod_d,
-           sum(cast(value_added * 12.0 / :month as numeric) * labor_prod_c) as labor_prod_nc,
-           sum(cast(employees as numeric) * labor_prod_c) as labor_prod_dc,
-           sum(cast(ly_value_added * 12.0 / :month as numeric) * labor_prod_c) as labor_prod_nl,
-           sum(cast(ly_employees as numeric) * labor_prod_c) as labor_prod_dl,
+           sum(case when labor_prod = 1 then x_value_added_annualised end) as labor_prod_n,
+           sum(case when labor_prod = 1 then x_employees end) as labor_prod_d,
+           sum(case when labor_prod_c = 1 then x_value_added_annualised end) as labor_prod_nc,
+           sum(case when labor_prod_c = 1 then x_employees end) as labor_prod_dc,
+           sum(case when labor_prod_c = 1 then x_ly_value_added_annualised end) as labor_prod_nl,
+           sum(case when labor_prod_c = 1 then x_ly_employees end) as labor_prod_dl,
            count(labor_prod) as labor_prod_r,
            -- EMERGING_SHARE: value added of emerging industries / value added
-           sum(cast(case when emerging_industry = 1 then value_added else 0 end as numeric) * emerging_share)
-               as emerging_share_n,
-           sum(cast(value_added as numeric) * emerging_share) as emerging_share_d,
-           sum(cast(case when emerging_industry = 1 then value_added else 0 end as numeric) * emerging_share_c)
-               as emerging_share_nc,
-           sum(cast(value_added as numeric) * emerging_share_c) as emerging_share_dc,
-           sum(cast(case when ly_emerging_industry = 1 then ly_value_added else 0 end as numeric) * emerging_share_c)
-               as emerging_share_nl,
-           sum(cast(ly_value_added as numeric) * emerging_share_c) as emerging_share_dl,
+           sum(case when emerging_share = 1 then x_emerging_value_added end) as emerging_share_n,
+           sum(case when emerging_share = 1 then x_value_added end) as emerging_share_d,
+           sum(case when emerging_share_c = 1 then x_emerging_value_added end) as emerging_share_nc,
+           sum(case when emerging_share_c = 1 then x_value_added end) as emerging_share_dc,
+           sum(case when emerging_share_c = 1 then x_ly_emerging_value_added end) as emerging_share_nl,
+           sum(case when emerging_share_c = 1 then x_ly_value_added end) as emerging_share_dl,
            count(emerging_share) as emerging_share_r,
            -- RD_INTENSITY: R&D expense / revenue
-           sum(cast(rd_expense as numeric) * rd_intensity) as rd_intensity_n,
-           sum(cast(revenue as numeric) * rd_intensity) as rd_intensity_d,
-           sum(cast(rd_expense as numeric) * rd_intensity_c) as rd_intensity_nc,
-           sum(cast(revenue as numeric) * rd_intensity_c) as rd_intensity_dc,
-           sum(cast(ly_rd_expense as numeric) * rd_intensity_c) as rd_intensity_nl,
-           sum(cast(ly_revenue as numeric) * rd_intensity_c) as rd_intensity_dl,
+           sum(case when rd_intensity = 1 then x_rd_expense end) as rd_intensity_n,
+           sum(case when rd_intensity = 1 then x_revenue end) as rd_intensity_d,
+           sum(case when rd_intensity_c = 1 then x_rd_expense end) as rd_intensity_nc,
+           sum(case when rd_intensity_c = 1 then x_revenue end) as rd_intensity_dc,
+           sum(case when rd_intensity_c = 1 then x_ly_rd_expense end) as rd_intensity_nl,
+           sum(case when rd_intensity_c = 1 then x_ly_revenue end) as rd_intensity_dl,
            count(rd_intensity) as rd_intensity_r,
            -- NEW_PRODUCT_RATE: new product output / gross output
-           sum(cast(new_product_output as numeric) * new_product_rate) as new_product_rate_n,
-           sum(cast(gross_output as numeric) * new_product_rate) as new_product_rate_d,
-           sum(cast(new_product_output as numeric) * new_product_rate_c) as new_product_rate_nc,
-           sum(cast(gross_output as numeric) * new_product_rate_c) as new_product_rate_dc,
-           sum(cast(ly_new_product_output as numeric) * new_product_rate_c) as new_product_rate_nl,
-           sum(cast(ly_gross_output as numeric) * new_product_rate_c) as new_product_rate_dl,
+           sum(case when new_product_rate = 1 then x_new_product_output end) as new_product_rate_n,
+           sum(case when new_product_rate = 1 then x_gross_output end) as new_product_rate_d,
+           sum(case when new_product_rate_c = 1 then x_new_product_output end) as new_product_rate_nc,
+           sum(case when new_product_rate_c = 1 then x_gross_output end) as new_product_rate_dc,
+           sum(case when new_product_rate_c = 1 then x_ly_new_product_output end) as new_product_rate_nl,
+           sum(case when new_product_rate_c = 1 then x_ly_gross_output end) as new_product_rate_dl,
            count(new_product_rate) as new_product_rate_r,
            -- ENERGY_INTENSITY: energy / value added
-           sum(cast(energy_tce as numeric) * energy_intensity) as energy_intensity_n,
-           sum(cast(value_added as numeric) * energy_intensity) as energy_intensity_d,
-           sum(cast(energy_tce as numeric) * energy_intensity_c) as energy_intensity_nc,
-           sum(cast(value_added as numeric) * energy_intensity_c) as energy_intensity_dc,
-           sum(cast(ly_energy_tce as numeric) * energy_intensity_c) as energy_intensity_nl,
-           sum(cast(ly_value_added as numeric) * energy_intensity_c) as energy_intensity_dl,
+           sum(case when energy_intensity = 1 then x_energy_tce end) as energy_intensity_n,
+           sum(case when energy_intensity = 1 then x_value_added end) as energy_intensity_d,
+           sum(case when energy_intensity_c = 1 then x_energy_tce end) as energy_intensity_nc,
+           sum(case when energy_intensity_c = 1 then x_value_added end) as energy_intensity_dc,
+           sum(case when energy_intensity_c = 1 then x_ly_energy_tce end) as energy_intensity_nl,
+           sum(case when energy_intensity_c = 1 then x_ly_value_added end) as energy_intensity_dl,
            count(energy_intensity) as energy_intensity_r,
            -- WATER_INTENSITY: water / value added
-           sum(cast(water_m3 as numeric) * water_intensity) as water_intensity_n,
-           sum(cast(value_added as numeric) * water_intensity) as water_intensity_d,
-           sum(cast(water_m3 as numeric) * water_intensity_c) as water_intensity_nc,
-           sum(cast(value_added as numeric) * water_intensity_c) as water_intensity_dc,
-           sum(cast(ly_water_m3 as numeric) * water_intensity_c) as water_intensity_nl,
-           sum(cast(ly_value_added as numeric) * water_intensity_c) as water_intensity_dl,
+           sum(case when water_intensity = 1 then x_water_m3 end) as water_intensity_n,
+           sum(case when water_intensity = 1 then x_value_added end) as water_intensity_d,
+           sum(case when water_intensity_c = 1 then x_water_m3 end) as water_intensity_nc,
+           sum(case when water_intensity_c = 1 then x_value_added end) as water_intensity_dc,
+           sum(case when water_intensity_c = 1 then x_ly_water_m3 end) as water_intensity_nl,
+           sum(case when water_intensity_c = 1 then x_ly_value_added end) as water_intensity_dl,
            count(water_intensity) as water_intensity_r,
            -- SOLID_WASTE_UTIL: solid waste utilised / generated
-           sum(cast(solid_waste_utilized as numeric) * solid_waste_util) as solid_waste_util_n,
-           sum(cast(solid_waste_generated as numeric) * solid_waste_util) as solid_waste_util_d,
-           sum(cast(solid_waste_utilized as numeric) * solid_waste_util_c) as solid_waste_util_nc,
-           sum(cast(solid_waste_generated as numeric) * solid_waste_util_c) as solid_waste_util_dc,
-           sum(cast(ly_solid_waste_utilized as numeric) * solid_waste_util_c) as solid_waste_util_nl,
-           sum(cast(ly_solid_waste_generated as numeric) * solid_waste_util_c) as solid_waste_util_dl,
+           sum(case when solid_waste_util = 1 then x_solid_waste_utilized end) as solid_waste_util_n,
+           sum(case when solid_waste_util = 1 then x_solid_waste_generated end) as solid_waste_util_d,
+           sum(case when solid_waste_util_c = 1 then x_solid_waste_utilized end) as solid_waste_util_nc,
+           sum(case when solid_waste_util_c = 1 then x_solid_waste_generated end) as solid_waste_util_dc,
+           sum(case when solid_waste_util_c = 1 then x_ly_solid_waste_utilized end) as solid_waste_util_nl,
+           sum(case when solid_waste_util_c = 1 then x_ly_solid_waste_generated end) as solid_waste_util_dl,
            count(solid_waste_util) as solid_waste_util_r,
            -- ECOMMERCE_SHARE: e-commerce purchases and sales / purchases and revenue
-           sum(cast(ecommerce_purchase + ecommerce_sales as numeric) * ecommerce_share) as ecommerce_share_n,
-           sum(cast(purchase_total + revenue as numeric) * ecommerce_share) as ecommerce_share_d,
-           sum(cast(ecommerce_purchase + ecommerce_sales as numeric) * ecommerce_share_c) as ecommerce_share_nc,
-           sum(cast(purchase_total + revenue as numeric) * ecommerce_share_c) as ecommerce_share_dc,
-           sum(cast(ly_ecommerce_purchase + ly_ecommerce_sales as numeric) * ecommerce_share_c) as ecommerce_share_nl,
-           sum(cast(ly_purchase_total + ly_revenue as numeric) * ecommerce_share_c) as ecommerce_share_dl,
+           sum(case when ecommerce_share = 1 then x_ecommerce end) as ecommerce_share_n,
+           sum(case when ecommerce_share = 1 then x_purchases_and_revenue end) as ecommerce_share_d,
+           sum(case when ecommerce_share_c = 1 then x_ecommerce end) as ecommerce_share_nc,
+           sum(case when ecommerce_share_c = 1 then x_purchases_and_revenue end) as ecommerce_share_dc,
+           sum(case when ecommerce_share_c = 1 then x_ly_ecommerce end) as ecommerce_share_nl,
+           sum(case when ecommerce_share_c = 1 then x_ly_purchases_and_revenue end) as ecommerce_share_dl,
            count(ecommerce_share) as ecommerce_share_r
     from reported
     group by prefecture_code, sector_group
@@ -202,7 +238,8 @@ select 'EMERGING_SHARE', 'unit', null, prefecture_code, sector_group, 'ratio',
 from cells where emerging_share_r > 0
 union all
 select 'RD_INTENSITY', 'unit', null, prefecture_code, sector_group, 'ratio',
-       rd_intensity_n, rd_intensity_d, rd_intensity_nc, rd_intensity_dc, rd_intensity_nl, rd_intensity_dl, rd_intensity_r
+       rd_intensity_n, rd_intensity_d, rd_intensity_nc, rd_intensity_dc,
+       rd_intensity_nl, rd_intensity_dl, rd_intensity_r
 from cells where rd_intensity_r > 0
 union all
 select 'NEW_PRODUCT_RATE', 'unit', null, prefecture_code, sector_group, 'ratio',
