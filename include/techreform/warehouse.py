@@ -29,7 +29,8 @@ warehouse created before gets them from :func:`create_schema` (``alter table …
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per URL and process. SQLite gets WAL (synchronous=normal), a 64 MiB page cache and a busy timeout."""
+    """One engine per URL and process. SQLite gets WAL (synchronous=normal), a 64 MiB page cache and a busy
+    timeout; PostgreSQL sessions are named ``techreform`` and run without JIT compilation."""
     if url not in _ENGINES:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -49,6 +50,16 @@ def engine_for(url: str) -> Engine:
         else:
             # the application name lets an operator (and the fault suite) tell the pipeline's sessions apart
             engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"application_name": "techreform"})
+
+            @sa.event.listens_for(engine, "connect")
+            def _postgresql_settings(dbapi_connection, _record):
+                # no JIT compilation: the marts' queries run for seconds, and compiling the expressions of
+                # the wide ones (e1_ratios.sql's 60 sums) took 2 of their 6 s (docs/performance.md); a
+                # plain SET, which a connection pooler passes on, unlike a startup option
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("set jit = off")
+                dbapi_connection.commit()
+
         _ENGINES[url] = engine
     return _ENGINES[url]
 
