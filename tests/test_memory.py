@@ -146,3 +146,26 @@ def test_a_collector_disabled_before_the_block_stays_disabled_after_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_survives_the_release_is_frozen_and_the_garbage_before_it_is_collected():
+    """After a step, the next collections do not walk again what lived through it (the imports, the
+    caches): it is frozen; a reference cycle that was garbage at the release is freed, not frozen."""
+    import weakref
+
+    from techreform.memory import release_freed_memory
+
+    class Node:
+        pass
+
+    kept = Node()
+    kept.me = kept
+    dropped = Node()
+    dropped.me = dropped
+    dropped_ref = weakref.ref(dropped)
+    del dropped
+    assert any(o is kept for o in gc.get_objects())  # tracked, in a generation the collector walks
+    release_freed_memory()
+    assert dropped_ref() is None
+    assert gc.get_freeze_count() > 0
+    assert not any(o is kept for o in gc.get_objects())  # frozen: walked by no collection

@@ -51,8 +51,15 @@ def use_system_allocator_for_arrow() -> None:
 
 def release_freed_memory() -> None:
     """Collect unreachable objects, then return the free memory of pyarrow's pool and of glibc's heap to
-    the operating system. Nothing alive is touched: only memory already freed is given back."""
+    the operating system. Nothing alive is touched: only memory already freed is given back.
+
+    What survives the collection (the modules imported, GX's and SQLAlchemy's caches, the engines) lives
+    as long as the process: it is frozen (``gc.freeze``), so that the next step's collection walks only
+    the objects made since, not again the million objects of the imports (0.17 s a step after GX was
+    imported; 2.9 s of a national month's run). Reference counting still frees a frozen object; only one
+    in a reference cycle that becomes garbage later waits for the process to end."""
     gc.collect()
+    gc.freeze()
     if "pyarrow" in sys.modules:  # only when a step used it: never imported for this
         sys.modules["pyarrow"].default_memory_pool().release_unused()
     trim = _glibc()
