@@ -90,6 +90,20 @@ MUTANTS: list[Mutant] = [
         (MUT_IND, IND_EDGES),
     ),
     Mutant(
+        "ind-reporting-numerator",
+        "include/sql/marts/indicators/e1r1_reporting_rate.sql",
+        "sum(reported) as numerator, count(*) as denominator",
+        "count(*) as numerator, count(*) as denominator",
+        (IND_EDGES, IND_SRC, MUT_IND),
+    ),
+    Mutant(
+        "ind-reporting-reporters",
+        "include/sql/marts/indicators/e1r1_reporting_rate.sql",
+        "sum(reported) as reporters",
+        "count(*) as reporters",
+        (IND_EDGES, IND_SRC, MUT_IND),
+    ),
+    Mutant(
         "ind-register-asof",
         "include/sql/ddl/070_in_force.sql",
         "select max(s.snapshot_period) from dim_enterprise_register as s where s.snapshot_period <= m.period",

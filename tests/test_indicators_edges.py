@@ -92,7 +92,8 @@ def test_a_january_without_reports_has_no_data_and_february_covers_january(engin
     february = indicator_frame(engine, "2013-02")
     assert math.isclose(cell(february, "LABOR_PROD").value, 50 * 12 / 2 / 10)  # Jan-Feb annualised
     assert math.isclose(cell(february, "TR_INV_CUM").value, (1000 + 2000 + 500 + 300) / 10000)
-    assert cell(february, "REPORTING_RATE").value == 50.0
+    rate = cell(february, "REPORTING_RATE")
+    assert rate.value == 50.0 and (rate.numerator, rate.denominator, rate.reporters) == (1, 2, 1)  # 1 of 2 reported
 
 
 def test_negative_profit_gives_a_negative_value_a_target_above_it_and_no_growth_on_a_loss(engine, settings):
