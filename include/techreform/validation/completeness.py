@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
+from techreform.arrowtext import text_array
 from techreform.config import Settings
 from techreform.forms import Form
 from techreform.periods import Period
@@ -31,8 +31,7 @@ def among(codes: pd.Series, others: pd.Series) -> np.ndarray:
     is given, 2 s for the 500,000 codes of a national month (docs/performance.md)."""
     if codes.empty or others.empty:
         return np.zeros(len(codes), dtype=bool)
-    value_set = pa.array(others, from_pandas=True).cast(pa.large_string())
-    found = pc.is_in(pa.array(codes, from_pandas=True).cast(pa.large_string()), value_set=value_set, skip_nulls=True)
+    found = pc.is_in(text_array(codes.astype("str")), value_set=text_array(others.astype("str")), skip_nulls=True)
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 

@@ -68,14 +68,11 @@ def _as_text(values: pd.Series) -> Any:
     rather than turned into text: ``1`` and ``1.0`` would be different texts, and a key that silently
     matches nothing is a wrong answer, not an error (a column of numbers with no value, as a query gives
     for a column of nulls, is taken as null keys)."""
-    import pyarrow as pa
+    from techreform.arrowtext import text_array
 
     if values.dtype.kind in "biufc" and values.notna().any():
         raise TypeError(f"keys are matched as text; {values.name!r} holds numbers ({values.dtype})")
-    array = pa.array(values.astype("str"), from_pandas=True)  # str columns: their own arrow buffers
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array if array.type == pa.large_string() else array.cast(pa.large_string())
+    return text_array(values.astype("str"))  # str columns: their own arrow buffers
 
 
 def _register(conn: Connection, period: Period) -> pd.DataFrame:

@@ -107,21 +107,17 @@ def _arrow_text_bytes(series: pd.Series) -> bytes:
     """The digest of a column of text held by pyarrow (pandas 3's ``str``), from its buffers as stored:
     which values are null, each value's length (the offsets, from 0) and the values' UTF-8 bytes. No
     Python object per value is made (a national month's text columns are 500,000 values each)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(series.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
+    from techreform.arrowtext import text_array, text_bytes
+
+    array = text_array(series)
     digest = hashlib.sha256(np.packbits(array.is_null().to_numpy(zero_copy_only=False)).tobytes())
     filled = pc.fill_null(array, "")  # a null slot's bytes are not defined by Arrow: none are hashed
-    _validity, offsets, data = filled.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int64)[filled.offset : filled.offset + len(filled) + 1]
-    digest.update((ends - ends[0]).tobytes())
-    if data is not None and len(ends):
-        digest.update(memoryview(data)[int(ends[0]) : int(ends[-1])])
+    ends, content = text_bytes(filled)
+    digest.update(ends.tobytes())
+    if len(ends):
+        digest.update(content)
     return digest.digest()
 
 
