@@ -25,9 +25,8 @@ def text_bytes(array: Any) -> tuple[np.ndarray, memoryview]:
     """The values of a ``large_string`` array as stored: each value's end offset, counted from the first
     value's start (``len(array) + 1`` of them, the first 0), and the UTF-8 bytes of all values one after
     another. A null's slot holds what Arrow left there (usually nothing)."""
-    _validity, offsets, data = array.buffers()
+    _validity, offsets, data = array.buffers()  # the offsets hold len(array) + 1 entries, also when empty
     ends = np.frombuffer(offsets, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
-    start = int(ends[0]) if len(ends) else 0
-    stop = int(ends[-1]) if len(ends) else 0
+    start, stop = int(ends[0]), int(ends[-1])
     content = memoryview(data)[start:stop] if data is not None else memoryview(b"")
     return ends - start, content

@@ -116,8 +116,7 @@ def _arrow_text_bytes(series: pd.Series) -> bytes:
     filled = pc.fill_null(array, "")  # a null slot's bytes are not defined by Arrow: none are hashed
     ends, content = text_bytes(filled)
     digest.update(ends.tobytes())
-    if len(ends):
-        digest.update(content)
+    digest.update(content)
     return digest.digest()
 
 
