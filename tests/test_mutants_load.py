@@ -546,6 +546,28 @@ def test_a_monthly_form_is_loaded_with_its_outcomes_quarantine_facts_rule_counts
     ]
 
 
+def test_an_integer_field_accepted_with_a_fraction_is_rounded_half_to_even_in_the_facts_on_both_engines(
+    settings, warehouse, suite
+):
+    """The facts' integer columns hold whole numbers even when the rules let a fraction through (here the
+    suite is replaced, so E1-H07 does not run): rounded as PostgreSQL's cast rounds, half to even, on
+    SQLite too (ops/load/whole_number_facts.sql); a whole number and a missing value stay as they are."""
+    given = {1: "150.5", 2: "151.5", 3: "0.5", 4: "2.4999", 5: "7", 6: ""}
+    keys = {n: uscc_for("620102", n) for n in given}
+    rows = [e1_row(keys[n], "2013-06", **{"从业人员平均人数": v}) for n, v in given.items()]
+    _land(settings, warehouse, E1, "2013-06", E1_FIRST, rows, 1_000_000)
+    suite.failing = {}
+    load_form_period(warehouse, settings, E1, Period(2013, 6))
+
+    facts = _frame(warehouse, "fct_enterprise_monthly", "uscc")
+    employees = dict(zip(facts["uscc"], facts["employees"].astype(object)))
+    assert {n: employees[keys[n]] for n in given if n != 6} == {1: 150, 2: 152, 3: 0, 4: 2, 5: 7}
+    assert pd.isna(employees[keys[6]])
+    with warehouse.connect() as conn:  # stored as integers, not as floats that print whole
+        kinds = conn.execute(sa.text("select employees from fct_enterprise_monthly where employees is not null"))
+        assert {type(value) for (value,) in kinds} == {int}
+
+
 def test_loading_a_period_replaces_that_period_of_that_form_only(settings, warehouse, suite):
     may = [e1_row(uscc_for("620102", 20), "2013-05"), e1_row(uscc_for("620102", 21), "2013-05")]
     _land(settings, warehouse, E1, "2013-05", "E1_620100_2013-05.csv", may, 500_000)

@@ -431,7 +431,6 @@ def test_an_ingest_and_load_in_slices_of_two_rows_equals_an_unsliced_one(setting
         ("STAGE_CHUNK_ROWS", ingest),
         ("READ_CHUNK_ROWS", warehouse),
         ("INSERT_CHUNK_ROWS", warehouse),
-        ("FACT_CHUNK_ROWS", load),
     ):
         monkeypatch.setattr(module, name, 2)
     ingest_form_period(engine, settings, E1, PERIOD)

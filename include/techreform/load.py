@@ -29,7 +29,7 @@ from techreform.ingest import fill_received, parse_rule_id
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
-from techreform.warehouse import delete_where, insert_rows, read_frame
+from techreform.warehouse import delete_where, insert_rows, query, read_frame
 
 OUTCOME_COLUMNS = [
     "form",
@@ -228,26 +228,45 @@ def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFr
     quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
     insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
 
-    current = rows.loc[
-        (rows["outcome"] == "accepted") & (rows["superseded"] == 0),
-        ["file_sha256", "source_row", "prefecture_code", "review_status", "soft_rules"],
-    ]
     delete_where(conn, form.target_table, **{form.target_period_column: period})
-    # the facts of one slice of the staged rows at a time (an inner merge keeps the staged rows' order, so
-    # the rows and their order are those of one merge of the whole frame; a whole merged copy of the
-    # period's staged rows was the load's peak of memory: docs/performance.md)
-    columns = None
-    for start in range(0, len(staged), FACT_CHUNK_ROWS):
-        facts = staged.iloc[start : start + FACT_CHUNK_ROWS].merge(current, on=["file_sha256", "source_row"])
-        facts = facts.rename(columns={"soft_rules": "soft_rule_ids"})
-        facts[form.target_period_column] = period
-        for spec in form.fields:
-            if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers
-                facts[spec.name] = pd.to_numeric(facts[spec.name]).round().astype("Int64")
-        if columns is None:
-            columns = [c["name"] for c in sa.inspect(conn).get_columns(form.target_table) if c["name"] in facts]
-        insert_rows(conn, form.target_table, facts, columns)
+    query(
+        conn,
+        "ops/load/current_facts",
+        tables={
+            "target_table": form.target_table,
+            "staging_table": form.staging_table,
+            "period_column": form.target_period_column,
+            "columns": fact_columns(conn, form),
+        },
+        form=form.code,
+        period=period,
+    )
+    for spec in form.fields:
+        if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers whatever it says
+            query(
+                conn,
+                "ops/load/whole_number_facts",
+                tables={
+                    "target_table": form.target_table,
+                    "period_column": form.target_period_column,
+                    "column": spec.name,
+                },
+                period=period,
+            )
 
 
-FACT_CHUNK_ROWS = 50_000
-"""Staged rows joined to their outcomes and loaded as facts at a time by the load (bounded memory)."""
+OUTCOME_FACT_COLUMNS = ("prefecture_code", "review_status", "soft_rule_ids")
+"""The columns of a form's facts that its rows' outcomes fill (``ops/load/current_facts.sql``)."""
+
+
+def fact_columns(conn: Connection, form: Form) -> list[str]:
+    """The columns of ``form``'s facts (:attr:`Form.target_table`) that the load fills from the staged row
+    or its outcome (:data:`OUTCOME_FACT_COLUMNS`), in the table's order; the period column, which takes the
+    delivery folder's period, is not among them."""
+    inspector = sa.inspect(conn)
+    staged = {c["name"] for c in inspector.get_columns(form.staging_table)}
+    return [
+        c["name"]
+        for c in inspector.get_columns(form.target_table)
+        if c["name"] != form.target_period_column and (c["name"] in staged or c["name"] in OUTCOME_FACT_COLUMNS)
+    ]

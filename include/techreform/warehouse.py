@@ -88,19 +88,21 @@ _TABLE_SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def sql_text(name: str, dialect: str, tables: Mapping[str, str] | None = None) -> str:
+def sql_text(name: str, dialect: str, tables: Mapping[str, str | Sequence[str]] | None = None) -> str:
     """The text of a SQL file. A file written for several tables of one shape (the staging table of a
     form) names the table as a slot, ``{{ staging_table }}``, filled from ``tables`` with a plain lower-case
-    identifier the code chose (never a value: values are always bound)."""
+    identifier the code chose (never a value: values are always bound). A slot may also stand for a list
+    of columns (``{{ columns }}``): a sequence of such identifiers, filled in comma-separated."""
     text = _read_sql(sql_path(name, dialect))
     if "{{" not in text:
         return text
 
     def fill(match: re.Match) -> str:
-        table = (tables or {}).get(match.group(1))
-        if table is None or not _IDENTIFIER.match(table):
-            raise ValueError(f"{name}.sql needs a table name for {{{{ {match.group(1)} }}}}, got {table!r}")
-        return table
+        given = (tables or {}).get(match.group(1))
+        names = [given] if isinstance(given, str) else list(given or [])
+        if not names or not all(isinstance(n, str) and _IDENTIFIER.match(n) for n in names):
+            raise ValueError(f"{name}.sql needs a table name for {{{{ {match.group(1)} }}}}, got {given!r}")
+        return ", ".join(names)
 
     return _TABLE_SLOT.sub(fill, text)
 
@@ -117,7 +119,9 @@ def run_script(conn: Connection, name: str) -> None:
         conn.exec_driver_sql(statement)
 
 
-def query(conn: Connection, name: str, *, tables: Mapping[str, str] | None = None, **params: Any) -> sa.CursorResult:
+def query(
+    conn: Connection, name: str, *, tables: Mapping[str, str | Sequence[str]] | None = None, **params: Any
+) -> sa.CursorResult:
     """Run the single statement of ``include/sql/<name>.sql`` with bound parameters (``tables`` fills its
     table slots, see :func:`sql_text`)."""
     return conn.execute(sa.text(sql_text(name, conn.dialect.name, tables)), params)
