@@ -148,6 +148,17 @@ def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
             sql_text("staging/files/staged_rows", "sqlite", {"staging_table": bad} if bad else {})
 
 
+def test_a_slot_for_a_list_of_columns_takes_only_plain_column_names_filled_in_comma_separated():
+    from techreform.warehouse import sql_text
+
+    slots = {"target_table": "fct_x", "staging_table": "stg_x", "period_column": "period"}
+    text = sql_text("ops/load/current_facts", "sqlite", {**slots, "columns": ["uscc", "soft_rule_ids"]})
+    assert "insert into fct_x (uscc, soft_rule_ids, period)" in text and "{{" not in text
+    for bad in ([], ["uscc", "x); drop table fct_indicator; --"], ["uscc", None], [["uscc"]]):
+        with pytest.raises(ValueError, match="columns"):
+            sql_text("ops/load/current_facts", "sqlite", {**slots, "columns": bad})
+
+
 def test_a_division_is_in_force_from_valid_from_until_valid_to_and_every_reader_agrees(engine):
     """int_divisions_in_force: the one definition of the divisions (行政区划) of a month, read by the
     monitoring view's prefectures, the indicators' prefecture rows and the G1 county coverage."""

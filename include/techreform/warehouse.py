@@ -101,7 +101,9 @@ def sql_text(name: str, dialect: str, tables: Mapping[str, str | Sequence[str]] 
         given = (tables or {}).get(match.group(1))
         names = [given] if isinstance(given, str) else list(given or [])
         if not names or not all(isinstance(n, str) and _IDENTIFIER.match(n) for n in names):
-            raise ValueError(f"{name}.sql needs a table name for {{{{ {match.group(1)} }}}}, got {given!r}")
+            raise ValueError(
+                f"{name}.sql needs a plain table or column name for {{{{ {match.group(1)} }}}}, got {given!r}"
+            )
         return ", ".join(names)
 
     return _TABLE_SLOT.sub(fill, text)
