@@ -180,3 +180,46 @@ def test_a_quarantined_row_whose_project_code_is_malformed_names_no_project(engi
             ],
         )
     assert supervise_period(engine, settings, "2013-06")["projects"] == 0
+
+
+def test_enterprise_names_are_those_of_the_enterprises_asked_for_from_the_register_else_the_latest_report(engine):
+    """The lights' enterprise names: the register in force wins over an E1 report, the latest report
+    names an enterprise the register lacks, an enterprise not asked for is not read, and more codes than
+    one expanding list holds are asked in chunks (sources.CHUNK)."""
+    from supervision_fixtures import USCC
+    from techreform.periods import Period
+    from techreform.supervision import sources
+    from techreform.supervision.sources import enterprise_names
+
+    def e1(period, uscc, name):
+        return {
+            "period": period,
+            "uscc": uscc,
+            "enterprise_name": name,
+            "region_code": "620102",
+            "prefecture_code": LANZHOU,
+            "industry_code": "3511",
+            "review_status": "ok",
+            "soft_rule_ids": "",
+            "file_sha256": "0" * 64,
+            "source_row": 2,
+        }
+
+    others = [f"9162010200000{n:05d}" for n in range(sources.CHUNK + 3)]
+    with engine.begin() as conn:
+        insert_rows(
+            conn,
+            "fct_enterprise_monthly",
+            [e1("2013-06", USCC, "报表里的名称")]
+            + [e1("2013-05", u, f"旧名{n}") for n, u in enumerate(others)]
+            + [e1("2013-06", u, f"新名{n}") for n, u in enumerate(others[:-1])]
+            + [e1("2013-07", others[0], "七月的名称")],
+        )
+    with engine.connect() as conn:
+        names = enterprise_names(conn, Period(2013, 6), [USCC, *others[1:], None, ""])
+        none = enterprise_names(conn, Period(2013, 6), [])
+    assert names[USCC] == "兰州示范制造有限公司"  # the register's, not the report's
+    assert others[0] not in names  # not asked for
+    assert names[others[-1]] == f"旧名{len(others) - 1}"  # reported in May only
+    assert {names[u] for u in others[1:-1]} == {f"新名{n}" for n in range(1, len(others) - 1)}
+    assert len(names) == len(others) and none == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -120,10 +120,12 @@ def load_quarantined(conn: Connection, first: Period, last: Period) -> pd.DataFr
     return out.drop_duplicates(["period", "project_code"], keep="last", ignore_index=True)
 
 
-def enterprise_names(conn: Connection, period: Period) -> dict[str, str]:
-    """USCC → enterprise name: the register in force, else the latest E1 report."""
+def enterprise_names(conn: Connection, period: Period, usccs: Iterable[str]) -> dict[str, str]:
+    """USCC → enterprise name of the enterprises ``usccs`` (those a period's lights name, not the
+    register's half million): the register in force, else the latest E1 report."""
     names: dict[str, tuple[int, str]] = {}
-    for uscc, name, preference in query(conn, "intermediate/enterprise_names", period=str(period)):
+    wanted = sorted({u for u in usccs if isinstance(u, str) and u})
+    for uscc, name, preference in query_in(conn, "intermediate/enterprise_names", wanted, period=str(period)):
         if uscc and name and (uscc not in names or preference < names[uscc][0]):
             names[uscc] = (preference, name)
     return {uscc: name for uscc, (_, name) in names.items()}

@@ -57,7 +57,7 @@ def supervise_period(engine: Engine, settings: Settings, period: Period | str) -
         quarantined = load_quarantined(conn, period.shift(-max(options.escalate_consecutive_red, 1)), period)
         lights = judge_with_escalation(history, quarantined, period, options)
 
-        names = enterprise_names(conn, period)
+        names = enterprise_names(conn, period, lights["uscc"])
         divisions = division_names(conn)
         lights["enterprise_name"] = lights["uscc"].map(lambda u: names.get(u, ""))
         lights["county_name"] = lights["region_code"].map(lambda c: divisions.get(c, ""))
