@@ -301,10 +301,16 @@ def test_the_revenue_threshold_is_the_configured_one_in_yi_compared_in_wan_annua
     insert(
         engine,
         "fct_enterprise_monthly",
-        [enterprise("2013-06", 1, revenue=5000.0), enterprise("2013-06", 2, revenue=4999.5)],  # x 12 / 6
+        [
+            enterprise("2013-06", 1, revenue=5000.0),  # x 12 / 6
+            enterprise("2013-06", 2, revenue=4999.5),
+            enterprise("2012-06", 3, revenue=6000.0),  # last year's: reaches it then, reports nothing now
+        ],
     )
     compute_indicators(engine, settings, "2013-06")
-    assert cell(indicator_frame(engine, "2013-06"), "ENTERPRISES_100B").value == 1  # 10000 reaches it, 9999 not
+    reached = cell(indicator_frame(engine, "2013-06"), "ENTERPRISES_100B")
+    assert reached.value == 1  # 10000 reaches it, 9999 not
+    assert (reached.reporters, reached.numerator_same_period_last_year) == (2, 1)  # this month's reports only
 
 
 def test_cumulative_investment_last_year_adds_the_decembers_before_last_years_own_year(engine, sqlite_settings):
@@ -320,6 +326,7 @@ def test_cumulative_investment_last_year_adds_the_decembers_before_last_years_ow
     cumulative = cell(indicator_frame(engine, "2013-06"), "TR_INV_CUM")
     assert cumulative.numerator == 100.0 + 1000.0 + 7.0
     assert cumulative.numerator_same_period_last_year == 100.0 + 50.0  # not 2012-12: after 2012-06
+    assert cumulative.reporters == 1  # the month's report, not the earlier Decembers added to it
 
 
 def test_without_the_supervision_tables_every_other_family_still_runs(engine, sqlite_settings):

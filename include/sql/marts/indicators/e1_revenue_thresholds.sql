@@ -1,6 +1,8 @@
 -- Revenue of 100 billion yuan (千亿元): annualised revenue = YTD revenue x 12 / month (万元).
--- ENTERPRISES_100B: enterprises whose annualised revenue >= threshold_wan (万元): one unit row per
--- enterprise report (rolled up to province, prefecture and sector group by rollup.sql).
+-- ENTERPRISES_100B: enterprises whose annualised revenue >= threshold_wan (万元): the enterprise reports
+-- counted here by cell (prefecture and sector group: one unit row each, reporters saying how many
+-- reports it holds), as e1_ratios.sql does, and rolled up to province, prefecture and sector group by
+-- rollup.sql; half a million unit rows would otherwise be sorted into cells by unit_cells.sql.
 -- CLUSTERS_100B: each integrated zone (dim_indicator_zone) is one row (numerator = its annualised revenue in 亿元, denominator = threshold_yi, value 1 when reached) and
 -- the province row counts the zones that reached it; CHAINS_100B likewise for sector groups (chains).
 -- Parameters: period, period_last_year, month, threshold_wan, threshold_yi, province_code.
@@ -50,16 +52,17 @@ unit_counts as (
 )
 select 'ENTERPRISES_100B' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group,
        'sum' as value_rule,
-       case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end as numerator,
+       sum(case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end) as numerator,
        cast(null as double precision) as denominator,
-       case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end
+       sum(case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end)
            as numerator_comparable,
        cast(null as double precision) as denominator_comparable,
-       case when last_year = 1 then case when annual_revenue >= :threshold_wan then 1 else 0 end end
+       sum(case when last_year = 1 then case when annual_revenue >= :threshold_wan then 1 else 0 end end)
            as numerator_last_year,
        cast(null as double precision) as denominator_last_year,
-       case when last_year = 0 then 1 else 0 end as reporters
+       sum(case when last_year = 0 then 1 else 0 end) as reporters
 from facts
+group by prefecture_code, sector_group
 union all
 select indicator_code, level, area_code, null, null, 'threshold',
        revenue_yi, :threshold_yi, revenue_yi, :threshold_yi,
