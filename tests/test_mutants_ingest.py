@@ -18,7 +18,6 @@ from techreform.ingest import (
     FileOutcome,
     IngestSummary,
     _cell_as_received,
-    _has_error,
     log_line,
     map_headers,
     parse_rule_id,
@@ -126,6 +125,30 @@ def test_a_short_row_is_padded_with_nulls_and_a_cell_that_does_not_parse_names_f
     assert parsed.staged[0]["uscc"] is None and parsed.staged[0]["source_row"] == 3
 
 
+def test_the_staged_rows_go_to_staging_as_tuples_of_the_columns_asked_for_with_the_delivery_constants():
+    """The parsed rows are kept column by column: the staging insert's tuples are the staged rows' values
+    in the order asked, the delivery's constants for the columns the parser has not, None for a field
+    the file lacks; a row that did not parse is not among them (ParsedFile.staged_tuples)."""
+    headers = [f for f in E1.field_names if f != "rd_expense"]
+
+    def row(**overrides):
+        return [v for f, v in zip(E1.field_names, _e1_row(**overrides)) if f != "rd_expense"]
+
+    other = "91620100MA74ABCDE0"
+    parsed = parse_table(E1, _table(headers, [row(), row(revenue="12,3a4"), row(uscc=other)], start=3), Period(2013, 6))
+    names = ["delivery_period", "file_sha256", "source_row", "raw_json", "uscc", "rd_expense", "period"]
+    constants = {"delivery_period": "2013-06", "file_sha256": "f" * 64, "raw_json": ""}
+    tuples = parsed.staged_tuples(names, constants)
+    assert parsed.rows_staged == 2 and [u["source_row"] for u in parsed.unparsed] == [4]
+    assert tuples == [
+        ("2013-06", "f" * 64, 3, "", USCC, None, "2013-06"),
+        ("2013-06", "f" * 64, 5, "", other, None, "2013-06"),
+    ]
+    assert tuples == [tuple({**constants, **r}.get(n) for n in names) for r in parsed.staged]
+    empty = parse_table(E1, _table(headers, [row(revenue="x")]))
+    assert empty.staged_tuples(names, constants) == [] and empty.rows_staged == 0 and empty.staged == []
+
+
 def test_an_unparsed_row_without_a_key_has_an_empty_record_key():
     parsed = parse_table(E1, _table(E1.field_names, [_e1_row(uscc="", revenue="abc")]))
     assert parsed.unparsed[0]["record_key"] == ""
@@ -224,13 +247,6 @@ def test_an_a1_row_without_a_year_takes_the_folders_year_and_one_with_a_year_kee
     assert parsed.staged == [] and parsed.unparsed[0]["fields"] == "year"
     parsed = parse_table(A1, _table(names, [[row[n] for n in names]]), None)
     assert parsed.staged[0].get("year") is None
-
-
-def test_has_error_is_true_only_for_the_named_field():
-    assert not _has_error(None, "period")
-    assert not _has_error([], "period")
-    assert not _has_error([("revenue", "x")], "period")
-    assert _has_error([("revenue", "x"), ("period", "y")], "period")
 
 
 def test_a_log_line_is_one_line_without_nul_and_cut_at_its_limit_with_an_ellipsis():

@@ -352,14 +352,15 @@ def test_a_failure_while_parsing_any_slice_rejects_the_whole_file_in_one_line(
 
 def _refusing_staging(monkeypatch, exc: Exception, sha: str) -> None:
     """The database refuses the staged rows of the file ``sha`` with ``exc``."""
-    real = ingest.insert_rows
+    real = ingest.insert_tuples
 
-    def refusing(conn, table, rows, columns=None):
-        if table == E1.staging_table and any(r["file_sha256"] == sha for r in rows):
+    def refusing(conn, table, columns, rows):
+        at = list(columns).index("file_sha256")
+        if table == E1.staging_table and any(r[at] == sha for r in rows):
             raise exc
-        return real(conn, table, rows, columns)
+        return real(conn, table, columns, rows)
 
-    monkeypatch.setattr(ingest, "insert_rows", refusing)
+    monkeypatch.setattr(ingest, "insert_tuples", refusing)
 
 
 @pytest.mark.parametrize(

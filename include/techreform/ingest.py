@@ -43,7 +43,7 @@ from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, is_workbook, normalise_header, read_delivery_bytes
 from techreform.store import StorePath, at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
-from techreform.warehouse import insert_rows, query
+from techreform.warehouse import insert_rows, insert_tuples, query
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +84,39 @@ class IngestSummary:
 
 @dataclass
 class ParsedFile:
-    """The result of parsing one file against its form: staged rows and rows that did not parse."""
+    """The result of parsing one file against its form: the staged rows, held column by column, and the
+    rows that did not parse.
+
+    ``columns``: the parsed values of the staged rows by field (the fields of the file's headers, and
+    ``period`` or ``year`` where a row took the delivery folder's), in row order, and their
+    ``source_row``. Columns all the way to the staging insert: no dict per row (docs/performance.md)."""
 
     extra_columns: list[str]
-    staged: list[dict[str, Any]]
+    columns: dict[str, list[Any]]
     unparsed: list[dict[str, Any]]
     rows_received: int
+
+    @property
+    def rows_staged(self) -> int:
+        return len(self.columns.get("source_row", ()))
+
+    @property
+    def staged(self) -> list[dict[str, Any]]:
+        """The staged rows as dicts: ``{field: value, ..., "source_row": n, "raw_json": ""}`` (a field the
+        file lacks is no key)."""
+        names = list(self.columns)
+        return [{**dict(zip(names, values)), "raw_json": ""} for values in zip(*self.columns.values())]
+
+    def staged_tuples(self, names: list[str], constants: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The staged rows as tuples of ``names``: a parsed column, else the value ``constants`` gives
+        (the delivery's period, file and sequence, the empty ``raw_json``), else ``None``."""
+        count = self.rows_staged
+        parts = [
+            self.columns[name] if name in self.columns else itertools.repeat(constants.get(name), count)
+            for name in names
+        ]
+        with cycle_collection_paused():  # tuples of scalars: no cycles (techreform.memory)
+            return list(zip(*parts)) if count else []
 
 
 def delivery_folder(settings: Settings, form: Form, period: Period):
@@ -190,35 +217,35 @@ def _parse_rows(
             for position, reason in parsed[name][1].items():
                 errors_by_row.setdefault(position, []).append((name, reason))
         value_columns = [parsed[name][0] for name in names]
-        staged: list[dict[str, Any]] = []
         unparsed: list[dict[str, Any]] = []
-        by_row = zip(*value_columns) if value_columns else itertools.repeat(())  # each row's parsed values
-        for position, ((source_row, cells), row_values) in enumerate(zip(rows, by_row)):
-            errors = errors_by_row.get(position)
-            values = dict(zip(names, row_values))
-            if errors:
-                for name, _ in errors:
-                    del values[name]
-            if default_period is not None and values.get("period") is None and not _has_error(errors, "period"):
-                values["period"] = default_period
-            if default_year is not None and values.get("year") is None and not _has_error(errors, "year"):
-                values["year"] = default_year
-            if errors:
-                key = values.get(key_field)
-                unparsed.append(
-                    {
-                        "source_row": source_row,
-                        "record_key": "" if key is None else str(key),
-                        "raw_json": row_as_received(table.headers, cells, width),
-                        "fields": ",".join(name for name, _ in errors),
-                        "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
-                    }
-                )
+        for position in sorted(errors_by_row):  # the few rows that did not parse, each with its key as parsed
+            source_row, cells = rows[position]
+            errors = errors_by_row[position]
+            failed = {name for name, _ in errors}
+            key = None if key_field in failed or key_field not in parsed else parsed[key_field][0][position]
+            unparsed.append(
+                {
+                    "source_row": source_row,
+                    "record_key": "" if key is None else str(key),
+                    "raw_json": row_as_received(table.headers, cells, width),
+                    "fields": ",".join(name for name, _ in errors),
+                    "messages": "；".join(f"{form.field(name).label}：{reason}" for name, reason in errors),
+                }
+            )
+        columns = dict(zip(names, value_columns))
+        columns["source_row"] = [source_row for source_row, _ in rows]
+        if errors_by_row:  # the staged rows' values only
+            kept = [position for position in range(len(rows)) if position not in errors_by_row]
+            columns = {name: [values[i] for i in kept] for name, values in columns.items()}
+        staged_count = len(columns["source_row"])
+        for name, default in (("period", default_period), ("year", default_year)):
+            if default is None:
+                continue
+            if name in columns:
+                columns[name] = [default if value is None else value for value in columns[name]]
             else:
-                values["source_row"] = source_row
-                values["raw_json"] = ""
-                staged.append(values)
-        return ParsedFile(extras, staged, unparsed, len(rows))
+                columns[name] = [default] * staged_count
+        return ParsedFile(extras, columns, unparsed, len(rows))
 
 
 def row_as_received(headers: list[str], cells: list[Any], width: int | None = None) -> str:
@@ -405,10 +432,6 @@ def fill_received(settings: Settings, form: Form, period: Period | str, frame: A
     for i, p in enumerate(need):
         raw[p] = found[(shas[i], int(numbers[i]))]
     frame["raw_json"] = raw
-
-
-def _has_error(errors: list[tuple[str, str]] | None, name: str) -> bool:
-    return errors is not None and any(field_name == name for field_name, _ in errors)
 
 
 def sha256_of(data: bytes) -> str:
@@ -676,14 +699,13 @@ def _stage(
         if chunks is None:
             return
         common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
+        staged_columns = ["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names]
         for parsed in chunks:
-            for row in parsed.staged:  # the rows are the parser's own dicts: completed in place, not copied
-                row.update(common)
-            insert_rows(
+            insert_tuples(
                 conn,
                 form.staging_table,
-                parsed.staged,
-                columns=["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names],
+                staged_columns,
+                parsed.staged_tuples(staged_columns, {**common, "raw_json": ""}),
             )
             insert_rows(
                 conn,
@@ -701,5 +723,5 @@ def _stage(
                     "messages",
                 ],
             )
-            outcome.rows_staged += len(parsed.staged)
+            outcome.rows_staged += parsed.rows_staged
             outcome.rows_unparsed += len(parsed.unparsed)

@@ -159,6 +159,16 @@ def insert_rows(
     return len(tuples)
 
 
+def insert_tuples(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> int:
+    """Insert ``rows``, tuples of values in the order of ``columns``, into ``table`` in one bulk load on
+    the connection's transaction, as :func:`insert_rows` loads dicts (``COPY`` on PostgreSQL, one
+    ``executemany`` on SQLite): for a caller that holds its rows' values column by column already."""
+    if not rows:
+        return 0
+    _bulk_insert(conn, table, list(columns), rows)
+    return len(rows)
+
+
 INSERT_CHUNK_ROWS = 50_000
 """Rows of a DataFrame turned into Python values and loaded at a time by :func:`insert_rows`."""
 
