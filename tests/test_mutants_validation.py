@@ -446,3 +446,51 @@ def test_run_suite_keeps_the_severities_asked_for_and_fails_loudly_on_a_broken_e
         suites.run_suite(
             E1, frame.drop(columns=["employees", "enterprise_name"]), {"delivery_period_set": [JUNE]}, ("hard",)
         )
+
+
+def _one_batch(form, frame, parameters):
+    """The suite validated as GX validates it on one batch of every column it reads (how run_suite ran
+    it before it gave each expectation a batch of its own columns): the reference of the next test."""
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuite
+
+    spec = suites.suite_dict(form)
+    context = gx.get_context(mode="ephemeral")
+    source = f"staged_{form.code}"  # the names run_suite gives (they are in each result's kwargs)
+    asset = context.data_sources.add_pandas(source).add_dataframe_asset(form.name)
+    batch = asset.add_batch_definition_whole_dataframe("delivery").get_batch(
+        batch_parameters={"dataframe": frame[suites.columns_of(spec["expectations"], frame)]}
+    )
+    suite = ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
+    try:
+        return batch.validate(suite, result_format=suites.RESULT_FORMAT, expectation_parameters=parameters)
+    finally:
+        context.data_sources.delete(source)
+
+
+def test_each_expectation_on_its_own_columns_gives_gx_s_results_of_one_batch_in_the_suite_s_order(few_rules):
+    """run_suite validates each expectation on a batch of only the columns it reads (GX copies every
+    column of its batch for each row condition): every expectation's result, the statistics and the
+    success are those of one batch of all the columns, and the results follow the suite."""
+    rows = [
+        e1_row(1, value_added=2000.0, employees=0.5),  # E1-S01 (value added above output), E1-H07, E1-S03
+        e1_row(2, enterprise_name=" "),  # E1-H03
+        e1_row(3, profit=-5000.0),
+        e1_row(4),
+    ]
+    frame = staged("E1", JUNE, {"a.csv": rows[:2], "b.csv": rows[2:]}).assign(
+        _in_register=[1, 1, 0, 1], _register_region_code="620102", _register_industry_code="3311"
+    )
+    parameters = {"delivery_period_set": [JUNE]}
+    ours = suites.run_suite(E1, frame, parameters)
+    reference = _one_batch(E1, frame, parameters)
+
+    def documents(result):
+        return sorted(json.dumps(r.to_json_dict(), sort_keys=True, default=str) for r in result.results)
+
+    assert documents(ours) == documents(reference)
+    assert any(not r.success for r in ours.results) and any(r.success for r in ours.results)
+    assert (ours.success, ours.statistics) == (reference.success, reference.statistics)
+    suite_order = [(e["type"], e["meta"]["rule_id"]) for e in suites.suite_dict(E1)["expectations"]]
+    assert [(r.expectation_config.type, r.expectation_config.meta["rule_id"]) for r in ours.results] == suite_order
+    assert ours.meta["active_batch_definition"] == reference.meta["active_batch_definition"]
