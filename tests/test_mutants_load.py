@@ -568,6 +568,23 @@ def test_an_integer_field_accepted_with_a_fraction_is_rounded_half_to_even_in_th
         assert {type(value) for (value,) in kinds} == {int}
 
 
+def test_a_whole_number_past_what_a_double_holds_with_a_fraction_is_left_as_given(settings, warehouse, suite):
+    """Only a value that can have a fraction (below 2^52) is rounded: 1e20 employees are no fraction.
+    SQLite keeps the value as given (the rounding's casts would turn it into 2^63); PostgreSQL's bigint
+    column refuses it, and the load's transaction fails whole."""
+    key = uscc_for("620102", 1)
+    rows = [e1_row(key, "2013-06", **{"从业人员平均人数": "100000000000000000000"})]
+    _land(settings, warehouse, E1, "2013-06", E1_FIRST, rows, 1_000_000)
+    suite.failing = {}
+    if warehouse.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError, match="out of range"):
+            load_form_period(warehouse, settings, E1, Period(2013, 6))
+        assert _frame(warehouse, "fct_enterprise_monthly", "uscc").empty
+        return
+    load_form_period(warehouse, settings, E1, Period(2013, 6))
+    assert _frame(warehouse, "fct_enterprise_monthly", "uscc")["employees"].tolist() == [1e20]
+
+
 def test_loading_a_period_replaces_that_period_of_that_form_only(settings, warehouse, suite):
     may = [e1_row(uscc_for("620102", 20), "2013-05"), e1_row(uscc_for("620102", 21), "2013-05")]
     _land(settings, warehouse, E1, "2013-05", "E1_620100_2013-05.csv", may, 500_000)

@@ -203,7 +203,7 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
         else:  # fills the rows as received of its failing rows itself
             result = validate_staged(conn, settings, form, period, staged)
         rows = decide_outcomes(form, staged, unparsed, result.failures)
-        _replace_period(conn, form, p, staged, rows)
+        _replace_period(conn, form, p, rows)
         if form.checks == "great_expectations":
             record_results(conn, form, period, result)
     current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
@@ -220,7 +220,9 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     )
 
 
-def _replace_period(conn: Connection, form: Form, period: str, staged: pd.DataFrame, rows: pd.DataFrame) -> None:
+def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFrame) -> None:
+    """Replace the period's row outcomes, quarantine and facts of ``form``: the facts are the staged rows
+    whose outcome in ``rows`` is accepted and current, copied inside the database."""
     delete_where(conn, "etl_row_outcome", form=form.code, period=period)
     delete_where(conn, "quarantine", form=form.code, period=period)
     outcomes = rows.assign(form=form.code, period=period)

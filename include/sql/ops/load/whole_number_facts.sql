@@ -1,8 +1,9 @@
 -- An integer field of a form's facts holds whole numbers: a staged value with a fraction (kept in
--- staging for the rules, e.g. E1-H07, to see) is rounded half to even, as PostgreSQL's assignment cast
--- from double precision rounds it when current_facts.sql inserts it (so there this finds no row) and as
--- SQLite, which stores such a value as it is, does not. Slots: {{ target_table }}, {{ period_column }},
--- {{ column }} (an integer field of the form).
+-- staging for the rules, e.g. E1-H07, to see) is rounded half to even. PostgreSQL's assignment cast from
+-- double precision rounded it so when current_facts.sql inserted it (there this finds no row); SQLite
+-- stores the value as given, and this rounds it the same way. A double of magnitude 2^52 or more has no
+-- fraction, and is left as it is (past bigint, PostgreSQL's insert refuses it). Slots: {{ target_table }},
+-- {{ period_column }}, {{ column }} (an integer field of the form).
 update {{ target_table }}
 set {{ column }} = case
         when {{ column }} - cast({{ column }} as bigint) > 0.5
@@ -14,4 +15,5 @@ set {{ column }} = case
         else cast({{ column }} as bigint)
     end
 where {{ period_column }} = :period
+    and abs({{ column }}) < 4503599627370496
     and {{ column }} <> cast({{ column }} as bigint)
