@@ -146,23 +146,20 @@ def insert_rows(
         if not len(rows):
             return 0
         for start in range(0, len(rows), INSERT_CHUNK_ROWS):  # one slice's Python values at a time
-            _bulk_insert(conn, table, names, _frame_tuples(rows.iloc[start : start + INSERT_CHUNK_ROWS], names))
+            insert_tuples(conn, table, names, _frame_tuples(rows.iloc[start : start + INSERT_CHUNK_ROWS], names))
         return len(rows)
     else:
         if not rows:
             return 0
         names = list(columns) if columns is not None else list(rows[0].keys())
-        tuples = [tuple(map(r.get, names)) for r in rows]  # map over the bound get: no generator per row
-    if not tuples:
-        return 0
-    _bulk_insert(conn, table, names, tuples)
-    return len(tuples)
+        return insert_tuples(conn, table, names, [tuple(map(r.get, names)) for r in rows])  # no generator per row
 
 
 def insert_tuples(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> int:
     """Insert ``rows``, tuples of values in the order of ``columns``, into ``table`` in one bulk load on
-    the connection's transaction, as :func:`insert_rows` loads dicts (``COPY`` on PostgreSQL, one
-    ``executemany`` on SQLite): for a caller that holds its rows' values column by column already."""
+    the connection's transaction (``COPY`` on PostgreSQL, one ``executemany`` on SQLite): what
+    :func:`insert_rows` loads its dicts and frames with, and what a caller that holds its rows' values
+    column by column already calls itself."""
     if not rows:
         return 0
     _bulk_insert(conn, table, list(columns), rows)
