@@ -11,8 +11,9 @@ import pandas as pd
 
 
 def text_array(values: pd.Series) -> Any:
-    """``values`` (text) as one pyarrow ``large_string`` array, missing values as nulls; the chunks of a
-    column held by pyarrow are combined, nothing is converted value by value."""
+    """``values`` (text) as one pyarrow ``large_string`` array, missing values as nulls. A column pyarrow
+    already holds (pandas 3's ``str``) is taken as its buffers, its chunks combined, with no conversion
+    value by value; a column of Python objects is converted once by ``pyarrow.array``."""
     import pyarrow as pa
 
     array = pa.array(values.array, from_pandas=True)
