@@ -185,11 +185,11 @@ def test_a_quarantined_row_whose_project_code_is_malformed_names_no_project(engi
 def test_enterprise_names_are_those_of_the_enterprises_asked_for_from_the_register_else_the_latest_report(engine):
     """The lights' enterprise names: the register in force wins over an E1 report, the latest report
     names an enterprise the register lacks, an enterprise not asked for is not read, and more codes than
-    one expanding list holds are asked in chunks (sources.CHUNK)."""
+    one expanding list holds are asked in chunks (warehouse.IN_LIST_CHUNK)."""
     from supervision_fixtures import USCC
     from techreform.periods import Period
-    from techreform.supervision import sources
     from techreform.supervision.sources import enterprise_names
+    from techreform.warehouse import IN_LIST_CHUNK
 
     def e1(period, uscc, name):
         return {
@@ -205,7 +205,7 @@ def test_enterprise_names_are_those_of_the_enterprises_asked_for_from_the_regist
             "source_row": 2,
         }
 
-    others = [f"9162010200000{n:05d}" for n in range(sources.CHUNK + 3)]
+    others = [f"9162010200000{n:05d}" for n in range(IN_LIST_CHUNK + 3)]
     with engine.begin() as conn:
         insert_rows(
             conn,

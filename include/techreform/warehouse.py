@@ -129,6 +129,24 @@ def query(
     return conn.execute(sa.text(sql_text(name, conn.dialect.name, tables)), params)
 
 
+IN_LIST_CHUNK = 500
+"""Values per expanding ``in`` list of :func:`query_in` (SQLite limits bound parameters per statement)."""
+
+
+def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -> list[sa.Row]:
+    """Run ``include/sql/<name>.sql`` whose ``:codes`` is an expanding list, in chunks of
+    :data:`IN_LIST_CHUNK` codes; the rows of every chunk, chunk after chunk (a statement that returns
+    no rows, a ``delete``, is run on each chunk and gives ``[]``)."""
+    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
+    rows: list[sa.Row] = []
+    codes = list(codes)
+    for start in range(0, len(codes), IN_LIST_CHUNK):
+        result = conn.execute(statement, {"codes": codes[start : start + IN_LIST_CHUNK], **params})
+        if result.returns_rows:
+            rows.extend(result.fetchall())
+    return rows
+
+
 def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> None:
     conn.execute(sa.text(sql_text(name, conn.dialect.name)), params or {})
 

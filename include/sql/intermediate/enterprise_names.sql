@@ -1,5 +1,5 @@
 -- Enterprise names by USCC for period, of the enterprises asked for (an expanding list of codes, given
--- in chunks by techreform.supervision.sources.query_in): the register snapshot in force (preference 1),
+-- in chunks by techreform.warehouse.query_in): the register snapshot in force (preference 1),
 -- else the latest E1 report up to the period (preference 2).
 with registered as (
     select r.uscc, r.enterprise_name, 1 as preference

@@ -20,8 +20,7 @@ from sqlalchemy.engine import Connection
 
 from techreform.periods import Period
 from techreform.supervision.rules import GREEN, worst_light
-from techreform.supervision.sources import query_in
-from techreform.warehouse import insert_rows, query
+from techreform.warehouse import insert_rows, query, query_in
 
 CASE_COLUMNS = [
     "case_id",

@@ -9,37 +9,21 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from techreform.cells import CellError, parse_boolean
 from techreform.forms import form
 from techreform.periods import Period
 from techreform.reference import prefecture_of
-from techreform.warehouse import has_table, query, read_frame, sql_text
-
-CHUNK = 500
-"""Project codes per expanding ``in`` list (SQLite limits bound parameters per statement)."""
+from techreform.warehouse import has_table, query, query_in, read_frame
 
 PROJECT_CODE_RE = re.compile(r"^\d{4}-62\d{4}-\d{2}-\d{2}-\d{6}$")
 """Project codes of the contract (P1-H01). A quarantined row whose code does not match names no project
 (it is in the review receipt for its reporting unit, not in supervision)."""
-
-
-def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -> list[sa.Row]:
-    """Run ``include/sql/<name>.sql`` whose ``:codes`` is an expanding list, in chunks."""
-    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
-    rows: list[sa.Row] = []
-    codes = list(codes)
-    for start in range(0, len(codes), CHUNK):
-        result = conn.execute(statement, {"codes": codes[start : start + CHUNK], **params})
-        if result.returns_rows:
-            rows.extend(result.fetchall())
-    return rows
 
 
 def load_history(conn: Connection, period: Period, depth: int) -> pd.DataFrame:
