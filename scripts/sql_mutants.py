@@ -58,6 +58,7 @@ LOAD = "tests/test_load.py"
 VAL_RULES = "tests/test_validation_rules.py"
 MUT_HB = "tests/test_mutants_hb.py"
 SUP_CASES = "tests/test_supervision_cases.py"
+MUT_COMPLETENESS = "tests/test_mutants_completeness.py"
 
 MUTANTS: list[Mutant] = [
     # --- include/sql/indicators -------------------------------------------------------------------
@@ -478,6 +479,42 @@ MUTANTS: list[Mutant] = [
         "where f.period < :period",
         "where f.period <= :period",
         (MUT_HB, VAL_RULES),
+    ),
+    # --- completeness (报送率): who is expected, who was received, the missing reporters' entries -----------
+    Mutant(
+        "dq-expected-above-scale",
+        "include/sql/intermediate/expected_reporters.sql",
+        "and r.above_scale = 1 and",
+        "and",
+        (MUT_COMPLETENESS,),
+    ),
+    Mutant(
+        "dq-received-unparsed-form",
+        "include/sql/intermediate/received_reporters.sql",
+        "where form = 'E1' and delivery_period",
+        "where delivery_period",
+        (MUT_COMPLETENESS,),
+    ),
+    Mutant(
+        "dq-received-unparsed",
+        "include/sql/intermediate/received_reporters.sql",
+        "where form = 'E1' and delivery_period = :period and record_key <> ''",
+        "where 1 = 0",
+        (MUT_COMPLETENESS,),
+    ),
+    Mutant(
+        "dq-missing-entry-in-force",
+        "include/sql/intermediate/registered_enterprises.sql",
+        "where r.in_force_period = :period and",
+        "where r.in_force_period >= :period and",
+        (MUT_COMPLETENESS,),
+    ),
+    Mutant(
+        "dq-missing-entry-county",
+        "include/sql/intermediate/registered_enterprises.sql",
+        "left join dim_division as c on c.code = r.region_code",
+        "left join dim_division as c on c.code = r.prefecture_code",
+        (MUT_COMPLETENESS,),
     ),
     # --- include/techreform (mutants of the issue-16 probe that survived) -----------------------------
     Mutant(

@@ -17,7 +17,7 @@ from techreform.forms import FORMS
 from techreform.periods import Period
 from techreform.reference import province
 from techreform.validation.completeness import compute_completeness, compute_form_completeness
-from techreform.warehouse import insert_rows
+from techreform.warehouse import IN_LIST_CHUNK, insert_rows
 from validation_fixtures import add_register, e1_row, prepare_warehouse, q1_row, r1_row, staged, uscc
 
 Q1 = FORMS["Q1"]
@@ -157,6 +157,22 @@ def test_e1_a_run_replaces_its_period_only_and_january_expects_nobody(register, 
     assert (january["expected"], january["received"], january["missing"], january["rate"]) == (0, 0, 0, None)
     assert set(january["by_prefecture"]["620100"].values()) == {0, None}
     assert _select(engine, "select count(*) as n from dq_missing_reporter where period = '2013-01'") == [{"n": 0}]
+
+
+def test_e1_every_missing_reporter_is_kept_once_when_more_are_missing_than_one_lookup_holds(engine, settings):
+    """The missing reporters' entries are looked up in chunks (``warehouse.IN_LIST_CHUNK`` codes at a
+    time): none is lost or kept twice past a chunk's end, and a reporter that sent two rows counts once."""
+    n = IN_LIST_CHUNK + 2
+    with engine.begin() as conn:
+        add_register(conn, "2013-01", [r1_row(i) for i in range(1, n + 1)])
+    _stage(engine, "stg_enterprise_monthly", "E1", JUNE, [e1_row(1), e1_row(1, enterprise_name="重复")])
+    summary = compute_completeness(engine, settings, JUNE)
+    assert (summary["expected"], summary["received"], summary["missing"]) == (n, 1, n - 1)
+    missing = _select(engine, "select uscc, enterprise_name from dq_missing_reporter where period = '2013-06'")
+    assert len(missing) == n - 1
+    assert {(r["uscc"], r["enterprise_name"]) for r in missing} == {
+        (uscc(i), f"兰州测试企业{i}") for i in range(2, n + 1)
+    }
 
 
 def _q1_facts(engine, rows: list[tuple[int, str]]) -> None:

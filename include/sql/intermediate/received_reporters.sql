@@ -1,19 +1,11 @@
--- Completeness: every uscc that sent an E1 row in the period's delivery folder, whether the row was
--- accepted, quarantined or did not even parse (a reporter who reported wrongly still reported).
-with staged as (
-    select uscc
-    from stg_enterprise_monthly
-    where delivery_period = :period and uscc is not null
-),
-unparsed as (
-    select record_key as uscc
-    from stg_parse_error
-    where form = 'E1' and delivery_period = :period and record_key <> ''
-),
-received as (
-    select uscc from staged
-    union
-    select uscc from unparsed
-)
-select distinct uscc
-from received
+-- Completeness: the usccs that sent an E1 row in the period's delivery folder, whether the row was
+-- accepted, quarantined or did not even parse (a reporter who reported wrongly still reported). One
+-- row per row sent, not made distinct: what reads it only asks whether a code is among them, and
+-- making half a million codes distinct is a sort (docs/performance.md).
+select uscc
+from stg_enterprise_monthly
+where delivery_period = :period and uscc is not null
+union all
+select record_key as uscc
+from stg_parse_error
+where form = 'E1' and delivery_period = :period and record_key <> ''

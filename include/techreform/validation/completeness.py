@@ -21,7 +21,7 @@ from techreform.config import Settings
 from techreform.forms import Form
 from techreform.periods import Period
 from techreform.reference import province
-from techreform.warehouse import delete_where, insert_rows, read_frame
+from techreform.warehouse import delete_where, insert_rows, query_in, read_frame
 
 
 def among(codes: pd.Series, others: pd.Series) -> np.ndarray:
@@ -73,19 +73,10 @@ def compute_completeness(engine: Engine, settings: Settings, period: Period | st
         received = read_frame(conn, "intermediate/received_reporters", period=p)["uscc"]
         expected["received"] = among(expected["uscc"], received)
         rows = rates_by_prefecture(expected, prefectures, p)
-        missing = expected[~expected["received"]]
+        missing = expected.loc[~expected["received"], "uscc"]  # by prefecture and USCC, as each chunk is
         missing_rows = [
-            {
-                "period": p,
-                "uscc": r["uscc"],
-                "enterprise_name": r["enterprise_name"],
-                "region_code": r["region_code"],
-                "county_name": r["county_name"],
-                "prefecture_code": r["prefecture_code"],
-                "prefecture_name": r["prefecture_name"],
-                "contact_email": r["contact_email"],
-            }
-            for r in missing.astype(object).where(missing.notna(), None).to_dict("records")
+            {"period": p, **row._asdict()}
+            for row in query_in(conn, "intermediate/registered_enterprises", missing.tolist(), period=p)
         ]
         delete_where(conn, "dq_completeness", period=p)
         delete_where(conn, "dq_missing_reporter", period=p)
