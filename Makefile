@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
+# the suite on two workers, one per core of the 2-core machines it runs on (pytest-xdist; a test file stays on one worker, so its module
+# fixtures are built once); TEST_WORKERS=0 runs it in this one process
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: venv system demo lint test test-fast mutation generate benchmark benchmark-validation measure-delivery docs clean help
 
@@ -37,10 +41,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 test: venv system lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: venv system lint
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 # Mutation testing (docs/testing.md): mutmut over the core Python modules, one group at a time against
 # the fast tests that cover it, and the hand-written mutants of the SQL. Slow (tens of minutes); not
