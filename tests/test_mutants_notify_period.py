@@ -44,6 +44,12 @@ JUNE = Period.parse("2013-06")
 LZ, TS, PROV = "lz@example.org", "ts@example.org", "prov@example.org"
 
 
+def _notify_records(caplog) -> list[logging.LogRecord]:
+    """The records of the notify module: the local SMTP server runs in this process, and its own log
+    (``mail.log``) reaches the same handler when an earlier test left the root logger at INFO."""
+    return [r for r in caplog.records if r.name == notify.__name__]
+
+
 @pytest.fixture(scope="module")
 def shared_smtp():
     with running_local_smtp() as server:
@@ -287,7 +293,7 @@ def test_without_a_server_the_emails_are_written_to_the_outbox_and_logged_writte
         )
         assert json.loads(row["content_json"]) == contents[row["recipient"]]
         assert (row["last_error"], row["correction_of"]) == ("", None)
-    assert [r.getMessage() for r in caplog.records][:2] == [
+    assert [r.getMessage() for r in _notify_records(caplog)][:2] == [
         f"e-mail 2013-06 to {PROV} (province {PROVINCE}) v1 written",
         f"e-mail 2013-06 to {LZ} (prefecture {LANZHOU}) v1 written",
     ]
@@ -527,7 +533,7 @@ def test_through_a_server_a_message_is_sent_to_its_recipient_alone_and_logged_se
     assert [
         (r["status"], r["attempts"], r["last_error"], r["message_id"], r["outbox_path"]) for r in log_of(engine)
     ] == [("sent", 1, "", "<d1.1@example.org>", None)] * 2
-    assert [r.getMessage() for r in caplog.records] == [
+    assert [r.getMessage() for r in _notify_records(caplog)] == [
         "e-mail 2013-06 to a@x.example (prefecture 620100) v1 sent",
         "e-mail 2013-06 to b@x.example (prefecture 620100) v1 sent",
     ]
@@ -571,10 +577,10 @@ def test_a_refused_message_is_tried_the_configured_times_keeping_its_claim_then_
     assert [(r["status"], r["attempts"], r["last_error"], r["message_id"]) for r in log_of(engine)] == [
         ("unsent", 3, error, "")
     ] * 2
-    assert [r.getMessage() for r in caplog.records][:3] == [
+    assert [r.getMessage() for r in _notify_records(caplog)][:3] == [
         f"e-mail 2013-06 to a@x.example, attempt {n}, not accepted: {error}" for n in (1, 2, 3)
     ]
-    assert {r.levelno for r in caplog.records} == {logging.WARNING}
+    assert {r.levelno for r in _notify_records(caplog)} == {logging.WARNING}
 
 
 def test_a_message_accepted_at_a_later_attempt_is_logged_sent_without_the_earlier_error(
@@ -623,7 +629,7 @@ def test_once_the_server_is_unreachable_the_other_messages_are_not_tried(engine,
         ("b@x.example", "unsent", 0, skipped),
         ("c@x.example", "unsent", 0, skipped),
     ]
-    assert len(caplog.records) == 3  # the three attempts of the first message
+    assert len(_notify_records(caplog)) == 3  # the three attempts of the first message
 
 
 def test_messages_another_live_run_is_sending_are_left_to_it_and_reported_in_flight(engine, opts, server, caplog):
@@ -642,7 +648,7 @@ def test_messages_another_live_run_is_sending_are_left_to_it_and_reported_in_fli
     error = failures[0][1]
     assert error.startswith("in flight, being sent by run other on elsewhere pid 1, lease until ")
     assert [rcpts for rcpts, _ in handler.messages] == [["b@x.example"]]
-    warning = caplog.records[0]
+    warning = _notify_records(caplog)[0]
     assert warning.levelno == logging.WARNING
     holder = error.removeprefix("in flight, being sent by ")
     assert warning.getMessage() == f"e-mail 2013-06 to a@x.example (prefecture 620100) is being sent by {holder}"
