@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 CONSTRAINTS := constraints-3.11.txt
 DEMO_DIR ?= $(CURDIR)/var/demo
 PYTEST_ARGS ?=
-# the suite on two workers, one per core of the 2-core machines it runs on (pytest-xdist; a test file stays on one worker, so its module
-# fixtures are built once); TEST_WORKERS=0 runs it in this one process
+# the suite on two workers, one per core of the 2-core machines it runs on (pytest-xdist; a test file
+# stays on one worker, so its module fixtures are built once); TEST_WORKERS=0 runs it in one process
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
