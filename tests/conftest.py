@@ -31,6 +31,8 @@ REQUIRE_POSTGRES = os.environ.get("TECHREFORM_REQUIRE_POSTGRES") == "1"
 
 from techreform.config import Settings  # noqa: E402
 
+pytest_plugins = ["root_logger"]  # each test module starts with the root logger's level as the session's
+
 
 def _pg_available() -> bool:
     import sqlalchemy as sa
