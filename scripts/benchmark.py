@@ -94,6 +94,10 @@ def _drop_database(name: str) -> None:
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+FLOOR_SLICE_ROWS = 50_000
+"""The floor COPYs a table's rows by slices of this many (the project stages by slices of as many)."""
+
+
 def child_floor(data: Path) -> dict:
     """Read every file of the month with the project's reader and COPY its cells as text (unlogged table)."""
     import psycopg
@@ -111,9 +115,10 @@ def child_floor(data: Path) -> dict:
                 for _code, path in _month_files(data):
                     table = read_delivery_bytes(path, path.read_bytes(), limits)
                     with cur.copy("copy floor_rows (file, source_row, cells) from stdin") as copy:
-                        for number, cells in table.rows:
-                            copy.write_row((path.name, number, [None if c is None else str(c) for c in cells]))
-                    rows += len(table.rows)
+                        for start in range(0, len(table), FLOOR_SLICE_ROWS):  # a columnar table's rows by slices
+                            for number, cells in table.slice(start, start + FLOOR_SLICE_ROWS).rows:
+                                copy.write_row((path.name, number, [None if c is None else str(c) for c in cells]))
+                    rows += len(table)
             conn.commit()
     finally:
         _drop_database(name)

@@ -220,7 +220,7 @@ _PADDING = " \t\u3000"
 """Padding :func:`clean_text` strips in every Unicode version (NFKC makes U+3000 a space)."""
 
 
-def _plain_decimals_of_text(values: list[Any]) -> tuple[list[Any], list[int]] | None:
+def _plain_decimals_of_text(values: list[Any] | Any) -> tuple[list[Any], list[int]] | None:
     """For a number column of text only (a CSV file's): the plain numerals read as doubles in a few passes
     of pyarrow's compute functions over the whole column, instead of a regular expression and
     :func:`parse_decimal` per cell in Python. Returns the column's values (``None`` where a cell is left
@@ -233,15 +233,18 @@ def _plain_decimals_of_text(values: list[Any]) -> tuple[list[Any], list[int]] | 
     with at most 15 digits: for such a cell :func:`parse_decimal` strips the padding, NFKC-normalises it
     to the ASCII numeral and reads it as ``float`` would, so both give the same double. Every other cell
     goes to :func:`parse_decimal`, so the column's values are those of :func:`parse_cell` whatever this
-    takes."""
+    takes. ``values`` may be a pyarrow string array already (a columnar CSV table's column)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        text = pa.array(values, type=pa.string())
-    except (pa.ArrowException, TypeError, ValueError):  # not text only (or a lone surrogate)
-        return None
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    else:
+        try:
+            text = pa.array(values, type=pa.string())
+        except (pa.ArrowException, TypeError, ValueError):  # not text only (or a lone surrogate)
+            return None
     trimmed = pc.utf8_trim(text, _PADDING)
     plain = pc.fill_null(pc.match_substring_regex(trimmed, _PLAIN_SHAPE), False)
     ascii_text = pc.utf8_normalize(trimmed, "NFKC")  # of a plain numeral: its ASCII digits, point and minus
@@ -261,27 +264,34 @@ def _plain_decimals_of_text(values: list[Any]) -> tuple[list[Any], list[int]] | 
     return out, left[~markers.to_numpy(zero_copy_only=False)[left]].tolist()
 
 
-def parse_column(field: Field, values: list[Any]) -> tuple[list[Any], dict[int, str]]:
+def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict[int, str]]:
     """:func:`parse_cell` over a column: (clean values, ``None`` where a cell failed; {position: reason}).
 
     The same rules, faster at hundreds of thousands of cells: a plain numeral in a number column is read
     directly (:func:`_plain_decimal`), ASCII text is only stripped (NFKC leaves ASCII unchanged), and in
-    columns of repeating values (codes, months, yes/no) each distinct text is parsed once."""
+    columns of repeating values (codes, months, yes/no) each distinct text is parsed once.
+
+    ``values``: a list of cells, or a pyarrow string array (a columnar CSV table's column,
+    :meth:`techreform.readers.RawTable.cells`): a number column's plain numerals are then read with no
+    Python string per cell, only the cells left to :func:`parse_decimal` are taken out of it."""
     parser = _PARSERS[field.type]
-    out: list[Any] = [None] * len(values)
-    errors: dict[int, str] = {}
     number = field.type in ("decimal", "integer")
-    text = field.type in ("text", "enum")
-    cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
+    if not isinstance(values, list) and not (number and not field.aliases):
+        values = values.to_pylist()
+    errors: dict[int, str] = {}
     vectorised = _plain_decimals_of_text(values) if number and not field.aliases else None
     if vectorised is not None:
         out, left = vectorised
+        arrow = not isinstance(values, list)
         for position in left:
             try:
-                out[position] = parser(values[position])
+                out[position] = parser(values[position].as_py() if arrow else values[position])
             except CellError as exc:
                 errors[position] = exc.reason
         return out, errors
+    out: list[Any] = [None] * len(values)
+    text = field.type in ("text", "enum")
+    cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
     for position, value in enumerate(values):
         if value is None:
             continue

@@ -193,9 +193,8 @@ def parse_table_chunks(
     """:func:`parse_table` by slices of at most ``chunk_rows`` rows (bounded memory: one slice's row
     dicts at a time; the generator holds ``table``, so its cells as read stay until the last slice). A
     file without rows gives one empty slice; ``rows_received`` is the slice's."""
-    for start in range(0, max(len(table.rows), 1), chunk_rows):
-        piece = RawTable(table.path, table.encoding, table.headers, table.rows[start : start + chunk_rows])
-        yield parse_table(form, piece, folder_period)
+    for start in range(0, max(len(table), 1), chunk_rows):
+        yield parse_table(form, table.slice(start, start + chunk_rows), folder_period)
 
 
 def _parse_rows(
@@ -205,12 +204,11 @@ def _parse_rows(
         default_period = str(folder_period) if folder_period is not None and form.period_from_folder else None
         default_year = Period.parse(folder_period).year if folder_period is not None and form.year_from_folder else None
         key_field = form.key[0]
-        rows = table.rows
+        count = len(table)
         width = len(table.headers)
         parsed: dict[str, tuple[list[Any], dict[int, str]]] = {}
         for index, name in mapping.items():
-            column = [cells[index] if index < len(cells) else None for _, cells in rows]
-            parsed[name] = parse_column(form.field(name), column)
+            parsed[name] = parse_column(form.field(name), table.cells(index))
         names = list(parsed)
         errors_by_row: dict[int, list[tuple[str, str]]] = {}
         for name in names:
@@ -219,7 +217,7 @@ def _parse_rows(
         value_columns = [parsed[name][0] for name in names]
         unparsed: list[dict[str, Any]] = []
         for position in sorted(errors_by_row):  # the few rows that did not parse, each with its key as parsed
-            source_row, cells = rows[position]
+            source_row, cells = table.row(position)
             errors = errors_by_row[position]
             failed = {name for name, _ in errors}
             key = None if key_field in failed or key_field not in parsed else parsed[key_field][0][position]
@@ -233,9 +231,9 @@ def _parse_rows(
                 }
             )
         columns = dict(zip(names, value_columns))
-        columns["source_row"] = [source_row for source_row, _ in rows]
+        columns["source_row"] = table.source_rows()
         if errors_by_row:  # the staged rows' values only
-            kept = [position for position in range(len(rows)) if position not in errors_by_row]
+            kept = [position for position in range(count) if position not in errors_by_row]
             columns = {name: [values[i] for i in kept] for name, values in columns.items()}
         staged_count = len(columns["source_row"])
         for name, default in (("period", default_period), ("year", default_year)):
@@ -245,7 +243,7 @@ def _parse_rows(
                 columns[name] = [default if value is None else value for value in columns[name]]
             else:
                 columns[name] = [default] * staged_count
-        return ParsedFile(extras, columns, unparsed, len(rows))
+        return ParsedFile(extras, columns, unparsed, count)
 
 
 def row_as_received(headers: list[str], cells: list[Any], width: int | None = None) -> str:
@@ -629,7 +627,7 @@ def _ingest_file(
         parts = parse_table_chunks(form, table, period, STAGE_CHUNK_ROWS)
         first = next(parts)  # the header's check and the first slice
         outcome.extra_columns = first.extra_columns
-        outcome.rows_received = len(table.rows)
+        outcome.rows_received = len(table)
         # the table's cells as read stay in memory until the last slice is staged (``parts`` holds the
         # table); what the slices bound is the parsed rows: one slice's row dicts at a time
         chunks = _guarded(itertools.chain([first], parts), where)

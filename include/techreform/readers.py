@@ -17,10 +17,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -51,18 +51,93 @@ class UnreadableFile(ValueError):
     """The file as a whole cannot be used; the message names the file and says why (Chinese and English)."""
 
 
-@dataclass
 class RawTable:
-    """A delivered table as received: headers and rows of cells, each row with its spreadsheet number."""
+    """A delivered table as received: headers and rows of cells, each row with its spreadsheet number
+    (the header's row is 1; blank rows are not kept, so the numbers can skip).
 
-    path: Path
-    encoding: str  # utf-8, utf-8-sig, gb18030, xlsx
-    headers: list[str]
-    rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (source_row, cells); header row is 1
+    Held row by row (``rows``: the strict CSV reader, XLSX) or column by column (the columnar CSV
+    reader, :func:`_read_plain_csv`: one pyarrow text array per column, a few bytes per cell instead
+    of a Python string and a list per row). Either way :attr:`rows` gives the rows, and
+    :meth:`column`, :meth:`source_rows`, :meth:`row` and :meth:`slice` read it as parsing does, without
+    building the rows of a columnar table."""
+
+    __slots__ = ("path", "encoding", "headers", "_rows", "_columns", "_numbers")
+
+    def __init__(
+        self,
+        path: Path,
+        encoding: str,  # utf-8, utf-8-sig, gb18030, xlsx
+        headers: list[str],
+        rows: list[tuple[int, list[Any]]] | None = None,
+        *,
+        columns: list[Any] | None = None,
+        row_numbers: Any = None,
+    ) -> None:
+        self.path = path
+        self.encoding = encoding
+        self.headers = headers
+        self._rows = [] if rows is None and columns is None else rows
+        self._columns = columns  # pyarrow string arrays, one per header, all of len(row_numbers)
+        self._numbers = row_numbers  # pyarrow int64 array: each columnar row's source row
 
     @property
     def file_name(self) -> str:
         return self.path.name
+
+    @property
+    def rows(self) -> list[tuple[int, list[Any]]]:
+        """(source_row, cells) of every row; a columnar table's rows are built at each call."""
+        if self._rows is not None:
+            return self._rows
+        cells = zip(*(column.to_pylist() for column in self._columns)) if self._columns else iter(())
+        return [(number, list(values)) for number, values in zip(self._numbers.to_pylist(), cells)]
+
+    @property
+    def columnar(self) -> bool:
+        """Whether the table is held column by column (the columnar CSV reader took its file)."""
+        return self._rows is None
+
+    def __len__(self) -> int:
+        return len(self._rows) if self._rows is not None else len(self._numbers)
+
+    def column(self, index: int) -> list[Any]:
+        """The cells of column ``index`` (0-based), one per row; ``None`` where a row is shorter."""
+        if self._rows is None:
+            return self._columns[index].to_pylist() if index < len(self._columns) else [None] * len(self)
+        return [cells[index] if index < len(cells) else None for _, cells in self._rows]
+
+    def cells(self, index: int) -> Any:
+        """Column ``index`` as parsing takes it (:func:`techreform.cells.parse_column`): a columnar
+        table's pyarrow array as read, else :meth:`column`'s list."""
+        if self._rows is None and index < len(self._columns):
+            return self._columns[index]
+        return self.column(index)
+
+    def source_rows(self) -> list[int]:
+        """Each row's source row, in order."""
+        if self._rows is None:
+            return self._numbers.to_pylist()
+        return [number for number, _ in self._rows]
+
+    def row(self, position: int) -> tuple[int, list[Any]]:
+        """(source_row, cells) of the row at ``position`` (0-based, among the rows kept)."""
+        if self._rows is not None:
+            return self._rows[position]
+        return self._numbers[position].as_py(), [column[position].as_py() for column in self._columns]
+
+    def slice(self, start: int, stop: int) -> RawTable:
+        """The rows ``start:stop`` as a table of their own (a columnar table's arrays are not copied)."""
+        if self._rows is not None:
+            return RawTable(self.path, self.encoding, self.headers, self._rows[start:stop])
+        stop = min(stop, len(self))
+        start = min(start, stop)
+        return RawTable(
+            self.path,
+            self.encoding,
+            self.headers,
+            columns=[column.slice(start, stop - start) for column in self._columns],
+            row_numbers=self._numbers.slice(start, stop - start),
+        )
 
 
 DECODE_CHUNK_BYTES = 1 << 20
@@ -215,6 +290,9 @@ def read_csv_bytes(
             f"{_where(*nul)} 含有空字符 NUL (0x00)，文件已损坏或不是文本表格 / NUL byte, "
             "the file is corrupted or not a text table"
         )
+    plain = _read_plain_csv(path, data, encoding, delimiter, first_line, limits, only_rows)
+    if plain is not None:  # the columnar reader took it: the same table, read column by column
+        return plain
     if csv.field_size_limit() <= limits.max_cell_chars:
         csv.field_size_limit(limits.max_cell_chars + 1)  # our own limit, with its own message, decides
     # the text is decoded line by line as the rows are read (the whole text is never in memory)
@@ -255,6 +333,127 @@ def read_csv_bytes(
     if headers is None:
         raise UnreadableFile("文件为空 / the file is empty")
     return RawTable(path=path, encoding=encoding, headers=headers, rows=rows)
+
+
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.strip`` strips (``str.isspace``; the test checks the list is whole)."""
+_BLANK_CELL = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + "]*$"
+"""A cell of white space only, or empty: blank, as :func:`_is_blank` sees it (an RE2 pattern for
+pyarrow's ``match_substring_regex``)."""
+_SIMPLE_QUOTED_CELL = re.compile(rb'"[^"\r\n]*"')
+"""A quoted cell with no quote and no line break inside (``"1,005.56"``, as spreadsheets quote)."""
+
+
+def _simple_quoting(data: bytes, delimiter: bytes, text_start: int) -> bool:
+    """True when every quote character of the CSV bytes opens or closes a whole cell that holds no quote
+    and no line break (:data:`_SIMPLE_QUOTED_CELL`, from the start of a line or after a delimiter to the
+    end of a line or a delimiter). Such a file has one record per line, and its cells read the same
+    whatever reader splits it: the quoted text is the cell. Anything else (a doubled quote, a quote
+    inside a cell, a cell over several lines, text after a closing quote) is left to the strict reader."""
+    quotes = data.count(b'"')
+    if quotes % 2:
+        return False
+    paired = 0
+    before = (delimiter, b"\n")
+    after = (delimiter, b"\r", b"\n")
+    for match in _SIMPLE_QUOTED_CELL.finditer(data):
+        start, end = match.span()
+        if start > text_start and data[start - 1 : start] not in before:
+            return False
+        if end < len(data) and data[end : end + 1] not in after:
+            return False
+        paired += 2
+    return paired == quotes
+
+
+def _read_plain_csv(
+    path: Path,
+    data: bytes,
+    encoding: str,
+    delimiter: str,
+    first_line: str,
+    limits: IngestLimits,
+    only_rows: Collection[int] | None,
+) -> RawTable | None:
+    """The columnar reader: a plain CSV file read by pyarrow's CSV reader (in C++, column by column)
+    into the very table :func:`read_csv_bytes`'s strict reader would give, or ``None`` to leave the
+    file to the strict reader — which then reads it, or refuses it with its own message.
+
+    A plain file: its header on the first line (no blank line before it), ending in ``\n``; quotes
+    only around whole cells without quote or line break (:func:`_simple_quoting`), so one record per
+    line; every line as wide as the header (pyarrow refuses the file otherwise; an empty line is a row
+    of empty cells, blank); within ``max_columns``, ``max_cells`` and ``max_cell_chars``. Rows of blank
+    cells are dropped and the others keep their line numbers, as the strict reader numbers records.
+    NUL was refused before (:func:`read_csv_bytes`). A GB18030 file is decoded by pyarrow block by
+    block (its quote, delimiter and line-break bytes are ASCII and never part of a multi-byte
+    character, so the checks on the bytes hold for it too). The test: ``tests/test_columnar_csv.py``."""
+    text_start = 3 if encoding == "utf-8-sig" else 0
+    if not _simple_quoting(data, delimiter.encode(), text_start):
+        return None
+    if first_line.count(delimiter) >= limits.max_columns:
+        return None  # the header is wider than allowed: not split here (the strict reader refuses it)
+    try:
+        width = len(next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter)))
+    except csv.Error:  # a header cell over the csv module's own limit
+        return None
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if width > limits.max_columns or lines * width > limits.max_cells:
+        return None  # the strict reader names the row where a limit is passed
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as arrow_csv
+
+    names = [f"c{index}" for index in range(width)]
+    try:
+        table = arrow_csv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)[text_start:]),
+            read_options=arrow_csv.ReadOptions(
+                use_threads=False, column_names=names, encoding="gb18030" if encoding == "gb18030" else "utf8"
+            ),
+            parse_options=arrow_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):  # a line of another width, ...: the strict reader says which
+        return None
+    if table.num_rows == 0:
+        return None
+    columns = table.columns  # chunked as read (one chunk per block): never copied whole
+    del table
+    if any((pc.max(pc.utf8_length(column)).as_py() or 0) > limits.max_cell_chars for column in columns):
+        return None
+    blank = np.ones(len(columns[0]), dtype=bool)
+    for column in columns:  # a match per cell, no trimmed copy of the text
+        blank &= pc.match_substring_regex(column, _BLANK_CELL).to_numpy()
+    if blank[0]:
+        return None  # blank lines before the header: the strict reader skips them
+    headers = [normalise_header(column[0].as_py()) for column in columns]
+    numbers = np.arange(1, len(blank) + 1, dtype=np.int64)  # each line's number: one record per line
+    keep = ~blank
+    keep[0] = False  # the header
+    if only_rows is not None:
+        keep &= np.isin(numbers, np.fromiter(only_rows, dtype=np.int64, count=len(only_rows)))
+    if keep[1:].all():  # the usual file: every line after the header is a row, no copy
+        kept = [column.slice(1) for column in columns]
+    else:
+        mask = pa.array(keep)
+        kept = [column.filter(mask) for column in columns]
+    return RawTable(path, encoding, headers, columns=kept, row_numbers=pa.array(numbers[keep]))
 
 
 def _only_whitespace(data: bytes, encoding: str) -> bool:
