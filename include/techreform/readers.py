@@ -58,8 +58,8 @@ class RawTable:
     Held row by row (``rows``: the strict CSV reader, XLSX) or column by column (the columnar CSV
     reader, :func:`_read_plain_csv`: one pyarrow text array per column, a few bytes per cell instead
     of a Python string and a list per row). Either way :attr:`rows` gives the rows, and
-    :meth:`column`, :meth:`source_rows`, :meth:`row` and :meth:`slice` read it as parsing does, without
-    building the rows of a columnar table."""
+    :meth:`column`, :meth:`cells`, :meth:`source_rows`, :meth:`row` and :meth:`slice` read it as parsing
+    does, without building the rows of a columnar table."""
 
     __slots__ = ("path", "encoding", "headers", "_rows", "_columns", "_numbers")
 
@@ -77,7 +77,7 @@ class RawTable:
         self.encoding = encoding
         self.headers = headers
         self._rows = [] if rows is None and columns is None else rows
-        self._columns = columns  # pyarrow string arrays, one per header, all of len(row_numbers)
+        self._columns = columns  # pyarrow text arrays (chunked as read), one per header, of len(row_numbers)
         self._numbers = row_numbers  # pyarrow int64 array: each columnar row's source row
 
     @property
