@@ -49,6 +49,7 @@ CASES = [
     ("GB18030", (HEADER + ROW * 2).encode("gb18030"), True),
     ("LF only", (HEADER + ROW * 2).replace("\r\n", "\n").encode(), True),
     ("no final line break", (HEADER + ROW).rstrip().encode(), True),
+    ("the header only", HEADER.encode(), True),
     ("quoted thousands", (HEADER + 'x,"甲,乙",2013-06,"1,005.56"\r\n').encode(), True),
     ("quoted empty cell", (HEADER + 'x,"",2013-06,""\r\n').encode(), True),
     ("quoted header cell", ('"统一社会信用代码",企业名称\r\n1,"2"\r\n').encode(), True),
@@ -111,7 +112,7 @@ def test_a_limit_is_kept_by_both_readers(name, data, limits, columnar):
 
 
 def test_blank_means_python_white_space_only():
-    assert readers.PYTHON_WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert "".join(c for c in map(chr, range(0x110000)) if c.isspace()) == readers.PYTHON_WHITESPACE
 
 
 def test_a_header_over_the_csv_modules_own_limit_is_left_to_the_strict_reader():
@@ -165,7 +166,6 @@ def test_a_columnar_file_parses_as_the_same_file_read_row_by_row():
     """Every spelling of a number (plain, thousands, null markers, full width, refused) parses the same
     from a columnar table's arrays as from rows, errors included, across parse slices."""
     from hostile_files import E1_HEADERS, e1_csv, good_e1_rows
-
     from techreform.forms import form
     from techreform.ingest import parse_table_chunks
     from techreform.periods import Period
