@@ -8,7 +8,6 @@ created and dropped around it. Without a reachable server those tests skip, exce
 
 from __future__ import annotations
 
-import gc
 import os
 import uuid
 from pathlib import Path
@@ -31,7 +30,7 @@ REQUIRE_POSTGRES = os.environ.get("TECHREFORM_REQUIRE_POSTGRES") == "1"
 
 from techreform.config import Settings  # noqa: E402
 
-pytest_plugins = ["root_logger"]  # each test module starts with the root logger's level as the session's
+pytest_plugins = ["module_start"]  # the first test of each module: the root logger's level, gc.freeze
 
 
 def _pg_available() -> bool:
@@ -142,32 +141,3 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     lines = report.longreprtext.splitlines()
     tail = "\n".join(lines[-25:])
     print(f"\n--- {report.nodeid} failed in {report.when} ---\n{tail}\n--- end of {report.nodeid} ---", flush=True)
-
-
-_FROZEN_AT_MODULE: list[object] = [None]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """At the first test of each module, collect the garbage of the modules before, then freeze what is
-    alive (the imported packages, session fixtures: ``gc.freeze``). The pipeline gives memory back after
-    each step of a run (``techreform.memory.release_freed_memory``: a full collection), and in this one
-    long-lived process a full collection walked every object of Airflow, GX, pandas and every test so far:
-    most of the suite's time went there. Frozen objects are not walked; they are unfrozen and collected
-    again at the next module, so nothing that becomes garbage is kept."""
-    module = getattr(item, "module", None)
-    if module is _FROZEN_AT_MODULE[0]:
-        return
-    if _FROZEN_AT_MODULE[0] is None:  # the packages most tests import lazily, imported once to be frozen
-        import great_expectations  # noqa: F401
-        import openpyxl  # noqa: F401
-        import pandas  # noqa: F401
-        import pyarrow  # noqa: F401
-        import scipy.optimize  # noqa: F401
-
-        import techreform.pipeline  # noqa: F401
-        import techreform.validation  # noqa: F401
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    _FROZEN_AT_MODULE[0] = module

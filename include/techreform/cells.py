@@ -276,10 +276,11 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
     Python string per cell, only the cells left to :func:`parse_decimal` are taken out of it."""
     parser = _PARSERS[field.type]
     number = field.type in ("decimal", "integer")
-    if not isinstance(values, list) and not (number and not field.aliases):
+    plain_numbers = number and not field.aliases  # read in pyarrow first (:func:`_plain_decimals_of_text`)
+    if not plain_numbers and not isinstance(values, list):
         values = values.to_pylist()
     errors: dict[int, str] = {}
-    vectorised = _plain_decimals_of_text(values) if number and not field.aliases else None
+    vectorised = _plain_decimals_of_text(values) if plain_numbers else None
     if vectorised is not None:
         out, left = vectorised
         arrow = not isinstance(values, list)

@@ -392,10 +392,11 @@ def received_rows(
             ) from exc
         del data
         width = len(table.headers)
-        for source_row, cells in table.rows:
+        rows = table.rows  # a columnar table's rows are built at each reading of ``rows``: once here
+        for source_row, cells in rows:
             if source_row in numbers:
                 out[(sha, source_row)] = row_as_received(table.headers, cells, width)
-        missing = sorted(numbers.difference(n for n, _ in table.rows))
+        missing = sorted(numbers.difference(n for n, _ in rows))
         if missing:
             raise ReadBackFailed(
                 log_line(f"{where}: 原始文件中没有第 {missing[0]} 行 / {location(path)} has no row {missing[0]}")

@@ -394,13 +394,13 @@ def _read_plain_csv(
     if not _simple_quoting(data, delimiter.encode(), text_start):
         return None
     if first_line.count(delimiter) >= limits.max_columns:
-        return None  # the header is wider than allowed: not split here (the strict reader refuses it)
+        return None  # wider than allowed (a width is at most its delimiters + 1): the strict reader refuses it
     try:
         width = len(next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter)))
     except csv.Error:  # a header cell over the csv module's own limit
         return None
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
-    if width > limits.max_columns or lines * width > limits.max_cells:
+    if lines * width > limits.max_cells:
         return None  # the strict reader names the row where a limit is passed
 
     import numpy as np

@@ -1,4 +1,4 @@
-"""The root logger's level does not leak from one test module to the next (``tests/root_logger.py``):
+"""The root logger's level does not leak from one test module to the next (``tests/module_start.py``):
 two modules run in one pytest session, the first raising the root logger to INFO as Airflow's logging
 configuration does, the second counting what reaches it."""
 
@@ -33,7 +33,7 @@ def test_each_module_starts_at_the_session_level(pytester: pytest.Pytester, with
     pytester.makepyfile(test_a_first=FIRST, test_b_second=SECOND.format(level=level))
     try:
         args = ["-p", "no:cacheprovider"]
-        result = pytester.runpytest(*(["-p", "root_logger"] if with_plugin else []), *args)
+        result = pytester.runpytest(*(["-p", "module_start"] if with_plugin else []), *args)
     finally:
         logging.getLogger().setLevel(level)
     if with_plugin:
