@@ -21,6 +21,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterable, Iterator
+from functools import cache
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -218,12 +219,15 @@ class _Budget:
     ``text_only``: every cell is a ``str`` and the file's bytes were already searched for NUL (a CSV
     file: in UTF-8 and GB18030 a NUL character is only ever the byte 0x00), so a row whose longest cell
     is within the limit needs no look at each cell — the per-cell loop runs only to name the cell that
-    is too long."""
+    is too long. ``cells_checked``: no cell can break the per-cell limits (a plain sheet whose every
+    shared string is within them: its other cells are numbers and dates), so only rows and cells are
+    counted."""
 
-    def __init__(self, limits: IngestLimits, text_only: bool = False):
+    def __init__(self, limits: IngestLimits, text_only: bool = False, cells_checked: bool = False):
         self.limits = limits
         self.cells = 0
         self.text_only = text_only
+        self.cells_checked = cells_checked
 
     def row(self, number: int, cells: list[Any]) -> None:
         limits = self.limits
@@ -238,7 +242,7 @@ class _Budget:
                 f"读到{_where(number)} 时单元格数超过上限 {limits.max_cells} / "
                 f"more than {limits.max_cells} cells (limit ingest.max_cells)"
             )
-        if self.text_only and (not cells or max(map(len, cells)) <= limits.max_cell_chars):
+        if self.cells_checked or (self.text_only and (not cells or max(map(len, cells)) <= limits.max_cell_chars)):
             return
         for index, cell in enumerate(cells):
             if isinstance(cell, str):
@@ -548,11 +552,11 @@ def check_xlsx_directory(data: bytes, limits: IngestLimits) -> None:
             )
 
 
-def _sheet_rows(sheet: Any, max_col: int) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, values of columns 1..max_col) of a read-only sheet, streaming; a cell that openpyxl
-    cannot convert (a numeric cell holding text) is refused with the row after the last one read."""
+def _sheet_rows(rows: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) of a sheet's rows as read (openpyxl's or :func:`_plain_sheet_rows`'), streaming;
+    a cell that cannot be converted (a numeric cell holding text, a shared string's index out of range)
+    is refused with the row after the last one read."""
     number = 0
-    rows = sheet.iter_rows(min_row=1, max_col=max_col, values_only=True)
     while True:
         try:
             values = next(rows)
@@ -569,20 +573,255 @@ def _sheet_rows(sheet: Any, max_col: int) -> Iterator[tuple[int, list[Any]]]:
         yield number, list(values)
 
 
+_MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_ROW_ATTRIBUTES = (
+    rb'(?: spans="\d{1,5}:\d{1,5}")?(?: s="\d{1,9}")?(?: customFormat="[01]")?(?: ht="\d{1,4}(?:\.\d{1,9})?")?'
+    rb'(?: customHeight="[01]")?(?: x14ac:dyDescent="\d{1,4}(?:\.\d{1,9})?")?'
+)
+_PLAIN_CELL = (
+    rb'<c r="[A-Z]{1,3}[1-9]\d{0,8}"(?: s="\d{1,9}")?'
+    rb'(?:(?: t="[sn]")?/>| t="s"><v>\d{1,10}</v></c>|(?: t="n")?><v>-?\d{1,30}(?:\.\d{1,30})?(?:[Ee][-+]?\d{1,4})?</v></c>)'
+)
+_PLAIN_SHEET_DATA = re.compile(
+    rb'(?:<row r="[1-9]\d{0,8}"' + _ROW_ATTRIBUTES + rb"(?:/>|>(?:" + _PLAIN_CELL + rb")*+</row>))*+"
+)
+"""The rows of a plain sheet (工作表) as spreadsheet programs and libraries write them: each row and cell
+numbered (``r``), attributes in the usual order with plain values, every cell a shared string (``t="s"``)
+or a number in ``<v>``, no formula, inline string or error cell, no white space, comment or entity."""
+_SHEET_TOKEN = re.compile(
+    rb'<row r="(\d+)"|<c r="([A-Z]+)(\d+)"(?: s="(\d+)")?(?: t="(s)"| t="n")?(?:/>|><v>(?:(-?\d+)|([^<]+))</v>)'
+)
+"""A row's number, or a cell's column and row (its reference), style, ``s`` for a shared string, and
+value: whole (an index or an ``int``) or not (a ``float``); in a sheet :data:`_PLAIN_SHEET_DATA` matched."""
+_START_TAG = re.compile(rb"<[A-Za-z_][^>]*>")
+
+
+@cache
+def _column_numbers() -> dict[bytes, int]:
+    """``b"A"`` → 1 … ``b"ZZZ"`` → 18278, as openpyxl numbers a cell reference's columns."""
+    return {_column_name(index).encode("ascii"): index + 1 for index in range(18278)}
+
+
+def _plain_sheet_rows(workbook: Any, sheet: Any, max_col: int) -> Iterator[list[Any]] | None:
+    """The values of a plain sheet's rows 1, 2, … as openpyxl's read-only reader gives them (columns
+    1..``max_col``; a row missing from the sheet is a row of ``None``), read from the sheet's XML by
+    regular expressions (C) instead of openpyxl's parse of each cell (Python); or ``None`` when the sheet
+    is not plain and openpyxl must read it.
+
+    Plain: at most :data:`PLAIN_SHEET_MAX_BYTES`; one ``<sheetData>`` whose whole content matches
+    :data:`_PLAIN_SHEET_DATA`; no ``<!`` (comment, CDATA, DOCTYPE) or processing instruction but the XML
+    declaration anywhere; the document without the rows parses in openpyxl's sheet parser without error
+    or row, with ``sheetData`` in the spreadsheet namespace. What openpyxl does with such a sheet is done
+    here the same way: a cell's value is its shared string (``strings[int(v)]``: an index out of range is
+    the same ``IndexError``) or its number (``float`` if it holds ``.``, ``E`` or ``e``, else ``int``; a
+    date or a time if its style says so); a later cell of the same column replaces an earlier one; a row
+    numbered below one already read is skipped; a gap in the numbers gives rows of ``None``; an empty
+    cell empties its column; a cell past ``max_col`` is converted and dropped. docs/reliability.md,
+    "XLSX reader"."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    if workbook._archive.getinfo(sheet._worksheet_path).file_size > PLAIN_SHEET_MAX_BYTES:
+        return None  # read whole here, streamed by openpyxl: a larger sheet is left to openpyxl
+    xml = workbook._archive.read(sheet._worksheet_path)
+    start = xml.find(b"<sheetData>") + len(b"<sheetData>")
+    end = xml.find(b"</sheetData>")
+    declaration = 1 if xml.startswith((b"<?xml ", b"\xef\xbb\xbf<?xml ")) else 0
+    if (
+        start < len(b"<sheetData>")
+        or end < start
+        or xml.count(b"<sheetData") != 1
+        or xml.count(b"</sheetData>") != 1
+        or b"<!" in xml  # no DTD is parsed here (a comment hiding rows is also caught by the counts)
+        or xml.count(b"<?") != declaration
+        or len(xml) - (end - start) > PLAIN_OUTLINE_MAX_BYTES
+        or not _PLAIN_SHEET_DATA.fullmatch(xml, start, end)
+    ):
+        return None
+    root = _START_TAG.search(xml)
+    if xml.find(b"x14ac:", start, end) >= 0 and (root is None or b'xmlns:x14ac="' not in root.group()):
+        return None  # a prefix the rows use must be declared where they are (the root)
+    outline = xml[:start] + xml[end:]
+    try:
+        tags = [element.tag for _, element in iterparse(io.BytesIO(outline))]
+        if any(True for _ in WorkSheetParser(io.BytesIO(outline), [], data_only=True).parse()):
+            return None
+    except Exception:  # whatever openpyxl's parser raises on the rest of the sheet: it reads it
+        return None
+    if tags.count(f"{{{_MAIN_NAMESPACE}}}sheetData") != 1:
+        return None
+    return _plain_values(xml, start, end, sheet._shared_strings, max_col, workbook)
+
+
+PLAIN_SHEET_MAX_BYTES = 64 << 20
+"""The largest sheet XML (uncompressed) :func:`_plain_sheet_rows` reads, whole: some 120,000 rows of
+twenty columns; openpyxl streams a larger one."""
+PLAIN_OUTLINE_MAX_BYTES = 1 << 20
+"""The most a plain sheet may hold outside its rows (views, columns, margins: a few kilobytes written by
+spreadsheet programs), copied once to be parsed by openpyxl."""
+PLAIN_CHUNK_BYTES = 1 << 20
+"""Bytes of a plain sheet's XML whose cells are found at a time (whole rows; bounded memory)."""
+
+
+def _plain_values(
+    xml: bytes, start: int, end: int, strings: list[str], max_col: int, workbook: Any
+) -> Iterator[list[Any]]:
+    """The rows of the plain sheet ``xml[start:end]`` (see :func:`_plain_sheet_rows`), its cells found
+    :data:`PLAIN_CHUNK_BYTES` at a time; a number styled as a date or a time (``workbook``'s styles) is
+    converted as openpyxl converts it (:func:`_openpyxl_date`)."""
+    columns = _column_numbers()
+    dates = workbook._date_formats
+    expected = 1  # the next row number to give
+    number = 0  # the row being read (0: none yet)
+    values: list[Any] = []
+    while start < end:
+        stop = xml.find(b"<row r=", start + PLAIN_CHUNK_BYTES, end)
+        stop = end if stop < 0 else stop
+        for row, column, line, style, shared, whole, fraction in _SHEET_TOKEN.findall(xml, start, stop):
+            if row:
+                if number >= expected:
+                    while expected < number:
+                        expected += 1
+                        yield [None] * max_col
+                    expected += 1
+                    yield values
+                number = int(row)
+                values = [None] * max_col
+                continue
+            if whole:
+                cell: Any = strings[int(whole)] if shared else int(whole)
+            elif fraction:
+                cell = float(fraction)
+            else:
+                cell = None  # an empty cell: it still replaces an earlier one of its column
+            if dates and cell is not None and not shared and (int(style) if style else 0) in dates:
+                cell = _openpyxl_date(cell, int(style) if style else 0, column + line, workbook)
+            index = columns[column]
+            if index <= max_col:
+                values[index - 1] = cell
+        start = stop
+    if number >= expected:
+        while expected < number:
+            expected += 1
+            yield [None] * max_col
+        yield values
+
+
+def _within_cell_limits(strings: list[str], limits: IngestLimits) -> bool:
+    """Whether every shared string is within the per-cell limits (characters, no NUL)."""
+    return all(len(text) <= limits.max_cell_chars and "\x00" not in text for text in strings)
+
+
+def _openpyxl_date(serial: float, style: int, reference: bytes, workbook: Any) -> Any:
+    """A number cell styled as a date or a time, as openpyxl's sheet parser converts it: a ``datetime``
+    (``timedelta`` for a time style) from the workbook's epoch, or the error value ``#VALUE!`` with
+    openpyxl's warning when the serial is outside the dates."""
+    from warnings import warn
+
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return from_excel(serial, workbook.epoch, timedelta=style in workbook._timedelta_formats)
+    except (OverflowError, ValueError):
+        coordinate = reference.decode("ascii")
+        warn(
+            f"""Cell {coordinate} is marked as a date but the serial value {serial} is outside the limits for dates. The cell will be treated as an error.""",
+            stacklevel=1,
+        )
+        return "#VALUE!"
+
+
+@cache
+def _workbook_reader() -> type:
+    """openpyxl's workbook reader whose shared strings are read by :func:`_plain_string_table` when the
+    table is plain, else by openpyxl (imported on first use)."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.reader.strings import read_string_table
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class PlainStringsReader(ExcelReader):
+        def read_strings(self) -> None:
+            if self.rich_text:
+                return super().read_strings()
+            part = self.package.find(SHARED_STRINGS)
+            if part is None:
+                return None
+            with self.archive.open(part.PartName[1:]) as source:
+                strings = _plain_string_table(source)
+            if strings is None:
+                with self.archive.open(part.PartName[1:]) as source:
+                    strings = read_string_table(source)
+            self.shared_strings = strings
+            return None
+
+    return PlainStringsReader
+
+
+def _plain_string_table(source: Any) -> list[str] | None:
+    """The shared strings (共享字符串) of a plain table as openpyxl reads them (``read_string_table``:
+    each ``<si>``'s text, ``x005F_`` removed), or ``None`` when the table is not plain and openpyxl must
+    read it. Plain: a ``<sst>`` of ``<si>`` elements, each one ``<t>`` (``xml:space`` its only
+    attribute) holding text only; no DTD (``<!`` anywhere). Streamed by the standard library's parser
+    (expat, as openpyxl's), each string's elements cleared once read; what openpyxl spends per string
+    is its object model (``Text.from_tree``), not the parse."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    main = f"{{{_MAIN_NAMESPACE}}}"
+    string, text, table = f"{main}si", f"{main}t", f"{main}sst"
+    preserve = {"{http://www.w3.org/XML/1998/namespace}space": "preserve"}
+    strings: list[str] = []
+    try:
+        for _event, element in iterparse(_NoDeclarations(source), events=("end",)):
+            tag = element.tag
+            if tag == text:
+                if len(element) or (element.attrib and element.attrib != preserve) or element.tail is not None:
+                    return None
+            elif tag == string:
+                if len(element) != 1 or element[0].tag != text or element.attrib or element.text is not None:
+                    return None
+                strings.append((element[0].text or "").replace("x005F_", ""))
+                element.clear()
+            elif tag != table:
+                return None
+    except (ParseError, _NotPlain):
+        return None
+    return strings
+
+
+class _NotPlain(Exception):
+    """A declaration (``<!``) in a part read by a plain path: openpyxl reads it instead."""
+
+
+class _NoDeclarations:
+    """A file object that refuses, while it is read, a part holding ``<!`` (a DTD, comment or CDATA),
+    also across the boundary of two reads."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.last = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        if b"<!" in self.last[-1:] + data[:1] or b"<!" in data:
+            raise _NotPlain
+        self.last = data[-1:] if data else self.last
+        return data
+
+
 def read_xlsx_bytes(
     path: Path, data: bytes, limits: IngestLimits | None = None, only_rows: Collection[int] | None = None
 ) -> RawTable:
     """Read the first sheet of an XLSX workbook under ``limits``: the zip directory is checked first, the
     sheet is streamed (openpyxl read-only, its declared dimension ignored) and only the header's columns
     are kept. With ``only_rows``, only those source rows are kept."""
-    from openpyxl import load_workbook
-
     limits = limits or IngestLimits()
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile(_too_large(len(data), limits))
     check_xlsx_directory(data, limits)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = _workbook_reader()(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read()  # what load_workbook(read_only=True, data_only=True) does, shared strings read faster
+        workbook = reader.wb
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors ...
         raise UnreadableFile(
             f"无法作为 XLSX 工作簿打开 / not a readable XLSX workbook ({type(exc).__name__})"
@@ -592,12 +831,16 @@ def read_xlsx_bytes(
             raise UnreadableFile("工作簿没有工作表 / the workbook has no sheet")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the declared dimension (e.g. A1:XFD20000) is not trusted
-        budget = _Budget(limits)
         headers: list[str] | None = None
         rows: list[tuple[int, list[Any]]] = []
         width = limits.max_columns + 1  # one more than allowed: a cell there means too many columns
         with cycle_collection_paused():  # the rows hold no cycles (techreform.memory)
-            for number, values in _sheet_rows(sheet, width):
+            plain = _plain_sheet_rows(workbook, sheet, width)
+            read = plain if plain is not None else sheet.iter_rows(min_row=1, max_col=width, values_only=True)
+            budget = _Budget(
+                limits, cells_checked=plain is not None and _within_cell_limits(sheet._shared_strings, limits)
+            )
+            for number, values in _sheet_rows(read):
                 if headers is None:
                     while values and _is_blank(values[-1:]):
                         values.pop()
