@@ -263,15 +263,14 @@ def test_an_unforeseen_reader_failure_rejects_only_that_file(settings, engine, m
 def test_a_value_the_database_refuses_rejects_only_that_file_and_stages_none_of_it(settings, engine, monkeypatch):
     import techreform.ingest as ingest
 
-    real = ingest.insert_tuples
+    real = ingest.insert_columns
 
-    def refusing(conn, table, columns, rows):
-        at = list(columns).index("file_sha256")
-        if table == E1.staging_table and any(r[at] == target for r in rows):
+    def refusing(conn, table, names, columns):
+        if table == E1.staging_table and target in columns[list(names).index("file_sha256")]:
             raise sa.exc.DataError("insert", {}, ValueError("PostgreSQL text fields cannot contain NUL (0x00) bytes"))
-        return real(conn, table, columns, rows)
+        return real(conn, table, names, columns)
 
-    monkeypatch.setattr(ingest, "insert_tuples", refusing)
+    monkeypatch.setattr(ingest, "insert_columns", refusing)
     _deliver_good(settings)
     data = h.e1_csv(h.good_e1_rows(2, county="620102"))
     import hashlib

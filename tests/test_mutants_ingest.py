@@ -125,10 +125,10 @@ def test_a_short_row_is_padded_with_nulls_and_a_cell_that_does_not_parse_names_f
     assert parsed.staged[0]["uscc"] is None and parsed.staged[0]["source_row"] == 3
 
 
-def test_the_staged_rows_go_to_staging_as_tuples_of_the_columns_asked_for_with_the_delivery_constants():
-    """The parsed rows are kept column by column: the staging insert's tuples are the staged rows' values
-    in the order asked, the delivery's constants for the columns the parser has not, None for a field
-    the file lacks; a row that did not parse is not among them (ParsedFile.staged_tuples)."""
+def test_the_staged_rows_go_to_staging_as_the_columns_asked_for_with_the_delivery_constants():
+    """The parsed rows are kept column by column: the staging insert's columns are the staged rows'
+    values in the order asked, the delivery's constants for the columns the parser has not, None for a
+    field the file lacks; a row that did not parse is not among them (ParsedFile.staged_columns)."""
     headers = [f for f in E1.field_names if f != "rd_expense"]
 
     def row(**overrides):
@@ -138,15 +138,17 @@ def test_the_staged_rows_go_to_staging_as_tuples_of_the_columns_asked_for_with_t
     parsed = parse_table(E1, _table(headers, [row(), row(revenue="12,3a4"), row(uscc=other)], start=3), Period(2013, 6))
     names = ["delivery_period", "file_sha256", "source_row", "raw_json", "uscc", "rd_expense", "period"]
     constants = {"delivery_period": "2013-06", "file_sha256": "f" * 64, "raw_json": ""}
-    tuples = parsed.staged_tuples(names, constants)
+    columns = parsed.staged_columns(names, constants)
     assert parsed.rows_staged == 2 and [u["source_row"] for u in parsed.unparsed] == [4]
-    assert tuples == [
+    assert list(zip(*columns)) == [
         ("2013-06", "f" * 64, 3, "", USCC, None, "2013-06"),
         ("2013-06", "f" * 64, 5, "", other, None, "2013-06"),
     ]
-    assert tuples == [tuple({**constants, **r}.get(n) for n in names) for r in parsed.staged]
+    assert all(len(column) == 2 for column in columns)
+    assert list(zip(*columns)) == [tuple({**constants, **r}.get(n) for n in names) for r in parsed.staged]
     empty = parse_table(E1, _table(headers, [row(revenue="x")]))
-    assert empty.staged_tuples(names, constants) == [] and empty.rows_staged == 0 and empty.staged == []
+    assert empty.staged_columns(names, constants) == [[] for _ in names] and empty.rows_staged == 0
+    assert empty.staged == []
 
 
 def test_an_unparsed_row_without_a_key_has_an_empty_record_key():

@@ -352,15 +352,14 @@ def test_a_failure_while_parsing_any_slice_rejects_the_whole_file_in_one_line(
 
 def _refusing_staging(monkeypatch, exc: Exception, sha: str) -> None:
     """The database refuses the staged rows of the file ``sha`` with ``exc``."""
-    real = ingest.insert_tuples
+    real = ingest.insert_columns
 
-    def refusing(conn, table, columns, rows):
-        at = list(columns).index("file_sha256")
-        if table == E1.staging_table and any(r[at] == sha for r in rows):
+    def refusing(conn, table, names, columns):
+        if table == E1.staging_table and sha in columns[list(names).index("file_sha256")]:
             raise exc
-        return real(conn, table, columns, rows)
+        return real(conn, table, names, columns)
 
-    monkeypatch.setattr(ingest, "insert_tuples", refusing)
+    monkeypatch.setattr(ingest, "insert_columns", refusing)
 
 
 @pytest.mark.parametrize(

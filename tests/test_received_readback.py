@@ -264,14 +264,14 @@ def test_a_copy_of_the_rows_as_received_that_is_not_usable_is_passed_over_for_th
 
 def test_a_workbook_the_database_refuses_gets_no_copy_of_its_rows_as_received(settings, engine, monkeypatch):
     """The copy is written after the file's rows are staged: a workbook rejected at staging has none."""
-    real = ingest.insert_tuples
+    real = ingest.insert_columns
 
-    def refusing(conn, table, columns, rows):
+    def refusing(conn, table, names, columns):
         if table == E1.staging_table:
             raise ValueError("value too long")
-        return real(conn, table, columns, rows)
+        return real(conn, table, names, columns)
 
-    monkeypatch.setattr(ingest, "insert_tuples", refusing)
+    monkeypatch.setattr(ingest, "insert_columns", refusing)
     folder = settings.landing_dir / E1.name / "2013-06"
     folder.mkdir(parents=True)
     (folder / "E1_620100_2013-06.xlsx").write_bytes(_workbook())

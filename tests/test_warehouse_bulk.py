@@ -9,6 +9,8 @@ import math
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from techreform.warehouse import create_schema, engine_for, insert_rows
 
@@ -176,3 +178,148 @@ def test_the_warehouse_sessions_have_their_engines_settings(warehouse_url):
                 assert conn.exec_driver_sql("show jit").scalar() == "off"
                 assert conn.exec_driver_sql("show application_name").scalar() == "techreform"
         engine.dispose()
+
+
+# ------------------------------------------------------------------ columns to COPY as CSV (PostgreSQL)
+
+TEXTS = ["", None, '甲,\t"乙"\n', "a\r\nb", "\\.", "\\N", "NULL", " lead and trail ", "x" * 3000, "é\u3000\u200b"]
+FLOATS = [0.1, None, -0.0, 5e-324, 1.7976931348623157e308, 1 / 3, 1e20, -123456.789, 2.5, 3.5]
+INTEGERS = [0, None, -1, 2**62, 7, 2**31, -(2**40), 12, 1, 2]
+
+
+def _load_both_ways(engine, columns: dict[str, list]) -> tuple[list, list, list[bool]]:
+    """The rows of ``columns`` loaded by ``insert_columns`` and by ``insert_tuples`` into two copies of
+    ``bulk_t``, read back; and, per call, whether the CSV path was taken."""
+    from techreform import warehouse
+
+    taken: list[bool] = []
+    copy_csv = warehouse._copy_csv
+
+    def spy(*args):
+        taken.append(True)
+        return copy_csv(*args)
+
+    names = list(columns)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(DDL.replace("bulk_t", "bulk_rows"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(warehouse, "_copy_csv", spy)
+            warehouse.insert_columns(conn, "bulk_t", names, list(columns.values()))
+        warehouse.insert_tuples(conn, "bulk_rows", names, list(zip(*columns.values())))
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.exec_driver_sql("select * from bulk_rows order by id")]
+    return _rows(engine), rows, taken
+
+
+def _nan_as_text(rows: list[tuple]) -> list[tuple]:
+    """Rows with NaN as the text ``NaN`` (NaN equals nothing, itself included)."""
+    return [tuple("NaN" if isinstance(v, float) and math.isnan(v) else v for v in row) for row in rows]
+
+
+def test_columns_load_the_values_their_rows_load(engine):
+    ids = list(range(1, 11))
+    got, expected, taken = _load_both_ways(
+        engine, {"id": ids, "name": TEXTS, "amount": FLOATS, "headcount": INTEGERS, "flag": [1] * 10}
+    )
+    assert got == expected
+    assert [type(v) for row in got for v in row] == [type(v) for row in expected for v in row]
+    assert got[0][1] == "" and got[1][1] is None and got[4][1] == "\\."
+    assert taken == ([True] if engine.dialect.name == "postgresql" else [])
+
+
+def test_floats_go_into_integer_columns_rounded_half_to_even(engine):
+    got, expected, taken = _load_both_ways(
+        engine, {"id": [1.0, 2.0, 3.0, 4.0], "headcount": [0.5, 1.5, 2.5, None], "flag": [True, False, True, None]}
+    )
+    assert got == expected
+    if engine.dialect.name == "postgresql":  # SQLite keeps 0.5 as it is (an integer column's affinity)
+        assert [(r[3], r[4]) for r in got] == [(0, 1), (2, 0), (2, 1), (None, None)] and taken == [True]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"id": [1, 2], "amount": [math.nan, 1.0]},  # NaN: 'NaN' by the tuples, not null
+        {"id": [1, 2], "amount": [math.inf, 1.0]},
+        {"id": [1, 2], "name": ["a", 5]},  # a mixed list
+        {"id": [1, 2], "name": [5, 6]},  # numbers for a text column
+        {"id": [1, 2], "amount": ["1.5", "2"]},  # text for a number column
+        {"id": [1, 2], "headcount": [1e300, 1.0]},  # past 64 bits
+    ],
+    ids=["nan", "infinity", "mixed", "numbers as text", "text as numbers", "past 64 bits"],
+)
+def test_columns_pyarrow_cannot_write_exactly_go_as_rows(engine, columns):
+    from techreform import warehouse
+
+    try:
+        got, expected, taken = _load_both_ways(engine, columns)
+    except sa.exc.DBAPIError:  # refused by the database whichever way it goes (past 64 bits)
+        with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+            warehouse.insert_tuples(conn, "bulk_t", list(columns), list(zip(*columns.values())))
+        return
+    assert _nan_as_text(got) == _nan_as_text(expected) and taken == []
+    assert all(
+        warehouse._copy_array(values, "float" if name == "amount" else "text") is None
+        for name, values in columns.items()
+        if name != "id"
+    )
+
+
+def test_frame_columns_load_as_their_rows_did(engine):
+    from techreform import warehouse
+
+    frame = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "name": pd.Series(["a", None, "b"], dtype="category"),
+            "amount": [1.25, math.nan, -2.0],
+            "headcount": pd.array([12, None, 3], dtype="Int64"),
+            "flag": [True, False, True],
+        }
+    )
+    taken: list[bool] = []
+    copy_csv = warehouse._copy_csv
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(warehouse, "_copy_csv", lambda *args: taken.append(True) or copy_csv(*args))
+        with engine.begin() as conn:
+            insert_rows(conn, "bulk_t", frame)
+    assert _rows(engine) == [(1, "a", 1.25, 12, 1), (2, None, None, None, 0), (3, "b", -2.0, 3, 1)]
+    assert taken == ([True] if engine.dialect.name == "postgresql" else [])
+
+
+@pytest.mark.postgres
+def test_a_refused_csv_row_raises_sqlalchemys_error_and_loads_nothing(pg_url):
+    from techreform import warehouse
+
+    engine = engine_for(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(DDL)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        warehouse.insert_columns(conn, "bulk_t", ["id", "name"], [[1, 1], ["a", "b"]])
+    assert _rows(engine) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(max_size=12)),
+            st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+            st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_random_columns_load_the_values_their_rows_load(engine, rows):
+    rows = [
+        (name.replace("\x00", ""), amount, count) if name else (name, amount, count) for name, amount, count in rows
+    ]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("delete from bulk_t")
+        conn.exec_driver_sql("drop table if exists bulk_rows")
+    names, amounts, counts = (list(column) for column in zip(*rows))
+    got, expected, _ = _load_both_ways(
+        engine, {"id": list(range(len(rows))), "name": names, "amount": amounts, "headcount": counts}
+    )
+    assert got == expected

@@ -43,7 +43,7 @@ from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, is_workbook, normalise_header, read_delivery_bytes
 from techreform.store import StorePath, at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
-from techreform.warehouse import insert_rows, insert_tuples, query
+from techreform.warehouse import insert_columns, insert_rows, query
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +107,12 @@ class ParsedFile:
         names = list(self.columns)
         return [{**dict(zip(names, values)), "raw_json": ""} for values in zip(*self.columns.values())]
 
-    def staged_tuples(self, names: list[str], constants: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """The staged rows as tuples of ``names``: a parsed column, else the value ``constants`` gives
-        (the delivery's period, file and sequence, the empty ``raw_json``), else ``None``."""
+    def staged_columns(self, names: list[str], constants: dict[str, Any]) -> list[list[Any]]:
+        """The staged rows column by column, in the order of ``names``: a parsed column, else the value
+        ``constants`` gives (the delivery's period, file and sequence, the empty ``raw_json``) on every
+        row, else ``None``."""
         count = self.rows_staged
-        parts = [
-            self.columns[name] if name in self.columns else itertools.repeat(constants.get(name), count)
-            for name in names
-        ]
-        with cycle_collection_paused():  # tuples of scalars: no cycles (techreform.memory)
-            return list(zip(*parts)) if count else []
+        return [self.columns[name] if name in self.columns else [constants.get(name)] * count for name in names]
 
 
 def delivery_folder(settings: Settings, form: Form, period: Period):
@@ -700,11 +696,11 @@ def _stage(
         common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
         staged_columns = ["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names]
         for parsed in chunks:
-            insert_tuples(
+            insert_columns(
                 conn,
                 form.staging_table,
                 staged_columns,
-                parsed.staged_tuples(staged_columns, {**common, "raw_json": ""}),
+                parsed.staged_columns(staged_columns, {**common, "raw_json": ""}),
             )
             insert_rows(
                 conn,

@@ -156,15 +156,17 @@ def insert_rows(
 ) -> int:
     """Insert ``rows`` into ``table`` in one bulk load on the connection's transaction: ``rows`` are dicts
     (a missing key is null) or a pandas DataFrame (its columns, or ``columns`` of it; missing values are
-    null; loaded by slices of :data:`INSERT_CHUNK_ROWS`). PostgreSQL gets ``COPY … FROM STDIN``
-    (psycopg 3), SQLite one prepared statement executed over the rows (``executemany``); database
-    errors come back as SQLAlchemy's (``IntegrityError`` …), as from ``conn.execute``."""
+    null; loaded by slices of :data:`INSERT_CHUNK_ROWS`, see :func:`insert_columns`). PostgreSQL gets
+    ``COPY … FROM STDIN`` (psycopg 3), SQLite one prepared statement executed over the rows
+    (``executemany``); database errors come back as SQLAlchemy's (``IntegrityError`` …), as from
+    ``conn.execute``."""
     if _is_frame(rows):
         names = list(columns) if columns is not None else [str(c) for c in rows.columns]
         if not len(rows):
             return 0
-        for start in range(0, len(rows), INSERT_CHUNK_ROWS):  # one slice's Python values at a time
-            insert_tuples(conn, table, names, _frame_tuples(rows.iloc[start : start + INSERT_CHUNK_ROWS], names))
+        for start in range(0, len(rows), INSERT_CHUNK_ROWS):  # one slice's values at a time
+            piece = rows.iloc[start : start + INSERT_CHUNK_ROWS]
+            insert_columns(conn, table, names, [piece[name] for name in names])
         return len(rows)
     else:
         if not rows:
@@ -176,12 +178,37 @@ def insert_rows(
 def insert_tuples(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> int:
     """Insert ``rows``, tuples of values in the order of ``columns``, into ``table`` in one bulk load on
     the connection's transaction (``COPY`` on PostgreSQL, one ``executemany`` on SQLite): what
-    :func:`insert_rows` loads its dicts and frames with, and what a caller that holds its rows' values
-    column by column already calls itself."""
+    :func:`insert_rows` loads its dicts with."""
     if not rows:
         return 0
     _bulk_insert(conn, table, list(columns), rows)
     return len(rows)
+
+
+def insert_columns(conn: Connection, table: str, names: Sequence[str], columns: Sequence[Any]) -> int:
+    """Insert rows given column by column — each of ``columns`` a list of Python values, a pandas Series
+    (missing values are null) or a pyarrow array, all of one length — into ``table``, as
+    :func:`insert_tuples` would insert their rows.
+
+    On PostgreSQL the columns go to ``COPY … (format csv)`` as CSV written by pyarrow (C++), with no
+    Python value per cell, when each converts exactly (:func:`_copy_array`: text to a text column,
+    whole numbers to an integer one, finite numbers to a double precision one); otherwise, and on
+    SQLite, their rows go as tuples (docs/performance.md)."""
+    names = list(names)
+    count = len(columns[0]) if len(columns) else 0
+    if not count:
+        return 0
+    if conn.dialect.name == "postgresql":
+        _check_identifiers(table, names)
+        kinds = _column_kinds(conn, table)
+        arrays = [_copy_array(values, kinds.get(name, "")) for name, values in zip(names, columns)]
+        if all(array is not None for array in arrays):
+            _copy_csv(conn, table, names, arrays)
+            return count
+    with cycle_collection_paused():  # tuples of scalars: no cycles (techreform.memory)
+        tuples = list(zip(*(_python_values(values) for values in columns)))
+    _bulk_insert(conn, table, names, tuples)
+    return count
 
 
 INSERT_CHUNK_ROWS = 50_000
@@ -192,37 +219,109 @@ def _is_frame(rows: Any) -> bool:
     return hasattr(rows, "columns") and hasattr(rows, "dtypes")
 
 
-def _frame_tuples(frame: Any, names: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The rows of ``frame[names]`` as tuples of Python scalars, ``None`` for missing values; built
-    column by column (no per-row dicts)."""
-    columns = []
-    with cycle_collection_paused():  # tuples of scalars: no cycles (techreform.memory)
-        for name in names:
-            series = frame[name]
-            values = series.astype(object).where(series.notna(), None).tolist()
-            columns.append(values)
-        return list(zip(*columns)) if columns else []
+def _python_values(values: Any) -> list[Any]:
+    """A column as Python scalars, ``None`` for a missing value of a pandas Series or pyarrow array."""
+    if isinstance(values, list):
+        return values
+    if hasattr(values, "to_pylist"):
+        return values.to_pylist()
+    if hasattr(values, "dtype"):
+        return values.astype(object).where(values.notna(), None).tolist()
+    return list(values)
 
 
-_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+def _copy_array(values: Any, kind: str) -> Any:
+    """``values`` as a pyarrow array whose CSV text PostgreSQL reads as the value :func:`_bulk_insert`
+    would store in a column of ``kind`` (:func:`_column_kinds`), or ``None`` when it cannot say so:
+
+    - a column of nulls, for any column;
+    - text for a text column (pyarrow quotes every text, so ``""`` stays apart from null);
+    - whole numbers for an integer column, or floats rounded half to even (:func:`_as_integer`),
+      or booleans as 0 and 1;
+    - whole numbers or finite floats for a double precision column (pyarrow writes the shortest
+      decimal that reads back as the same double, as Python's ``repr``);
+
+    anything else (a mixed list, dates, NaN or infinity, text for a number column …) is left to the
+    tuples. A Series' missing values are nulls (NaN too, as :func:`_python_values` gives them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        if isinstance(values, pa.ChunkedArray):
+            array = values.combine_chunks()
+        elif isinstance(values, pa.Array):
+            array = values
+        else:
+            array = pa.array(values, from_pandas=hasattr(values, "dtype"))
+        if pa.types.is_dictionary(array.type):  # a pandas category
+            array = array.dictionary_decode()
+        kind_of = array.type
+        if pa.types.is_null(kind_of):
+            return array
+        if kind == "text":
+            return array if pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of) else None
+        if kind == "integer":
+            if pa.types.is_integer(kind_of):
+                return array
+            if pa.types.is_boolean(kind_of):
+                return array.cast(pa.int64())
+            if pa.types.is_floating(kind_of) and pc.all(pc.is_finite(array)).as_py() is not False:
+                return pc.round(array, round_mode="half_to_even").cast(pa.int64())
+            return None
+        if kind == "float":
+            if pa.types.is_integer(kind_of):
+                return array
+            if pa.types.is_floating(kind_of) and pc.all(pc.is_finite(array)).as_py() is not False:
+                return array
+        return None
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
 
 
-def _integer_columns(conn: Connection, table: str) -> frozenset[str]:
-    """The integer-typed columns of ``table`` (PostgreSQL): COPY reads ``5.0`` as no integer, so values
-    for them are given as integers, rounded as PostgreSQL's own float-to-integer cast rounds (half to
-    even), as an ``insert`` of the same value would store them."""
+def _copy_csv(conn: Connection, table: str, names: Sequence[str], arrays: Sequence[Any]) -> None:
+    """``COPY table (names) FROM STDIN (format csv)`` of ``arrays`` as pyarrow writes them."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    sink = pa.BufferOutputStream()
+    pieces = pa.Table.from_arrays(list(arrays), names=[f"c{i}" for i in range(len(arrays))])
+    pa_csv.write_csv(pieces, sink, pa_csv.WriteOptions(include_header=False))
+    del pieces
+    statement = f"copy {table} ({', '.join(names)}) from stdin (format csv)"
+    try:
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(memoryview(sink.getvalue()))
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
+_COLUMN_KIND_OF_TYPE = {
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "integer",
+    "double precision": "float",
+    "real": "float",
+    "text": "text",
+}
+
+
+def _column_kinds(conn: Connection, table: str) -> dict[str, str]:
+    """Each column of ``table`` (PostgreSQL) by kind: ``integer``, ``float``, ``text``, or ``other``.
+    COPY reads ``5.0`` as no integer, so values for an integer column are given as integers, rounded as
+    PostgreSQL's own float-to-integer cast rounds (half to even), as an ``insert`` of the same value
+    would store them; :func:`_copy_array` takes a column's kind to write it as CSV."""
     key = (str(conn.engine.url), table)  # by database, not by engine object (an id is reused once freed)
-    if key not in _INTEGER_COLUMNS:
+    if key not in _COLUMN_KINDS:
         rows = conn.exec_driver_sql(
             "select column_name, data_type from information_schema.columns "
             "where table_name = %(table)s and table_schema = current_schema()",
             {"table": table},
         ).fetchall()
-        _INTEGER_COLUMNS[key] = frozenset(name for name, kind in rows if kind in _INTEGER_TYPES)
-    return _INTEGER_COLUMNS[key]
+        _COLUMN_KINDS[key] = {name: _COLUMN_KIND_OF_TYPE.get(kind, "other") for name, kind in rows}
+    return _COLUMN_KINDS[key]
 
 
-_INTEGER_COLUMNS: dict[tuple[str, str], frozenset[str]] = {}
+_COLUMN_KINDS: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def _as_integer(value: Any) -> Any:
@@ -233,14 +332,19 @@ def _as_integer(value: Any) -> Any:
     return value
 
 
-def _bulk_insert(conn: Connection, table: str, names: Sequence[str], tuples: list[tuple[Any, ...]]) -> None:
+def _check_identifiers(table: str, names: Sequence[str]) -> None:
     if not _IDENTIFIER.match(table) or not all(_IDENTIFIER.match(n) for n in names):
         raise ValueError(f"not a plain table or column name: {table} ({', '.join(names)})")
+
+
+def _bulk_insert(conn: Connection, table: str, names: Sequence[str], tuples: list[tuple[Any, ...]]) -> None:
+    _check_identifiers(table, names)
     dbapi = conn.connection.driver_connection
     column_list = ", ".join(names)
     if conn.dialect.name == "postgresql":
         statement = f"copy {table} ({column_list}) from stdin"
-        integers = [i for i, n in enumerate(names) if n in _integer_columns(conn, table)]
+        kinds = _column_kinds(conn, table)
+        integers = [i for i, n in enumerate(names) if kinds.get(n) == "integer"]
         try:
             with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
                 if integers:
@@ -292,8 +396,8 @@ def forget_column_types(engine: Engine) -> None:
     """Drop what :func:`insert_rows` remembers of the column types of ``engine``'s database: after the
     schema changed (:func:`create_schema` adding columns to an older warehouse, a database made again)."""
     url = str(engine.url)
-    for key in [key for key in _INTEGER_COLUMNS if key[0] == url]:
-        del _INTEGER_COLUMNS[key]
+    for key in [key for key in _COLUMN_KINDS if key[0] == url]:
+        del _COLUMN_KINDS[key]
 
 
 def add_missing_columns(conn: Connection) -> list[str]:
