@@ -151,7 +151,7 @@ def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
 def test_a_slot_for_a_list_of_columns_takes_only_plain_column_names_filled_in_comma_separated():
     from techreform.warehouse import sql_text
 
-    slots = {"target_table": "fct_x", "staging_table": "stg_x", "period_column": "period"}
+    slots = {"target_table": "fct_x", "staging_table": "stg_x", "period_column": "period", "key_columns": ["uscc"]}
     text = sql_text("ops/load/current_facts", "sqlite", {**slots, "columns": ["uscc", "soft_rule_ids"]})
     assert "insert into fct_x (uscc, soft_rule_ids, period)" in text and "{{" not in text
     for bad in ([], ["uscc", "x); drop table fct_indicator; --"], ["uscc", None], [["uscc"]]):

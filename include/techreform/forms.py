@@ -93,10 +93,15 @@ class Form:
         """The field that identifies a unit within a delivery (the key without the period)."""
         return self.key[0]
 
+    @property
+    def record_key_fields(self) -> list[str]:
+        """The fields of the key a later delivery supersedes by: the key without its period fields."""
+        return [k for k in self.key if k not in PERIOD_FIELDS]
+
     def record_keys(self, frame: Any) -> Any:
         """The key a later delivery supersedes by, as text, for every row of ``frame`` (a DataFrame of
         the form's fields); the period is the delivery folder's. Addresses compare case-insensitively."""
-        own = [k for k in self.key if k not in PERIOD_FIELDS]
+        own = self.record_key_fields
         parts = [frame[k].astype(object).where(frame[k].notna(), "").astype(str).str.strip() for k in own]
         parts = [p.str.lower() if k == "email" else p for k, p in zip(own, parts)]
         keys = parts[0]

@@ -239,6 +239,7 @@ def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFram
             "staging_table": form.staging_table,
             "period_column": form.target_period_column,
             "columns": fact_columns(conn, form),
+            "key_columns": form.record_key_fields,
         },
         form=form.code,
         period=period,
