@@ -196,7 +196,30 @@ CASES = [
     ("malformed after the rows", workbook(HEADER + BODY, after=b"<pageMargins>"), False),
     ("a row outside the rows", workbook(HEADER, after=BODY), False),
     ("a processing instruction", workbook(HEADER + BODY, after=b"<?x y?>"), False),
+    ("a damaged sheet", None, False),  # filled in below: a bad CRC
 ]
+
+
+def _damaged(data: bytes, member: str) -> bytes:
+    """``data`` stored without compression and one byte of ``member``'s text changed: its CRC fails."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+    damaged = bytearray(out.getvalue())
+    marker = {SHEET: b"<v>12345</v>", STRINGS: "名称".encode()}[member]
+    at = bytes(damaged).rindex(marker)
+    damaged[at + 4] ^= 0x01
+    return bytes(damaged)
+
+
+# long enough that opening the workbook reads only its start (openpyxl looks for the dimension), so
+# the damage is found when the rows are read
+LONG = b"".join(row(i, n(f"A{i}", "12345")) for i in range(2, 4000))
+CASES[-1] = ("a damaged sheet", _damaged(workbook(HEADER + LONG), SHEET), False)
 
 
 @pytest.mark.parametrize("name,data,plain", CASES, ids=[c[0] for c in CASES])
@@ -256,6 +279,11 @@ STRING_CASES = [
     ("text beside t", strings_xml(["a", "b", "c"]).replace(b"<si><t>", b"<si>x<t>", 1), False),
     ("two t", strings_xml(["a", "b", "c"]).replace(b"</t></si>", b"</t><t>z</t></si>", 1), False),
 ]
+
+
+def test_damaged_shared_strings_are_refused_as_openpyxl_refuses_them():
+    taken, alone, _, strings_plain = _both(_damaged(workbook(HEADER + row(2, n("A2", "12345"))), STRINGS))
+    assert taken == alone and taken[0] == "refused" and not strings_plain
 
 
 @pytest.mark.parametrize("name,table,plain", STRING_CASES, ids=[c[0] for c in STRING_CASES])

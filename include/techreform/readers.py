@@ -621,9 +621,12 @@ def _plain_sheet_rows(workbook: Any, sheet: Any, max_col: int) -> Iterator[list[
     from openpyxl.worksheet._reader import WorkSheetParser
     from openpyxl.xml.functions import iterparse
 
-    if workbook._archive.getinfo(sheet._worksheet_path).file_size > PLAIN_SHEET_MAX_BYTES:
-        return None  # read whole here, streamed by openpyxl: a larger sheet is left to openpyxl
-    xml = workbook._archive.read(sheet._worksheet_path)
+    try:
+        if workbook._archive.getinfo(sheet._worksheet_path).file_size > PLAIN_SHEET_MAX_BYTES:
+            return None  # read whole here, streamed by openpyxl: a larger sheet is left to openpyxl
+        xml = workbook._archive.read(sheet._worksheet_path)
+    except Exception:  # a damaged member (a bad CRC …): openpyxl reads it and refuses it its own way
+        return None
     start = xml.find(b"<sheetData>") + len(b"<sheetData>")
     end = xml.find(b"</sheetData>")
     declaration = 1 if xml.startswith((b"<?xml ", b"\xef\xbb\xbf<?xml ")) else 0
@@ -764,7 +767,7 @@ def _plain_string_table(source: Any) -> list[str] | None:
     attribute) holding text only; no DTD (``<!`` anywhere). Streamed by the standard library's parser
     (expat, as openpyxl's), each string's elements cleared once read; what openpyxl spends per string
     is its object model (``Text.from_tree``), not the parse."""
-    from xml.etree.ElementTree import ParseError, iterparse
+    from xml.etree.ElementTree import iterparse
 
     main = f"{{{_MAIN_NAMESPACE}}}"
     string, text, table = f"{main}si", f"{main}t", f"{main}sst"
@@ -783,7 +786,7 @@ def _plain_string_table(source: Any) -> list[str] | None:
                 element.clear()
             elif tag != table:
                 return None
-    except (ParseError, _NotPlain):
+    except Exception:  # not plain (_NotPlain, ParseError) or damaged (a bad CRC …): openpyxl reads it
         return None
     return strings
 
