@@ -353,6 +353,16 @@ def test_a_sheet_over_the_size_it_reads_whole_is_left_to_openpyxl(monkeypatch):
     assert taken == alone and not was_plain
 
 
+def test_a_sheet_with_more_than_it_copies_outside_its_rows_is_left_to_openpyxl(monkeypatch):
+    data = workbook(HEADER + BODY)
+    outside = len(sheet_xml(b"")) - len(b"<sheetData></sheetData>")
+    monkeypatch.setattr(readers, "PLAIN_OUTLINE_MAX_BYTES", outside + len(b"<sheetData></sheetData>"))
+    assert _both(data)[2]  # at the limit: plain
+    monkeypatch.setattr(readers, "PLAIN_OUTLINE_MAX_BYTES", outside + len(b"<sheetData></sheetData>") - 1)
+    taken, alone, was_plain, _ = _both(data)
+    assert taken == alone and not was_plain
+
+
 def test_a_sheet_read_in_many_chunks_is_read_as_in_one(monkeypatch):
     body = b"".join(row(i, s(f"A{i}", i % 3), n(f"B{i}", str(i)), n(f"C{i}", f"{i}.5")) for i in range(2, 60))
     whole, *_ = _both(workbook(HEADER + body))
@@ -373,7 +383,8 @@ def test_a_workbook_the_generator_writes_is_plain(tmp_path):
     assert taken[2][1] == (3, [("str", "x"), ("NoneType", None), ("datetime", dt.datetime(2013, 6, 1)), ("int", -3)])
 
 
-def test_a_workbook_openpyxl_writes_is_read_the_same():
+def test_a_workbook_openpyxl_writes_is_left_to_openpyxl():
+    """openpyxl writes its text as inline strings (no shared strings): not plain, read as before."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -383,8 +394,12 @@ def test_a_workbook_openpyxl_writes_is_read_the_same():
     sheet.append([dt.datetime(2013, 6, 1), None, "y"])
     buffer = io.BytesIO()
     book.save(buffer)
-    taken, alone, _, _ = _both(buffer.getvalue())
-    assert taken == alone and taken[0] == "read"
+    taken, alone, was_plain, strings_plain = _both(buffer.getvalue())
+    assert taken == alone and not was_plain and not strings_plain
+    assert taken[2] == [
+        (2, [("str", "x"), ("int", 1), ("float", 2.5)]),
+        (3, [("datetime", dt.datetime(2013, 6, 1)), ("NoneType", None), ("str", "y")]),
+    ]
 
 
 _NUMERALS = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,4})?([Ee][-+]?[0-9]{1,2})?", fullmatch=True)

@@ -570,7 +570,7 @@ def _sheet_rows(rows: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
             ) from None
         number += 1
-        yield number, list(values)
+        yield number, values if type(values) is list else list(values)
 
 
 _MAIN_NAMESPACE = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -669,12 +669,28 @@ PLAIN_CHUNK_BYTES = 1 << 20
 def _plain_values(
     xml: bytes, start: int, end: int, strings: list[str], max_col: int, workbook: Any
 ) -> Iterator[list[Any]]:
-    """The rows of the plain sheet ``xml[start:end]`` (see :func:`_plain_sheet_rows`), its cells found
-    :data:`PLAIN_CHUNK_BYTES` at a time; a number styled as a date or a time (``workbook``'s styles) is
-    converted as openpyxl converts it (:func:`_openpyxl_date`)."""
+    """The rows 1, 2, … of the plain sheet ``xml[start:end]`` (see :func:`_plain_sheet_rows`), numbered as
+    openpyxl's read-only reader numbers them: a gap gives rows of ``None``, a row numbered below one
+    already given is skipped."""
+    expected = 1  # the next row number to give
+    for number, values in _plain_row_elements(xml, start, end, strings, max_col, workbook):
+        if number < expected:
+            continue
+        while expected < number:
+            expected += 1
+            yield [None] * max_col
+        expected += 1
+        yield values
+
+
+def _plain_row_elements(
+    xml: bytes, start: int, end: int, strings: list[str], max_col: int, workbook: Any
+) -> Iterator[tuple[int, list[Any]]]:
+    """(number, values of columns 1..``max_col``) of each ``<row>`` of a plain sheet as written, its cells
+    found :data:`PLAIN_CHUNK_BYTES` at a time; a number styled as a date or a time (``workbook``'s styles)
+    is converted as openpyxl converts it (:func:`_openpyxl_date`)."""
     columns = _column_numbers()
     dates = workbook._date_formats
-    expected = 1  # the next row number to give
     number = 0  # the row being read (0: none yet)
     values: list[Any] = []
     while start < end:
@@ -682,14 +698,9 @@ def _plain_values(
         stop = end if stop < 0 else stop
         for row, column, line, style, shared, whole, fraction in _SHEET_TOKEN.findall(xml, start, stop):
             if row:
-                if number >= expected:
-                    while expected < number:
-                        expected += 1
-                        yield [None] * max_col
-                    expected += 1
-                    yield values
-                number = int(row)
-                values = [None] * max_col
+                if number:
+                    yield number, values
+                number, values = int(row), [None] * max_col
                 continue
             if whole:
                 cell: Any = strings[int(whole)] if shared else int(whole)
@@ -703,11 +714,8 @@ def _plain_values(
             if index <= max_col:
                 values[index - 1] = cell
         start = stop
-    if number >= expected:
-        while expected < number:
-            expected += 1
-            yield [None] * max_col
-        yield values
+    if number:
+        yield number, values
 
 
 def _within_cell_limits(strings: list[str], limits: IngestLimits) -> bool:

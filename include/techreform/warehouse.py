@@ -186,9 +186,9 @@ def insert_tuples(conn: Connection, table: str, columns: Sequence[str], rows: li
 
 
 def insert_columns(conn: Connection, table: str, names: Sequence[str], columns: Sequence[Any]) -> int:
-    """Insert rows given column by column — each of ``columns`` a list of Python values, a pandas Series
-    (missing values are null) or a pyarrow array, all of one length — into ``table``, as
-    :func:`insert_tuples` would insert their rows.
+    """Insert rows given column by column — each of ``columns`` a list of Python values or a pandas
+    Series (missing values are null), all of one length — into ``table``, as :func:`insert_tuples` would
+    insert their rows.
 
     On PostgreSQL the columns go to ``COPY … (format csv)`` as CSV written by pyarrow (C++), with no
     Python value per cell, when each converts exactly (:func:`_copy_array`: text to a text column,
@@ -220,23 +220,20 @@ def _is_frame(rows: Any) -> bool:
 
 
 def _python_values(values: Any) -> list[Any]:
-    """A column as Python scalars, ``None`` for a missing value of a pandas Series or pyarrow array."""
+    """A column as Python scalars: a list as it is, a pandas Series with ``None`` for a missing value."""
     if isinstance(values, list):
         return values
-    if hasattr(values, "to_pylist"):
-        return values.to_pylist()
-    if hasattr(values, "dtype"):
-        return values.astype(object).where(values.notna(), None).tolist()
-    return list(values)
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def _copy_array(values: Any, kind: str) -> Any:
-    """``values`` as a pyarrow array whose CSV text PostgreSQL reads as the value :func:`_bulk_insert`
-    would store in a column of ``kind`` (:func:`_column_kinds`), or ``None`` when it cannot say so:
+    """``values`` (a list or a Series) as a pyarrow array whose CSV text PostgreSQL reads as the value
+    :func:`_bulk_insert` would store in a column of ``kind`` (:func:`_column_kinds`), or ``None`` when it
+    cannot say so:
 
     - a column of nulls, for any column;
     - text for a text column (pyarrow quotes every text, so ``""`` stays apart from null);
-    - whole numbers for an integer column, or floats rounded half to even (:func:`_as_integer`),
+    - whole numbers for an integer column, or finite floats rounded half to even (:func:`_as_integer`),
       or booleans as 0 and 1;
     - whole numbers or finite floats for a double precision column (pyarrow writes the shortest
       decimal that reads back as the same double, as Python's ``repr``);
@@ -247,17 +244,14 @@ def _copy_array(values: Any, kind: str) -> Any:
     import pyarrow.compute as pc
 
     try:
-        if isinstance(values, pa.ChunkedArray):
-            array = values.combine_chunks()
-        elif isinstance(values, pa.Array):
-            array = values
-        else:
-            array = pa.array(values, from_pandas=hasattr(values, "dtype"))
+        array = pa.array(values, from_pandas=not isinstance(values, list))
         if pa.types.is_dictionary(array.type):  # a pandas category
             array = array.dictionary_decode()
         kind_of = array.type
         if pa.types.is_null(kind_of):
             return array
+        if pa.types.is_floating(kind_of) and pc.all(pc.is_finite(array)).as_py() is False:
+            return None  # NaN or infinity: the rows say it as psycopg does
         if kind == "text":
             return array if pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of) else None
         if kind == "integer":
@@ -265,14 +259,11 @@ def _copy_array(values: Any, kind: str) -> Any:
                 return array
             if pa.types.is_boolean(kind_of):
                 return array.cast(pa.int64())
-            if pa.types.is_floating(kind_of) and pc.all(pc.is_finite(array)).as_py() is not False:
+            if pa.types.is_floating(kind_of):
                 return pc.round(array, round_mode="half_to_even").cast(pa.int64())
             return None
-        if kind == "float":
-            if pa.types.is_integer(kind_of):
-                return array
-            if pa.types.is_floating(kind_of) and pc.all(pc.is_finite(array)).as_py() is not False:
-                return array
+        if kind == "float" and (pa.types.is_integer(kind_of) or pa.types.is_floating(kind_of)):
+            return array
         return None
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return None
