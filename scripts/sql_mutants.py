@@ -393,6 +393,13 @@ MUTANTS: list[Mutant] = [
         (MUT_ANNUAL,),
     ),
     Mutant(
+        "ind-programme-in-force-from",
+        "include/sql/ddl/070_in_force.sql",
+        "select max(s.snapshot_period) from dim_programme_item as s where s.snapshot_period <= m.period",
+        "select max(s.snapshot_period) from dim_programme_item as s where s.snapshot_period < m.period",
+        (MUT_ANNUAL, "tests/test_annual_registry_forms.py"),
+    ),
+    Mutant(
         "ind-divisions-valid-from",
         "include/sql/ddl/070_in_force.sql",
         "    on coalesce(d.valid_from, '') <= m.period",

@@ -257,6 +257,13 @@ def test_g1_rules_caught_and_snapshot_in_force(settings, engine):
         "P3": "620100",
         "P11": "",
     }
+    # in force from its own month on, not before it
+    in_force_by_month = _rows(
+        engine,
+        "select in_force_period, count(*) as n from int_programme_in_force"
+        " where in_force_period in ('2013-05', '2013-06') group by in_force_period",
+    )
+    assert {r.in_force_period: r.n for r in in_force_by_month} == {"2013-06": 4}
     # G1 optional: a later month without a snapshot is not an error and keeps the snapshot in force
     assert process_form(engine, settings, "G1", Period(2013, 7))["rejected"] == []
 

@@ -29,7 +29,7 @@ from techreform.ingest import fill_received, parse_rule_id
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
-from techreform.warehouse import delete_where, insert_rows, query, read_frame
+from techreform.warehouse import delete_where, insert_rows, query, read_frame, refresh_statistics
 
 OUTCOME_COLUMNS = [
     "form",
@@ -191,6 +191,7 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
 
     p = str(period)
     with engine.begin() as conn:
+        refresh_statistics(conn, form.staging_table)  # the files ingested since the last load
         staged, unparsed = read_staged(conn, form, p)
         if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
@@ -229,6 +230,7 @@ def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFram
     insert_rows(conn, "etl_row_outcome", outcomes, OUTCOME_COLUMNS)
     quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
     insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
+    refresh_statistics(conn, "etl_row_outcome", "quarantine")  # the copy below joins the outcomes
 
     delete_where(conn, form.target_table, **{form.target_period_column: period})
     query(
@@ -256,6 +258,7 @@ def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFram
                 },
                 period=period,
             )
+    refresh_statistics(conn, form.target_table)  # for the indicators, the review and the next month's checks
 
 
 OUTCOME_FACT_COLUMNS = ("prefecture_code", "review_status", "soft_rule_ids")

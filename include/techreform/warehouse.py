@@ -360,6 +360,27 @@ def _bulk_insert(conn: Connection, table: str, names: Sequence[str], tuples: lis
         cursor.close()
 
 
+def refresh_statistics(conn: Connection, *tables: str) -> None:
+    """Let the planner see what was just loaded into ``tables``: on PostgreSQL ``ANALYZE (SKIP_LOCKED)``
+    of each (a sample of some 30,000 rows; the rows ``conn``'s transaction wrote are counted, so the
+    statements after it in the same transaction are planned with them); on SQLite nothing.
+
+    PostgreSQL plans from statistics that only ``ANALYZE`` (or autovacuum, much later) gathers; without
+    them a table loaded a moment ago looks nearly empty and its 500,000 rows are joined by nested loops
+    (docs/performance.md, round 13). The lock ``ANALYZE`` takes is held to the end of the transaction
+    and excludes another ``ANALYZE`` of the table: ``SKIP_LOCKED`` makes a concurrent load (another form,
+    another period) skip the table instead of waiting for this one to commit, so no load waits on
+    another and no two can deadlock; the plan is then only as good as the last statistics. SQLite's
+    planner works without statistics, and the SQL here was measured that way: an ``ANALYZE`` there would
+    read the whole table and could change the plans."""
+    if not tables:
+        return
+    _check_identifiers(tables[0], tables[1:])
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql(f"analyze (skip_locked) {', '.join(tables)}")
+
+
 def delete_where(conn: Connection, table: str, **equals: Any) -> int:
     """``delete from table where col = :col and ...`` with bound values."""
     tbl = sa.table(table, *(sa.column(n) for n in equals))

@@ -41,7 +41,7 @@ create table if not exists fct_product_output (
 create index if not exists ix_fct_product_output_uscc on fct_product_output (uscc, product_code, period);
 
 -- G1 平台与示范认定名录: every accepted snapshot, in force from its month until the next (as R1; the
--- view int_programme_in_force, ddl/071_in_force_programme.sql).
+-- view int_programme_in_force, ddl/070_in_force.sql).
 create table if not exists dim_programme_item (
     snapshot_period text not null,
     item_id text not null,
