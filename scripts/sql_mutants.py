@@ -467,6 +467,20 @@ MUTANTS: list[Mutant] = [
     ),
     # --- include/sql/validation -------------------------------------------------------------------
     Mutant(
+        "val-previous-project-latest",
+        "include/sql/intermediate/previous_project_reports.sql",
+        "select f.project_code, max(f.period) as prev_period",
+        "select f.project_code, min(f.period) as prev_period",
+        (MUT_HB, VAL_RULES),
+    ),
+    Mutant(
+        "val-previous-product-latest",
+        "include/sql/intermediate/previous_product_reports.sql",
+        "select q.uscc, q.product_code, max(q.period) as prev_period",
+        "select q.uscc, q.product_code, min(q.period) as prev_period",
+        (MUT_ANNUAL, "tests/test_annual_registry_forms.py", VAL_RULES),
+    ),
+    Mutant(
         "val-previous-same-year",
         "include/sql/intermediate/previous_enterprise_reports.sql",
         "and f.period >= :year_start",
@@ -476,8 +490,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "val-previous-latest",
         "include/sql/intermediate/previous_enterprise_reports.sql",
-        "order by f.period desc",
-        "order by f.period asc",
+        "select f.uscc, max(f.period) as prev_period",
+        "select f.uscc, min(f.period) as prev_period",
         (MUT_HB, VAL_RULES),
     ),
     Mutant(

@@ -169,7 +169,12 @@ def q1_row(uscc: str, product: str, quantity: str, **overrides) -> dict[str, obj
 def test_q1_rules_caught_with_their_ids(settings, engine):
     _register(settings, "2013-01")
     process_form(engine, settings, "R1", Period(2013, 5))
-    write_delivery(settings.landing_dir, Q1, "2013-05", "Q1.csv", [q1_row(E[0], "水泥", "1000")])
+    # E[2]'s steel: 2000 t in March, 500 t in May (the latest report of the year, the one compared)
+    write_delivery(settings.landing_dir, Q1, "2013-03", "Q1.csv", [q1_row(E[2], "钢材", "2000")])
+    process_form(engine, settings, "Q1", Period(2013, 3))
+    write_delivery(
+        settings.landing_dir, Q1, "2013-05", "Q1.csv", [q1_row(E[0], "水泥", "1000"), q1_row(E[2], "钢材", "500")]
+    )
     process_form(engine, settings, "Q1", Period(2013, 5))
     rows = [
         q1_row(E[0], "cement_total", "900"),  # 2: falls within the year: Q1-S02
@@ -182,6 +187,7 @@ def test_q1_rules_caught_with_their_ids(settings, engine):
         q1_row(E[5], "水泥", "-"),  # 9: missing: Q1-H03
         q1_row(OUTSIDER, "钢材", "7"),  # 10: not in the register: Q1-S01
         q1_row(E[6], "板带材", "5"),  # 11: a part without its whole: clean
+        q1_row(E[2], "钢材", "600"),  # 12: above May's 500 (below March's 2000): clean
     ]
     for row in rows:
         row.setdefault("报告期", "")
@@ -197,12 +203,14 @@ def test_q1_rules_caught_with_their_ids(settings, engine):
     assert outcomes[9] == ("quarantined", {"Q1-H03"})
     assert outcomes[10] == ("accepted", {"Q1-S01"})
     assert outcomes[11] == ("accepted", set())
-    assert (load["received"], load["accepted"], load["quarantined"]) == (10, 4, 6)
+    assert outcomes[12] == ("accepted", set())
+    assert (load["received"], load["accepted"], load["quarantined"]) == (11, 5, 6)
     products = _rows(engine, "select product_code from fct_product_output where period = '2013-06' order by 1")
     assert [r.product_code for r in products] == [
         "cement_new_dry_process",
         "cement_total",
         "steel_plate_strip",
+        "steel_products_total",
         "steel_products_total",
     ]
 

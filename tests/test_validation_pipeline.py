@@ -258,6 +258,10 @@ def test_review_writes_data_docs_for_the_period(chain):
     assert pages == ["E1_2013-06", "E1_2013-07"]
     text = index.read_text(encoding="utf-8")
     assert "E1_2013-06" in text and "E1_2013-07" in text
+    # the last build rendered June again and kept July's page as rendered in July, with every expectation
+    for month in ("2013-06", "2013-07"):
+        (page,) = index.parent.glob(f"validations/enterprise_monthly/E1_{month}/*/*.html")
+        assert "E1-H01" in page.read_text(encoding="utf-8"), month
     assert sorted(p.relative_to(offline.parent).as_posix() for p in offline.parent.glob("*/E1.html")) == [
         "2013-06/E1.html",
         "2013-07/E1.html",

@@ -232,7 +232,7 @@ P1_CASES = [
         "P1-S02", {"s02a": [_p1(32, annual_plan_investment=5000.5)]}, {"s02p": [_p1(33, annual_plan_investment=5000.0)]}
     ),
     Case("P1-S03", {"s03a": [_p1(900)]}, {"s03p": [_p1(34)]}),
-    Case("P1-S04", {"s04a": [_p1(35)], "s04b": [_p1(36)]}, {"s04p": [_p1(37)]}),
+    Case("P1-S04", {"s04a": [_p1(35)], "s04b": [_p1(36)]}, {"s04p": [_p1(37)], "s04q": [_p1(38)]}),
     Case(
         "P1-S05",
         {"s05a": [_p1(38, status="未开工", actual_start=None, ytd_investment=0.0, cumulative_investment=10.0)]},
@@ -308,6 +308,9 @@ def _prepare(url: str) -> sa.Engine:
                 p1_row(35, "2013-05", ytd_investment=150.5),  # P1-S04: ytd falls within the year
                 p1_row(36, "2012-12", ytd_investment=900.0, cumulative_investment=800.5),  # cumulative falls
                 p1_row(37, "2012-12", ytd_investment=900.0, cumulative_investment=800.0),  # new year: ytd restarts
+                # the latest earlier report counts: May's, not March's (above this month's ytd and cumulative)
+                p1_row(38, "2013-03", ytd_investment=500.0, cumulative_investment=900.0),
+                p1_row(38, "2013-05", ytd_investment=100.0, cumulative_investment=750.0),
             ],
         )
     return engine

@@ -1,8 +1,10 @@
--- Rows received, accepted and quarantined per form and prefecture for a period (what the run did).
+-- Rows received, accepted and quarantined per form and prefecture for a period (what the run did). The
+-- period's outcomes are read form by form through the primary key (int_outcome_forms), not by a scan
+-- of every period's.
 with outcomes as (
-    select form, coalesce(prefecture_code, '') as prefecture_code, outcome, review_status, superseded
-    from etl_row_outcome
-    where period = :period
+    select o.form, coalesce(o.prefecture_code, '') as prefecture_code, o.outcome, o.review_status, o.superseded
+    from int_outcome_forms as f
+    join etl_row_outcome as o on o.form = f.form and o.period = :period
 ),
 counted as (
     select form,
