@@ -134,3 +134,50 @@ def test_a_period_without_any_delivery_loads_empty_not_an_error(settings, engine
     result = process_form(engine, settings, "E1", Period(2013, 1))
     assert result["load"]["received"] == 0
     assert _rows(engine, "select count(*) from fct_enterprise_monthly")[0][0] == 0
+
+
+def test_staged_rows_are_read_with_their_files_columns_as_one_query_of_every_column_reads_them(settings, engine):
+    """read_staged takes a row's sha256, delivery period, file name and raw path from its file's row by
+    delivery_seq: the same frame, values and types, as reading every column of every row."""
+    import pandas as pd
+
+    from techreform.load import into_delivery_order, read_staged
+
+    _deliver(settings, "E1_620100_2013-06.csv", [e1_row(A, "2013-06"), e1_row(B, "2013-06")], 1_000_000)
+    _deliver(settings, "E1_620200_2013-06.csv", [e1_row(C, "2013-06")], 1_000_100)
+    rejected = _deliver(settings, "E1_620300_2013-06.xlsx", [e1_row(A, "2013-06")], 1_000_200)
+    rejected.write_bytes(b"not a workbook")  # rejected at ingest: no staged rows, its file log row not loaded
+    process_form(engine, settings, "E1", PERIOD)
+    write_delivery(settings.landing_dir, E1, "2013-07", "E1_620100_2013-07.csv", [e1_row(A, "2013-07")])
+    process_form(engine, settings, "E1", Period(2013, 7))  # another period's rows stay out
+    every_column = """
+        select s.*, f.file_name, f.raw_path
+        from stg_enterprise_monthly as s
+        join etl_file_log as f
+            on f.file_sha256 = s.file_sha256 and f.period = s.delivery_period and f.form = 'E1'
+            and f.status = 'loaded'
+        where s.delivery_period = '2013-06'
+    """
+    with engine.connect() as conn:
+        staged, _unparsed = read_staged(conn, E1, "2013-06")
+        result = conn.execute(sa.text(every_column))
+        keys, rows = list(result.keys()), result.fetchall()
+    expected = into_delivery_order(pd.DataFrame([tuple(r) for r in rows], columns=keys))
+    assert list(staged.columns) == keys and len(staged) == 3
+    assert staged["file_name"].tolist() == ["E1_620100_2013-06.csv"] * 2 + ["E1_620200_2013-06.csv"]
+    assert staged["raw_path"].dtype == "category"
+    for name in keys:  # each column as the driver gives it, and typed as a query of it would be
+        got = staged[name].astype(object).where(staged[name].notna(), None).tolist()
+        want = expected[name].astype(object).where(expected[name].notna(), None).tolist()
+        assert got == want, name
+    assert str(staged["file_sha256"].dtype) == str(staged["uscc"].dtype)  # text, as every text column
+
+
+def test_a_period_without_staged_rows_reads_no_rows_with_every_column(settings, engine):
+    from techreform.load import read_staged
+
+    with engine.connect() as conn:
+        staged, unparsed = read_staged(conn, E1, "2013-06")
+        columns = [c["name"] for c in sa.inspect(conn).get_columns(E1.staging_table)]
+    assert staged.empty and unparsed.empty
+    assert list(staged.columns) == [*columns, "file_name", "raw_path"]

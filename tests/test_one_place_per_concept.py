@@ -141,11 +141,13 @@ def test_a_snapshot_is_in_force_from_its_month_until_the_next_one(engine):
 def test_a_sql_file_for_tables_of_one_shape_takes_only_a_plain_table_name():
     from techreform.warehouse import sql_text
 
-    text = sql_text("staging/files/staged_rows", "sqlite", {"staging_table": "stg_project_monthly"})
+    columns = ["source_row", "project_code"]
+    text = sql_text("staging/files/staged_rows", "sqlite", {"staging_table": "stg_project_monthly", "columns": columns})
     assert "from stg_project_monthly as s" in text and "{{" not in text
     for bad in (None, "stg_x; drop table fct_indicator", "Stg", "stg x"):
         with pytest.raises(ValueError, match="staging_table"):
-            sql_text("staging/files/staged_rows", "sqlite", {"staging_table": bad} if bad else {})
+            slots = {"staging_table": bad} if bad else {}
+            sql_text("staging/files/staged_rows", "sqlite", {**slots, "columns": columns})
 
 
 def test_a_slot_for_a_list_of_columns_takes_only_plain_column_names_filled_in_comma_separated():

@@ -162,27 +162,48 @@ def into_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(moved, columns=columns, copy=False)
 
 
+FILE_COLUMNS = ("file_sha256", "delivery_period")
+"""The staging table's columns that are the same on every row of a file: read once per file
+(``staging/files/staged_files.sql``) and given to its rows by their ``delivery_seq``."""
+
+
 def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The staged rows of ``form`` for the delivery folder ``period`` (every delivery, each row with its
     file's name and raw path; ``staging/files/staged_rows.sql``) and the rows that did not parse
     (``parse_errors.sql``), as the load and the instant review check them, both in delivery order.
 
-    ``raw_path`` (the same text on every row of a file, read only for the few rows read back) is held as
-    a category: a small code per row instead of the path's text, some 150 MB less at a 1M-row month
-    through the whole check (docs/performance.md). The rows come in delivery order
-    (:func:`into_delivery_order`)."""
-    staged = into_delivery_order(
-        read_frame(
-            conn,
-            "staging/files/staged_rows",
-            tables={"staging_table": form.staging_table},
-            form=form.code,
-            period=period,
-        )
+    The staging table's columns come in its order, then ``file_name`` and ``raw_path``. What is the same
+    on every row of a file (:data:`FILE_COLUMNS`, the name, the raw path) is read once per file and
+    given to its rows by ``delivery_seq`` (unique within the form and period): the driver makes no
+    Python text of a 64-character sha256 per row (docs/performance.md, round 13). ``raw_path`` (read only
+    for the few rows read back) is held as a category: a small code per row instead of the path's text,
+    some 150 MB less at a 1M-row month through the whole check (docs/performance.md). The rows come in
+    delivery order (:func:`into_delivery_order`)."""
+    columns = [c["name"] for c in sa.inspect(conn).get_columns(form.staging_table)]
+    staged = read_frame(
+        conn,
+        "staging/files/staged_rows",
+        tables={"staging_table": form.staging_table, "columns": [c for c in columns if c not in FILE_COLUMNS]},
+        form=form.code,
+        period=period,
     )
-    if "raw_path" in staged:
-        staged["raw_path"] = staged["raw_path"].astype("category")
+    files = read_frame(conn, "staging/files/staged_files", form=form.code, period=period)
+    staged = into_delivery_order(_with_file_columns(staged, files, [*columns, "file_name", "raw_path"]))
+    staged["raw_path"] = staged["raw_path"].astype("category")
     return staged, into_delivery_order(read_frame(conn, "staging/files/parse_errors", form=form.code, period=period))
+
+
+def _with_file_columns(staged: pd.DataFrame, files: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``staged`` with each row's file columns (those of ``files`` but ``delivery_seq``) taken from its
+    file's row by ``delivery_seq``, typed as read from the database, in the order of ``columns``."""
+    if staged.empty:
+        return pd.DataFrame(columns=columns, dtype=object)
+    positions = pd.Index(files["delivery_seq"]).get_indexer(staged["delivery_seq"])
+    if (positions < 0).any():  # the query joins the same file log: a row without its file is a bug
+        raise RuntimeError("a staged row's delivery_seq is not among its period's loaded files")
+    for name in files.columns.drop("delivery_seq"):
+        staged[name] = files[name].take(positions).reset_index(drop=True)
+    return staged[columns]
 
 
 def load_form_period(engine: Engine, settings: Settings, form: Form, period: Period) -> LoadSummary:
