@@ -187,6 +187,7 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
         form=form.code,
         period=period,
     )
+    # after the rows: a file logged in between is only one more file, and every row read finds its own
     files = read_frame(conn, "staging/files/staged_files", form=form.code, period=period)
     staged = into_delivery_order(_with_file_columns(staged, files, [*columns, "file_name", "raw_path"]))
     staged["raw_path"] = staged["raw_path"].astype("category")
@@ -202,7 +203,7 @@ def _with_file_columns(staged: pd.DataFrame, files: pd.DataFrame, columns: list[
     if (positions < 0).any():  # the query joins the same file log: a row without its file is a bug
         raise RuntimeError("a staged row's delivery_seq is not among its period's loaded files")
     for name in files.columns.drop("delivery_seq"):
-        staged[name] = files[name].take(positions).reset_index(drop=True)
+        staged[name] = files[name].array.take(positions)  # by position, whatever either frame's index
     return staged[columns]
 
 
