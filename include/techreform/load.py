@@ -169,7 +169,7 @@ FILE_COLUMNS = ("file_sha256", "delivery_period")
 
 def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The staged rows of ``form`` for the delivery folder ``period`` (every delivery, each row with its
-    file's name and raw path; ``staging/files/staged_rows.sql``) and the rows that did not parse
+    file's name and raw path; ``staging/files/staged_rows.sql`` and ``staged_files.sql``) and the rows that did not parse
     (``parse_errors.sql``), as the load and the instant review check them, both in delivery order.
 
     The staging table's columns come in its order, then ``file_name`` and ``raw_path``. What is the same
@@ -179,7 +179,7 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
     for the few rows read back) is held as a category: a small code per row instead of the path's text,
     some 150 MB less at a 1M-row month through the whole check (docs/performance.md). The rows come in
     delivery order (:func:`into_delivery_order`)."""
-    columns = [c["name"] for c in sa.inspect(conn).get_columns(form.staging_table)]
+    columns = staging_columns(conn, form)
     staged = read_frame(
         conn,
         "staging/files/staged_rows",
@@ -287,14 +287,18 @@ OUTCOME_FACT_COLUMNS = ("prefecture_code", "review_status", "soft_rule_ids")
 """The columns of a form's facts that its rows' outcomes fill (``ops/load/current_facts.sql``)."""
 
 
+def staging_columns(conn: Connection, form: Form) -> list[str]:
+    """The columns of ``form``'s staging table (:attr:`Form.staging_table`), in the table's order."""
+    return [c["name"] for c in sa.inspect(conn).get_columns(form.staging_table)]
+
+
 def fact_columns(conn: Connection, form: Form) -> list[str]:
     """The columns of ``form``'s facts (:attr:`Form.target_table`) that the load fills from the staged row
     or its outcome (:data:`OUTCOME_FACT_COLUMNS`), in the table's order; the period column, which takes the
     delivery folder's period, is not among them."""
-    inspector = sa.inspect(conn)
-    staged = {c["name"] for c in inspector.get_columns(form.staging_table)}
+    staged = set(staging_columns(conn, form))
     return [
         c["name"]
-        for c in inspector.get_columns(form.target_table)
+        for c in sa.inspect(conn).get_columns(form.target_table)
         if c["name"] != form.target_period_column and (c["name"] in staged or c["name"] in OUTCOME_FACT_COLUMNS)
     ]
