@@ -10,7 +10,7 @@ from landing_files import e1_row, uscc_for, write_delivery
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.periods import Period
 from techreform.pipeline import prepare_warehouse, process_form
-from warehouse_snapshot import snapshot
+from warehouse_snapshot import changes, snapshot
 
 PERIOD = Period(2013, 6)
 A, B, C = (uscc_for("620102", n) for n in (1, 2, 3))
@@ -76,7 +76,7 @@ def test_a_rerun_of_a_period_changes_nothing(settings, engine):
     process_form(engine, settings, "E1", PERIOD)
     before = snapshot(engine)
     process_form(engine, settings, "E1", PERIOD)
-    assert snapshot(engine) == before
+    assert changes(before, snapshot(engine)) == {}
 
 
 def test_a_byte_identical_redelivery_changes_nothing(settings, engine):
@@ -86,7 +86,7 @@ def test_a_byte_identical_redelivery_changes_nothing(settings, engine):
     again = first.with_name("E1_620100_2013-06(1).csv")
     again.write_bytes(first.read_bytes())
     process_form(engine, settings, "E1", PERIOD)
-    assert snapshot(engine) == before
+    assert changes(before, snapshot(engine)) == {}
 
 
 def test_a_corrected_redelivery_replaces_exactly_the_rows_it_corrects(settings, engine):
