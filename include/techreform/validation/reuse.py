@@ -190,7 +190,8 @@ def check(
         )
     grouped, counts, gx_result = run()
     delete_where(conn, "dq_review_check", form=form.code, period=p)
-    files = ",".join(dict.fromkeys(frame["file_sha256"].astype(str))) if "file_sha256" in frame else ""
+    # the files checked, in order of first appearance (pandas' unique: not a Python text per row)
+    files = ",".join(map(str, frame["file_sha256"].unique())) if "file_sha256" in frame else ""
     insert_rows(
         conn,
         "dq_review_check",
