@@ -269,6 +269,33 @@ def test_a_row_whose_region_and_file_name_name_no_prefecture_takes_it_from_its_c
     assert list(rows["prefecture_code"]) == ["620100", "620100"]
 
 
+def test_each_row_takes_the_first_rule_that_places_it_whatever_its_neighbours_and_index():
+    """The five rules of prefecture_of_rows in one frame, rows of each rule between rows of others, on an
+    index that is not 0..n-1: a later rule looks only at the rows no earlier rule placed, and each row
+    gets its own answer."""
+    from techreform.reference import prefecture_of_rows
+
+    cases = [  # (region code, file name, USCC) -> prefecture
+        ("620102", "E1_620500_2013-06.csv", "91621100MA00000000", "620100"),  # 1: a county of Lanzhou
+        ("", "E1_620500_2013-06.csv", "91621100MA00000000", "620500"),  # 2: the file's prefecture
+        ("620199", "E1.csv", "91621100MA00000000", "620100"),  # 3: a typo'd county of Lanzhou
+        ("99", "E1.csv", "91621100MA00000000", "621100"),  # 4: the USCC's registration authority
+        (None, None, None, ""),  # 5: nothing says
+        ("620102", None, None, "620100"),  # 1 again, after rows the later rules placed
+        ("x", "E1_629900_2013-06.csv", "91629900MA00000000", ""),  # no rule names a known prefecture
+    ]
+    index = pd.Index([70, 10, 60, 20, 50, 30, 40])
+    region = pd.Series([c[0] for c in cases], index=index, dtype=object)
+    files = pd.Series([c[1] for c in cases], index=index, dtype=object)
+    usccs = pd.Series([c[2] for c in cases], index=index, dtype=object)
+    placed = prefecture_of_rows(region, files, usccs)
+    assert list(placed.index) == list(index)
+    assert list(placed) == [c[3] for c in cases]
+    assert placed.dtype == object
+    # without file names or USCCs, their rules place nothing and the others still do
+    assert list(prefecture_of_rows(region, None, None)) == ["620100", "", "620100", "", "", "620100", ""]
+
+
 # --- load_form_period and _replace_period, called directly on a small warehouse (milliseconds a test):
 # deliveries written to the landing zone and ingested, then loaded; a GX form's suite is replaced by the
 # failures a test chooses (the suites are tested in test_validation_rules.py), S1's rules are the real ones.

@@ -75,36 +75,13 @@ class LoadSummary:
         return dict(self.__dict__)
 
 
-def _joined(values: pd.Series) -> str:
-    return ",".join(sorted(set(values)))
-
-
 def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     """One row per input row with outcome, review status, rule ids, messages and superseded flag."""
     rows = staged[["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json"]].copy()
     rows["record_key"] = form.record_keys(staged)
     rows["region_code"] = staged.get("region_code")
     rows["uscc"] = staged.get("uscc")
-    rows["hard_rules"] = ""
-    rows["soft_rules"] = ""
-    rows["fields"] = ""
-    rows["messages"] = ""
-    rows["unexplained_soft"] = False
-    if len(failures):
-        f = failures.copy()
-        f["source_row"] = f["source_row"].astype(int)
-        f["unexplained"] = (f["severity"] == "soft") & ~f["explained"].astype(bool)
-        index = pd.MultiIndex.from_frame(rows[["file_sha256", "source_row"]])
-        hard = f[f["severity"] == "hard"].groupby(["file_sha256", "source_row"])
-        soft = f[f["severity"] == "soft"].groupby(["file_sha256", "source_row"])
-        rows["hard_rules"] = hard["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
-        rows["soft_rules"] = soft["rule_id"].agg(_joined).reindex(index).fillna("").to_numpy()
-        rows["fields"] = (
-            hard["field"].agg(lambda s: _joined(",".join(s).split(","))).reindex(index).fillna("").to_numpy()
-        )
-        rows["messages"] = hard["message"].agg("；".join).reindex(index).fillna("").to_numpy()
-        unexplained = f.groupby(["file_sha256", "source_row"])["unexplained"].any()
-        rows["unexplained_soft"] = unexplained.reindex(index).fillna(False).astype(bool).to_numpy()
+    _fill_failed_rows(rows, failures)
     if len(unparsed):
         bad = unparsed[
             ["file_sha256", "source_row", "delivery_seq", "file_name", "raw_json", "record_key", "fields", "messages"]
@@ -241,6 +218,69 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
         superseded=int(rows["superseded"].sum()),
         current_rows=len(current),
     )
+
+
+def _fill_failed_rows(rows: pd.DataFrame, failures: pd.DataFrame) -> None:
+    """Fill, in place, ``rows``' ``hard_rules``, ``soft_rules`` (each sorted, comma-separated), ``fields``
+    (the fields of its hard failures, sorted), ``messages`` (its hard failures' messages in order,
+    '；'-separated) and ``unexplained_soft`` (a soft failure not explained) from ``failures`` (a row's
+    ``file_sha256`` and ``source_row``, rule, severity, field, message, explained).
+
+    Each failure is placed at its row's position once, and the few thousand failing rows are gathered
+    in one pass: no group-by over the failures and no reindex of each result over the period's rows
+    (docs/performance.md, round 14). A failure whose row is not in ``rows`` is ignored."""
+    positions = (
+        pd.MultiIndex.from_frame(rows[["file_sha256", "source_row"]]).get_indexer(
+            pd.MultiIndex.from_arrays([failures["file_sha256"], failures["source_row"].astype(int)])
+        )
+        if len(failures)
+        else np.empty(0, dtype=np.int64)
+    )
+    hard: dict[int, tuple[set[str], set[str], list[str]]] = {}
+    soft: dict[int, set[str]] = {}
+    unexplained: set[int] = set()
+    for position, rule, severity, field, message, explained in zip(
+        positions.tolist(),
+        failures["rule_id"].tolist(),
+        failures["severity"].tolist(),
+        failures["field"].tolist(),
+        failures["message"].tolist(),
+        failures["explained"].astype(bool).tolist(),
+    ):
+        if position < 0:
+            continue
+        if severity == "hard":
+            rules, fields, messages = hard.setdefault(position, (set(), set(), []))
+            rules.add(rule)
+            fields.update(field.split(","))
+            messages.append(message)
+        elif severity == "soft":
+            soft.setdefault(position, set()).add(rule)
+            if not explained:
+                unexplained.add(position)
+    count = len(rows)
+    for column, values in (
+        ("hard_rules", {p: ",".join(sorted(rules)) for p, (rules, _, _) in hard.items()}),
+        ("soft_rules", {p: ",".join(sorted(rules)) for p, rules in soft.items()}),
+        ("fields", {p: ",".join(sorted(fields)) for p, (_, fields, _) in hard.items()}),
+        ("messages", {p: "；".join(messages) for p, (_, _, messages) in hard.items()}),
+    ):
+        rows[column] = _texts_at(count, values)
+    flags = np.zeros(count, dtype=bool)
+    flags[list(unexplained)] = True
+    rows["unexplained_soft"] = flags
+
+
+def _texts_at(count: int, values: dict[int, str]) -> Any:
+    """A text column of ``count`` rows: ``values`` at their positions, ``""`` elsewhere — built by
+    pyarrow's ``take`` from the few texts, not from a Python string per row (pandas' ``str`` dtype, as
+    an assigned ``""`` gives it)."""
+    import pyarrow as pa
+
+    indices = np.zeros(count, dtype=np.int64)
+    if values:
+        indices[np.fromiter(values, dtype=np.int64, count=len(values))] = np.arange(1, len(values) + 1)
+    return pa.array(["", *values.values()], type=pa.string()).take(pa.array(indices)).to_pandas().array
 
 
 def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFrame) -> None:

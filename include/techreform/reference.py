@@ -102,23 +102,37 @@ def prefecture_of_rows(
     4. the unit's USCC names a prefecture's registration authority (positions 3–6) → that prefecture;
     5. otherwise ``""`` (unknown).
     """
-    index = region_codes.index
-    empty = pd.Series("", index=index, dtype=object)
     region = region_codes.astype(object).where(region_codes.notna(), "").astype(str).str.strip()
     known = set(prefectures())
     if region_is_prefecture:
         result = region.where(region.isin(known | {PROVINCE_CODE}), "")
     else:
         result = region.map({code: d.prefecture_code for code, d in counties().items()}).fillna("")
+    result = result.astype(object)
+
+    # rules 2-4, each for the rows no earlier rule placed only (at a national month a few hundred of
+    # half a million rows: the file names, typo'd codes and USCCs of the others are never looked at)
+    def typo(rows: pd.Series) -> pd.Series:
+        return (region[rows].str[:4] + "00").where(region[rows].str.fullmatch(r"\d{6}"), "")
+
+    def registration(rows: pd.Series) -> pd.Series:
+        return usccs[rows].astype(object).where(usccs[rows].notna(), "").astype(str).str[2:6] + "00"
+
     candidates = [
-        _file_prefectures(file_names) if file_names is not None else empty,
-        (region.str[:4] + "00").where(region.str.fullmatch(r"\d{6}"), ""),
-        (usccs.astype(object).where(usccs.notna(), "").astype(str).str[2:6] + "00") if usccs is not None else empty,
+        (lambda rows: _file_prefectures(file_names[rows])) if file_names is not None else None,
+        typo,
+        registration if usccs is not None else None,
     ]
-    for candidate in candidates:
+    for candidate_of in candidates:
+        pending = (result == "").to_numpy()
+        if not pending.any():
+            break
+        if candidate_of is None:
+            continue
+        candidate = candidate_of(pending)
         candidate = candidate.where(candidate.isin(known), "").fillna("")
-        result = result.where(result != "", candidate)
-    return result.astype(object)
+        result[pending] = candidate.to_numpy(dtype=object)
+    return result
 
 
 def _file_prefectures(file_names: pd.Series) -> pd.Series:
