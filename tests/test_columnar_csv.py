@@ -129,6 +129,55 @@ def test_only_the_rows_asked_for_are_kept_with_their_numbers():
     assert [cells[1] for _, cells in taken[3]] == ["兰州乙厂", "兰州丙厂"]
 
 
+def _long(rows: int, line_end: str = "\r\n") -> str:
+    return HEADER.replace("\r\n", line_end) + "".join(f"9162{i:06d},厂{i},2013-06,{i}.5{line_end}" for i in range(rows))
+
+
+LONG_CASES = [  # (name, bytes, rows asked for): a few rows of a long file, read back from the raw zone
+    ("BOM, CRLF", b"\xef\xbb\xbf" + _long(40).encode(), {2, 17, 41}),
+    ("GB18030, LF, no final line break, its last line", _long(40, "\n").rstrip().encode("gb18030"), {3, 41}),
+    ("the header's number and numbers past the end", _long(40).encode(), {1, 5, 42, 99}),
+    ("a blank line asked for", (_long(20) + ",,,\r\n" + _long(20)[len(HEADER) :]).encode(), {6, 22}),
+    ("quoted cells", _long(40).replace(",2013-06,", ',"2013-06",').encode(), {4, 30}),
+    ("a wider line elsewhere", _long(40).replace("厂30,", "厂30,x,").encode(), {5, 33}),
+    ("a wider line asked for", _long(40).replace("厂30,", "厂30,x,").encode(), {5, 32}),
+]
+
+
+@pytest.mark.parametrize(("data", "only_rows"), [c[1:] for c in LONG_CASES], ids=[c[0] for c in LONG_CASES])
+def test_a_few_rows_of_a_long_file_are_read_from_their_own_lines_as_the_whole_file_gives_them(data, only_rows):
+    """Reading rows back: only the header's and the asked lines are parsed (readers._only_lines), and
+    the rows, numbers and cells are the strict reader's, and those of the whole file read and filtered."""
+    asked: list[set[int]] = []
+    real = readers._only_lines
+
+    def spy(data, text_start, rows):
+        asked.append(set(rows))
+        return real(data, text_start, rows)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "_only_lines", spy)
+        taken, strict, _ = _both(data, only_rows=only_rows)
+    assert asked == [only_rows]  # the lines alone were read (a wider one then left to the strict reader)
+    assert taken == strict and taken[0] == "read"
+    whole = read_csv_bytes(CSV, data)
+    assert taken[3] == [(n, cells) for n, cells in whole.rows if n in only_rows]
+    assert taken[3]  # some row was asked for and found
+
+
+def test_rows_read_back_are_checked_against_the_limits_on_their_own_lines_only():
+    """A cell over the limit on another line: the whole file is refused (as at ingest), the rows read back
+    from their own lines are not — a file in the raw zone was read whole at ingest, under its limits then."""
+    data = _long(40).replace("厂20,", "厂" + "长" * 50 + ",").encode()
+    limits = IngestLimits(max_cell_chars=20)
+    with pytest.raises(UnreadableFile):
+        read_csv_bytes(CSV, data, limits)
+    table = read_csv_bytes(CSV, data, limits, {5})
+    assert table.columnar and [n for n, _ in table.rows] == [5]
+    with pytest.raises(UnreadableFile):  # many rows asked for: the file is read whole, and refused
+        read_csv_bytes(CSV, data, limits, set(range(2, 42)))
+
+
 def test_a_columnar_table_is_parsed_by_slices_as_a_row_table():
     data = (HEADER + "".join(f"9162{i:06d},厂{i},2013-06,{i}.5\r\n" for i in range(7))).encode()
     table = read_csv_bytes(CSV, data)

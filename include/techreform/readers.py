@@ -279,7 +279,10 @@ def read_csv_bytes(
     path: Path, data: bytes, limits: IngestLimits | None = None, only_rows: Collection[int] | None = None
 ) -> RawTable:
     """Read CSV bytes (encoding detected, delimiter comma or tab) under ``limits``, strictly. With
-    ``only_rows``, every row is read and checked but only those source rows are kept."""
+    ``only_rows`` (rows read back from the raw zone) only those source rows are kept; a file with one
+    record per line that is long beside them has only their lines parsed and checked (the limits of a
+    cell on those lines only: the file passed them whole at ingest), any other file is read and checked
+    whole (:func:`_only_lines`)."""
     limits = limits or IngestLimits()
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile(_too_large(len(data), limits))
@@ -412,10 +415,14 @@ def _read_plain_csv(
     import pyarrow.compute as pc
     from pyarrow import csv as arrow_csv
 
+    text = pa.py_buffer(data)[text_start:]
+    line_numbers = None  # every line, numbered from 1
+    if only_rows is not None and len(only_rows) * 8 < lines:  # a few rows of a long file: only their lines
+        text, line_numbers = _only_lines(data, text_start, only_rows)
     names = [f"c{index}" for index in range(width)]
     try:
         table = arrow_csv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)[text_start:]),
+            pa.BufferReader(text),
             read_options=arrow_csv.ReadOptions(
                 use_threads=False, column_names=names, encoding="gb18030" if encoding == "gb18030" else "utf8"
             ),
@@ -447,7 +454,8 @@ def _read_plain_csv(
     if blank[0]:
         return None  # blank lines before the header: the strict reader skips them
     headers = [normalise_header(column[0].as_py()) for column in columns]
-    numbers = np.arange(1, len(blank) + 1, dtype=np.int64)  # each line's number: one record per line
+    # each line's number: one record per line
+    numbers = np.arange(1, len(blank) + 1, dtype=np.int64) if line_numbers is None else line_numbers
     keep = ~blank
     keep[0] = False  # the header
     if only_rows is not None:
@@ -458,6 +466,29 @@ def _read_plain_csv(
         mask = pa.array(keep)
         kept = [column.filter(mask) for column in columns]
     return RawTable(path, encoding, headers, columns=kept, row_numbers=pa.array(numbers[keep]))
+
+
+def _only_lines(data: bytes, text_start: int, only_rows: Collection[int]) -> tuple[Any, Any]:
+    """The header's line and the lines numbered ``only_rows`` of a file with one record per line (the
+    columnar reader's files), as one text that pyarrow reads as it would read the whole file, and the
+    numbers of its lines (numpy). Reading a few rows back from the raw zone: the lines are found by
+    their line breaks (numpy over the bytes) and only they are parsed, where the whole file was parsed
+    to keep a few thousand rows of half a million (docs/performance.md, round 14). A number past the
+    last line or of the header is left out: the caller finds the row missing. A line break byte is never
+    part of a GB18030 character, so the bytes split the same in every encoding the reader accepts."""
+    import numpy as np
+    import pyarrow as pa
+
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
+    ends = np.append(breaks + 1, len(data)) if not data.endswith(b"\n") else breaks + 1
+    starts = np.concatenate(([text_start], ends[:-1]))  # line k (from 1) is data[starts[k-1]:ends[k-1]]
+    wanted = sorted({int(n) for n in only_rows if 1 < int(n) <= len(ends)})
+    numbers = np.array([1, *wanted], dtype=np.int64)
+    pieces = []
+    for number in numbers.tolist():
+        line = data[starts[number - 1] : ends[number - 1]]
+        pieces.append(line if line.endswith(b"\n") else line + b"\n")
+    return pa.py_buffer(b"".join(pieces)), numbers
 
 
 def _only_whitespace(data: bytes, encoding: str) -> bool:
