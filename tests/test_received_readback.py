@@ -230,6 +230,33 @@ def test_an_xlsx_files_rows_as_received_are_read_back_from_their_copy_not_from_t
     assert _quarantined(engine) == from_copy and from_copy[3]["工业总产值"] == -15
 
 
+def test_a_row_from_the_copy_is_the_text_the_workbooks_own_row_gives_for_every_kind_of_cell(tmp_path):
+    """The copy keeps each row's cells as a JSON array (format 2); the row read back from it is
+    row_as_received of the row as read from the workbook, byte for byte: text, whole and decimal numbers
+    (negative zero, a large integer, NaN), booleans, dates and times, empty cells, a row shorter and a
+    row longer than the header, a column without a header, text that needs escaping."""
+    import datetime as dt
+    import math
+
+    headers = ["统一社会信用代码", "", "工业总产值", "备注", "日期"]
+    rows = [
+        (2, ["91620102MA0001", "x", 12.5, '引号"与\\反斜杠\n换行', dt.datetime(2013, 7, 1, 8, 30)]),
+        (3, ["a", None, -0.0, True, dt.date(2013, 6, 30)]),
+        (5, ["b", 7, 12345678901234567890, False, None]),
+        (6, ["c", "", math.nan, 0.1 + 0.2]),  # shorter than the header
+        (9, ["d", "y", 1e300, "", "2013-06", "past the header"]),  # longer
+    ]
+    table = readers.RawTable(tmp_path / "E1.xlsx", "xlsx", headers, rows)
+    raw = tmp_path / "raw" / "E1.xlsx"
+    raw.parent.mkdir()
+    ingest.rows_as_received_path(raw).write_bytes(ingest._rows_as_received_bytes(table, "f" * 64))
+    kept = ingest._kept_rows_as_received(raw, "f" * 64, {2, 3, 5, 6, 9})
+    assert kept == {n: ingest.row_as_received(headers, cells, len(headers)) for n, cells in rows}
+    assert json.loads(kept[9]) == {"统一社会信用代码": "d", "工业总产值": 1e300, "备注": "", "日期": "2013-06"}
+    assert ingest._kept_rows_as_received(raw, "e" * 64, {2}) is None  # another file's copy
+    assert ingest._kept_rows_as_received(raw, "f" * 64, {2, 4}) is None  # a row it does not hold
+
+
 def test_a_csv_file_gets_no_copy_of_its_rows_as_received(settings, engine):
     _deliver_and_ingest(settings, engine)
     assert list(settings.raw_dir.rglob(ingest.ROWS_AS_RECEIVED_NAME)) == []

@@ -272,8 +272,11 @@ ROWS_AS_RECEIVED_NAME = "rows-as-received.jsonl.gz"
 """Beside an XLSX file in the raw zone (``raw/<form>/<period>/<sha256>/``): its rows as received,
 written once at ingest (:func:`keep_rows_as_received`)."""
 
-ROWS_AS_RECEIVED_FORMAT = 1
-"""The version of :func:`row_as_received`'s text in that copy: a copy of another version is not used."""
+ROWS_AS_RECEIVED_FORMAT = 2
+"""The version of that copy's text: a copy of another version is not used. Version 2 (round 14) keeps each
+row's cells as a JSON array under the file's headers, from which :func:`row_as_received` makes the rows
+read back; version 1 kept every row's ``{header: cell}`` text, twice the CPU to write for rows that are
+almost never read (docs/performance.md)."""
 
 
 def rows_as_received_path(raw_path: StorePath) -> StorePath:
@@ -304,13 +307,19 @@ def keep_rows_as_received(raw_path: StorePath, table: RawTable, sha: str) -> Non
 
 
 def _rows_as_received_bytes(table: RawTable, sha: str) -> bytes:
-    """The copy's bytes: the same for the same table (gzip's mtime 0)."""
+    """The copy's bytes: the same for the same table (gzip's mtime 0). A header line (the file's sha256,
+    the format, the headers), then ``<source_row>\t<the row's cells as a JSON array>`` per row: its cells
+    up to the header's width, each as :func:`row_as_received` writes it, so that the row made from the
+    array when it is read back (:func:`_kept_rows_as_received`) is the same text."""
     width = len(table.headers)
+    encode = _AS_RECEIVED_JSON.encode
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as out:
-        out.write(json.dumps({"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT}).encode())
+        header = {"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT, "headers": table.headers}
+        out.write(json.dumps(header, ensure_ascii=False).encode())
         for source_row, cells in table.rows:
-            out.write(f"\n{source_row}\t{row_as_received(table.headers, cells, width)}".encode())
+            received = [v if type(v) is str else _cell_as_received(v) for v in cells[:width]]
+            out.write(f"\n{source_row}\t{encode(received)}".encode())
     return buffer.getvalue()
 
 
@@ -327,14 +336,24 @@ def _kept_rows_as_received(raw_path: StorePath, sha: str, numbers: set[int]) -> 
         return None
     header, _, body = text.partition("\n")
     try:
-        if json.loads(header) != {"file_sha256": sha, "format": ROWS_AS_RECEIVED_FORMAT}:
+        kept = json.loads(header)
+        headers = kept.get("headers") if isinstance(kept, dict) else None
+        if (
+            kept.get("file_sha256") != sha
+            or kept.get("format") != ROWS_AS_RECEIVED_FORMAT
+            or not isinstance(headers, list)
+            or not all(isinstance(h, str) for h in headers)
+        ):
             return None
         found = {}
         for line in body.split("\n"):
             number, _, row = line.partition("\t")
             if int(number) in numbers:
-                found[int(number)] = row
-    except ValueError:
+                cells = json.loads(row)
+                if not isinstance(cells, list):
+                    return None
+                found[int(number)] = row_as_received(headers, cells, len(headers))
+    except (ValueError, AttributeError):
         return None
     return found if numbers.issubset(found) else None
 
