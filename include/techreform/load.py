@@ -119,8 +119,8 @@ DELIVERY_ORDER = ("delivery_seq", "file_sha256", "source_row")
 """The order staged rows are checked in: by delivery, file and row of the file (unique per row)."""
 
 
-def into_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``staged`` sorted by :data:`DELIVERY_ORDER`, with a fresh index. The query leaves the
+def into_delivery_order(staged: pd.DataFrame, keys: tuple[str, ...] = DELIVERY_ORDER) -> pd.DataFrame:
+    """The rows of ``staged`` sorted by ``keys`` (:data:`DELIVERY_ORDER`), with a fresh index. The query leaves the
     order to this: the database's sort of a period's rows (all their columns) took seconds, where the
     keys' codes sorted here take milliseconds (docs/performance.md). SQLite returns the rows as staged,
     already in order, and nothing is moved; PostgreSQL's hash join returns them in another order, and
@@ -129,7 +129,12 @@ def into_delivery_order(staged: pd.DataFrame) -> pd.DataFrame:
     in code-point order, as ``order by`` sorts lower-case hexadecimal in either database."""
     if staged.empty:
         return staged
-    codes = [pd.factorize(staged[key], sort=True)[0] for key in reversed(DELIVERY_ORDER)]
+    codes = [  # whole numbers sort as they are; other keys by their sorted codes
+        staged[key].to_numpy()
+        if pd.api.types.is_integer_dtype(staged[key].dtype)
+        else pd.factorize(staged[key], sort=True)[0]
+        for key in reversed(keys)
+    ]
     order = np.lexsort(codes)
     del codes
     if (order[1:] > order[:-1]).all():
@@ -166,7 +171,10 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
     )
     # after the rows: a file logged in between is only one more file, and every row read finds its own
     files = read_frame(conn, "staging/files/staged_files", form=form.code, period=period)
-    staged = into_delivery_order(_with_file_columns(staged, files, [*columns, "file_name", "raw_path"]))
+    # put in delivery order before the file's columns are added: a delivery_seq is one file (unique within
+    # the form and period), so (delivery_seq, source_row) is DELIVERY_ORDER, sorted on whole numbers only
+    staged = into_delivery_order(staged, ("delivery_seq", "source_row"))
+    staged = _with_file_columns(staged, files, [*columns, "file_name", "raw_path"])
     staged["raw_path"] = staged["raw_path"].astype("category")
     return staged, into_delivery_order(read_frame(conn, "staging/files/parse_errors", form=form.code, period=period))
 
@@ -206,17 +214,21 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
         _replace_period(conn, form, p, rows)
         if form.checks == "great_expectations":
             record_results(conn, form, period, result)
-    current = rows[(rows["outcome"] == "accepted") & (rows["superseded"] == 0)]
+    # counted on masks: the current rows are not copied out of the period's (every column of half a
+    # million rows, for two counts)
+    accepted = (rows["outcome"] == "accepted").to_numpy()
+    current = accepted & (rows["superseded"] == 0).to_numpy()
+    status = rows["review_status"]
     return LoadSummary(
         form=form.code,
         period=p,
         received=len(rows),
-        accepted=int((rows["outcome"] == "accepted").sum()),
+        accepted=int(accepted.sum()),
         quarantined=int((rows["outcome"] == "quarantined").sum()),
-        queried=int((current["review_status"] == "query").sum()),
-        explained=int((current["review_status"] == "explained").sum()),
+        queried=int(((status == "query").to_numpy() & current).sum()),
+        explained=int(((status == "explained").to_numpy() & current).sum()),
         superseded=int(rows["superseded"].sum()),
-        current_rows=len(current),
+        current_rows=int(current.sum()),
     )
 
 
