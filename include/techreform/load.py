@@ -129,9 +129,9 @@ def into_delivery_order(staged: pd.DataFrame, keys: tuple[str, ...] = DELIVERY_O
     in code-point order, as ``order by`` sorts lower-case hexadecimal in either database."""
     if staged.empty:
         return staged
-    codes = [  # whole numbers sort as they are; other keys by their sorted codes
+    codes = [  # whole numbers (numpy's: no missing value) sort as they are; other keys by their sorted codes
         staged[key].to_numpy()
-        if pd.api.types.is_integer_dtype(staged[key].dtype)
+        if isinstance(staged[key].dtype, np.dtype) and staged[key].dtype.kind in "iu"
         else pd.factorize(staged[key], sort=True)[0]
         for key in reversed(keys)
     ]

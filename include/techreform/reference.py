@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -112,10 +113,10 @@ def prefecture_of_rows(
 
     # rules 2-4, each for the rows no earlier rule placed only (at a national month a few hundred of
     # half a million rows: the file names, typo'd codes and USCCs of the others are never looked at)
-    def typo(rows: pd.Series) -> pd.Series:
+    def typo(rows: np.ndarray) -> pd.Series:
         return (region[rows].str[:4] + "00").where(region[rows].str.fullmatch(r"\d{6}"), "")
 
-    def registration(rows: pd.Series) -> pd.Series:
+    def registration(rows: np.ndarray) -> pd.Series:
         return usccs[rows].astype(object).where(usccs[rows].notna(), "").astype(str).str[2:6] + "00"
 
     candidates = [
