@@ -103,12 +103,13 @@ def decide_outcomes(form: Form, staged: pd.DataFrame, unparsed: pd.DataFrame, fa
     rows.loc[quarantined, "review_status"] = "quarantined"
     # the rule ids of the rows that broke a rule (a few thousand of a period's rows), "" for the others
     broke = np.flatnonzero(((rows["hard_rules"] != "") | (rows["soft_rules"] != "")).to_numpy())
-    rule_ids = np.full(len(rows), "", dtype=object)
-    rule_ids[broke] = [
-        ",".join(sorted(set(filter(None, (h + "," + s).split(",")))))
-        for h, s in zip(rows["hard_rules"].iloc[broke], rows["soft_rules"].iloc[broke])
-    ]
-    rows["rule_ids"] = pd.Series(rule_ids, index=rows.index, dtype="str")
+    rows["rule_ids"] = _texts_at(
+        len(rows),
+        {
+            position: ",".join(sorted(set(filter(None, (h + "," + s).split(",")))))
+            for position, h, s in zip(broke.tolist(), rows["hard_rules"].iloc[broke], rows["soft_rules"].iloc[broke])
+        },
+    )
     rows["prefecture_code"] = prefecture_of_rows(
         rows["region_code"], rows["file_name"], rows["uscc"], region_is_prefecture=form.region_is_prefecture
     )
