@@ -20,7 +20,15 @@ from hypothesis import strategies as st
 
 from indicators_fixtures import PREFECTURES, enterprise, indicator_frame, insert, warehouse
 from supervision_fixtures import report
-from techreform.cells import CellError, parse_boolean, parse_cell, parse_column, parse_decimal, parse_month
+from techreform.cells import (
+    CellError,
+    _plain_numbers_of_cells,
+    parse_boolean,
+    parse_cell,
+    parse_column,
+    parse_decimal,
+    parse_month,
+)
 from techreform.codes import USCC_ALPHABET, is_valid_uscc, make_uscc, uscc_problem
 from techreform.forms import form
 from techreform.indicators import compute_indicators
@@ -91,6 +99,27 @@ NUMBER_TEXT = st.one_of(
 def test_a_column_of_number_text_parses_exactly_as_its_cells_one_by_one(field_type, values):
     """A CSV's number column (text only) takes parse_column's vectorised path (cells._plain_decimals_of_text):
     half- and full-width numerals, padding, markers, too many digits give what each cell gives alone."""
+    _assert_column_parses_as_its_cells(FIELD_OF_EACH_TYPE[field_type], values)
+
+
+WORKBOOK_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),  # 16- and 17-digit doubles, subnormals, -0.0, inf, NaN
+    st.floats(min_value=-1e12, max_value=1e12).map(lambda f: round(f, 2)),  # amounts as a sheet stores them
+    st.sampled_from([0.1, -0.0, 5e-324, 1e15, 1e16, 123456789012345.0, 1234567890123456.0, 1 / 3, 1e308 * 10]),
+    st.integers(-(10**17), 10**17),
+    st.none(),
+    st.sampled_from(["-", "", "N/A", "nan", "1,234.5", "１２", "x"]),
+)
+
+
+@FAST
+@given(st.sampled_from(["decimal", "integer"]), st.lists(WORKBOOK_NUMBERS, min_size=1, max_size=40))
+def test_a_workbook_column_of_numbers_parses_exactly_as_its_cells_one_by_one(field_type, values):
+    """A workbook's number column (doubles, with whole numbers, text and empty cells) takes parse_column's
+    vectorised path for its numbers (cells._plain_numbers_of_cells): each double within 15 significant
+    digits and each whole number within 15 digits kept as it is, every other cell given what it gives alone."""
+    assume(any(type(v) in (float, int) for v in values))
+    assert _plain_numbers_of_cells(values) is not None  # the path under test is taken
     _assert_column_parses_as_its_cells(FIELD_OF_EACH_TYPE[field_type], values)
 
 

@@ -264,6 +264,72 @@ def _plain_decimals_of_text(values: list[Any] | Any) -> tuple[list[Any], list[in
     return out, left[~markers.to_numpy(zero_copy_only=False)[left]].tolist()
 
 
+_CELL_KINDS = {float: 1, int: 2, type(None): 3}
+"""Kinds of a workbook's cells for :func:`_plain_numbers_of_cells`: a double, a whole number, empty (else 0)."""
+_WHOLE_LIMIT = 10**MAX_SIGNIFICANT_DIGITS
+"""Whole numbers below this in magnitude have at most 15 digits: :func:`parse_decimal` reads them as they are."""
+
+
+def _plain_numbers_of_cells(values: list[Any]) -> tuple[list[Any], list[int]] | None:
+    """For a number column of a workbook's cells (doubles as the sheet stores them, with whole numbers,
+    text and empty cells): the numbers that :func:`parse_decimal` keeps as they are, found in a few
+    vectorised passes instead of a 15-digit formatting and parse of each in Python. Returns the column's
+    values (``None`` where a cell is left to parse) and the positions of the non-empty cells left to
+    :func:`parse_number_cell` one by one; ``None`` when the column holds no number.
+
+    :func:`parse_decimal` takes a double ``v`` at Excel's 15 significant digits, ``float(f"{v:.15g}")``.
+    When ``v``'s shortest spelling that reads back as ``v`` (Python's ``repr``, pyarrow's cast to text)
+    has at most 15 significant digits, that spelling is the 15-digit decimal nearest to ``v`` (two
+    15-digit decimals are further apart than a double's spacing), so the result is ``v`` itself (``-0``
+    made 0, as :func:`_finite` does). A whole number of at most 15 digits is its double exactly. Every
+    other number (a double of 16 or 17 digits or spelled with an exponent, infinities, a longer whole
+    number; NaN, which is an empty cell, too) and every other cell is left to :func:`parse_number_cell`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(values)
+    kind = np.fromiter((_CELL_KINDS.get(type(v), 0) for v in values), dtype=np.int8, count=count)
+    double, whole = kind == 1, kind == 2
+    if not (double.any() or whole.any()):
+        return None
+    numbers = np.fromiter(
+        (
+            v if type(v) is float else float(v) if type(v) is int and -_WHOLE_LIMIT < v < _WHOLE_LIMIT else math.nan
+            for v in values
+        ),
+        dtype=np.float64,
+        count=count,
+    )
+    finite = np.isfinite(numbers)
+    fast = double & finite
+    spelled = pa.array(numbers[fast]).cast(pa.string())  # the shortest spelling: 54194.51, 0.05, 1.5e-07
+    # its digits, counted as _plain_decimals_of_text counts a numeral's (leading and trailing zeros too:
+    # counting more only leaves a cell to parse_decimal); a spelling with an exponent is left to it
+    sign_and_point = pc.add(
+        pc.cast(pc.starts_with(spelled, "-"), pa.int32()), pc.cast(pc.match_substring(spelled, "."), pa.int32())
+    )
+    digits = pc.subtract(pc.utf8_length(spelled), sign_and_point)
+    plain = pc.and_(pc.invert(pc.match_substring(spelled, "e")), pc.less_equal(digits, MAX_SIGNIFICANT_DIGITS))
+    fast[fast] = plain.to_numpy(zero_copy_only=False)
+    fast |= whole & finite
+    column = (numbers + 0.0).astype(object)  # -0 → 0
+    column[~fast] = None
+    return column.tolist(), np.flatnonzero(~fast & (kind != 3)).tolist()
+
+
+def parse_number_cell(value: Any) -> float | None:
+    """:func:`parse_decimal` of one cell, a null marker and a plain ASCII numeral in text read first (the
+    cells of a number column that :func:`parse_column` reads one by one)."""
+    if type(value) is str:
+        if value in _NUMBER_NULLS:
+            return None
+        fast = _plain_decimal(value)
+        if fast is not None:
+            return fast
+    return parse_decimal(value)
+
+
 def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict[int, str]]:
     """:func:`parse_cell` over a column: (clean values, ``None`` where a cell failed; {position: reason}).
 
@@ -281,30 +347,26 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
         values = values.to_pylist()
     errors: dict[int, str] = {}
     vectorised = _plain_decimals_of_text(values) if plain_numbers else None
+    if vectorised is None and plain_numbers and isinstance(values, list):
+        vectorised = _plain_numbers_of_cells(values)  # a workbook's numbers
     if vectorised is not None:
         out, left = vectorised
         arrow = not isinstance(values, list)
         for position in left:
             try:
-                out[position] = parser(values[position].as_py() if arrow else values[position])
+                out[position] = parse_number_cell(values[position].as_py() if arrow else values[position])
             except CellError as exc:
                 errors[position] = exc.reason
         return out, errors
     out: list[Any] = [None] * len(values)
     text = field.type in ("text", "enum")
     cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
+    parse_one = parse_number_cell if number else parser
     for position, value in enumerate(values):
         if value is None:
             continue
         if type(value) is str:
-            if number:
-                if value in _NUMBER_NULLS:
-                    continue
-                fast = _plain_decimal(value)
-                if fast is not None:
-                    out[position] = fast
-                    continue
-            elif text and value.isascii():  # NFKC leaves ASCII as it is: clean_text is strip + null markers
+            if text and value.isascii():  # NFKC leaves ASCII as it is: clean_text is strip + null markers
                 stripped = value.strip()
                 out[position] = None if stripped in NULL_MARKERS else stripped
                 continue
@@ -322,7 +384,7 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
                     errors[position] = hit[1]
                 continue
         try:
-            out[position] = parser(value)
+            out[position] = parse_one(value)
         except CellError as exc:
             errors[position] = exc.reason
     if field.aliases:  # a choice's other spellings staged as the choice, as parse_cell does
