@@ -79,8 +79,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-thresholds-reporters-last-year",
         "include/sql/marts/indicators/e1_revenue_thresholds.sql",
-        "sum(case when last_year = 0 then 1 else 0 end) as reporters\nfrom facts\ngroup by",
-        "count(*) as reporters\nfrom facts\ngroup by",
+        "sum(case when last_year = 0 then reporters else 0 end) as reporters\nfrom cells\ngroup by",
+        "sum(reporters) as reporters\nfrom cells\ngroup by",
         (MUT_IND, IND_EDGES, IND_RECOMP),
     ),
     Mutant(
@@ -88,6 +88,13 @@ MUTANTS: list[Mutant] = [
         "include/sql/marts/indicators/e1_revenue_thresholds.sql",
         "group by prefecture_code, sector_group\nunion all",
         "group by prefecture_code\nunion all",
+        (MUT_IND, IND_EDGES, IND_RECOMP),
+    ),
+    Mutant(
+        "ind-thresholds-cells-by-year",
+        "include/sql/marts/indicators/e1_revenue_thresholds.sql",
+        "group by last_year, prefecture_code, sector_group",
+        "group by prefecture_code, sector_group",
         (MUT_IND, IND_EDGES, IND_RECOMP),
     ),
     Mutant(

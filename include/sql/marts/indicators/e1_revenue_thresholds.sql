@@ -15,21 +15,32 @@ with facts as (
     left join dim_industry as i on i.division = substr(f.industry_code, 1, 2)
     where f.period in (:period, :period_last_year) and f.revenue is not null
 ),
+-- each (year, prefecture, sector group) once: the enterprises above the threshold, the revenue (numeric)
+-- and how many reported; the zones, chains and cells below add these few thousand rows up instead of
+-- each sorting the period's half a million facts again (docs/performance.md, round 15)
+cells as (
+    select last_year, prefecture_code, sector_group,
+           sum(case when annual_revenue >= :threshold_wan then 1 else 0 end) as above_threshold,
+           sum(cast(annual_revenue as numeric)) as revenue,
+           count(*) as reporters
+    from facts
+    group by last_year, prefecture_code, sector_group
+),
 zone_revenue as (
     select z.zone_code as area_code,
-           sum(case when f.last_year = 0 then cast(f.annual_revenue as numeric) end) / 10000.0 as revenue_yi,
-           sum(case when f.last_year = 1 then cast(f.annual_revenue as numeric) end) / 10000.0 as revenue_yi_last_year,
-           sum(case when f.last_year = 0 then 1 else 0 end) as reporters
-    from facts as f
-    join dim_indicator_zone as z on z.prefecture_code = f.prefecture_code
+           sum(case when c.last_year = 0 then c.revenue end) / 10000.0 as revenue_yi,
+           sum(case when c.last_year = 1 then c.revenue end) / 10000.0 as revenue_yi_last_year,
+           sum(case when c.last_year = 0 then c.reporters else 0 end) as reporters
+    from cells as c
+    join dim_indicator_zone as z on z.prefecture_code = c.prefecture_code
     group by z.zone_code
 ),
 chain_revenue as (
     select sector_group as area_code,
-           sum(case when last_year = 0 then cast(annual_revenue as numeric) end) / 10000.0 as revenue_yi,
-           sum(case when last_year = 1 then cast(annual_revenue as numeric) end) / 10000.0 as revenue_yi_last_year,
-           sum(case when last_year = 0 then 1 else 0 end) as reporters
-    from facts
+           sum(case when last_year = 0 then revenue end) / 10000.0 as revenue_yi,
+           sum(case when last_year = 1 then revenue end) / 10000.0 as revenue_yi_last_year,
+           sum(case when last_year = 0 then reporters else 0 end) as reporters
+    from cells
     where sector_group is not null
     group by sector_group
 ),
@@ -52,16 +63,14 @@ unit_counts as (
 )
 select 'ENTERPRISES_100B' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group,
        'sum' as value_rule,
-       sum(case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end) as numerator,
+       sum(case when last_year = 0 then above_threshold end) as numerator,
        cast(null as double precision) as denominator,
-       sum(case when last_year = 0 then case when annual_revenue >= :threshold_wan then 1 else 0 end end)
-           as numerator_comparable,
+       sum(case when last_year = 0 then above_threshold end) as numerator_comparable,
        cast(null as double precision) as denominator_comparable,
-       sum(case when last_year = 1 then case when annual_revenue >= :threshold_wan then 1 else 0 end end)
-           as numerator_last_year,
+       sum(case when last_year = 1 then above_threshold end) as numerator_last_year,
        cast(null as double precision) as denominator_last_year,
-       sum(case when last_year = 0 then 1 else 0 end) as reporters
-from facts
+       sum(case when last_year = 0 then reporters else 0 end) as reporters
+from cells
 group by prefecture_code, sector_group
 union all
 select indicator_code, level, area_code, null, null, 'threshold',
