@@ -114,8 +114,15 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "ind-ratios-reporters-all",
         "include/sql/marts/indicators/e1_ratios.sql",
-        "count(va_rate) as va_rate_r,",
-        "count(*) as va_rate_r,",
+        "sum(case when pattern & 1 <> 0 then enterprises else 0 end) as va_rate_r,",
+        "sum(enterprises) as va_rate_r,",
+        (MUT_IND, IND_EDGES),
+    ),
+    Mutant(
+        "ind-ratios-pattern-bit",
+        "include/sql/marts/indicators/e1_ratios.sql",
+        "+ coalesce(profit_per_100, 0) * 4 + coalesce(profit_per_100_c, 0) * 8",
+        "+ coalesce(profit_per_100, 0) * 4 + coalesce(profit_per_100_c, 0) * 4",
         (MUT_IND, IND_EDGES),
     ),
     Mutant(

@@ -7,8 +7,9 @@
 -- per enterprise and indicator (5 million at a national month) would have to be sorted by indicator,
 -- prefecture and sector group, SQLite's only way to group (docs/performance.md). Amounts are added as
 -- numeric, as unit_cells.sql adds them: exact, so the same whatever order a plan reads the enterprises
--- in; each amount is cast once per enterprise, and added under a case, not multiplied by a flag
--- (numeric multiplication is what costs on PostgreSQL).
+-- in; each amount is cast once per enterprise and added once per pattern of bases (patterns below), and
+-- the patterns' sums are added under a case, not multiplied by a flag (numeric multiplication is what
+-- costs on PostgreSQL).
 -- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
 with register_now as (
     select r.uscc, r.emerging_industry
@@ -129,92 +130,148 @@ reported as (
            cast(ly_purchase_total + ly_revenue as numeric) as x_ly_purchases_and_revenue
     from pairs
 ),
+-- per prefecture, sector group and pattern of bases: which of the twenty bases an enterprise is in (each
+-- indicator's own and its comparable basis), one bit each in the order of the indicators above (VA_RATE 1,
+-- its comparable basis 2, PROFIT_PER_100 4 and 8, ... ECOMMERCE_SHARE 262144 and 524288). Each amount is
+-- summed once per pattern, 30 sums per enterprise instead of the indicators' 70 (numeric sums are what
+-- costs on PostgreSQL: 10.5-12.5 -> 8.9-9.7 s at a national month; docs/performance.md, round 15), and
+-- cells adds up the few thousand patterns of each basis. A pattern's enterprises all reported the fields
+-- of each basis it is in, so a sum taken under a basis's bit is over exactly the enterprises of that basis.
+patterns as (
+    select prefecture_code, sector_group, pattern,
+           count(*) as enterprises,
+           sum(x_gross_output) as x_gross_output,
+           sum(x_ly_gross_output) as x_ly_gross_output,
+           sum(x_value_added) as x_value_added,
+           sum(x_ly_value_added) as x_ly_value_added,
+           sum(x_value_added_annualised) as x_value_added_annualised,
+           sum(x_ly_value_added_annualised) as x_ly_value_added_annualised,
+           sum(x_emerging_value_added) as x_emerging_value_added,
+           sum(x_ly_emerging_value_added) as x_ly_emerging_value_added,
+           sum(x_revenue) as x_revenue,
+           sum(x_ly_revenue) as x_ly_revenue,
+           sum(x_profit) as x_profit,
+           sum(x_ly_profit) as x_ly_profit,
+           sum(x_employees) as x_employees,
+           sum(x_ly_employees) as x_ly_employees,
+           sum(x_rd_expense) as x_rd_expense,
+           sum(x_ly_rd_expense) as x_ly_rd_expense,
+           sum(x_new_product_output) as x_new_product_output,
+           sum(x_ly_new_product_output) as x_ly_new_product_output,
+           sum(x_energy_tce) as x_energy_tce,
+           sum(x_ly_energy_tce) as x_ly_energy_tce,
+           sum(x_water_m3) as x_water_m3,
+           sum(x_ly_water_m3) as x_ly_water_m3,
+           sum(x_solid_waste_generated) as x_solid_waste_generated,
+           sum(x_ly_solid_waste_generated) as x_ly_solid_waste_generated,
+           sum(x_solid_waste_utilized) as x_solid_waste_utilized,
+           sum(x_ly_solid_waste_utilized) as x_ly_solid_waste_utilized,
+           sum(x_ecommerce) as x_ecommerce,
+           sum(x_ly_ecommerce) as x_ly_ecommerce,
+           sum(x_purchases_and_revenue) as x_purchases_and_revenue,
+           sum(x_ly_purchases_and_revenue) as x_ly_purchases_and_revenue
+    from (
+        select r.*,
+               coalesce(va_rate, 0) + coalesce(va_rate_c, 0) * 2
+                  + coalesce(profit_per_100, 0) * 4 + coalesce(profit_per_100_c, 0) * 8
+                  + coalesce(labor_prod, 0) * 16 + coalesce(labor_prod_c, 0) * 32
+                  + coalesce(emerging_share, 0) * 64 + coalesce(emerging_share_c, 0) * 128
+                  + coalesce(rd_intensity, 0) * 256 + coalesce(rd_intensity_c, 0) * 512
+                  + coalesce(new_product_rate, 0) * 1024 + coalesce(new_product_rate_c, 0) * 2048
+                  + coalesce(energy_intensity, 0) * 4096 + coalesce(energy_intensity_c, 0) * 8192
+                  + coalesce(water_intensity, 0) * 16384 + coalesce(water_intensity_c, 0) * 32768
+                  + coalesce(solid_waste_util, 0) * 65536 + coalesce(solid_waste_util_c, 0) * 131072
+                  + coalesce(ecommerce_share, 0) * 262144 + coalesce(ecommerce_share_c, 0) * 524288 as pattern
+        from reported as r
+    ) as flagged
+    group by prefecture_code, sector_group, pattern
+),
 -- per prefecture and sector group: each indicator's sums over the enterprises of its basis (<indicator>_n,
 -- _d), over those of the comparable basis this year (_nc, _dc) and last year (_nl, _dl), and how many
 -- enterprises reported it (_r)
 cells as (
     select prefecture_code, sector_group,
            -- VA_RATE: value added / gross output
-           sum(case when va_rate = 1 then x_value_added end) as va_rate_n,
-           sum(case when va_rate = 1 then x_gross_output end) as va_rate_d,
-           sum(case when va_rate_c = 1 then x_value_added end) as va_rate_nc,
-           sum(case when va_rate_c = 1 then x_gross_output end) as va_rate_dc,
-           sum(case when va_rate_c = 1 then x_ly_value_added end) as va_rate_nl,
-           sum(case when va_rate_c = 1 then x_ly_gross_output end) as va_rate_dl,
-           count(va_rate) as va_rate_r,
+           sum(case when pattern & 1 <> 0 then x_value_added end) as va_rate_n,
+           sum(case when pattern & 1 <> 0 then x_gross_output end) as va_rate_d,
+           sum(case when pattern & 2 <> 0 then x_value_added end) as va_rate_nc,
+           sum(case when pattern & 2 <> 0 then x_gross_output end) as va_rate_dc,
+           sum(case when pattern & 2 <> 0 then x_ly_value_added end) as va_rate_nl,
+           sum(case when pattern & 2 <> 0 then x_ly_gross_output end) as va_rate_dl,
+           sum(case when pattern & 1 <> 0 then enterprises else 0 end) as va_rate_r,
            -- PROFIT_PER_100: profit / revenue
-           sum(case when profit_per_100 = 1 then x_profit end) as profit_per_100_n,
-           sum(case when profit_per_100 = 1 then x_revenue end) as profit_per_100_d,
-           sum(case when profit_per_100_c = 1 then x_profit end) as profit_per_100_nc,
-           sum(case when profit_per_100_c = 1 then x_revenue end) as profit_per_100_dc,
-           sum(case when profit_per_100_c = 1 then x_ly_profit end) as profit_per_100_nl,
-           sum(case when profit_per_100_c = 1 then x_ly_revenue end) as profit_per_100_dl,
-           count(profit_per_100) as profit_per_100_r,
+           sum(case when pattern & 4 <> 0 then x_profit end) as profit_per_100_n,
+           sum(case when pattern & 4 <> 0 then x_revenue end) as profit_per_100_d,
+           sum(case when pattern & 8 <> 0 then x_profit end) as profit_per_100_nc,
+           sum(case when pattern & 8 <> 0 then x_revenue end) as profit_per_100_dc,
+           sum(case when pattern & 8 <> 0 then x_ly_profit end) as profit_per_100_nl,
+           sum(case when pattern & 8 <> 0 then x_ly_revenue end) as profit_per_100_dl,
+           sum(case when pattern & 4 <> 0 then enterprises else 0 end) as profit_per_100_r,
            -- LABOR_PROD: annualised value added / employees
-           sum(case when labor_prod = 1 then x_value_added_annualised end) as labor_prod_n,
-           sum(case when labor_prod = 1 then x_employees end) as labor_prod_d,
-           sum(case when labor_prod_c = 1 then x_value_added_annualised end) as labor_prod_nc,
-           sum(case when labor_prod_c = 1 then x_employees end) as labor_prod_dc,
-           sum(case when labor_prod_c = 1 then x_ly_value_added_annualised end) as labor_prod_nl,
-           sum(case when labor_prod_c = 1 then x_ly_employees end) as labor_prod_dl,
-           count(labor_prod) as labor_prod_r,
+           sum(case when pattern & 16 <> 0 then x_value_added_annualised end) as labor_prod_n,
+           sum(case when pattern & 16 <> 0 then x_employees end) as labor_prod_d,
+           sum(case when pattern & 32 <> 0 then x_value_added_annualised end) as labor_prod_nc,
+           sum(case when pattern & 32 <> 0 then x_employees end) as labor_prod_dc,
+           sum(case when pattern & 32 <> 0 then x_ly_value_added_annualised end) as labor_prod_nl,
+           sum(case when pattern & 32 <> 0 then x_ly_employees end) as labor_prod_dl,
+           sum(case when pattern & 16 <> 0 then enterprises else 0 end) as labor_prod_r,
            -- EMERGING_SHARE: value added of emerging industries / value added
-           sum(case when emerging_share = 1 then x_emerging_value_added end) as emerging_share_n,
-           sum(case when emerging_share = 1 then x_value_added end) as emerging_share_d,
-           sum(case when emerging_share_c = 1 then x_emerging_value_added end) as emerging_share_nc,
-           sum(case when emerging_share_c = 1 then x_value_added end) as emerging_share_dc,
-           sum(case when emerging_share_c = 1 then x_ly_emerging_value_added end) as emerging_share_nl,
-           sum(case when emerging_share_c = 1 then x_ly_value_added end) as emerging_share_dl,
-           count(emerging_share) as emerging_share_r,
+           sum(case when pattern & 64 <> 0 then x_emerging_value_added end) as emerging_share_n,
+           sum(case when pattern & 64 <> 0 then x_value_added end) as emerging_share_d,
+           sum(case when pattern & 128 <> 0 then x_emerging_value_added end) as emerging_share_nc,
+           sum(case when pattern & 128 <> 0 then x_value_added end) as emerging_share_dc,
+           sum(case when pattern & 128 <> 0 then x_ly_emerging_value_added end) as emerging_share_nl,
+           sum(case when pattern & 128 <> 0 then x_ly_value_added end) as emerging_share_dl,
+           sum(case when pattern & 64 <> 0 then enterprises else 0 end) as emerging_share_r,
            -- RD_INTENSITY: R&D expense / revenue
-           sum(case when rd_intensity = 1 then x_rd_expense end) as rd_intensity_n,
-           sum(case when rd_intensity = 1 then x_revenue end) as rd_intensity_d,
-           sum(case when rd_intensity_c = 1 then x_rd_expense end) as rd_intensity_nc,
-           sum(case when rd_intensity_c = 1 then x_revenue end) as rd_intensity_dc,
-           sum(case when rd_intensity_c = 1 then x_ly_rd_expense end) as rd_intensity_nl,
-           sum(case when rd_intensity_c = 1 then x_ly_revenue end) as rd_intensity_dl,
-           count(rd_intensity) as rd_intensity_r,
+           sum(case when pattern & 256 <> 0 then x_rd_expense end) as rd_intensity_n,
+           sum(case when pattern & 256 <> 0 then x_revenue end) as rd_intensity_d,
+           sum(case when pattern & 512 <> 0 then x_rd_expense end) as rd_intensity_nc,
+           sum(case when pattern & 512 <> 0 then x_revenue end) as rd_intensity_dc,
+           sum(case when pattern & 512 <> 0 then x_ly_rd_expense end) as rd_intensity_nl,
+           sum(case when pattern & 512 <> 0 then x_ly_revenue end) as rd_intensity_dl,
+           sum(case when pattern & 256 <> 0 then enterprises else 0 end) as rd_intensity_r,
            -- NEW_PRODUCT_RATE: new product output / gross output
-           sum(case when new_product_rate = 1 then x_new_product_output end) as new_product_rate_n,
-           sum(case when new_product_rate = 1 then x_gross_output end) as new_product_rate_d,
-           sum(case when new_product_rate_c = 1 then x_new_product_output end) as new_product_rate_nc,
-           sum(case when new_product_rate_c = 1 then x_gross_output end) as new_product_rate_dc,
-           sum(case when new_product_rate_c = 1 then x_ly_new_product_output end) as new_product_rate_nl,
-           sum(case when new_product_rate_c = 1 then x_ly_gross_output end) as new_product_rate_dl,
-           count(new_product_rate) as new_product_rate_r,
+           sum(case when pattern & 1024 <> 0 then x_new_product_output end) as new_product_rate_n,
+           sum(case when pattern & 1024 <> 0 then x_gross_output end) as new_product_rate_d,
+           sum(case when pattern & 2048 <> 0 then x_new_product_output end) as new_product_rate_nc,
+           sum(case when pattern & 2048 <> 0 then x_gross_output end) as new_product_rate_dc,
+           sum(case when pattern & 2048 <> 0 then x_ly_new_product_output end) as new_product_rate_nl,
+           sum(case when pattern & 2048 <> 0 then x_ly_gross_output end) as new_product_rate_dl,
+           sum(case when pattern & 1024 <> 0 then enterprises else 0 end) as new_product_rate_r,
            -- ENERGY_INTENSITY: energy / value added
-           sum(case when energy_intensity = 1 then x_energy_tce end) as energy_intensity_n,
-           sum(case when energy_intensity = 1 then x_value_added end) as energy_intensity_d,
-           sum(case when energy_intensity_c = 1 then x_energy_tce end) as energy_intensity_nc,
-           sum(case when energy_intensity_c = 1 then x_value_added end) as energy_intensity_dc,
-           sum(case when energy_intensity_c = 1 then x_ly_energy_tce end) as energy_intensity_nl,
-           sum(case when energy_intensity_c = 1 then x_ly_value_added end) as energy_intensity_dl,
-           count(energy_intensity) as energy_intensity_r,
+           sum(case when pattern & 4096 <> 0 then x_energy_tce end) as energy_intensity_n,
+           sum(case when pattern & 4096 <> 0 then x_value_added end) as energy_intensity_d,
+           sum(case when pattern & 8192 <> 0 then x_energy_tce end) as energy_intensity_nc,
+           sum(case when pattern & 8192 <> 0 then x_value_added end) as energy_intensity_dc,
+           sum(case when pattern & 8192 <> 0 then x_ly_energy_tce end) as energy_intensity_nl,
+           sum(case when pattern & 8192 <> 0 then x_ly_value_added end) as energy_intensity_dl,
+           sum(case when pattern & 4096 <> 0 then enterprises else 0 end) as energy_intensity_r,
            -- WATER_INTENSITY: water / value added
-           sum(case when water_intensity = 1 then x_water_m3 end) as water_intensity_n,
-           sum(case when water_intensity = 1 then x_value_added end) as water_intensity_d,
-           sum(case when water_intensity_c = 1 then x_water_m3 end) as water_intensity_nc,
-           sum(case when water_intensity_c = 1 then x_value_added end) as water_intensity_dc,
-           sum(case when water_intensity_c = 1 then x_ly_water_m3 end) as water_intensity_nl,
-           sum(case when water_intensity_c = 1 then x_ly_value_added end) as water_intensity_dl,
-           count(water_intensity) as water_intensity_r,
+           sum(case when pattern & 16384 <> 0 then x_water_m3 end) as water_intensity_n,
+           sum(case when pattern & 16384 <> 0 then x_value_added end) as water_intensity_d,
+           sum(case when pattern & 32768 <> 0 then x_water_m3 end) as water_intensity_nc,
+           sum(case when pattern & 32768 <> 0 then x_value_added end) as water_intensity_dc,
+           sum(case when pattern & 32768 <> 0 then x_ly_water_m3 end) as water_intensity_nl,
+           sum(case when pattern & 32768 <> 0 then x_ly_value_added end) as water_intensity_dl,
+           sum(case when pattern & 16384 <> 0 then enterprises else 0 end) as water_intensity_r,
            -- SOLID_WASTE_UTIL: solid waste utilised / generated
-           sum(case when solid_waste_util = 1 then x_solid_waste_utilized end) as solid_waste_util_n,
-           sum(case when solid_waste_util = 1 then x_solid_waste_generated end) as solid_waste_util_d,
-           sum(case when solid_waste_util_c = 1 then x_solid_waste_utilized end) as solid_waste_util_nc,
-           sum(case when solid_waste_util_c = 1 then x_solid_waste_generated end) as solid_waste_util_dc,
-           sum(case when solid_waste_util_c = 1 then x_ly_solid_waste_utilized end) as solid_waste_util_nl,
-           sum(case when solid_waste_util_c = 1 then x_ly_solid_waste_generated end) as solid_waste_util_dl,
-           count(solid_waste_util) as solid_waste_util_r,
+           sum(case when pattern & 65536 <> 0 then x_solid_waste_utilized end) as solid_waste_util_n,
+           sum(case when pattern & 65536 <> 0 then x_solid_waste_generated end) as solid_waste_util_d,
+           sum(case when pattern & 131072 <> 0 then x_solid_waste_utilized end) as solid_waste_util_nc,
+           sum(case when pattern & 131072 <> 0 then x_solid_waste_generated end) as solid_waste_util_dc,
+           sum(case when pattern & 131072 <> 0 then x_ly_solid_waste_utilized end) as solid_waste_util_nl,
+           sum(case when pattern & 131072 <> 0 then x_ly_solid_waste_generated end) as solid_waste_util_dl,
+           sum(case when pattern & 65536 <> 0 then enterprises else 0 end) as solid_waste_util_r,
            -- ECOMMERCE_SHARE: e-commerce purchases and sales / purchases and revenue
-           sum(case when ecommerce_share = 1 then x_ecommerce end) as ecommerce_share_n,
-           sum(case when ecommerce_share = 1 then x_purchases_and_revenue end) as ecommerce_share_d,
-           sum(case when ecommerce_share_c = 1 then x_ecommerce end) as ecommerce_share_nc,
-           sum(case when ecommerce_share_c = 1 then x_purchases_and_revenue end) as ecommerce_share_dc,
-           sum(case when ecommerce_share_c = 1 then x_ly_ecommerce end) as ecommerce_share_nl,
-           sum(case when ecommerce_share_c = 1 then x_ly_purchases_and_revenue end) as ecommerce_share_dl,
-           count(ecommerce_share) as ecommerce_share_r
-    from reported
+           sum(case when pattern & 262144 <> 0 then x_ecommerce end) as ecommerce_share_n,
+           sum(case when pattern & 262144 <> 0 then x_purchases_and_revenue end) as ecommerce_share_d,
+           sum(case when pattern & 524288 <> 0 then x_ecommerce end) as ecommerce_share_nc,
+           sum(case when pattern & 524288 <> 0 then x_purchases_and_revenue end) as ecommerce_share_dc,
+           sum(case when pattern & 524288 <> 0 then x_ly_ecommerce end) as ecommerce_share_nl,
+           sum(case when pattern & 524288 <> 0 then x_ly_purchases_and_revenue end) as ecommerce_share_dl,
+           sum(case when pattern & 262144 <> 0 then enterprises else 0 end) as ecommerce_share_r
+    from patterns
     group by prefecture_code, sector_group
 )
 select 'VA_RATE' as indicator_code, 'unit' as level, null as area_code, prefecture_code, sector_group,
