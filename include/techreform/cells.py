@@ -334,8 +334,10 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
     """:func:`parse_cell` over a column: (clean values, ``None`` where a cell failed; {position: reason}).
 
     The same rules, faster at hundreds of thousands of cells: a plain numeral in a number column is read
-    directly (:func:`_plain_decimal`), ASCII text is only stripped (NFKC leaves ASCII unchanged), and in
-    columns of repeating values (codes, months, yes/no) each distinct text is parsed once.
+    directly (:func:`_plain_decimal`), a workbook's doubles and whole numbers that need no rounding are
+    kept as they are (:func:`_plain_numbers_of_cells`), ASCII text is only stripped (NFKC leaves ASCII
+    unchanged), and in columns of repeating values (codes, months, yes/no) each distinct text is parsed
+    once.
 
     ``values``: a list of cells, or a pyarrow string array (a columnar CSV table's column,
     :meth:`techreform.readers.RawTable.cells`): a number column's plain numerals are then read with no

@@ -134,7 +134,7 @@ reported as (
 -- indicator's own and its comparable basis), one bit each in the order of the indicators above (VA_RATE 1,
 -- its comparable basis 2, PROFIT_PER_100 4 and 8, ... ECOMMERCE_SHARE 262144 and 524288). Each amount is
 -- summed once per pattern, 30 sums per enterprise instead of the indicators' 70 (numeric sums are what
--- costs on PostgreSQL: 10.5-12.5 -> 8.9-9.7 s at a national month; docs/performance.md, round 15), and
+-- costs on PostgreSQL: 10.1-11.5 -> 8.6-10.3 s at a national month; docs/performance.md, round 15), and
 -- cells adds up the few thousand patterns of each basis. A pattern's enterprises all reported the fields
 -- of each basis it is in, so a sum taken under a basis's bit is over exactly the enterprises of that basis.
 patterns as (
