@@ -1,6 +1,7 @@
 """The row as received, read back from the raw zone for failing rows (docs/performance.md, item 5), and
 the sliced reads and writes of the warehouse and of staging (items 6 and 7), on SQLite and PostgreSQL."""
 
+import gzip
 import io
 import json
 import shutil
@@ -255,6 +256,16 @@ def test_a_row_from_the_copy_is_the_text_the_workbooks_own_row_gives_for_every_k
     assert json.loads(kept[9]) == {"统一社会信用代码": "d", "工业总产值": 1e300, "备注": "", "日期": "2013-06"}
     assert ingest._kept_rows_as_received(raw, "e" * 64, {2}) is None  # another file's copy
     assert ingest._kept_rows_as_received(raw, "f" * 64, {2, 4}) is None  # a row it does not hold
+    copy = gzip.decompress(ingest.rows_as_received_path(raw).read_bytes()).decode()
+    header, _, body = copy.partition("\n")
+    for damaged in (
+        f"{json.dumps([header])}\n{body}",  # a header that is not an object
+        header.replace('"headers": [', '"headers": [1, ') + "\n" + body,  # a header that is not text
+        header + "\n" + body.replace("\n3\t[", '\n3\t{"x": ['),  # a row that is not an array
+    ):
+        assert damaged != copy
+        ingest.rows_as_received_path(raw).write_bytes(gzip.compress(damaged.encode()))
+        assert ingest._kept_rows_as_received(raw, "f" * 64, {2, 3}) is None  # the raw file is read instead
 
 
 def test_a_csv_file_gets_no_copy_of_its_rows_as_received(settings, engine):

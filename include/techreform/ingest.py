@@ -337,7 +337,9 @@ def _kept_rows_as_received(raw_path: StorePath, sha: str, numbers: set[int]) -> 
     header, _, body = text.partition("\n")
     try:
         kept = json.loads(header)
-        headers = kept.get("headers") if isinstance(kept, dict) else None
+        if not isinstance(kept, dict):
+            return None
+        headers = kept.get("headers")
         if (
             kept.get("file_sha256") != sha
             or kept.get("format") != ROWS_AS_RECEIVED_FORMAT
@@ -353,7 +355,7 @@ def _kept_rows_as_received(raw_path: StorePath, sha: str, numbers: set[int]) -> 
                 if not isinstance(cells, list):
                     return None
                 found[int(number)] = row_as_received(headers, cells, len(headers))
-    except (ValueError, AttributeError):
+    except ValueError:
         return None
     return found if numbers.issubset(found) else None
 
