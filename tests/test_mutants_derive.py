@@ -228,6 +228,31 @@ def test_without_a_register_in_force_the_register_rule_is_not_evaluated(sqlite_u
     assert _values(e1["_register_industry_code"]) == [None, None]
 
 
+def test_codes_none_of_which_is_registered_are_not_in_the_register_in_force(engine):
+    # the lookup of a few codes finds none; a register is in force (2013-01), so the rule is evaluated
+    out = _form_helpers(engine, "P1", JUNE, {"june.csv": [p1_row(3, "2013-06"), p1_row(4, "2013-06")]})
+    assert _values(out["_in_register"]) == [0.0, 0.0]
+    e1 = _helpers(engine, [e1_row(3, "2013-06")])
+    assert _values(e1["_in_register"]) == [0.0] and _values(e1["_register_region_code"]) == [None]
+
+
+@pytest.mark.parametrize("lookup_max", [0, 2])
+def test_a_lookup_of_the_codes_gives_what_the_whole_register_gives(engine, monkeypatch, lookup_max):
+    """Above ``REGISTER_LOOKUP_MAX_CODES`` distinct codes the whole register in force is read; at or under
+    it the codes are looked up. Both give the same helper columns, typed alike (lookup_max 0 reads the
+    whole register for the two distinct codes, 2 looks them up; which side of the bound a month falls on
+    changes only what is read)."""
+    rows = [e1_row(1, "2013-06"), e1_row(3, "2013-06"), {**e1_row(4, "2013-06"), "uscc": None}, e1_row(1, "2013-06")]
+    expected = _helpers(engine, rows)
+    monkeypatch.setattr(derive, "REGISTER_LOOKUP_MAX_CODES", lookup_max)
+    got = _helpers(engine, rows)
+    columns = ["_in_register", "_register_region_code", "_register_industry_code"]
+    pd.testing.assert_frame_equal(got[columns], expected[columns])
+    assert _values(got["_in_register"]) == [1.0, 0.0, None, 1.0]
+    assert _values(got["_register_region_code"]) == ["620102", None, None, "620102"]
+    assert _values(got["_register_industry_code"]) == ["3311", None, None, "3311"]
+
+
 def test_the_register_needs_only_the_folders_period_and_the_callers_frame_is_left_unchanged(engine):
     frame = staged("R1", "2013-06", {"r1.csv": [r1_row(1), r1_row(2)]})
     frame.index = [10, 11]

@@ -482,23 +482,46 @@ def read_frame(
     typed columns at once, so the Python objects of one slice only are alive (not of the whole result).
     A column whose slices were inferred as different types is inferred again over all its values,
     as one frame of all rows would have been."""
+    return _frame_of_results([query(conn, name, tables=tables, **params)], as_objects)
+
+
+def read_frame_in(conn: Connection, name: str, codes: Sequence[str], *, as_objects: bool = False, **params: Any):
+    """:func:`read_frame` of a query file whose ``:codes`` is an expanding list, run on
+    :data:`IN_LIST_CHUNK` codes at a time as :func:`query_in` runs it: one frame of every chunk's rows,
+    its columns typed as :func:`read_frame` types them (the columns of no rows when ``codes`` is empty)."""
+    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
+    codes = list(codes)
+    return _frame_of_results(
+        (
+            conn.execute(statement, {"codes": codes[start : start + IN_LIST_CHUNK], **params})
+            for start in range(0, max(len(codes), 1), IN_LIST_CHUNK)
+        ),
+        as_objects,
+    )
+
+
+def _frame_of_results(results: Iterable[sa.CursorResult], as_objects: bool):
+    """One DataFrame of the rows of ``results`` (results of the same columns, consumed and closed one
+    after the other), built as :func:`read_frame` describes."""
     import pandas as pd
 
-    result = query(conn, name, tables=tables, **params)
-    keys = list(result.keys())
-    cursor = result.cursor  # the driver's tuples, not SQLAlchemy Rows (a text() query has no result types)
-    pieces: list[list[Any]] = [[] for _ in keys]
-    try:
-        with cycle_collection_paused():  # the driver's tuples hold no cycles (techreform.memory)
-            while cursor is not None:
-                rows = cursor.fetchmany(READ_CHUNK_ROWS)
-                if not rows:
-                    break
-                for i, values in enumerate(zip(*rows)):
-                    pieces[i].append(pd.Series(values, dtype=object) if as_objects else _inferred_column(values))
-                del rows
-    finally:
-        result.close()
+    keys: list[str] = []
+    pieces: list[list[Any]] = []
+    for result in results:
+        keys = list(result.keys())
+        pieces = pieces or [[] for _ in keys]
+        cursor = result.cursor  # the driver's tuples, not SQLAlchemy Rows (a text() query has no result types)
+        try:
+            with cycle_collection_paused():  # the driver's tuples hold no cycles (techreform.memory)
+                while cursor is not None:
+                    rows = cursor.fetchmany(READ_CHUNK_ROWS)
+                    if not rows:
+                        break
+                    for i, values in enumerate(zip(*rows)):
+                        pieces[i].append(pd.Series(values, dtype=object) if as_objects else _inferred_column(values))
+                    del rows
+        finally:
+            result.close()
     if not pieces or not pieces[0]:
         return pd.DataFrame(columns=keys, dtype=object)
     frame = {}

@@ -20,6 +20,7 @@ from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.validation import hb
 from techreform.warehouse import read_frame as warehouse_read_frame
+from techreform.warehouse import read_frame_in as warehouse_read_frame_in
 
 
 def read_frame(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
@@ -75,11 +76,30 @@ def _as_text(values: pd.Series) -> Any:
     return text_array(values.astype("str"))  # str columns: their own arrow buffers
 
 
-def _register(conn: Connection, period: Period) -> pd.DataFrame:
-    """The codes of the register in force (uscc, region_code, industry_code), one row per uscc. Read as
-    typed columns (text held by pyarrow), not as Python objects: a national register is a million rows,
-    of which only the codes matched to the period's rows become objects (:func:`_register_columns`)."""
-    register = warehouse_read_frame(conn, "intermediate/register_codes", period=str(period))
+REGISTER_LOOKUP_MAX_CODES = 20_000
+"""Up to this many distinct codes, a form's rows look their codes up in the register in force
+(``intermediate/register_codes_of.sql``, by the register's key); above it the whole register is read
+(``register_codes.sql``): a P1 month of 1,500 projects no longer reads a national register of half a
+million rows (docs/performance.md, round 16)."""
+
+
+def _register(conn: Connection, period: Period, codes: pd.Series) -> pd.DataFrame:
+    """The codes of the register in force (uscc, region_code, industry_code), one row per uscc, for the
+    enterprises of ``codes`` (the register's other rows may be left out: every caller aligns the frame's
+    codes to it). Read as typed columns (text held by pyarrow), not as Python objects: a national register
+    is a million rows, of which only the codes matched to the period's rows become objects
+    (:func:`_register_columns`); a few codes are looked up, not the whole register read
+    (:data:`REGISTER_LOOKUP_MAX_CODES`). When the lookup finds none, the whole register is read: an empty
+    register means none is in force (the rule is not evaluated), which no lookup can tell apart from codes
+    that are all unknown."""
+    wanted = codes.dropna().unique()
+    register = None
+    if len(wanted) <= REGISTER_LOOKUP_MAX_CODES:
+        register = warehouse_read_frame_in(
+            conn, "intermediate/register_codes_of", sorted(str(c) for c in wanted), period=str(period)
+        )
+    if register is None or register.empty:  # none found: the whole register says whether there is one
+        register = warehouse_read_frame(conn, "intermediate/register_codes", period=str(period))
     return register.drop_duplicates("uscc")
 
 
@@ -137,7 +157,7 @@ def enterprise_monthly(
         fence = hb.fit(reference[keep], increment[keep], hb.HBParameters.from_options(options, name))
         frame[f"_hb_ok_{name}"] = hb.flags(reference, increment, fence)
 
-    frame = _register_columns(frame, _register(conn, period), with_codes=True)
+    frame = _register_columns(frame, _register(conn, period, frame["uscc"]), with_codes=True)
 
     projects = read_frame(conn, "intermediate/project_investment_by_unit", period=str(period))
     sums = align(frame["uscc"], projects, "uscc")["p1_ytd_investment"]
@@ -156,7 +176,7 @@ def project_monthly(conn: Connection, frame: pd.DataFrame, period: Period, optio
     frame["_prev_period"] = previous["prev_period"].to_numpy(dtype=object)
     for name in ("ytd_investment", "cumulative_investment"):
         frame[f"_prev_{name}"] = pd.to_numeric(previous[f"prev_{name}"], errors="coerce").to_numpy(dtype=float)
-    return _register_columns(frame, _register(conn, period), with_codes=False)
+    return _register_columns(frame, _register(conn, period, frame["uscc"]), with_codes=False)
 
 
 def enterprise_register(
@@ -178,7 +198,7 @@ def enterprise_annual(
     previous = align(frame["uscc"], previous, "uscc")
     frame["_prev_tech_centre_level"] = previous["prev_tech_centre_level"].to_numpy(dtype=object)
     frame["_prev_level_rank"] = previous["prev_tech_centre_level"].map(rank).astype(float).to_numpy()
-    return _register_columns(frame, _register(conn, period), with_codes=False)
+    return _register_columns(frame, _register(conn, period, frame["uscc"]), with_codes=False)
 
 
 def product_output(conn: Connection, frame: pd.DataFrame, period: Period, options: ValidationOptions) -> pd.DataFrame:
@@ -202,7 +222,7 @@ def product_output(conn: Connection, frame: pd.DataFrame, period: Period, option
         align(whole_key.where(frame["_whole_product"].notna()), quantities, "_key")["quantity_t"], errors="coerce"
     ).to_numpy(dtype=float)
     frame = frame.drop(columns=["_key"])
-    return _register_columns(frame, _register(conn, period), with_codes=False)
+    return _register_columns(frame, _register(conn, period, frame["uscc"]), with_codes=False)
 
 
 def programme_registry(
