@@ -101,6 +101,37 @@ def test_divisions_are_judged_row_by_row_with_each_rows_period():
     assert division_valid_mask(codes, periods, DIVISIONS).tolist() == [True, True, False, False, True]
 
 
+def test_the_last_row_of_a_code_counts_and_a_value_that_is_not_text_is_never_valid():
+    divisions = [["620102", "", "2014-01"], ["620102", "2015-01", ""]]  # the code again, re-created
+    codes = pd.Series(["620102", "620102"], dtype="str")
+    assert division_valid_mask(codes, pd.Series(["2013-06", "2015-06"]), divisions).tolist() == [False, True]
+    mixed = pd.Series(["620102", 620102, None, "620102"], dtype=object)  # a number is no code
+    periods = pd.Series(["2015-06", "2015-06", "2015-06", 201506], dtype=object)  # nor a period
+    assert division_valid_mask(mixed, periods, divisions).tolist() == [True, False, False, False]
+    assert division_valid_mask(codes, pd.Series(["2015-06"] * 2), []).tolist() == [False, False]  # no list
+
+
+def _valid_by_definition(code, period, divisions) -> bool:
+    """The docstring's rule for one row, in plain Python: what division_valid_mask must give."""
+    bounds = {str(c): (_bound(f), _bound(t)) for c, f, t in divisions}
+    if not isinstance(code, str) or not isinstance(period, str) or code not in bounds:
+        return False
+    start, end = bounds[code]
+    return start <= period and (end == "" or period < end)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_every_row_is_judged_as_the_definition_says(dtype):
+    rng = np.random.default_rng(7)
+    choices = ["620102", "620103", "620104", "620105", "620106", "620199", "", None]
+    codes = pd.Series([choices[i] for i in rng.integers(0, len(choices), 2000)], dtype=dtype)
+    months = [f"{y}-{m:02d}" for y in (2011, 2012, 2013, 2014) for m in (1, 6, 12)] + ["", None]
+    periods = pd.Series([months[i] for i in rng.integers(0, len(months), 2000)], dtype=object)
+    expected = [_valid_by_definition(c, p, DIVISIONS) for c, p in zip(codes.astype(object), periods)]
+    got = division_valid_mask(codes, periods, DIVISIONS)
+    assert got.tolist() == expected and 200 < sum(expected) < 1800  # both answers, many times each
+
+
 def test_a_null_period_is_never_valid():
     codes = pd.Series(["620103", "620106", "620102", "620104"])
     periods = pd.Series([None, np.nan, None, None], dtype=object)
