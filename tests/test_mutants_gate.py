@@ -279,3 +279,28 @@ def test_s1_is_not_gated_by_its_quarantined_share(engine, settings):
     _complete(engine)
     _outcomes(engine, "S1", JUNE, accepted=0, quarantined=9)
     assert check_period(engine, settings, [E1, P1, R1, S1], JUNE) is None
+
+
+def test_the_period_reads_each_forms_counts_once_for_both_checks(engine, settings, monkeypatch):
+    """check_period reads a form's (received, quarantined) once and gives them to the share check and to
+    the zero-accepted-rows check, which decide on them: counts it passes that differ from the table's
+    change both verdicts."""
+    from techreform.validation import gate
+
+    _complete(engine)
+    reads = []
+    real = gate.quarantine_share
+    monkeypatch.setattr(gate, "quarantine_share", lambda *args: reads.append(args[1].code) or real(*args))
+    assert check_period(engine, settings, [E1, P1, R1, S1], JUNE) is None
+    assert reads == ["E1", "P1", "R1", "S1"]
+    # the counts given are the ones judged: 5 of 5 quarantined fails both checks, though the table says 0
+    monkeypatch.setattr(gate, "quarantine_share", lambda *args: (5, 5))
+    with pytest.raises(GateFailed) as failed:
+        check_period(engine, settings, [E1], JUNE)
+    assert [r.split(": ", 1)[1][:21] for r in failed.value.reasons] == [
+        "5 of 5 rows quarantin",
+        "the delivered files g",
+    ]
+    assert delivery_problems(engine, settings, E1, JUNE, (5, 5)) == failed.value.reasons[1:]
+    monkeypatch.setattr(gate, "quarantine_share", real)
+    assert delivery_problems(engine, settings, E1, JUNE) == [] and check_gate(engine, settings, E1, JUNE) is None

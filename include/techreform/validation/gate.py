@@ -71,23 +71,29 @@ def quarantine_share(engine: Engine, form: Form, period: Period | str) -> tuple[
     return int(row.received or 0), int(row.quarantined or 0)
 
 
-def check_gate(engine: Engine, settings: Settings, form: Form, period: Period | str) -> None:
-    """Raise :class:`DeliveryTooBroken` if the quarantined share of (form, period) exceeds the threshold."""
+def check_gate(
+    engine: Engine, settings: Settings, form: Form, period: Period | str, counts: tuple[int, int] | None = None
+) -> None:
+    """Raise :class:`DeliveryTooBroken` if the quarantined share of (form, period) exceeds the threshold.
+    ``counts``: the form and period's :func:`quarantine_share`, when the caller has read it already."""
     threshold = settings.options_for(ValidationOptions).hard_fail_threshold
-    received, quarantined = quarantine_share(engine, form, period)
+    received, quarantined = counts if counts is not None else quarantine_share(engine, form, period)
     if received and quarantined / received > threshold:
         raise DeliveryTooBroken(form, str(Period.parse(period)), received, quarantined, threshold)
 
 
-def delivery_problems(engine: Engine, settings: Settings, form: Form, period: Period | str) -> list[str]:
+def delivery_problems(
+    engine: Engine, settings: Settings, form: Form, period: Period | str, counts: tuple[int, int] | None = None
+) -> list[str]:
     """Why the form's data of the period cannot be used (empty when it can): every file rejected, zero
-    accepted rows, a required monthly form not delivered, no snapshot in force."""
+    accepted rows, a required monthly form not delivered, no snapshot in force. ``counts`` as for
+    :func:`check_gate`."""
     options = settings.options_for(ValidationOptions)
     period = Period.parse(period)
     p = str(period)
     with engine.connect() as conn:
         files = list(query(conn, "staging/files/file_log_for_period", form=form.code, period=p))
-        received, quarantined = quarantine_share(engine, form, period)
+        received, quarantined = counts if counts is not None else quarantine_share(engine, form, period)
         in_force = (
             query(
                 conn, "intermediate/snapshot_in_force", tables={"in_force_view": form.in_force_view}, period=p
@@ -136,12 +142,13 @@ def check_period(engine: Engine, settings: Settings, forms: Sequence[Form], peri
     period = Period.parse(period)
     reasons: list[str] = []
     for form in forms:
+        counts = quarantine_share(engine, form, period)  # read once for both checks (E1: half a million rows)
         try:
             if form.code in SHARE_GATED:
-                check_gate(engine, settings, form, period)
+                check_gate(engine, settings, form, period, counts)
         except DeliveryTooBroken as exc:
             reasons.append(str(exc))
-        reasons += delivery_problems(engine, settings, form, period)
+        reasons += delivery_problems(engine, settings, form, period, counts)
     low = completeness_problem(engine, settings, period)
     if low:
         reasons.append(low)
