@@ -236,13 +236,14 @@ def test_codes_none_of_which_is_registered_are_not_in_the_register_in_force(engi
     assert _values(e1["_in_register"]) == [0.0] and _values(e1["_register_region_code"]) == [None]
 
 
-@pytest.mark.parametrize("lookup_max", [0, 2])
+@pytest.mark.parametrize("lookup_max", [2, derive.REGISTER_LOOKUP_MAX_CODES])
 def test_a_lookup_of_the_codes_gives_what_the_whole_register_gives(engine, monkeypatch, lookup_max):
     """Above ``REGISTER_LOOKUP_MAX_CODES`` distinct codes the whole register in force is read; at or under
-    it the codes are looked up. Both give the same helper columns, typed alike (lookup_max 0 reads the
-    whole register for the two distinct codes, 2 looks them up; which side of the bound a month falls on
-    changes only what is read)."""
+    it the codes are looked up. Both give the same helper columns, typed alike: the rows' two distinct
+    codes are read with the whole register (a bound of 0), then looked up (at the bound, 2, and under the
+    default); which side of the bound a month falls on changes only what is read."""
     rows = [e1_row(1, "2013-06"), e1_row(3, "2013-06"), {**e1_row(4, "2013-06"), "uscc": None}, e1_row(1, "2013-06")]
+    monkeypatch.setattr(derive, "REGISTER_LOOKUP_MAX_CODES", 0)
     expected = _helpers(engine, rows)
     monkeypatch.setattr(derive, "REGISTER_LOOKUP_MAX_CODES", lookup_max)
     got = _helpers(engine, rows)
