@@ -111,7 +111,7 @@ def test_the_dag_has_one_task_per_step_wired_as_the_table_says(dagbag):
         assert {a.uri for a in dag.task_dict[step.name].outlets} == set(step.outlets)
 
 
-def test_the_forms_ingest_in_parallel_and_validate_in_order_after_all_of_them(dagbag):
+def test_the_forms_ingest_in_parallel_and_validate_in_order_each_after_its_own_ingest(dagbag):
     from techreform.forms import PROCESSING_ORDER
     from techreform.steps import TASK_LABELS
 
@@ -123,9 +123,10 @@ def test_the_forms_ingest_in_parallel_and_validate_in_order_after_all_of_them(da
         assert dag.task_dict[name].upstream_task_ids - {"report_period"} == {"prepare_warehouse"}
         assert not dag.task_dict[name].get_flat_relative_ids(upstream=True) & (ingests - {name})
     validations = [f"validate_load_{label}" for label in labels]
-    assert dag.task_dict[validations[0]].upstream_task_ids - {"report_period"} == ingests
-    for before, after in zip(validations, validations[1:], strict=False):
-        assert dag.task_dict[after].upstream_task_ids - {"report_period"} == {before}
+    # the register is validated as soon as it is staged, while the other forms' files are still staged
+    assert dag.task_dict[validations[0]].upstream_task_ids - {"report_period"} == {"ingest_register"}
+    for label, before, after in zip(labels[1:], validations, validations[1:], strict=False):
+        assert dag.task_dict[after].upstream_task_ids - {"report_period"} == {before, f"ingest_{label}"}
     assert dag.task_dict["review"].upstream_task_ids - {"report_period"} == {validations[-1]}
 
 

@@ -105,17 +105,20 @@ class Site:
             env["TECHREFORM_FAULT"] = fault
         return env
 
-    def start(self, period: str = PERIOD, fault: str | None = None) -> subprocess.Popen:
+    def start(self, period: str = PERIOD, fault: str | None = None, workers: int = 1) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "techreform.cli", "run", "--from", period, "--to", period],
+            [
+                *(sys.executable, "-m", "techreform.cli", "run", "--from", period, "--to", period),
+                *("--workers", str(workers)),
+            ],
             env=self.env(fault),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
 
-    def run(self, period: str = PERIOD, fault: str | None = None) -> subprocess.CompletedProcess:
-        process = self.start(period, fault)
+    def run(self, period: str = PERIOD, fault: str | None = None, workers: int = 1) -> subprocess.CompletedProcess:
+        process = self.start(period, fault, workers)
         out, err = process.communicate(timeout=600)
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
@@ -212,15 +215,21 @@ def clean_run(province, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", ["after_ingest", "during_receipt_write", "after_claim"])
+@pytest.mark.parametrize(
+    ("fault", "workers"),
+    [("after_ingest", 1), ("during_receipt_write", 1), ("after_claim", 1), ("after_ingest", 2)],
+    ids=["after_ingest", "during_receipt_write", "after_claim", "after_ingest-workers2"],
+)
 def test_a_run_killed_at_a_fault_point_is_rerun_to_exactly_the_state_of_a_clean_run(
-    fault, province, tmp_path, warehouse_url, clean_run
+    fault, workers, province, tmp_path, warehouse_url, clean_run
 ):
+    """With two workers (``--workers 2``) the ingests run in two processes: the run is killed after the
+    ingest this process ran, while the worker may be in the middle of another form's ingest."""
     faulted = Site(tmp_path / "faulted", province, warehouse_url)
-    killed = faulted.run(fault=fault)
+    killed = faulted.run(fault=fault, workers=workers)
     assert killed.returncode == FAULT_EXIT_CODE, killed.stderr
     assert f"fault injected: {fault}" in killed.stderr
-    rerun = faulted.run()
+    rerun = faulted.run(workers=workers)
     assert rerun.returncode == 0, rerun.stderr
 
     clean_state, clean_outputs = clean_run(warehouse_url)
@@ -233,6 +242,23 @@ def test_a_run_killed_at_a_fault_point_is_rerun_to_exactly_the_state_of_a_clean_
     assert set(faulted.email_statuses()) == {"written"}  # every e-mail in the outbox exactly once
     eml = [p for p in faulted.outputs() if p.endswith(".eml") and "/outbox/" in p]
     assert len(eml) == faulted.email_statuses()["written"] > 0
+
+
+@pytest.mark.slow
+def test_a_run_on_two_workers_reaches_exactly_the_state_and_files_of_a_one_worker_run(
+    province, tmp_path, warehouse_url, clean_run
+):
+    """``techreform run --workers 2``: the forms' ingests and the register's validation side by side in two
+    processes give the same warehouse, row for row, and the same files as the steps one after the other."""
+    site = Site(tmp_path / "two_workers", province, warehouse_url)
+    done = site.run(workers=2)
+    assert done.returncode == 0, done.stderr
+    clean_state, clean_outputs = clean_run(warehouse_url)
+    assert changes(clean_state, site.state()) == {}
+    assert sorted(site.outputs()) == clean_outputs
+    rows = input_rows(province, PERIOD)
+    outcomes = outcome_rows(site.engine(), PERIOD)
+    assert (outcomes["E1"], outcomes["P1"]) == (rows["E1"], rows["P1"]) and rows["E1"] > 0
 
 
 def test_a_file_written_aside_never_replaces_the_target_when_the_writer_fails(tmp_path):

@@ -1,6 +1,6 @@
 """``techreform``: run report periods without Airflow (bulk history, checks) and print what happened.
 
-    techreform run --from 2014-01 --to 2014-12 [--no-notify]
+    techreform run --from 2014-01 --to 2014-12 [--no-notify] [--workers 2]
     techreform summary --period 2015-12
     techreform extract --period 2015-12
 
@@ -29,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--to", dest="last", required=True, help="last period, YYYY-MM")
     run.add_argument("--only", nargs="*", default=None, help="run only these periods of the range")
     run.add_argument("--no-notify", action="store_true", help="compute supervision but send or write no e-mail")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes for the steps the DAG runs side by side (the forms' ingests, the register's "
+        "validation beside the enterprises' ingest); default 1: one step after the other",
+    )
     summary = sub.add_parser("summary", help="rows received, accepted and quarantined per form and prefecture")
     summary.add_argument("--period", required=True)
     extract = sub.add_parser(
@@ -36,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     extract.add_argument("--period", required=True)
     return parser
+
+
+def _positive(text: str) -> int:
+    """A whole number ≥ 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _owner() -> str:
@@ -85,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     for period in periods:
         started = time.perf_counter()
         try:
-            result = run_period(settings, period, smtp=smtp, notify=not args.no_notify, owner=_owner())
+            result = run_period(
+                settings, period, smtp=smtp, notify=not args.no_notify, owner=_owner(), workers=args.workers
+            )
         except Exception as exc:  # one line a person can act on
             print(f"{period}: failed: {one_line(exc)}", file=sys.stderr)
             return 1

@@ -8,12 +8,14 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
 
 - ``dags/techreform_monthly.py`` builds one task per step, in this order, around the deferrable wait for
   the delivery deadline (an Airflow-only concern).
-- :func:`run_period` runs the same steps in the same order without Airflow (the CLI, backfills, tests).
+- :func:`run_period` runs the same steps without Airflow (the CLI, backfills, tests): one after the other in
+  the table's order, or with ``workers`` > 1 side by side where the DAG allows it.
 
 A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
-forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers, and the first
-validation waits for all four (:func:`upstream`). The table's order is always one the DAG allows, so the
-CLI runs the same steps one after the other. Each step holds the period for its run and itself
+forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers; each validation waits
+for its own form's ingest and the validation before it (:func:`upstream`), so the register is validated
+while the enterprises' files are still staged. The table's order is always one the DAG allows, so the
+CLI may run the same steps one after the other. Each step holds the period for its run and itself
 exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period, another run of
 the same period is refused at once.
 """
@@ -111,11 +113,12 @@ TASK_LABELS: dict[str, str] = {
 
 def _forms() -> Iterator[Step]:
     # The forms' ingests touch only their own form's files and rows: in parallel, each after
-    # prepare_warehouse. The validations run after every ingest, in PROCESSING_ORDER (the register and
-    # supervisors in force first; E1's cross-form rule reads P1).
+    # prepare_warehouse. The validations run in PROCESSING_ORDER (the register and supervisors in force
+    # first; E1's cross-form rule reads P1), each after its own form's ingest and the validation before it:
+    # a validation reads only its own form's staged rows and the forms validated before it, so the
+    # register is validated while the enterprises' files are still being staged.
     from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
 
-    ingests = tuple(f"ingest_{TASK_LABELS[form.code]}" for form in PROCESSING_ORDER)
     for form in PROCESSING_ORDER:
         code, label = form.code, TASK_LABELS[form.code]
         yield Step(
@@ -126,16 +129,18 @@ def _forms() -> Iterator[Step]:
             after=("prepare_warehouse",),
             doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
         )
-    for index, form in enumerate(PROCESSING_ORDER):  # the validations: in order, after every ingest
+    previous: tuple[str, ...] = ()
+    for form in PROCESSING_ORDER:  # the validations: in order, each after its form's ingest
         code, label = form.code, TASK_LABELS[form.code]
         yield Step(
             f"validate_load_{label}",
             "techreform.pipeline:validate_load_form",
             (code,),
             outlets=(warehouse_asset(form.target_table),),
-            after=ingests if index == 0 else None,
+            after=(f"ingest_{label}", *previous),
             doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
+        previous = (f"validate_load_{label}",)
 
 
 STEPS: tuple[Step, ...] = (
@@ -253,22 +258,201 @@ def run_period(
     notify: bool = True,
     owner: str = "cli",
     steps: Iterable[Step] = STEPS,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """Run the steps of :data:`STEPS` for one period, in order, without Airflow; what the DAG does.
+    """Run the steps of :data:`STEPS` for one period without Airflow; what the DAG does.
 
-    Returns ``{"period": …, <step name>: <its summary>, …}``. A failed quality gate alerts the data
-    engineers (:mod:`techreform.alerts`) before it is raised; nothing after it runs."""
+    With one worker (the default) the steps run one after the other, in the table's order. With
+    ``workers`` > 1 the steps the DAG runs side by side run side by side here too (:func:`_run_side_by_side`:
+    the forms' ingests, the register's validation beside the enterprises' ingest), in this process and
+    ``workers`` − 1 worker processes, each step as soon as the steps it waits for (:func:`upstream`) are
+    done. A warehouse in memory cannot be shared between processes: its steps always run one by one.
+
+    Returns ``{"period": …, <step name>: <its summary>, …}`` in the table's order. A failed quality gate
+    alerts the data engineers (:mod:`techreform.alerts`) before it is raised; nothing after a failed step
+    starts (steps already running in a worker end first)."""
     ctx = context_for(settings, period, owner=owner, smtp=smtp, notify=notify)
-    summary: dict[str, Any] = {"period": str(ctx.period)}
-    for step in steps:
-        if step.delivers and not ctx.notify:
-            continue
-        try:
-            summary[step.name] = step.run(ctx)
-        except Exception as exc:
-            if step.decides and is_verdict(exc):
-                from techreform.alerts import Alert, send_alert
+    table = tuple(steps)
+    chosen = [step for step in table if ctx.notify or not step.delivers]
+    if workers > 1 and not in_memory(settings.warehouse_url):
+        results = _run_side_by_side(ctx, table, chosen, workers)
+    else:
+        results = {}
+        for step in chosen:
+            results[step.name] = _run_here(ctx, step)
+    return {"period": str(ctx.period), **{step.name: results[step.name] for step in chosen}}
 
-                send_alert(settings, smtp, Alert("techreform run", step.name, str(ctx.period), str(exc), owner))
-            raise
-    return summary
+
+def in_memory(warehouse_url: str) -> bool:
+    """Whether ``warehouse_url`` is a SQLite database in memory (``sqlite://``, ``sqlite:///:memory:``),
+    which only the process that opened it sees."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(warehouse_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _run_here(ctx: RunContext, step: Step) -> Any:
+    """Run ``step`` in this process; a failed quality gate alerts the data engineers before it is raised."""
+    try:
+        return step.run(ctx)
+    except Exception as exc:
+        _alert_on_verdict(ctx, step, exc)
+        raise
+
+
+def _alert_on_verdict(ctx: RunContext, step: Step, exc: BaseException) -> None:
+    """Alert the data engineers when ``exc`` is the data's verdict given by a deciding step."""
+    if step.decides and is_verdict(exc):
+        from techreform.alerts import Alert, send_alert
+
+        send_alert(ctx.settings, ctx.smtp, Alert("techreform run", step.name, str(ctx.period), str(exc), ctx.owner))
+
+
+class StepFailedInWorker(RuntimeError):
+    """A step failed in a worker process with an exception that cannot cross back to this process as it
+    is: its class and first line (and whether it is the data's verdict) instead."""
+
+    def __init__(self, message: str, verdict: bool = False) -> None:
+        super().__init__(message, verdict)
+        self.message, self.verdict = message, verdict
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _run_in_worker(step: Step, settings: Settings, period: str, owner: str, smtp: Any, notify: bool) -> Any:
+    """Run ``step`` in a worker process of :func:`_run_side_by_side` (its own engine, the same run owner).
+    Returns ``(True, summary)``, or ``(False, exception)``: the exception itself when it crosses back to the
+    parent process intact, else a :class:`StepFailedInWorker` with its words."""
+    import pickle
+
+    try:
+        return True, step.run(context_for(settings, period, owner=owner, smtp=smtp, notify=notify))
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return False, exc
+        except Exception:
+            from techreform.errors import one_line
+
+            return False, StepFailedInWorker(f"{type(exc).__name__}: {one_line(exc)}", is_verdict(exc))
+
+
+def _worker_started(level: int) -> None:
+    """A worker process logs as the process that started it: warnings and errors, libraries quiet."""
+    import logging
+
+    from techreform.logs import quiet_libraries
+
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    quiet_libraries()
+
+
+def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Step], workers: int) -> dict[str, Any]:
+    """Run ``chosen`` (steps of ``table``) as the DAG would on ``workers`` workers: a step starts once every
+    step it waits for in ``table`` (:func:`upstream`) is done or not chosen. Of the steps ready at a time,
+    this process runs the first in the table's order and hands the others to ``workers`` − 1 worker
+    processes (started fresh, ``spawn``: no inherited connection or lock). The first failure stops further
+    steps from starting; the steps already running in a worker end, then it is raised (a worker that died
+    as a :class:`RuntimeError` naming its step)."""
+    import logging
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    waits_for = waited_for(table, chosen)
+    pending = list(chosen)
+    done: set[str] = set()
+    results: dict[str, Any] = {}
+    running: dict[Future, Step] = {}
+    failure: BaseException | None = None
+    failed_step: Step | None = None
+
+    def collect(finished: Iterable[Future]) -> None:
+        nonlocal failure, failed_step
+        for future in finished:
+            step = running.pop(future)
+            if future.cancelled():  # queued behind a failure: never started
+                continue
+            try:
+                ok, value = future.result()
+            except BrokenProcessPool as exc:
+                ok, value = False, RuntimeError(f"{step.name}: its worker process ended abruptly ({exc})")
+            if ok:
+                results[step.name] = value
+                done.add(step.name)
+            elif failure is None:
+                failure, failed_step = value, step
+
+    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+        max_workers=workers - 1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_started,
+        initargs=(logging.getLogger().getEffectiveLevel(),),
+    )
+    try:
+        while failure is None and (pending or running):
+            collect([future for future in running if future.done()])
+            if failure is not None:
+                break
+            if pool is not None and not running and _one_at_a_time(pending, waits_for, done):
+                pool.shutdown(wait=True)  # the rest is a chain: the workers' memory goes back now
+                pool = None
+            ready = [step for step in pending if waits_for[step.name] <= done]
+            if not ready:
+                collect(wait(running, return_when=FIRST_COMPLETED).done)
+                continue
+            for step in ready[1:]:
+                assert pool is not None  # two steps ready at once: the rest was not a chain
+                pending.remove(step)
+                future = pool.submit(
+                    _run_in_worker, step, ctx.settings, str(ctx.period), ctx.owner, ctx.smtp, ctx.notify
+                )
+                running[future] = step
+            here = ready[0]
+            pending.remove(here)
+            try:
+                results[here.name] = here.run(ctx)
+                done.add(here.name)
+            except Exception as exc:
+                failure, failed_step = exc, here
+        if running:  # a failure: the steps already running end, nothing else starts
+            for future in running:
+                future.cancel()
+            collect(wait(running).done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if failure is not None:
+        assert failed_step is not None
+        _alert_on_verdict(ctx, failed_step, failure)
+        raise failure
+    return results
+
+
+def waited_for(table: tuple[Step, ...], chosen: Iterable[Step]) -> dict[str, set[str]]:
+    """The ``chosen`` steps each of the ``chosen`` steps waits for: its upstream steps in ``table``
+    (:func:`upstream`), and for an upstream step not chosen (a delivering step of a run that e-mails
+    nothing) the steps that one waits for, so that skipping a step never lets the steps after it start
+    early. A name that is not in ``table`` is not waited for."""
+    by_name = {step.name: step for step in table}
+    names = {step.name for step in chosen}
+
+    def through(name: str) -> set[str]:
+        if name in names:
+            return {name}
+        if name not in by_name:
+            return set()
+        return set().union(*(through(above) for above in upstream(by_name[name], table)))
+
+    return {step.name: set().union(*(through(above) for above in upstream(step, table))) for step in chosen}
+
+
+def _one_at_a_time(pending: list[Step], waits_for: dict[str, set[str]], done: set[str]) -> bool:
+    """Whether the ``pending`` steps (in the table's order) can only ever be ready one at a time: the first
+    waits for nothing but ``done`` steps and each other one for the step before it."""
+    return all(
+        waits_for[step.name] <= done if index == 0 else pending[index - 1].name in waits_for[step.name]
+        for index, step in enumerate(pending)
+    )

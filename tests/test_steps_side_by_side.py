@@ -1,0 +1,107 @@
+"""``run_period(..., workers=N)`` (``techreform run --workers N``) runs the steps the DAG runs side by side
+in this process and N − 1 worker processes, each once the steps it waits for are done; a failure stops
+what has not started and is raised after the running steps end. The whole chain on two workers against
+one: ``tests/test_faults.py``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from side_by_side_steps import records
+from techreform.steps import STEPS, Step, StepFailedInWorker, in_memory, run_period, waited_for
+
+PERIOD = "2013-06"
+
+
+def _table(log, c_target: str = "work", b_target: str = "work", b_seconds: float = 0.0) -> tuple[Step, ...]:
+    """a; then b and c side by side (each after a); then d after both. b, run here, waits until c has
+    started in the worker: it can end only if the two ran side by side."""
+    return (
+        Step("a", "side_by_side_steps:work", (str(log), "a")),
+        Step("b", f"side_by_side_steps:{b_target}", (str(log), "b", b_seconds, "c"), after=("a",)),
+        Step("c", f"side_by_side_steps:{c_target}", (str(log), "c", 0.3), after=("a",)),
+        Step("d", "side_by_side_steps:work", (str(log), "d"), after=("b", "c")),
+    )
+
+
+def test_two_workers_run_the_steps_that_wait_for_each_other_in_order_and_the_others_side_by_side(
+    sqlite_settings, tmp_path
+):
+    log = tmp_path / "steps.jsonl"
+    summary = run_period(sqlite_settings, PERIOD, steps=_table(log), workers=2)
+    seen = records(log)
+    assert list(summary) == ["period", "a", "b", "c", "d"]
+    assert summary["period"] == PERIOD and all(summary[n]["period"] == PERIOD for n in "abcd")
+    # b (here) waited for c (a worker) to start, and c started before b ended: side by side
+    assert seen["c", "start"]["at"] < seen["b", "end"]["at"]
+    assert summary["b"]["pid"] == os.getpid() != summary["c"]["pid"]
+    assert seen["a", "end"]["at"] <= min(seen["b", "start"]["at"], seen["c", "start"]["at"])
+    assert seen["d", "start"]["at"] >= max(seen["b", "end"]["at"], seen["c", "end"]["at"])
+
+
+def test_one_worker_runs_every_step_here_one_after_the_other(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    table = tuple(Step(s.name, s.target, s.args[:3], after=s.after) for s in _table(log))  # b does not wait
+    summary = run_period(sqlite_settings, PERIOD, steps=table)
+    seen = records(log)
+    assert {summary[n]["pid"] for n in "abcd"} == {os.getpid()}
+    ends = [seen[n, "end"]["at"] for n in "abcd"]
+    starts = [seen[n, "start"]["at"] for n in "abcd"]
+    assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))  # in the table's order
+
+
+def test_a_warehouse_in_memory_runs_its_steps_here_whatever_the_workers(tmp_path):
+    from techreform.config import Settings
+
+    settings = Settings.from_env(
+        {"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": "sqlite://"}
+    )
+    log = tmp_path / "steps.jsonl"
+    table = tuple(Step(s.name, s.target, s.args[:3], after=s.after) for s in _table(log))
+    summary = run_period(settings, PERIOD, steps=table, workers=2)
+    assert {summary[n]["pid"] for n in "abcd"} == {os.getpid()}
+    assert in_memory("sqlite://") and in_memory("sqlite:///:memory:")
+    assert not in_memory(f"sqlite:///{tmp_path / 'w.sqlite'}") and not in_memory("postgresql://h/db")
+
+
+def test_a_worker_step_failing_stops_the_steps_after_it_and_its_words_cross_back(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    with pytest.raises(StepFailedInWorker, match="BrokenOnPurpose: c: broken on purpose"):
+        run_period(sqlite_settings, PERIOD, steps=_table(log, c_target="fail", b_seconds=0.5), workers=2)
+    seen = records(log)
+    assert ("b", "end") in seen  # the step running beside it ended
+    assert ("d", "start") not in seen  # nothing after the failure started
+
+
+def test_a_step_failing_here_waits_for_the_worker_step_beside_it_then_is_raised_as_it_is(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    table = _table(log, b_target="fail_plainly")
+    slow_c = Step("c", "side_by_side_steps:work", (str(log), "c", 1.0), after=("a",))
+    with pytest.raises(ValueError, match="b: a plain failure"):
+        run_period(sqlite_settings, PERIOD, steps=(*table[:2], slow_c, table[3]), workers=2)
+    seen = records(log)
+    assert ("c", "end") in seen and ("d", "start") not in seen
+
+
+def test_a_worker_that_dies_fails_the_run_naming_its_step(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    with pytest.raises(RuntimeError, match="c: its worker process ended abruptly"):
+        run_period(sqlite_settings, PERIOD, steps=_table(log, c_target="die"), workers=2)
+    assert ("d", "start") not in records(log)
+
+
+def test_each_validation_waits_for_its_own_ingest_and_the_one_before_and_a_skipped_step_is_waited_through():
+    from techreform.forms import PROCESSING_ORDER
+    from techreform.steps import TASK_LABELS
+
+    quiet = [s for s in STEPS if not s.delivers]  # techreform run --no-notify
+    waits = waited_for(STEPS, quiet)
+    labels = [TASK_LABELS[f.code] for f in PROCESSING_ORDER]
+    assert waits["validate_load_register"] == {"ingest_register"}
+    for before, label in zip(labels, labels[1:], strict=False):
+        assert waits[f"validate_load_{label}"] == {f"ingest_{label}", f"validate_load_{before}"}
+    # send_receipts (delivers) is skipped: the indicators still wait for the gate, through it
+    assert "send_receipts" not in waits and waits["compute_indicators"] == {"quality_gate"}
+    assert waited_for(STEPS, STEPS)["compute_indicators"] == {"send_receipts"}
