@@ -45,7 +45,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PERIOD = "2013-06"
 PG_ADMIN = os.environ.get("TECHREFORM_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-CONTENDERS = ("floor", "naive", "project-sqlite", "project-postgresql")
+CONTENDERS = (
+    "floor",
+    "naive",
+    "project-sqlite",
+    "project-postgresql",
+    "project-sqlite-workers2",
+    "project-postgresql-workers2",
+)
 #: The ``ingest`` limits of the benchmark: a national month's files are larger than the defaults allow
 #: (the capital's E1 file has 3.6 million cells, the provincial register 8 million); a deployment that
 #: receives national months sets the same in ``TECHREFORM_CONFIG_FILE``.
@@ -208,8 +215,8 @@ def child_naive(data: Path) -> dict:
     return {"rows": rows, "failing cells": failures}
 
 
-def child_project(data: Path, engine: str) -> dict:
-    """The project's whole chain for the month on a fresh warehouse (``techreform run``)."""
+def child_project(data: Path, engine: str, workers: int = 1) -> dict:
+    """The project's whole chain for the month on a fresh warehouse (``techreform run --workers N``)."""
     work = Path(tempfile.mkdtemp(prefix=f"project-{engine}-"))
     os.environ["TECHREFORM_DATA_DIR"] = str(work)
     os.environ["TECHREFORM_LANDING_DIR"] = str(_landing(data))
@@ -227,7 +234,7 @@ def child_project(data: Path, engine: str) -> dict:
 
         logging.getLogger("techreform.reports").setLevel(logging.ERROR)  # not the first quarantined rows
 
-        code = main(["run", "--from", PERIOD, "--to", PERIOD, "--no-notify"])
+        code = main(["run", "--from", PERIOD, "--to", PERIOD, "--no-notify", "--workers", str(workers)])
         if code:
             raise SystemExit(f"techreform run failed with {code}")
         from techreform.config import Settings
@@ -263,8 +270,40 @@ class Timing:
     detail: str
 
 
+TREE_SAMPLE_SECONDS = 0.2
+"""How often run_child adds up the resident memory of a contender's processes (it and its workers)."""
+
+
+def tree_rss_bytes(root: int) -> int:
+    """The resident memory of process ``root`` and of its descendants now, summed (``/proc/<pid>/stat``).
+    Pages two processes share count twice: an upper bound."""
+    parents: dict[int, int] = {}
+    resident: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()  # after the command, which may hold spaces
+        except OSError:  # ended meanwhile
+            continue
+        pid = int(entry.name)
+        parents[pid], resident[pid] = int(fields[1]), int(fields[21])  # ppid (4th field), rss (24th), pages
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(resident.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE")
+
+
 def run_child(name: str, data: Path) -> Timing:
-    """Run one contender in its own process; its rusage (and only its) from ``os.wait4``."""
+    """Run one contender in its own process; its rusage (its own and its waited-for workers') from
+    ``os.wait4``. Peak RSS: the largest of the child's own peak and the sum over its process tree sampled
+    every :data:`TREE_SAMPLE_SECONDS` (``techreform run --workers 2`` is two processes at once; ``wait4``'s
+    peak is only the largest single one)."""
+    import threading
+
     env = dict(os.environ)
     started = time.perf_counter()
     handle, result = tempfile.mkstemp(prefix="bench-", suffix=".json")
@@ -272,8 +311,19 @@ def run_child(name: str, data: Path) -> Timing:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", name, "--data", str(data), "--result", result], env=env, cwd=REPO
     )
+    tree_peak = [0]
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.wait(TREE_SAMPLE_SECONDS):
+            tree_peak[0] = max(tree_peak[0], tree_rss_bytes(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    finished.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     detail = Path(result).read_text(encoding="utf-8") if proc.returncode == 0 else f"FAILED rc={proc.returncode}"
     os.unlink(result)
@@ -283,7 +333,7 @@ def run_child(name: str, data: Path) -> Timing:
         wall -= reported.pop(CHECK_WALL, 0.0)
         cpu -= reported.pop(CHECK_CPU, 0.0)
         detail = json.dumps(reported, ensure_ascii=False)
-    return Timing(wall, cpu, usage.ru_maxrss / 1024, detail)
+    return Timing(wall, cpu, max(usage.ru_maxrss * 1024, tree_peak[0]) / 2**20, detail)
 
 
 def ensure_month(data: Path) -> None:
@@ -318,8 +368,9 @@ def main() -> int:
             result = child_floor(data)
         elif args.child == "naive":
             result = child_naive(data)
-        else:
-            result = child_project(data, args.child.split("-", 1)[1])
+        else:  # project-<engine>[-workers<N>]
+            _, engine, *more = args.child.split("-")
+            result = child_project(data, engine, int(more[0].removeprefix("workers")) if more else 1)
         args.result.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
         return 0
 
