@@ -2,12 +2,15 @@
 the I/O floor, side by side, each in its own child process, alternating, best of N.
 
 Contenders (each one child process; wall clock, CPU = user + system, peak RSS of that child alone,
-from ``os.wait4``'s ``rusage``):
+from ``os.wait4``'s ``rusage``; a child with worker processes: their CPU included, peak RSS the largest
+sum over its process tree, sampled):
 
 - ``project-sqlite``: ``techreform run --from P --to P --no-notify`` on a fresh SQLite warehouse (every
   step of :data:`techreform.steps.STEPS` except e-mail delivery: ingest, validation, load, register,
   indicators, supervision, extracts, receipts).
 - ``project-postgresql``: the same on a fresh PostgreSQL database (the server's own CPU is not counted).
+- ``project-sqlite-workers2``, ``project-postgresql-workers2``: the same with ``--workers 2`` (the steps the
+  DAG runs side by side in two processes, as on two workers).
   After the run each project child counts the period's rows (``techreform.reports.period_counts``) to
   show what it did; that check is timed in the child and taken off its wall and CPU (the chain's own
   summary step, which counts them too, stays in).

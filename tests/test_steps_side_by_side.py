@@ -85,6 +85,16 @@ def test_a_step_failing_here_waits_for_the_worker_step_beside_it_then_is_raised_
     assert ("c", "end") in seen and ("d", "start") not in seen
 
 
+def test_of_two_failures_side_by_side_the_first_is_raised(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    table = _table(log, b_target="fail_plainly")
+    failing_later = Step("c", "side_by_side_steps:fail", (str(log), "c", 1.0), after=("a",))
+    with pytest.raises(ValueError, match="b: a plain failure"):
+        run_period(sqlite_settings, PERIOD, steps=(*table[:2], failing_later, table[3]), workers=2)
+    seen = records(log)
+    assert seen["b", "end"]["at"] < seen["c", "end"]["at"]  # c failed too, after b
+
+
 def test_a_worker_that_dies_fails_the_run_naming_its_step(sqlite_settings, tmp_path):
     log = tmp_path / "steps.jsonl"
     with pytest.raises(RuntimeError, match="c: its worker process ended abruptly"):
