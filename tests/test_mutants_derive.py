@@ -236,6 +236,18 @@ def test_codes_none_of_which_is_registered_are_not_in_the_register_in_force(engi
     assert _values(e1["_in_register"]) == [0.0] and _values(e1["_register_region_code"]) == [None]
 
 
+def test_rows_without_any_credit_code_are_judged_on_either_engine(warehouse_url):
+    """A month in which no row has a credit code looks up an empty list of codes: PostgreSQL refused the
+    empty list (rendered as integers against the text column) until the codes were bound as text."""
+    engine = prepare_warehouse(warehouse_url)
+    with engine.begin() as conn:
+        add_register(conn, "2013-01", [r1_row(1, region_code="620102", industry_code="3311")])
+    out = _form_helpers(engine, "P1", JUNE, {"june.csv": [{**p1_row(3, "2013-06"), "uscc": None}]})
+    assert _values(out["_in_register"]) == [None]
+    e1 = _helpers(engine, [{**e1_row(1, "2013-06"), "uscc": None}])
+    assert _values(e1["_in_register"]) == [None] and _values(e1["_register_region_code"]) == [None]
+
+
 @pytest.mark.parametrize("lookup_max", [2, derive.REGISTER_LOOKUP_MAX_CODES])
 def test_a_lookup_of_the_codes_gives_what_the_whole_register_gives(engine, monkeypatch, lookup_max):
     """Above ``REGISTER_LOOKUP_MAX_CODES`` distinct codes the whole register in force is read; at or under

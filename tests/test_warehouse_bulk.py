@@ -320,3 +320,38 @@ def test_random_columns_load_the_values_their_rows_load(engine, rows):
         engine, {"id": list(range(len(rows))), "name": names, "amount": amounts, "headcount": counts}
     )
     assert got == expected
+
+
+def test_an_expanding_list_is_run_chunk_by_chunk_and_no_codes_runs_nothing_or_once_for_the_columns(
+    warehouse_url, monkeypatch
+):
+    """``query_in`` and ``read_frame_in`` run a query whose ``:codes`` is an expanding list on
+    ``IN_LIST_CHUNK`` codes at a time (here 2: five codes, three statements) and give every chunk's rows;
+    with no codes ``query_in`` runs nothing, ``read_frame_in`` runs the query once for its columns."""
+    from techreform import warehouse
+
+    engine = engine_for(warehouse_url)
+    create_schema(engine)
+    common = {"project_name": "项目", "uscc": "U", "enterprise_name": "企业", "region_code": "620102"}
+    common |= {"county_name": "城关区", "prefecture_code": "620100", "prefecture_name": "兰州市", "key_project": 0}
+    common |= {"detail": "", "escalated": 0, "source": "accepted"}
+    codes = [f"P{n}" for n in range(1, 6)]
+    with engine.begin() as conn:
+        insert_rows(
+            conn,
+            "sup_project_light",
+            [{**common, "period": "2013-06", "project_code": c, "light": "green", "reasons": ""} for c in codes],
+        )
+    monkeypatch.setattr(warehouse, "IN_LIST_CHUNK", 2)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with engine.connect() as conn:
+        rows = warehouse.query_in(conn, "marts/supervision/lights_of_projects", [*codes, "P9"])
+        assert len(statements) == 3 and sorted(r.project_code for r in rows) == codes
+        frame = warehouse.read_frame_in(conn, "marts/supervision/lights_of_projects", codes[:3])
+        assert len(statements) == 5 and sorted(frame["project_code"]) == codes[:3]
+        assert warehouse.query_in(conn, "marts/supervision/lights_of_projects", []) == []
+        assert len(statements) == 5
+        empty = warehouse.read_frame_in(conn, "marts/supervision/lights_of_projects", [])
+        assert len(statements) == 6 and empty.empty
+        assert list(empty.columns) == ["period", "project_code", "light", "reasons", "escalated"]

@@ -7,7 +7,7 @@ The same code and SQL run on SQLite (embedded default) and PostgreSQL (productio
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -137,14 +137,27 @@ def query_in(conn: Connection, name: str, codes: Sequence[str], **params: Any) -
     """Run ``include/sql/<name>.sql`` whose ``:codes`` is an expanding list, in chunks of
     :data:`IN_LIST_CHUNK` codes; the rows of every chunk, chunk after chunk (a statement that returns
     no rows, a ``delete``, is run on each chunk and gives ``[]``)."""
-    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
     rows: list[sa.Row] = []
-    codes = list(codes)
-    for start in range(0, len(codes), IN_LIST_CHUNK):
-        result = conn.execute(statement, {"codes": codes[start : start + IN_LIST_CHUNK], **params})
+    for result in _results_in(conn, name, codes, params):
         if result.returns_rows:
             rows.extend(result.fetchall())
     return rows
+
+
+def _results_in(
+    conn: Connection, name: str, codes: Sequence[str], params: Mapping[str, Any], *, at_least_once: bool = False
+) -> Iterator[sa.CursorResult]:
+    """The results of ``include/sql/<name>.sql``, whose ``:codes`` is an expanding list, run on
+    :data:`IN_LIST_CHUNK` codes at a time, each executed when it is asked for; with no codes, nothing is
+    run unless ``at_least_once`` (then once, on the empty list: for the query's columns). The codes are
+    text: an empty list is rendered as an empty set of text, which PostgreSQL compares with a text column
+    (untyped, SQLAlchemy renders it as integers, and ``text = integer`` is refused)."""
+    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(
+        sa.bindparam("codes", expanding=True, type_=sa.String())
+    )
+    codes = list(codes)
+    for start in range(0, max(len(codes), int(at_least_once)), IN_LIST_CHUNK):
+        yield conn.execute(statement, {"codes": codes[start : start + IN_LIST_CHUNK], **params})
 
 
 def execute(conn: Connection, name: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None) -> None:
@@ -489,15 +502,7 @@ def read_frame_in(conn: Connection, name: str, codes: Sequence[str], *, as_objec
     """:func:`read_frame` of a query file whose ``:codes`` is an expanding list, run on
     :data:`IN_LIST_CHUNK` codes at a time as :func:`query_in` runs it: one frame of every chunk's rows,
     its columns typed as :func:`read_frame` types them (the columns of no rows when ``codes`` is empty)."""
-    statement = sa.text(sql_text(name, conn.dialect.name)).bindparams(sa.bindparam("codes", expanding=True))
-    codes = list(codes)
-    return _frame_of_results(
-        (
-            conn.execute(statement, {"codes": codes[start : start + IN_LIST_CHUNK], **params})
-            for start in range(0, max(len(codes), 1), IN_LIST_CHUNK)
-        ),
-        as_objects,
-    )
+    return _frame_of_results(_results_in(conn, name, codes, params, at_least_once=True), as_objects)
 
 
 def _frame_of_results(results: Iterable[sa.CursorResult], as_objects: bool):
