@@ -20,21 +20,23 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    every year landed up to it, late ones too) in the raw zone with its sha256 and staging its rows; then,
    in that order, `validate_load_<form>` validates the period with Great Expectations and replaces the
    period's facts, quarantine and row outcomes in one transaction.
-3. `review` – completeness (报送率), review receipts (审核回执) per prefecture, GX Data Docs.
+3. `review` – completeness (报送率); then, beside the gate and what follows it, `write_receipts` – review
+   receipts (审核回执) per prefecture (their 缺报 from completeness), GX Data Docs.
 4. `quality_gate` – fails the run, **before any supervisor e-mail**, when a form's share of quarantined
    rows passes the threshold, a form's files were all rejected, delivered files gave zero accepted rows,
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness
    is below `validation.completeness_floor` (default 0.80). It fails without retrying (the data decides).
-5. `send_receipts` – the receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once;
-   `compute_indicators` – the indicator system (统计指标体系) for the period;
-   `recompute_corrected_periods` – late and corrected deliveries (the file log) recompute every computed
-   period they affect (docs/indicators.md).
-6. `supervise` – project lights and supervision cases (督办事项); `refresh_supervision_indicators` –
-   PROJECT_RED once supervision judged the period; `monthly_report` – the monthly analysis report
-   (统计监测月报, HTML and PDF, docs/report.md); `notify` – exactly-once e-mails (the province's carries the
-   report); it fails (and retries) while any e-mail is unsent or still claimed by another live run.
-7. `summarise` – rows received / accepted / quarantined per form and prefecture.
-8. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
+5. After the gate, side by side: `compute_indicators` – the indicator system (统计指标体系) for the period
+   (its families read on two connections at once), then `recompute_corrected_periods` – late and corrected
+   deliveries (the file log) recompute every computed period they affect (docs/indicators.md);
+   `supervise` – project lights and supervision cases (督办事项; the lights read no indicator);
+   `send_receipts` (also after `write_receipts`) – the receipts e-mailed to each prefecture's statistics
+   contacts (统计联络员), exactly once; `summarise` – rows received / accepted / quarantined per form and prefecture.
+6. `refresh_supervision_indicators` – PROJECT_RED once the indicators and the supervision are done;
+   `monthly_report` – the monthly analysis report (统计监测月报, HTML and PDF, docs/report.md); `notify` –
+   exactly-once e-mails (the province's carries the report); it fails (and retries) while any e-mail is
+   unsent or still claimed by another live run.
+7. `extract` – the statistics bureau's extract `extracts/<period>/r<N>/` (a new revision only when the
    content changed), its public tables with disclosure control, and the bureau's e-mail (docs/extracts.md).
 
 Every task holds the period for its run, shared with the run's other tasks, and its own step

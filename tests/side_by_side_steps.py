@@ -29,7 +29,8 @@ def records(log: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 def work(ctx: Any, log: str, name: str, seconds: float = 0.0, until_started: str | None = None) -> dict[str, Any]:
     """Record the start, wait until step ``until_started`` has started (if given, at most
-    :data:`WAIT_LIMIT_SECONDS`), sleep ``seconds``, record the end; the summary names the process."""
+    :data:`WAIT_LIMIT_SECONDS`), sleep ``seconds``, record the end; the summary names the process, the
+    thread and how many worker processes the process had when the step ended."""
     _write(log, name, "start")
     waited_from = time.monotonic()
     while until_started and (until_started, "start") not in records(Path(log)):
@@ -38,7 +39,16 @@ def work(ctx: Any, log: str, name: str, seconds: float = 0.0, until_started: str
         time.sleep(0.02)
     time.sleep(seconds)
     _write(log, name, "end")
-    return {"name": name, "pid": os.getpid(), "period": str(ctx.period)}
+    import multiprocessing
+    import threading
+
+    return {
+        "name": name,
+        "pid": os.getpid(),
+        "thread": threading.get_ident(),
+        "children": len(multiprocessing.active_children()),  # worker processes of this process alive now
+        "period": str(ctx.period),
+    }
 
 
 class BrokenOnPurpose(RuntimeError):

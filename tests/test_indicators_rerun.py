@@ -173,3 +173,36 @@ def test_sqlite_and_postgresql_give_the_same_indicators_from_the_same_facts(sqli
         sqlite_frame[numeric].astype(float), pg_frame[numeric].astype(float), check_exact=False, rtol=1e-9, atol=1e-9
     )
     assert (sqlite_frame.status != "no_data").sum() > 500
+
+
+def test_the_families_are_read_on_connections_of_their_own_and_give_the_indicators_read_one_by_one(
+    warehouse_url, tmp_path, monkeypatch
+):
+    """``compute_indicators`` reads its families on connections beside the run's transaction (threads); read
+    one after the other on that transaction's own connection (as a warehouse in memory is) the tables are
+    the same, row for row."""
+    import threading
+
+    from techreform.indicators import compute
+
+    engine = warehouse(warehouse_url)
+    _load_sample(engine)
+    settings = _settings(tmp_path, warehouse_url)
+    readers: set[str] = set()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(*_args) -> None:
+        readers.add(threading.current_thread().name)
+
+    compute_indicators(engine, settings, "2011-12")
+    side_by_side = _everything(engine)
+    assert any(name.startswith("family") for name in readers)  # read on threads of their own
+
+    readers.clear()
+    monkeypatch.setattr(compute, "in_memory", lambda _url: True)  # the families on the run's connection
+    compute_indicators(engine, settings, "2011-12")
+    assert not any(name.startswith("family") for name in readers)
+    one_by_one = _everything(engine)
+    for table, frame in side_by_side.items():
+        pd.testing.assert_frame_equal(frame, one_by_one[table], check_exact=True, obj=table)
+    assert len(side_by_side["fct_indicator"]) > 100

@@ -10,7 +10,8 @@ import os
 import pytest
 
 from side_by_side_steps import records
-from techreform.steps import STEPS, Step, StepFailedInWorker, in_memory, run_period, waited_for
+from techreform.steps import STEPS, Step, StepFailedInWorker, run_period, waited_for
+from techreform.warehouse import in_memory
 
 PERIOD = "2013-06"
 
@@ -97,6 +98,70 @@ def test_a_worker_that_dies_fails_the_run_naming_its_step(sqlite_settings, tmp_p
     assert ("d", "start") not in records(log)
 
 
+def test_a_long_step_here_does_not_hold_back_the_steps_after_one_another_on_the_other_worker(sqlite_settings, tmp_path):
+    # b (here) can end only once c2 has started: c2 is handed out after c1 ended, while b still runs; two
+    # workers never run three steps at once
+    log = tmp_path / "steps.jsonl"
+    table = (
+        Step("a", "side_by_side_steps:work", (str(log), "a")),
+        Step("b", "side_by_side_steps:work", (str(log), "b", 0.0, "c2"), after=("a",)),
+        Step("c1", "side_by_side_steps:work", (str(log), "c1", 0.3), after=("a",)),
+        Step("c2", "side_by_side_steps:work", (str(log), "c2"), after=("a",)),
+    )
+    summary = run_period(sqlite_settings, PERIOD, steps=table, workers=2)
+    seen = records(log)
+    assert seen["c2", "start"]["at"] < seen["b", "end"]["at"]
+    assert seen["c2", "start"]["at"] >= seen["c1", "end"]["at"]
+    assert summary["b"]["pid"] == os.getpid() != summary["c1"]["pid"] == summary["c2"]["pid"]
+
+
+def test_a_step_waits_for_a_free_worker_and_this_process_takes_it_when_its_own_is_free_first(sqlite_settings, tmp_path):
+    # b (here) is short, c1 (the worker process) long: c2 is not queued behind c1 but taken here once b ends
+    log = tmp_path / "steps.jsonl"
+    table = (
+        Step("a", "side_by_side_steps:work", (str(log), "a")),
+        Step("b", "side_by_side_steps:work", (str(log), "b"), after=("a",)),
+        Step("c1", "side_by_side_steps:work", (str(log), "c1", 1.0), after=("a",)),
+        Step("c2", "side_by_side_steps:work", (str(log), "c2"), after=("a",)),
+    )
+    summary = run_period(sqlite_settings, PERIOD, steps=table, workers=2)
+    seen = records(log)
+    assert summary["c2"]["pid"] == summary["b"]["pid"] == os.getpid() != summary["c1"]["pid"]
+    assert seen["b", "end"]["at"] <= seen["c2", "start"]["at"] < seen["c1", "end"]["at"]
+
+
+def test_once_the_worker_processes_have_nothing_to_do_they_stop_and_later_steps_side_by_side_run_in_threads(
+    sqlite_settings, tmp_path
+):
+    # a; b here and c in a worker process; d after both (nothing else ready: the worker stops); then e
+    # and f side by side in this process, f waiting until e has started
+    log = tmp_path / "steps.jsonl"
+    table = (
+        *_table(log),
+        Step("e", "side_by_side_steps:work", (str(log), "e", 0.3), after=("d",)),
+        Step("f", "side_by_side_steps:work", (str(log), "f", 0.0, "e"), after=("d",)),
+    )
+    summary = run_period(sqlite_settings, PERIOD, steps=table, workers=2)
+    seen = records(log)
+    assert summary["c"]["pid"] != os.getpid()  # the beginning's side by side: a worker process
+    assert summary["e"]["pid"] == summary["f"]["pid"] == os.getpid()
+    assert summary["e"]["thread"] != summary["f"]["thread"]
+    assert seen["f", "start"]["at"] < seen["e", "end"]["at"] and seen["e", "start"]["at"] < seen["f", "end"]["at"]
+    assert summary["d"]["children"] == summary["e"]["children"] == 0  # the worker process has stopped
+
+
+def test_steps_that_can_never_start_fail_the_run_instead_of_waiting_forever(sqlite_settings, tmp_path):
+    log = tmp_path / "steps.jsonl"
+    table = (
+        Step("a", "side_by_side_steps:work", (str(log), "a")),
+        Step("b", "side_by_side_steps:work", (str(log), "b"), after=("c",)),
+        Step("c", "side_by_side_steps:work", (str(log), "c"), after=("b",)),
+    )
+    with pytest.raises(RuntimeError, match="steps that can never start: b, c"):
+        run_period(sqlite_settings, PERIOD, steps=table, workers=2)
+    assert ("a", "end") in records(log) and ("b", "start") not in records(log)
+
+
 def test_each_validation_waits_for_its_own_ingest_and_the_one_before_and_a_skipped_step_is_waited_through():
     from techreform.forms import PROCESSING_ORDER
     from techreform.steps import TASK_LABELS
@@ -107,6 +172,13 @@ def test_each_validation_waits_for_its_own_ingest_and_the_one_before_and_a_skipp
     assert waits["validate_load_register"] == {"ingest_register"}
     for before, label in zip(labels, labels[1:], strict=False):
         assert waits[f"validate_load_{label}"] == {f"ingest_{label}", f"validate_load_{before}"}
-    # send_receipts (delivers) is skipped: the indicators still wait for the gate, through it
-    assert "send_receipts" not in waits and waits["compute_indicators"] == {"quality_gate"}
-    assert waited_for(STEPS, STEPS)["compute_indicators"] == {"send_receipts"}
+    # the gate after completeness, the receipts written beside it; the receipts' e-mails after both
+    assert waits["quality_gate"] == waits["write_receipts"] == {"review"}
+    assert waited_for(STEPS, STEPS)["send_receipts"] == {"write_receipts", "quality_gate"}
+    # after the gate: the indicators beside the supervision; PROJECT_RED's refresh waits for both
+    assert waits["compute_indicators"] == waits["supervise"] == waits["summarise"] == {"quality_gate"}
+    assert waits["refresh_supervision_indicators"] == {"recompute_corrected_periods", "supervise"}
+    assert "notify" not in waits and waited_for(STEPS, STEPS)["extract"] == {"notify", "summarise"}
+    # a step not chosen (a delivering one in a run that e-mails nothing) is waited through
+    table = (Step("a", "m:f"), Step("b", "m:f", delivers=True), Step("c", "m:f"))
+    assert waited_for(table, [table[0], table[2]]) == {"a": set(), "c": {"a"}}

@@ -81,33 +81,43 @@ def process_form(engine: Engine, settings: Settings, form_code: str, period: Per
 
 def review_period(engine: Engine, settings: Settings, period: Period) -> dict[str, Any]:
     """Completeness (报送率: E1's, and Q1's of its earlier reporters), review receipts (审核回执) and GX Data
-    Docs for the period."""
+    Docs for the period: :func:`completeness_of_period`, then :func:`receipts_of_period` (the steps
+    ``review`` and ``write_receipts``)."""
+    return {**completeness_of_period(engine, settings, period), **receipts_of_period(engine, settings, period)}
+
+
+def completeness_of_period(engine: Engine, settings: Settings, period: Period) -> dict[str, Any]:
+    """Completeness (报送率) of the period: E1's, and each form's of its earlier reporters (Q1), what the
+    quality gate judges and the receipts list as 缺报."""
     from techreform.forms import FORMS
     from techreform.validation.completeness import compute_completeness, compute_form_completeness
+
+    return {
+        "completeness": compute_completeness(engine, settings, period),
+        "form_completeness": {
+            f.code: compute_form_completeness(engine, settings, f, period)
+            for f in FORMS.values()
+            if f.expected_reporters == "previous_reporters"
+        },
+    }
+
+
+def receipts_of_period(engine: Engine, settings: Settings, period: Period) -> dict[str, Any]:
+    """The review receipts (审核回执) of the period per prefecture (after its completeness) and the GX Data
+    Docs."""
     from techreform.validation.datadocs import build_data_docs
     from techreform.validation.receipts import write_receipts
 
-    completeness = compute_completeness(engine, settings, period)
-    by_form = {
-        f.code: compute_form_completeness(engine, settings, f, period)
-        for f in FORMS.values()
-        if f.expected_reporters == "previous_reporters"
-    }
     receipts = write_receipts(engine, settings, period)
     docs = build_data_docs(engine, settings, period)
-    return {
-        "completeness": completeness,
-        "form_completeness": by_form,
-        "receipts": [str(p) for p in receipts],
-        "data_docs": str(docs),
-    }
+    return {"receipts": [str(p) for p in receipts], "data_docs": str(docs)}
 
 
 def quality_gate(engine: Engine, settings: Settings, period: Period) -> None:
     """Fail with :class:`~techreform.validation.gate.GateFailed` (one line, every reason) when the period's
     data cannot carry indicators and supervision: a delivery too broken, every file of a form rejected,
     zero accepted rows, a required form not delivered or no snapshot in force, completeness below the
-    floor (see :mod:`techreform.validation.gate`). Runs after quarantine and receipts are written."""
+    floor (see :mod:`techreform.validation.gate`). Runs after quarantine and completeness are written."""
     from techreform.validation.gate import check_period
 
     check_period(engine, settings, PROCESSING_ORDER, period)
@@ -132,14 +142,15 @@ def validate_load_form(ctx: RunContext, form_code: str) -> dict[str, Any]:
 
 
 def review(ctx: RunContext) -> dict[str, Any]:
-    """Step ``review``: completeness, receipts, Data Docs (counts and paths only)."""
-    result = review_period(ctx.engine, ctx.settings, ctx.period)
-    return {
-        "receipts": len(result["receipts"]),
-        "data_docs": result["data_docs"],
-        "completeness": result["completeness"],
-        "form_completeness": result["form_completeness"],
-    }
+    """Step ``review``: completeness (see :func:`completeness_of_period`)."""
+    return completeness_of_period(ctx.engine, ctx.settings, ctx.period)
+
+
+def write_receipts(ctx: RunContext) -> dict[str, Any]:
+    """Step ``write_receipts``: the receipts and Data Docs (see :func:`receipts_of_period`; their count and
+    path only)."""
+    result = receipts_of_period(ctx.engine, ctx.settings, ctx.period)
+    return {"receipts": len(result["receipts"]), "data_docs": result["data_docs"]}
 
 
 def send_receipts(ctx: RunContext) -> dict[str, Any]:

@@ -14,10 +14,14 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
 A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
 forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers; each validation waits
 for its own form's ingest and the validation before it (:func:`upstream`), so the register is validated
-while the enterprises' files are still staged. The table's order is always one the DAG allows, so the
-CLI may run the same steps one after the other. Each step holds the period for its run and itself
-exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period, another run of
-the same period is refused at once.
+while the enterprises' files are still staged. The receipts are written beside the quality gate (which
+judges completeness, not the receipts); after the gate the indicators, the supervision (its lights do not
+read the indicators), the receipts' e-mails and the summary run side by side;
+``refresh_supervision_indicators`` waits for the indicators (and the corrected periods) and the
+supervision, and the report, the supervisors' e-mails and the extract follow it in turn. The table's
+order is always one the DAG allows, so the CLI may run the same steps one after the other. Each step holds
+the period for its run and itself exclusively (:func:`techreform.runlock.period_lock`): the tasks of one
+run share the period, another run of the same period is refused at once.
 """
 
 from __future__ import annotations
@@ -146,11 +150,17 @@ def _forms() -> Iterator[Step]:
 STEPS: tuple[Step, ...] = (
     Step("prepare_warehouse", "techreform.pipeline:prepare", doc="create missing tables, load the code lists"),
     *_forms(),
-    Step("review", "techreform.pipeline:review", doc="completeness (报送率), review receipts (审核回执), Data Docs"),
+    Step("review", "techreform.pipeline:review", doc="completeness (报送率) of the period"),
+    Step(
+        "write_receipts",
+        "techreform.pipeline:write_receipts",
+        doc="review receipts (审核回执) per prefecture and the GX Data Docs; beside the gate and what follows it",
+    ),
     Step(
         "quality_gate",
         "techreform.pipeline:gate",
         decides=True,
+        after=("review",),
         doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
     ),
     Step(
@@ -159,6 +169,7 @@ STEPS: tuple[Step, ...] = (
         retries=3,
         retry_delay_minutes=10,
         delivers=True,
+        after=("write_receipts", "quality_gate"),
         doc="the review receipts e-mailed to each prefecture's statistics contacts (统计联络员), exactly once; "
         "after the gate, so that missing data never sends a flood of 缺报 receipts",
     ),
@@ -166,6 +177,7 @@ STEPS: tuple[Step, ...] = (
         "compute_indicators",
         "techreform.pipeline:indicators",
         outlets=(warehouse_asset("fct_indicator"),),
+        after=("quality_gate",),
         doc="the indicator system (统计指标体系) of the period",
     ),
     Step(
@@ -178,10 +190,14 @@ STEPS: tuple[Step, ...] = (
         "supervise",
         "techreform.pipeline:supervise",
         outlets=(warehouse_asset("sup_project_light"),),
+        after=("quality_gate",),
         doc="project lights and supervision cases (督办事项)",
     ),
     Step(
-        "refresh_supervision_indicators", "techreform.pipeline:refresh_supervision", doc="PROJECT_RED after supervision"
+        "refresh_supervision_indicators",
+        "techreform.pipeline:refresh_supervision",
+        after=("recompute_corrected_periods", "supervise"),
+        doc="PROJECT_RED after supervision",
     ),
     Step(
         "monthly_report",
@@ -196,12 +212,18 @@ STEPS: tuple[Step, ...] = (
         delivers=True,
         doc="exactly-once e-mails to the supervisors; fails (and retries) while any is unsent",
     ),
-    Step("summarise", "techreform.pipeline:summarise", doc="rows received / accepted / quarantined per form"),
+    Step(
+        "summarise",
+        "techreform.pipeline:summarise",
+        after=("quality_gate",),
+        doc="rows received / accepted / quarantined per form",
+    ),
     Step(
         "extract",
         "techreform.pipeline:extract",
         outlets=(EXTRACTS_ASSET,),
         delivers=True,
+        after=("notify", "summarise"),
         doc="the statistics bureau's extract extracts/<period>/r<N>/ (a new revision only when the content "
         "changed), its public tables with disclosure control, the bureau's e-mail (docs/extracts.md)",
     ),
@@ -264,9 +286,9 @@ def run_period(
 
     With one worker (the default) the steps run one after the other, in the table's order. With
     ``workers`` > 1 the steps the DAG runs side by side run side by side here too (:func:`_run_side_by_side`:
-    the forms' ingests, the register's validation beside the enterprises' ingest), in this process and
-    ``workers`` − 1 worker processes, each step as soon as the steps it waits for (:func:`upstream`) are
-    done. A warehouse in memory cannot be shared between processes: its steps always run one by one.
+    the forms' ingests, the register's validation beside the enterprises' ingest, the indicators beside the
+    supervision), up to ``workers`` at a time, each step as soon as the steps it waits for (:func:`upstream`)
+    are done. A warehouse in memory cannot be shared between processes: its steps always run one by one.
 
     Returns ``{"period": …, <step name>: <its summary>, …}`` in the table's order. A failed quality gate
     alerts the data engineers (:mod:`techreform.alerts`) before it is raised; nothing after a failed step
@@ -274,6 +296,8 @@ def run_period(
     ctx = context_for(settings, period, owner=owner, smtp=smtp, notify=notify)
     table = tuple(steps)
     chosen = [step for step in table if ctx.notify or not step.delivers]
+    from techreform.warehouse import in_memory
+
     if workers > 1 and not in_memory(settings.warehouse_url):
         results = _run_side_by_side(ctx, table, chosen, workers)
     else:
@@ -281,15 +305,6 @@ def run_period(
         for step in chosen:
             results[step.name] = _run_here(ctx, step)
     return {"period": str(ctx.period), **{step.name: results[step.name] for step in chosen}}
-
-
-def in_memory(warehouse_url: str) -> bool:
-    """Whether ``warehouse_url`` is a SQLite database in memory (``sqlite://``, ``sqlite:///:memory:``),
-    which only the process that opened it sees."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(warehouse_url)
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
 def _run_here(ctx: RunContext, step: Step) -> Any:
@@ -351,28 +366,37 @@ def _worker_started(level: int) -> None:
 
 def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Step], workers: int) -> dict[str, Any]:
     """Run ``chosen`` (steps of ``table``) as the DAG would on ``workers`` workers: a step starts once every
-    step it waits for in ``table`` (:func:`upstream`) is done or not chosen. Of the steps ready at a time,
-    this process runs the first in the table's order and hands the others to ``workers`` − 1 worker
-    processes (started fresh, ``spawn``: no inherited connection or lock). The first failure stops further
-    steps from starting; the steps already running in a worker end, then it is raised (a worker that died
-    as a :class:`RuntimeError` naming its step)."""
+    step it waits for in ``table`` (:func:`upstream`) is done or not chosen, on a free one of ``workers``
+    slots; of the steps ready at a time the first in the table's order goes first.
+
+    This process only hands the steps out. Its own slot runs a step in a thread of this process (warm: its
+    imports are done). The other ``workers`` − 1 slots are worker processes (started fresh, ``spawn``: no
+    inherited connection or lock) until they have run steps and none is ready for them: the steps that start
+    together at the beginning (the forms' ingests, the register's validation beside the enterprises' ingest)
+    parse on both cores. The processes are then stopped (their memory goes back) and steps ready together
+    later (the indicators beside the supervision) run in threads of this process: they wait mostly on the
+    database, and a new process would take seconds to start (:func:`_slots_of`).
+
+    The first failure stops further steps from starting; the steps already running end, then it is raised
+    (a worker process that died as a :class:`RuntimeError` naming its step)."""
     import logging
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     waits_for = waited_for(table, chosen)
     pending = list(chosen)
     done: set[str] = set()
     results: dict[str, Any] = {}
-    running: dict[Future, Step] = {}
+    running: dict[Future, tuple[Step, str]] = {}  # a step and its slot: "here", "process" or "thread"
     failure: BaseException | None = None
     failed_step: Step | None = None
+    processes_served = False
 
     def collect(finished: Iterable[Future]) -> None:
         nonlocal failure, failed_step
         for future in finished:
-            step = running.pop(future)
+            step, _ = running.pop(future)
             if future.cancelled():  # queued behind a failure: never started
                 continue
             try:
@@ -385,50 +409,81 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
             elif failure is None:
                 failure, failed_step = value, step
 
-    pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+    here = ThreadPoolExecutor(max_workers=1, thread_name_prefix="step")
+    processes: ProcessPoolExecutor | None = ProcessPoolExecutor(
         max_workers=workers - 1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_started,
         initargs=(logging.getLogger().getEffectiveLevel(),),
     )
+    threads: ThreadPoolExecutor | None = None
     try:
         while failure is None and (pending or running):
             collect([future for future in running if future.done()])
             if failure is not None:
                 break
-            if pool is not None and not running and _one_at_a_time(pending, waits_for, done):
-                pool.shutdown(wait=True)  # the rest is a chain: the workers' memory goes back now
-                pool = None
             ready = [step for step in pending if waits_for[step.name] <= done]
-            if not ready:
-                collect(wait(running, return_when=FIRST_COMPLETED).done)
-                continue
-            for step in ready[1:]:
-                assert pool is not None  # two steps ready at once: the rest was not a chain
+            busy = [slot for _, slot in running.values()]
+            if (
+                processes is not None
+                and processes_served
+                and "process" not in busy
+                and len(ready) <= ("here" not in busy)
+            ):
+                processes.shutdown(wait=True)  # they ran their steps and no step waits for them: memory goes back
+                processes = None
+            for step in ready:
+                slot = _free_slot(busy, workers, processes is not None)
+                if slot is None:
+                    break  # every slot is busy
                 pending.remove(step)
-                future = pool.submit(
-                    _run_in_worker, step, ctx.settings, str(ctx.period), ctx.owner, ctx.smtp, ctx.notify
-                )
-                running[future] = step
-            here = ready[0]
-            pending.remove(here)
-            try:
-                results[here.name] = here.run(ctx)
-                done.add(here.name)
-            except Exception as exc:
-                failure, failed_step = exc, here
+                busy.append(slot)
+                if slot == "process":
+                    assert processes is not None
+                    processes_served = True
+                    future = processes.submit(
+                        _run_in_worker, step, ctx.settings, str(ctx.period), ctx.owner, ctx.smtp, ctx.notify
+                    )
+                else:
+                    if slot == "thread" and threads is None:
+                        threads = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="step")
+                    future = (here if slot == "here" else threads).submit(_run_in_thread, step, ctx)
+                running[future] = (step, slot)
+            if not running:  # nothing runs and nothing can start: a table whose steps wait for each other
+                raise RuntimeError(f"steps that can never start: {', '.join(s.name for s in pending)}")
+            collect(wait(running, return_when=FIRST_COMPLETED).done)
         if running:  # a failure: the steps already running end, nothing else starts
             for future in running:
                 future.cancel()
             collect(wait(running).done)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for executor in (here, processes, threads):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         assert failed_step is not None
         _alert_on_verdict(ctx, failed_step, failure)
         raise failure
     return results
+
+
+def _free_slot(busy: list[str], workers: int, processes_running: bool) -> str | None:
+    """The slot the next ready step takes, of ``workers`` slots of which ``busy`` are taken: this process's
+    own (``"here"``), else a worker process while they run (``"process"``), else a thread of this process
+    (``"thread"``); ``None`` when every slot is busy."""
+    if "here" not in busy:
+        return "here"
+    if len(busy) - 1 >= workers - 1:
+        return None
+    return "process" if processes_running else "thread"
+
+
+def _run_in_thread(step: Step, ctx: RunContext) -> tuple[bool, Any]:
+    """Run ``step`` in a thread of this process: ``(True, summary)`` or ``(False, exception)``."""
+    try:
+        return True, step.run(ctx)
+    except Exception as exc:
+        return False, exc
 
 
 def waited_for(table: tuple[Step, ...], chosen: Iterable[Step]) -> dict[str, set[str]]:
@@ -447,12 +502,3 @@ def waited_for(table: tuple[Step, ...], chosen: Iterable[Step]) -> dict[str, set
         return set().union(*(through(above) for above in upstream(by_name[name], table)))
 
     return {step.name: set().union(*(through(above) for above in upstream(step, table))) for step in chosen}
-
-
-def _one_at_a_time(pending: list[Step], waits_for: dict[str, set[str]], done: set[str]) -> bool:
-    """Whether the ``pending`` steps (in the table's order) can only ever be ready one at a time: the first
-    waits for nothing but ``done`` steps and each other one for the step before it."""
-    return all(
-        waits_for[step.name] <= done if index == 0 else pending[index - 1].name in waits_for[step.name]
-        for index, step in enumerate(pending)
-    )

@@ -64,6 +64,13 @@ def engine_for(url: str) -> Engine:
     return _ENGINES[url]
 
 
+def in_memory(warehouse_url: str | sa.URL) -> bool:
+    """Whether ``warehouse_url`` is a SQLite database in memory (``sqlite://``, ``sqlite:///:memory:``),
+    which only the process (and the connection) that opened it sees."""
+    url = sa.engine.make_url(warehouse_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()

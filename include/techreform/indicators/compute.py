@@ -20,7 +20,7 @@ from techreform.indicators.catalogue import Indicator, load_catalogue, revenue_t
 from techreform.indicators.plan import BASELINE_PERIOD, PLAN_END, PLAN_START, path_share, year_start
 from techreform.periods import Period, period_range
 from techreform.reference import PROVINCE_CODE
-from techreform.warehouse import delete_where, execute, has_table, query, sql_text
+from techreform.warehouse import delete_where, execute, has_table, in_memory, insert_rows, query, sql_text
 
 EPSILON = 1e-9
 
@@ -55,29 +55,95 @@ def families_to_run(conn: Connection, catalogue: Iterable[Indicator], only: str 
     return out
 
 
-def collect_measures(
-    conn: Connection, families: list[str], run_period: Period, measure_period: Period, settings: Settings | None
-) -> None:
-    """Run each family for ``measure_period`` into the scratch table ``wrk_indicator_unit``, its unit rows
-    summed into cells on the way (``marts/indicators/unit_cells.sql``), and roll the cells up into
-    ``wrk_indicator_measure`` (all inside the database)."""
+FAMILY_READERS = 2
+"""How many connections read the families' cells side by side (:func:`family_cells`): each family is one
+long read (``e1_ratios`` most of the indicators' time), the database's cores do the work."""
+
+CELL_COLUMNS = (
+    "indicator_code",
+    "level",
+    "area_code",
+    "prefecture_code",
+    "sector_group",
+    "value_rule",
+    "numerator",
+    "denominator",
+    "numerator_comparable",
+    "denominator_comparable",
+    "numerator_last_year",
+    "denominator_last_year",
+    "reporters",
+)
+"""The columns of a family's cells (``marts/indicators/unit_cells.sql``), as ``wrk_indicator_unit`` names them."""
+
+
+def family_cells(
+    conn: Connection,
+    families: list[str],
+    measure_period: Period,
+    settings: Settings | None,
+    readers: Engine | None = None,
+) -> list[dict[str, Any]]:
+    """Each family's cells for ``measure_period``: its unit rows summed by ``marts/indicators/unit_cells.sql``,
+    as rows of :data:`CELL_COLUMNS`, the families in their order.
+
+    With ``readers`` (the warehouse's engine) the families are read side by side on up to
+    :data:`FAMILY_READERS` connections of their own: they read only what the steps before this one
+    committed (the facts, the register, the supervision's lights) and the catalogue's zones, which
+    :func:`compute_indicators` commits first. Without it (a warehouse in memory, which one connection holds)
+    they are read on ``conn``, one after the other. The cells are the same either way: their amounts are
+    exact sums, whatever order anything is read in."""
     params = family_parameters(measure_period, settings)
-    tag = {"run_period": str(run_period), "measure_period": str(measure_period)}
     cells = sql_text("marts/indicators/unit_cells", conn.dialect.name)
+    statements = []
     for family in families:
         units = sql_text(f"marts/indicators/{family}", conn.dialect.name).strip().rstrip(";")
-        conn.execute(sa.text(f"with family_units as (\n{units}\n)\n{cells}"), {**params, **tag})
+        statements.append(sa.text(f"with family_units as (\n{units}\n)\n{cells}"))
+    if readers is None or len(statements) < 2:
+        read = [conn.execute(statement, params).all() for statement in statements]
+    else:
+        read = _read_side_by_side(readers, statements, params)
+    return [dict(zip(CELL_COLUMNS, row, strict=True)) for family_rows in read for row in family_rows]
+
+
+def collect_measures(conn: Connection, cells: list[dict[str, Any]], run_period: Period, measure_period: Period) -> None:
+    """Write ``cells`` (:func:`family_cells` of ``measure_period``) to the scratch table ``wrk_indicator_unit``
+    and roll them up into ``wrk_indicator_measure`` (inside the database)."""
+    tag = {"run_period": str(run_period), "measure_period": str(measure_period)}
+    if cells:
+        insert_rows(conn, "wrk_indicator_unit", [{**tag, **cell} for cell in cells], [*tag, *CELL_COLUMNS])
     execute(conn, "marts/indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 
+def _read_side_by_side(engine: Engine, statements: list[Any], params: dict[str, Any]) -> list[list[Any]]:
+    """The rows of each of ``statements`` (in their order), read on up to :data:`FAMILY_READERS` connections
+    of ``engine`` at once (threads: the drivers let go of the interpreter while the database works)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(statement: Any) -> list[Any]:
+        with engine.connect() as reader:
+            return list(reader.execute(statement, params).all())
+
+    with ThreadPoolExecutor(max_workers=FAMILY_READERS, thread_name_prefix="family") as pool:
+        return list(pool.map(read, statements))
+
+
 def _write_period(
-    conn: Connection, settings: Settings | None, period: Period, catalogue: list[Indicator], only: str | None
+    conn: Connection,
+    settings: Settings | None,
+    period: Period,
+    catalogue: list[Indicator],
+    only: str | None,
+    readers: Engine | None = None,
 ) -> dict[str, Any]:
     families = families_to_run(conn, catalogue, only)
+    # read before anything is written: on SQLite the transaction takes the database's one write lock at
+    # its first write, and the steps beside this one (the supervision) write meanwhile
+    cells = {p: family_cells(conn, families, p, settings, readers) for p in sorted({period, BASELINE_PERIOD})}
     for scratch in ("wrk_indicator_unit", "wrk_indicator_measure"):
         delete_where(conn, scratch, run_period=str(period))
-    for measure_period in sorted({period, BASELINE_PERIOD}):
-        collect_measures(conn, families, period, measure_period, settings)
+    for measure_period, measure_cells in cells.items():
+        collect_measures(conn, measure_cells, period, measure_period)
     if only:
         delete_where(conn, "fct_indicator", period=str(period), indicator_code=only)
     else:
@@ -114,13 +180,15 @@ def _write_period(
 
 def compute_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:
     """Compute every indicator of ``period`` and replace the period's rows of ``fct_indicator`` in one
-    transaction (the catalogue ``dim_indicator`` is rewritten in it too). PROJECT_RED is included when
+    transaction, after the catalogue (``dim_indicator``, ``dim_indicator_zone``) is rewritten in one of its
+    own; the families are read side by side (:func:`collect_measures`). PROJECT_RED is included when
     the supervision table exists. Returns a small summary (rows by status, families run)."""
     period = Period.parse(period)
     catalogue = load_catalogue(settings)
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # committed first: the families' readers see the zones
         write_catalogue(conn, catalogue)
-        return _write_period(conn, settings, period, catalogue, None)
+    with engine.begin() as conn:
+        return _write_period(conn, settings, period, catalogue, None, None if in_memory(engine.url) else engine)
 
 
 def refresh_supervision_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:

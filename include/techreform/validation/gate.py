@@ -1,7 +1,8 @@
 """The quality gate (质量闸门): no indicator, light or supervisor e-mail is built on missing or broken data.
 
-After quarantine, completeness, receipts and counts are written, :func:`check_period` fails the run with
-:class:`GateFailed` — one line naming the period and every reason — when
+After quarantine, completeness and counts are written (the receipts are written beside the gate),
+:func:`check_period` fails the run with :class:`GateFailed` — one line naming the period and every reason
+— when
 
 - a form's share of quarantined input rows exceeds ``hard_fail_threshold`` (default 0.20):
   :func:`check_gate`, :class:`DeliveryTooBroken`;
