@@ -375,7 +375,7 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
     together at the beginning (the forms' ingests, the register's validation beside the enterprises' ingest)
     parse on both cores. The processes are then stopped (their memory goes back) and steps ready together
     later (the indicators beside the supervision) run in threads of this process: they wait mostly on the
-    database, and a new process would take seconds to start (:func:`_slots_of`).
+    database, and a new process would take seconds to start (:func:`_free_slot`).
 
     The first failure stops further steps from starting; the steps already running end, then it is raised
     (a worker process that died as a :class:`RuntimeError` naming its step)."""

@@ -181,7 +181,7 @@ def _write_period(
 def compute_indicators(engine: Engine, settings: Settings, period: Period | str) -> dict:
     """Compute every indicator of ``period`` and replace the period's rows of ``fct_indicator`` in one
     transaction, after the catalogue (``dim_indicator``, ``dim_indicator_zone``) is rewritten in one of its
-    own; the families are read side by side (:func:`collect_measures`). PROJECT_RED is included when
+    own; the families are read side by side (:func:`family_cells`). PROJECT_RED is included when
     the supervision table exists. Returns a small summary (rows by status, families run)."""
     period = Period.parse(period)
     catalogue = load_catalogue(settings)

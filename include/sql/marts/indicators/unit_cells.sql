@@ -5,7 +5,7 @@
 -- become a few thousand, so they are neither written to the scratch table, read back by the rollup, nor
 -- deleted at the end of the run (docs/performance.md). The families are read side by side, each on its
 -- own connection, and their cells written to the scratch table in the run's transaction
--- (techreform.indicators.compute.collect_measures).
+-- (techreform.indicators.compute.family_cells, collect_measures).
 -- The family's query is the common table expression family_units, which the code puts before this
 -- statement; parameters: the family's own. Every family query returns the columns this statement reads:
 -- indicator_code, level, area_code, prefecture_code, sector_group, value_rule, the six amounts and
