@@ -5,7 +5,9 @@ worker processes ``run_period`` starts (they are given the parent's ``sys.path``
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,6 @@ def work(ctx: Any, log: str, name: str, seconds: float = 0.0, until_started: str
         time.sleep(0.02)
     time.sleep(seconds)
     _write(log, name, "end")
-    import multiprocessing
-    import threading
-
     return {
         "name": name,
         "pid": os.getpid(),

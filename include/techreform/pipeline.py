@@ -146,7 +146,7 @@ def review(ctx: RunContext) -> dict[str, Any]:
     return completeness_of_period(ctx.engine, ctx.settings, ctx.period)
 
 
-def write_receipts(ctx: RunContext) -> dict[str, Any]:
+def receipts(ctx: RunContext) -> dict[str, Any]:
     """Step ``write_receipts``: the receipts and Data Docs (see :func:`receipts_of_period`; their count and
     path only)."""
     result = receipts_of_period(ctx.engine, ctx.settings, ctx.period)

@@ -153,7 +153,7 @@ STEPS: tuple[Step, ...] = (
     Step("review", "techreform.pipeline:review", doc="completeness (报送率) of the period"),
     Step(
         "write_receipts",
-        "techreform.pipeline:write_receipts",
+        "techreform.pipeline:receipts",
         doc="review receipts (审核回执) per prefecture and the GX Data Docs; beside the gate and what follows it",
     ),
     Step(
@@ -388,7 +388,7 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
     pending = list(chosen)
     done: set[str] = set()
     results: dict[str, Any] = {}
-    running: dict[Future, tuple[Step, str]] = {}  # a step and its slot: "here", "process" or "thread"
+    running: dict[Future, tuple[Step, str]] = {}  # a step and its slot: "thread" or "process"
     failure: BaseException | None = None
     failed_step: Step | None = None
     processes_served = False
@@ -409,14 +409,13 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
             elif failure is None:
                 failure, failed_step = value, step
 
-    here = ThreadPoolExecutor(max_workers=1, thread_name_prefix="step")
+    threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="step")
     processes: ProcessPoolExecutor | None = ProcessPoolExecutor(
         max_workers=workers - 1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_started,
         initargs=(logging.getLogger().getEffectiveLevel(),),
     )
-    threads: ThreadPoolExecutor | None = None
     try:
         while failure is None and (pending or running):
             collect([future for future in running if future.done()])
@@ -428,7 +427,7 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
                 processes is not None
                 and processes_served
                 and "process" not in busy
-                and len(ready) <= ("here" not in busy)
+                and len(ready) <= ("thread" not in busy)
             ):
                 processes.shutdown(wait=True)  # they ran their steps and no step waits for them: memory goes back
                 processes = None
@@ -445,9 +444,7 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
                         _run_in_worker, step, ctx.settings, str(ctx.period), ctx.owner, ctx.smtp, ctx.notify
                     )
                 else:
-                    if slot == "thread" and threads is None:
-                        threads = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="step")
-                    future = (here if slot == "here" else threads).submit(_run_in_thread, step, ctx)
+                    future = threads.submit(_run_in_thread, step, ctx)
                 running[future] = (step, slot)
             if not running:  # nothing runs and nothing can start: a table whose steps wait for each other
                 raise RuntimeError(f"steps that can never start: {', '.join(s.name for s in pending)}")
@@ -457,7 +454,7 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
                 future.cancel()
             collect(wait(running).done)
     finally:
-        for executor in (here, processes, threads):
+        for executor in (threads, processes):
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
@@ -468,14 +465,14 @@ def _run_side_by_side(ctx: RunContext, table: tuple[Step, ...], chosen: list[Ste
 
 
 def _free_slot(busy: list[str], workers: int, processes_running: bool) -> str | None:
-    """The slot the next ready step takes, of ``workers`` slots of which ``busy`` are taken: this process's
-    own (``"here"``), else a worker process while they run (``"process"``), else a thread of this process
-    (``"thread"``); ``None`` when every slot is busy."""
-    if "here" not in busy:
-        return "here"
-    if len(busy) - 1 >= workers - 1:
+    """The slot the next ready step takes, of ``workers`` slots of which ``busy`` are taken: a thread of
+    this process (``"thread"``: one while the worker processes run, every slot after), else a worker
+    process (``"process"``); ``None`` when every slot is busy."""
+    if len(busy) >= workers:
         return None
-    return "process" if processes_running else "thread"
+    if not processes_running or "thread" not in busy:
+        return "thread"
+    return "process"
 
 
 def _run_in_thread(step: Step, ctx: RunContext) -> tuple[bool, Any]:
