@@ -529,6 +529,38 @@ def test_missing_data_fails_the_run_before_any_supervisor_email_and_alerts_the_e
     assert f"Period 报告期: {PERIOD}" in body and "Task: quality_gate" in body and "质量闸门未通过" in body
 
 
+@pytest.mark.slow
+def test_a_failing_gate_leaves_the_receipts_written_beside_it_with_one_worker_or_two(province, tmp_path, warehouse_url):
+    """The receipts (``write_receipts``) do not wait for the gate: with one worker the table's order writes
+    them first, with two they are written beside the gate; either way a month the gate fails has its
+    receipts, the missing reporters' prefectures among them, and the same ones."""
+    written: dict[int, dict[str, bytes]] = {}
+    second = _second_database(warehouse_url, tmp_path)
+    try:
+        for workers, url in ((1, warehouse_url), (2, second)):
+            site = Site(tmp_path / f"site{workers}", province, url)
+            _low_completeness(site.landing, "enterprise_monthly")
+            result = site.run(workers=workers)
+            assert result.returncode == 1
+            line = assert_one_line(result.stderr)
+            assert "quality gate failed" in line and "is below the floor 80%" in line, line
+            folder = site.data / "outputs" / "receipts" / PERIOD
+            written[workers] = {p.name: p.read_bytes() for p in sorted(folder.glob("receipt_*.html"))}
+            missing = [name for name, page in written[workers].items() if "缺报企业" in page.decode("utf-8")]
+            assert len(missing) >= 10, (workers, sorted(written[workers]))  # 13 of 14 prefectures did not report
+    finally:
+        if not second.startswith("sqlite"):
+            _drop_pg_database(second)
+    assert sorted(written[1]) == sorted(written[2])
+
+
+def _second_database(warehouse_url: str, tmp_path: Path) -> str:
+    """A second, empty warehouse of the same engine as ``warehouse_url``."""
+    if warehouse_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'second.sqlite'}"
+    return _new_pg_database()
+
+
 def test_the_gate_passes_a_complete_month_and_its_floor_and_forms_come_from_the_configuration(
     province, tmp_path, sqlite_url
 ):
