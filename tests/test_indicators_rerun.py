@@ -194,9 +194,18 @@ def test_the_families_are_read_on_connections_of_their_own_and_give_the_indicato
     def _checked_out(*_args) -> None:
         readers.add(threading.current_thread().name)
 
+    parts: list[object] = []
+    read_side_by_side = compute._read_side_by_side
+
+    def _recording(engine_, reads):
+        parts.extend(parameters.get("prefecture_part") for _, parameters in reads)
+        return read_side_by_side(engine_, reads)
+
+    monkeypatch.setattr(compute, "_read_side_by_side", _recording)
     compute_indicators(engine, settings, "2011-12")
     side_by_side = _everything(engine)
     assert any(name.startswith("family") for name in readers)  # read on threads of their own
+    assert parts.count(1) == parts.count(2) >= 1 and 0 not in parts  # e1_ratios in two parts by prefecture
 
     readers.clear()
     monkeypatch.setattr(compute, "in_memory", lambda _url: True)  # the families on the run's connection
@@ -206,3 +215,58 @@ def test_the_families_are_read_on_connections_of_their_own_and_give_the_indicato
     for table, frame in side_by_side.items():
         pd.testing.assert_frame_equal(frame, one_by_one[table], check_exact=True, obj=table)
     assert len(side_by_side["fct_indicator"]) > 100
+
+
+def test_a_family_read_in_two_parts_by_prefecture_gives_its_cells_read_whole(warehouse_url):
+    """``e1_ratios`` read side by side is read in two parts, the second with every prefecture the first does
+    not have: the parts' cells are the family's cells read whole, the same sums."""
+    from techreform.indicators import compute
+
+    engine = warehouse(warehouse_url)
+    _load_sample(engine)
+    period = Period.parse("2011-12")
+    with engine.connect() as conn:
+        first = compute.prefecture_parts(conn, period)
+        every = {r[0] for r in conn.execute(sa.text("select distinct prefecture_code from fct_enterprise_monthly"))}
+        parted = compute.family_cells(conn, ["e1_ratios"], period, None, readers=engine)
+        whole = compute.family_cells(conn, ["e1_ratios"], period, None)
+    assert first and set(first) < every
+
+    def ordered(cells):
+        return sorted((tuple(c[k] for k in compute.CELL_COLUMNS) for c in cells), key=repr)
+
+    assert ordered(parted) == ordered(whole)
+    assert {c["prefecture_code"] for c in whole} == every
+
+
+def test_the_first_part_of_the_prefectures_comes_nearest_to_half_the_facts_and_never_takes_the_last():
+    from techreform.indicators.compute import first_prefecture_part
+
+    assert first_prefecture_part(
+        [
+            ("620100", 156),
+            ("620200", 16),
+            ("620300", 16),
+            ("620400", 41),
+            ("620500", 47),
+            ("620600", 31),
+            ("620700", 31),
+            ("620800", 26),
+            ("620900", 36),
+            ("621000", 31),
+            ("621100", 21),
+            ("621200", 16),
+            ("622900", 21),
+            ("623000", 10),
+        ]
+    ) == [
+        "620100",
+        "620200",
+        "620300",
+        "620400",
+    ]  # 229 of 499 (the next, 276)
+    assert first_prefecture_part([("a", 1), ("b", 1), ("c", 1), ("d", 1)]) == ["a", "b"]
+    assert first_prefecture_part([("a", 90), ("b", 5), ("c", 5)]) == ["a"]  # at least one
+    assert first_prefecture_part([("a", 1), ("b", 90)]) == ["a"]  # never the last
+    assert first_prefecture_part([("a", 5), ("b", 5), ("c", 90)]) == ["a", "b"]
+    assert first_prefecture_part([("a", 3)]) == first_prefecture_part([]) == []

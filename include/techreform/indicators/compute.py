@@ -77,6 +77,14 @@ CELL_COLUMNS = (
 """The columns of a family's cells (``marts/indicators/unit_cells.sql``), as ``wrk_indicator_unit`` names them."""
 
 
+PREFECTURE_PARTED_FAMILIES = frozenset({"e1_ratios"})
+"""The families whose every cell is within one prefecture of the period's enterprise facts and whose read is
+most of the indicators' time: read side by side, such a family is read in two parts, over two sets of
+the period's prefectures with about as many facts each (:func:`prefecture_parts`), so that its one long
+read is not the indicators' whole time while the other reader waits. Their SQL takes ``prefecture_part``
+(0 all, 1 the prefectures of the list ``part_prefectures``, 2 the others)."""
+
+
 def family_cells(
     conn: Connection,
     families: list[str],
@@ -90,20 +98,55 @@ def family_cells(
     With ``readers`` (the warehouse's engine) the families are read side by side on up to
     :data:`FAMILY_READERS` connections of their own: they read only what the steps before this one
     committed (the facts, the register, the supervision's lights) and the catalogue's zones, which
-    :func:`compute_indicators` commits first. Without it (a warehouse in memory, which one connection holds)
-    they are read on ``conn``, one after the other. The cells are the same either way: their amounts are
-    exact sums, whatever order anything is read in."""
+    :func:`compute_indicators` commits first; a family of :data:`PREFECTURE_PARTED_FAMILIES` is read in two
+    parts by prefecture. Without it (a warehouse in memory, which one connection holds) they are read on
+    ``conn``, one after the other, each whole. The cells are the same either way: their amounts are exact
+    sums, whatever order anything is read in, and no cell of a parted family spans two prefectures."""
     params = family_parameters(measure_period, settings)
     cells = sql_text("marts/indicators/unit_cells", conn.dialect.name)
-    statements = []
+    first_part = prefecture_parts(conn, measure_period) if readers is not None else []
+    reads: list[tuple[Any, dict[str, Any]]] = []
     for family in families:
         units = sql_text(f"marts/indicators/{family}", conn.dialect.name).strip().rstrip(";")
-        statements.append(sa.text(f"with family_units as (\n{units}\n)\n{cells}"))
-    if readers is None or len(statements) < 2:
-        read = [conn.execute(statement, params).all() for statement in statements]
+        statement = sa.text(f"with family_units as (\n{units}\n)\n{cells}")
+        if family not in PREFECTURE_PARTED_FAMILIES:
+            reads.append((statement, params))
+            continue
+        statement = statement.bindparams(sa.bindparam("part_prefectures", expanding=True))
+        if not first_part:
+            reads.append((statement, {**params, "prefecture_part": 0, "part_prefectures": [""]}))
+            continue
+        for part in (1, 2):
+            reads.append((statement, {**params, "prefecture_part": part, "part_prefectures": first_part}))
+    if readers is None or len(reads) < 2:
+        read = [conn.execute(statement, bound).all() for statement, bound in reads]
     else:
-        read = _read_side_by_side(readers, statements, params)
+        read = _read_side_by_side(readers, reads)
     return [dict(zip(CELL_COLUMNS, row, strict=True)) for family_rows in read for row in family_rows]
+
+
+def prefecture_parts(conn: Connection, period: Period) -> list[str]:
+    """The first of the two parts a family of :data:`PREFECTURE_PARTED_FAMILIES` is read in for ``period``
+    (:func:`first_prefecture_part` of the period's enterprise facts by prefecture,
+    ``marts/indicators/prefecture_facts.sql``); the second part is every other prefecture."""
+    rows = query(conn, "marts/indicators/prefecture_facts", period=str(period)).all()
+    return first_prefecture_part([(str(code), int(facts)) for code, facts in rows])
+
+
+def first_prefecture_part(facts: list[tuple[str, int]]) -> list[str]:
+    """Of ``facts`` (each prefecture's code and facts, in code order), the first prefectures whose facts come
+    nearest to half of all (at least one, never the last); ``[]`` (read whole) for fewer than two."""
+    if len(facts) < 2:
+        return []
+    half = sum(n for _, n in facts) / 2
+    first: list[str] = []
+    taken = 0
+    for code, n in facts[:-1]:
+        if first and abs(taken + n - half) > abs(taken - half):
+            break
+        first.append(code)
+        taken += n
+    return first
 
 
 def collect_measures(conn: Connection, cells: list[dict[str, Any]], run_period: Period, measure_period: Period) -> None:
@@ -115,17 +158,19 @@ def collect_measures(conn: Connection, cells: list[dict[str, Any]], run_period: 
     execute(conn, "marts/indicators/rollup", {**tag, "province_code": PROVINCE_CODE})
 
 
-def _read_side_by_side(engine: Engine, statements: list[Any], params: dict[str, Any]) -> list[list[Any]]:
-    """The rows of each of ``statements`` (in their order), read on up to :data:`FAMILY_READERS` connections
-    of ``engine`` at once (threads: the drivers let go of the interpreter while the database works)."""
+def _read_side_by_side(engine: Engine, reads: list[tuple[Any, dict[str, Any]]]) -> list[list[Any]]:
+    """The rows of each of ``reads`` (a statement and its parameters; in their order), read on up to
+    :data:`FAMILY_READERS` connections of ``engine`` at once (threads: the drivers let go of the interpreter
+    while the database works)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def read(statement: Any) -> list[Any]:
+    def read(statement_and_parameters: tuple[Any, dict[str, Any]]) -> list[Any]:
+        statement, parameters = statement_and_parameters
         with engine.connect() as reader:
-            return list(reader.execute(statement, params).all())
+            return list(reader.execute(statement, parameters).all())
 
     with ThreadPoolExecutor(max_workers=FAMILY_READERS, thread_name_prefix="family") as pool:
-        return list(pool.map(read, statements))
+        return list(pool.map(read, reads))
 
 
 def _write_period(

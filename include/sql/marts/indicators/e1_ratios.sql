@@ -10,7 +10,8 @@
 -- in; each amount is cast once per enterprise and added once per pattern of bases (patterns below), and
 -- the patterns' sums are added under a case, not multiplied by a flag (numeric multiplication is what
 -- costs on PostgreSQL).
--- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD).
+-- Parameters: period, period_last_year, month (1..12, for annualising LABOR_PROD), prefecture_part and
+-- part_prefectures (an expanding list, never empty).
 with register_now as (
     select r.uscc, r.emerging_industry
     from int_register_in_force as r
@@ -31,6 +32,12 @@ current_facts as (
     left join dim_industry as i on i.division = substr(f.industry_code, 1, 2)
     left join register_now as r on r.uscc = f.uscc
     where f.period = :period
+      -- the part of the period's prefectures read (techreform.indicators.compute.family_cells): 0 all
+      -- of them; 1 those of the list part_prefectures; 2 the others (a fact always has its prefecture).
+      -- Every cell below is within one prefecture: the two parts' cells are the family's, the same sums.
+      and (:prefecture_part = 0
+           or (:prefecture_part = 1 and f.prefecture_code in :part_prefectures)
+           or (:prefecture_part = 2 and f.prefecture_code not in :part_prefectures))
 ),
 last_year_facts as (
     select f.uscc,
