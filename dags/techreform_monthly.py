@@ -27,8 +27,9 @@ The tasks after the wait are the steps of `techreform.steps.STEPS`, in that orde
    E1 or P1 was not delivered (E1 is optional in January), no R1/S1 snapshot is in force, or completeness
    is below `validation.completeness_floor` (default 0.80). It fails without retrying (the data decides).
 5. After the gate, side by side: `compute_indicators` – the indicator system (统计指标体系) for the period
-   (its families read on two connections at once, the longest in two parts by prefecture), then `recompute_corrected_periods` – late and corrected
-   deliveries (the file log) recompute every computed period they affect (docs/indicators.md);
+   (its families read on two connections at once, the longest in two parts by prefecture), then
+   `recompute_corrected_periods` – late and corrected deliveries (the file log) recompute every computed
+   period they affect (docs/indicators.md);
    `supervise` – project lights and supervision cases (督办事项; the lights read no indicator);
    `send_receipts` (also after `write_receipts`) – the receipts e-mailed to each prefecture's statistics
    contacts (统计联络员), exactly once; `summarise` – rows received / accepted / quarantined per form and prefecture.

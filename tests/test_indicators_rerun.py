@@ -238,6 +238,14 @@ def test_a_family_read_in_two_parts_by_prefecture_gives_its_cells_read_whole(war
     assert ordered(parted) == ordered(whole)
     assert {c["prefecture_code"] for c in whole} == every
 
+    counted: list[str] = []  # the facts are counted by prefecture only when a parted family is read
+    sa.event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: counted.append(sql))
+    with engine.connect() as conn:
+        compute.family_cells(conn, ["p1_schedule"], period, None, readers=engine)
+        assert not [sql for sql in counted if "as facts" in sql]
+        compute.family_cells(conn, ["p1_schedule", "e1_ratios"], period, None, readers=engine)
+        assert len([sql for sql in counted if "as facts" in sql]) == 1
+
 
 def test_the_first_part_of_the_prefectures_comes_nearest_to_half_the_facts_and_never_takes_the_last():
     from techreform.indicators.compute import first_prefecture_part

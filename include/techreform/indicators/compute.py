@@ -104,7 +104,8 @@ def family_cells(
     sums, whatever order anything is read in, and no cell of a parted family spans two prefectures."""
     params = family_parameters(measure_period, settings)
     cells = sql_text("marts/indicators/unit_cells", conn.dialect.name)
-    first_part = prefecture_parts(conn, measure_period) if readers is not None else []
+    parted = readers is not None and not PREFECTURE_PARTED_FAMILIES.isdisjoint(families)
+    first_part = prefecture_parts(conn, measure_period) if parted else []
     reads: list[tuple[Any, dict[str, Any]]] = []
     for family in families:
         units = sql_text(f"marts/indicators/{family}", conn.dialect.name).strip().rstrip(";")
