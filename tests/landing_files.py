@@ -11,6 +11,15 @@ from techreform.codes import make_uscc
 from techreform.forms import Form
 
 
+def slice_tables(form: Form) -> tuple[str, ...]:
+    """The tables a parsed slice of a ``form`` file is written to: the form's staging table, and on SQLite
+    first the connection's TEMP table (``techreform.ingest.STAGED_ASIDE``). A test that has the database
+    refuse a file's rows refuses them in either."""
+    from techreform.ingest import STAGED_ASIDE
+
+    return (form.staging_table, STAGED_ASIDE[0])
+
+
 def uscc_for(county: str, serial: int) -> str:
     """A valid USCC registered in ``county`` (positions 3–8), distinct per serial."""
     return make_uscc(f"91{county}MA{serial:07d}"[:17])

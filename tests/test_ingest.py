@@ -165,3 +165,92 @@ def test_a_file_is_staged_in_slices_and_a_quarantined_row_shows_its_cells_as_rec
     assert json.loads(quarantined[5])["工业总产值"] == "-15"
     assert json.loads(quarantined[5])["综合能源消费量"] == "５００"  # as received, not normalised
     assert json.loads(quarantined[6])["主营业务收入"] == "12,3a4"
+
+
+def _another_writer_commits(engine) -> str:
+    """Whether another connection can write to the warehouse and commit at once (within 0.2 s): ``""``,
+    or the error that stopped it. SQLite has one write lock per database file."""
+    url = engine.url
+    try:
+        if url.get_backend_name() == "sqlite":
+            import sqlite3
+
+            other = sqlite3.connect(url.database, timeout=0.2, isolation_level=None)
+            try:
+                other.execute("begin immediate")
+                other.execute("create table if not exists lock_probe (n integer)")
+                other.execute("insert into lock_probe values (1)")
+                other.execute("commit")
+            finally:
+                other.close()
+        else:
+            with sa.create_engine(url).connect() as other:
+                other.exec_driver_sql("set lock_timeout = '200ms'")
+                other.exec_driver_sql("create table if not exists lock_probe (n integer)")
+                other.exec_driver_sql("insert into lock_probe values (1)")
+                other.commit()
+    except Exception as exc:  # noqa: BLE001 - the probe reports whatever stopped it
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def test_while_a_file_is_parsed_slice_by_slice_another_writer_is_not_kept_waiting(settings, engine, monkeypatch):
+    """SQLite's one write lock is not held while a file is parsed (docs/performance.md, round 20): the
+    slices go to the connection's TEMP tables and the file's transaction only copies them in, so a writer
+    beside it (another form's ingest, a validation) does not wait for the parse. The file is still staged
+    whole, in one transaction with its log row."""
+    import techreform.ingest as ingest
+
+    monkeypatch.setattr(ingest, "STAGE_CHUNK_ROWS", 2)
+    real, probes = ingest.parse_table, []
+
+    def parse_then_probe(form, table, period=None):
+        if table.file_name.startswith("E1_"):
+            probes.append(_another_writer_commits(engine))  # slices 2 and 3: the first is staged aside
+        return real(form, table, period)
+
+    monkeypatch.setattr(ingest, "parse_table", parse_then_probe)
+    rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 6)]
+    rows[4] = e1_row(uscc_for("620102", 5), "2013-06", **{"主营业务收入": "12,3a4"})  # does not parse
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert probes == ["", "", ""]  # one parse per slice of 2 rows, each with the other writer done
+    assert (outcome.status, outcome.rows_staged, outcome.rows_unparsed) == ("loaded", 4, 1)
+    assert _count(engine, "select count(*) from stg_enterprise_monthly where delivery_seq = 1") == 4
+    assert _count(engine, "select count(*) from stg_parse_error where delivery_seq = 1 and source_row = 6") == 1
+    assert _count(engine, "select count(*) from lock_probe") == 3
+
+
+def test_a_file_refused_while_its_parsed_rows_are_copied_in_is_rejected_whole_and_the_next_goes_on(
+    settings, engine, monkeypatch
+):
+    """On SQLite the file's transaction logs it and copies its parsed rows in: a refusal there rolls back
+    the log row and every row, and the file is logged rejected, naming the error (on PostgreSQL there is
+    no copy, and the file loads)."""
+    import os
+
+    import techreform.ingest as ingest
+
+    real = ingest.query
+
+    def refusing(conn, name, **kwargs):
+        if name == "staging/files/staged_from_aside" and kwargs.get("delivery_seq") == 2:
+            raise sa.exc.OperationalError("insert", {}, ValueError("disk I/O error"))
+        return real(conn, name, **kwargs)
+
+    monkeypatch.setattr(ingest, "query", refusing)
+    for mtime, (name, serials) in enumerate(
+        [("E1_620100_2013-06_a.csv", (1,)), ("E1_620100_2013-06_b.csv", (2, 3)), ("E1_620200_2013-06.csv", (4,))],
+        start=1,
+    ):  # delivered in this order: the second file is delivery 2
+        rows = [e1_row(uscc_for("620102" if serial < 4 else "620201", serial), "2013-06") for serial in serials]
+        path = write_delivery(settings.landing_dir, E1, "2013-06", name, rows)
+        os.utime(path, (mtime * 1_000, mtime * 1_000))
+    outcomes = {f.file_name: f for f in ingest_form_period(engine, settings, E1, PERIOD).files}
+    sqlite = engine.dialect.name == "sqlite"
+    refused = outcomes["E1_620100_2013-06_b.csv"]
+    assert (refused.status, refused.rows_staged) == (("rejected", 0) if sqlite else ("loaded", 2))
+    assert ("staging failed (OperationalError" in refused.message) is sqlite
+    assert [outcomes[n].status for n in ("E1_620100_2013-06_a.csv", "E1_620200_2013-06.csv")] == ["loaded", "loaded"]
+    assert _count(engine, "select count(*) from stg_enterprise_monthly") == (2 if sqlite else 4)
+    assert _count(engine, "select count(*) from etl_file_log where status = 'rejected'") == int(sqlite)

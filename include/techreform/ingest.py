@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from techreform import readers
 from techreform.cells import parse_column
@@ -43,7 +43,7 @@ from techreform.memory import cycle_collection_paused
 from techreform.periods import Period
 from techreform.readers import RawTable, UnreadableFile, is_workbook, normalise_header, read_delivery_bytes
 from techreform.store import StorePath, at_location, exists, location, put_file, read_bytes, scratch_dir, store_of
-from techreform.warehouse import insert_columns, insert_rows, query
+from techreform.warehouse import insert_columns, insert_rows, query, run_script
 
 log = logging.getLogger(__name__)
 
@@ -694,50 +694,134 @@ def _stage(
     chunks: Iterable[ParsedFile] | None,
 ) -> None:
     """Log one file and stage its rows, slice by slice, in one transaction: in the warehouse whole or
-    not at all. ``outcome``'s staged and unparsed counts are completed here."""
+    not at all. ``outcome``'s staged and unparsed counts are completed here.
+
+    On SQLite the slices are first parsed into the connection's own TEMP tables
+    (``staging/files/aside_tables.sqlite.sql``), and the file's one transaction then logs it and copies
+    them in (``staged_from_aside``, ``parse_errors_from_aside``): SQLite has one write lock per database,
+    held from a transaction's first write to its commit, and a file parsed inside it kept every other
+    writer waiting for the whole parse (the enterprises' ingest waiting for the register's; docs/
+    performance.md, round 20). PostgreSQL's writers do not wait for each other: there the slices go
+    straight to the staging table."""
+    if chunks is not None and engine.dialect.name == "sqlite":
+        _stage_aside(engine, form, period, log_row, outcome, chunks)
+        return
     with engine.begin() as conn:
-        delivery_seq = query(conn, "staging/files/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
-        insert_rows(
-            conn,
-            "etl_file_log",
-            [
-                {
-                    **log_row,
-                    "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                    "delivery_seq": delivery_seq,
-                    "status": outcome.status,
-                    "rows_received": outcome.rows_received,
-                    "extra_columns": ",".join(outcome.extra_columns),
-                    "message": outcome.message,
-                }
-            ],
-        )
+        delivery_seq = _log_file(conn, form, period, log_row, outcome)
         if chunks is None:
             return
         common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
-        staged_columns = ["delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json", *form.field_names]
         for parsed in chunks:
-            insert_columns(
-                conn,
-                form.staging_table,
-                staged_columns,
-                parsed.staged_columns(staged_columns, {**common, "raw_json": ""}),
-            )
-            insert_rows(
-                conn,
-                "stg_parse_error",
-                [{**common, "form": form.code, **row} for row in parsed.unparsed],
-                columns=[
-                    "form",
-                    "delivery_period",
-                    "file_sha256",
-                    "source_row",
-                    "delivery_seq",
-                    "record_key",
-                    "raw_json",
-                    "fields",
-                    "messages",
-                ],
-            )
-            outcome.rows_staged += parsed.rows_staged
-            outcome.rows_unparsed += len(parsed.unparsed)
+            _insert_slice(conn, form, parsed, common, outcome, STAGED_INTO)
+
+
+STAGED_COLUMNS = ("delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json")
+"""The columns of every staging table before the form's fields."""
+PARSE_ERROR_COLUMNS = (
+    "form",
+    "delivery_period",
+    "file_sha256",
+    "source_row",
+    "delivery_seq",
+    "record_key",
+    "raw_json",
+    "fields",
+    "messages",
+)
+"""The columns of ``stg_parse_error`` a slice's rows that did not parse fill."""
+STAGED_INTO = ("", "stg_parse_error")
+"""Where a slice goes: the form's staging table ("") and the rows that did not parse."""
+STAGED_ASIDE = ("staged_aside", "parse_errors_aside")
+"""Where a slice goes on SQLite before the file's transaction: the TEMP tables of ``aside_tables.sqlite.sql``."""
+
+
+def _log_file(conn: Connection, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome) -> int:
+    """Log the file (``etl_file_log``) as the next delivery of its form and period; its ``delivery_seq``."""
+    delivery_seq = query(conn, "staging/files/next_delivery_seq", form=form.code, period=str(period)).scalar_one()
+    insert_rows(
+        conn,
+        "etl_file_log",
+        [
+            {
+                **log_row,
+                "received_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "delivery_seq": delivery_seq,
+                "status": outcome.status,
+                "rows_received": outcome.rows_received,
+                "extra_columns": ",".join(outcome.extra_columns),
+                "message": outcome.message,
+            }
+        ],
+    )
+    return int(delivery_seq)
+
+
+def _insert_slice(
+    conn: Connection,
+    form: Form,
+    parsed: ParsedFile,
+    common: dict[str, Any],
+    outcome: FileOutcome,
+    into: tuple[str, str],
+) -> None:
+    """Insert one parsed slice of a file — its staged rows and its rows that did not parse, with the
+    file's ``common`` values — into ``into`` (:data:`STAGED_INTO` or :data:`STAGED_ASIDE`), and count them
+    in ``outcome``."""
+    staging_table, errors_table = into
+    staged_columns = [*STAGED_COLUMNS, *form.field_names]
+    insert_columns(
+        conn,
+        staging_table or form.staging_table,
+        staged_columns,
+        parsed.staged_columns(staged_columns, {**common, "raw_json": ""}),
+    )
+    insert_rows(
+        conn,
+        errors_table,
+        [{**common, "form": form.code, **row} for row in parsed.unparsed],
+        columns=list(PARSE_ERROR_COLUMNS),
+    )
+    outcome.rows_staged += parsed.rows_staged
+    outcome.rows_unparsed += len(parsed.unparsed)
+
+
+def _stage_aside(
+    engine: Engine,
+    form: Form,
+    period: Period,
+    log_row: dict[str, Any],
+    outcome: FileOutcome,
+    chunks: Iterable[ParsedFile],
+) -> None:
+    """SQLite: parse ``chunks`` into the connection's TEMP tables (no lock on the warehouse), then log the
+    file and copy its rows into the staging tables in one transaction (see :func:`_stage`). The TEMP
+    tables are dropped whatever happens; a failure while parsing leaves nothing of the file."""
+    tables = {"staging_table": form.staging_table}
+    with engine.connect() as conn:  # one connection: the TEMP tables are its own
+        try:
+            with conn.begin():
+                run_script(conn, "staging/files/aside_tables", tables=tables)
+            with conn.begin():  # writes the TEMP database only
+                common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": 0}
+                for parsed in chunks:
+                    _insert_slice(conn, form, parsed, common, outcome, STAGED_ASIDE)
+            with conn.begin():  # the file's one transaction on the warehouse
+                delivery_seq = _log_file(conn, form, period, log_row, outcome)
+                staged = [c for c in (*STAGED_COLUMNS, *form.field_names) if c != "delivery_seq"]
+                query(
+                    conn,
+                    "staging/files/staged_from_aside",
+                    tables={**tables, "columns": staged},
+                    delivery_seq=delivery_seq,
+                )
+                query(
+                    conn,
+                    "staging/files/parse_errors_from_aside",
+                    tables={"columns": [c for c in PARSE_ERROR_COLUMNS if c != "delivery_seq"]},
+                    delivery_seq=delivery_seq,
+                )
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            with conn.begin():
+                run_script(conn, "staging/files/drop_aside_tables")

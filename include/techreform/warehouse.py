@@ -122,9 +122,9 @@ def split_statements(script: str) -> list[str]:
     return [s.strip() for s in without_comments.split(";") if s.strip()]
 
 
-def run_script(conn: Connection, name: str) -> None:
-    """Run every statement of a SQL file (DDL)."""
-    for statement in split_statements(sql_text(name, conn.dialect.name)):
+def run_script(conn: Connection, name: str, *, tables: Mapping[str, str | Sequence[str]] | None = None) -> None:
+    """Run every statement of a SQL file (DDL; ``tables`` fills its table slots, see :func:`sql_text`)."""
+    for statement in split_statements(sql_text(name, conn.dialect.name, tables)):
         conn.exec_driver_sql(statement)
 
 
