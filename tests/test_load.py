@@ -1,6 +1,7 @@
 """Validate-and-load: every input row accepted or quarantined, supersession by later deliveries,
 idempotent re-runs (on SQLite and PostgreSQL)."""
 
+import logging
 import os
 
 import pytest
@@ -181,3 +182,52 @@ def test_a_period_without_staged_rows_reads_no_rows_with_every_column(settings, 
         columns = [c["name"] for c in sa.inspect(conn).get_columns(E1.staging_table)]
     assert staged.empty and unparsed.empty
     assert list(staged.columns) == [*columns, "file_name", "raw_path"]
+
+
+def test_the_load_writes_nothing_until_its_work_in_python_is_done_and_then_keeps_its_check(
+    settings, engine, monkeypatch, caplog
+):
+    """On SQLite a transaction's first write takes the database's one write lock until its commit, so the
+    load writes nothing (not even the check it keeps for reuse) until the check has run, the rows as received
+    are read back and the outcomes are decided (docs/performance.md, round 20); the check is then kept in
+    the same transaction, and a second load of the same rows reuses it."""
+    from techreform import load as load_module
+    from techreform.ingest import ingest_form_period
+    from techreform.load import load_form_period
+
+    _deliver(
+        settings,
+        "E1_620100_2013-06.csv",
+        [e1_row(A, "2013-06"), e1_row(B, "2013-06", **{"工业总产值": "-15"})],  # E1-H07 fails B: read back
+        1_000_000,
+    )
+    ingest_form_period(engine, settings, E1, PERIOD)
+    statements: list[str] = []
+    decided_after: list[int] = []
+    real_decide = load_module.decide_outcomes
+
+    def decide(*args, **kwargs):
+        rows = real_decide(*args, **kwargs)
+        decided_after.append(len(statements))
+        return rows
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+
+    monkeypatch.setattr(load_module, "decide_outcomes", decide)
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        load_form_period(engine, settings, E1, PERIOD)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    writes = [i for i, s in enumerate(statements) if s.split(" ", 1)[0] in ("insert", "update", "delete", "copy")]
+    assert decided_after and writes, statements
+    assert min(writes) >= decided_after[0], statements[: decided_after[0]]
+    assert any("dq_review_check" in statements[i] for i in writes if i >= decided_after[0])
+    (kept,) = _rows(engine, "select form, period from dq_review_check")
+    assert tuple(kept) == ("E1", "2013-06")
+    (quarantined,) = _rows(engine, "select row_json from quarantine")
+    assert "-15" in quarantined.row_json
+    with caplog.at_level(logging.INFO, "techreform.validation.reuse"):
+        load_form_period(engine, settings, E1, PERIOD)  # the same rows and context: the check is reused
+    assert any("results reused" in r.getMessage() for r in caplog.records)

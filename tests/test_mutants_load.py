@@ -335,7 +335,7 @@ def suite(monkeypatch):
         calls: list = []
 
         @staticmethod
-        def validate(conn, settings, form, period, staged):
+        def validate(conn, settings, form, period, staged, keep_check=True):
             Suite.calls.append((settings, form.code, period, len(staged), list(staged["source_row"])))
             rows = [
                 {

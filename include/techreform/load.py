@@ -201,6 +201,7 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     with engine.begin() as conn:
         refresh_statistics(conn, form.staging_table)  # the files ingested since the last load
         staged, unparsed = read_staged(conn, form, p)
+        check_to_keep = None
         if form.checks == "supervisor_rules":
             result = validate_supervisors(staged)
             if len(result.failures):  # the rows as received of the failing rows (quarantine), from the raw zone
@@ -210,8 +211,13 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
                 )
                 fill_received(settings, form, period, staged, np.flatnonzero(keys.isin(failing)))
         else:  # fills the rows as received of its failing rows itself
-            result = validate_staged(conn, settings, form, period, staged)
+            result = validate_staged(conn, settings, form, period, staged, keep_check=False)
+            check_to_keep = result.check_to_keep
         rows = decide_outcomes(form, staged, unparsed, result.failures)
+        # the load's first write: on SQLite it takes the database's one write lock to the commit, so it
+        # comes after the work in Python (the check, the rows read back, the outcomes decided)
+        if check_to_keep is not None:
+            check_to_keep.write(conn)
         _replace_period(conn, form, p, rows)
         if form.checks == "great_expectations":
             record_results(conn, form, period, result)

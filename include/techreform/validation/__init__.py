@@ -49,6 +49,8 @@ class ValidationResult:
     values as received (received_json), for ``dq_row_failure`` and the receipts."""
     gx_result: Any = None
     """GX's ExpectationSuiteValidationResult (for the Data Docs)."""
+    check_to_keep: reuse.CheckToKeep | None = None
+    """The new check not yet kept (``validate_staged(…, keep_check=False)``): the caller writes it."""
 
 
 def _parameters(conn: Connection, period: Period) -> dict[str, Any]:
@@ -94,6 +96,7 @@ def validate_staged(
     staged: pd.DataFrame,
     *,
     read_explanations: bool = True,
+    keep_check: bool = True,
 ) -> ValidationResult:
     """Validate every staged row of ``form`` for the delivery folder's ``period``.
 
@@ -103,7 +106,10 @@ def validate_staged(
     ``conn`` (previous reports, register in force, P1 of the period, code lists, explanations) and
     writes only ``dim_explanation`` (from ``landing/explanations/``; with ``read_explanations`` False, the
     explanations the warehouse holds are used and nothing is written: the instant review, which may run
-    beside a month's run of another period). Data Docs of the run are written
+    beside a month's run of another period). A new check is kept in ``dq_review_check`` before this
+    returns; with ``keep_check`` False it is returned unwritten (``check_to_keep``), for the caller to
+    write in the same transaction (the load writes it after its own work in Python: on SQLite the first
+    write takes the database's one write lock to the commit). Data Docs of the run are written
     in the store (``outputs/data_docs``, :mod:`techreform.store`). The suite is not run again on the same
     rows checked against the same context (:mod:`techreform.validation.reuse`)."""
     if form.code not in suites.SUITE_FILES:
@@ -122,9 +128,11 @@ def validate_staged(
     parameters = _parameters(conn, period)
 
     # the same rows checked against the same context before (the instant review, an earlier run): reused
-    grouped, rule_counts, gx_result, _ = reuse.check(
+    grouped, rule_counts, gx_result, to_keep = reuse.check_to_keep(
         conn, form, period, frame, parameters, options, partial(_run_suite, form, frame, parameters)
     )
+    if keep_check and to_keep is not None:
+        to_keep.write(conn)
 
     # every rule of the suite appears in the counts, in suite order
     order = list(suites.rules_of(form))
@@ -187,7 +195,9 @@ def validate_staged(
         columns=outcomes.DETAIL_COLUMNS,
     )
 
-    result = ValidationResult(failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result)
+    result = ValidationResult(
+        failures, rule_counts[outcomes.COUNT_COLUMNS], details, gx_result, None if keep_check else to_keep
+    )
     if options.data_docs and gx_result is not None:  # reused results: their Data Docs were written then
         from techreform.validation.datadocs import write_data_docs
 

@@ -170,6 +170,40 @@ def check(
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any, bool]:
     """``(failures by (position, rule), rule counts, GX result or None, reused)`` of the check of
     ``frame``: the kept results when the fingerprint is the kept one's, else ``run()``'s (then kept)."""
+    grouped, counts, gx_result, to_keep = check_to_keep(conn, form, period, frame, parameters, options, run)
+    if to_keep is not None:
+        to_keep.write(conn)
+    return grouped, counts, gx_result, to_keep is None
+
+
+@dataclass(frozen=True)
+class CheckToKeep:
+    """A new check's row of ``dq_review_check``, not yet written (:func:`check_to_keep`)."""
+
+    form: str
+    period: str
+    row: dict[str, Any]
+
+    def write(self, conn: Connection) -> None:
+        """Keep the check: replace its form and period's row of ``dq_review_check``."""
+        delete_where(conn, "dq_review_check", form=self.form, period=self.period)
+        insert_rows(conn, "dq_review_check", [self.row])
+
+
+def check_to_keep(
+    conn: Connection,
+    form: Form,
+    period: Period,
+    frame: pd.DataFrame,
+    parameters: dict[str, Any],
+    options: ValidationOptions,
+    run: Callable[[], tuple[pd.DataFrame, pd.DataFrame, Any]],
+) -> tuple[pd.DataFrame, pd.DataFrame, Any, CheckToKeep | None]:
+    """What :func:`check` gives, with the check to keep (``None`` when the kept results were reused)
+    instead of a written one: the caller writes it (:meth:`CheckToKeep.write`) in the same transaction,
+    as late as it likes. On SQLite the transaction takes the database's one write lock at its first
+    write and holds it to the commit, so a load writes the check after its own work in Python (the rows
+    as received read back, the outcomes decided) and not while it does it (docs/performance.md, round 20)."""
     p = str(period)
     current = fingerprint(form, frame, parameters, options)
     kept = _kept(conn, form, p)
@@ -179,7 +213,7 @@ def check(
         grouped["position"] = grouped["position"].astype(int)
         counts = pd.DataFrame(result["rule_counts"], columns=outcomes.COUNT_COLUMNS)
         log.info("%s %s: checked before against the same rows and context, results reused", form.code, p)
-        return grouped, counts, None, True
+        return grouped, counts, None, None
     if kept is not None:
         before = Fingerprint(kept["rows_digest"], kept["context_digest"], kept["suite_digest"])
         log.info(
@@ -189,30 +223,23 @@ def check(
             ", ".join(current.changes_from(before)),
         )
     grouped, counts, gx_result = run()
-    delete_where(conn, "dq_review_check", form=form.code, period=p)
     # the files checked, in order of first appearance (pandas' unique: not a Python text per row)
     files = ",".join(map(str, frame["file_sha256"].unique())) if "file_sha256" in frame else ""
-    insert_rows(
-        conn,
-        "dq_review_check",
-        [
+    row = {
+        "form": form.code,
+        "period": p,
+        "fingerprint": current.value,
+        "rows_digest": current.rows,
+        "context_digest": current.context,
+        "suite_digest": current.suite,
+        "files": files,
+        "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "result_json": json.dumps(
             {
-                "form": form.code,
-                "period": p,
-                "fingerprint": current.value,
-                "rows_digest": current.rows,
-                "context_digest": current.context,
-                "suite_digest": current.suite,
-                "files": files,
-                "checked_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                "result_json": json.dumps(
-                    {
-                        "grouped": json.loads(grouped[GROUPED_COLUMNS].to_json(orient="values", force_ascii=False)),
-                        "rule_counts": json.loads(counts[outcomes.COUNT_COLUMNS].to_json(orient="values")),
-                    },
-                    ensure_ascii=False,
-                ),
-            }
-        ],
-    )
-    return grouped, counts, gx_result, False
+                "grouped": json.loads(grouped[GROUPED_COLUMNS].to_json(orient="values", force_ascii=False)),
+                "rule_counts": json.loads(counts[outcomes.COUNT_COLUMNS].to_json(orient="values")),
+            },
+            ensure_ascii=False,
+        ),
+    }
+    return grouped, counts, gx_result, CheckToKeep(form.code, p, row)
