@@ -25,9 +25,9 @@ from techreform.validation.reuse import (
     _columns_digest,
     _kept,
     _type_tags,
-    check,
     fingerprint,
 )
+from techreform.validation.reuse import check as check_to_keep
 from techreform.warehouse import engine_for
 from validation_fixtures import e1_row, prepare_warehouse, sha_of, staged
 
@@ -190,6 +190,15 @@ class _Suite:
     def __call__(self):
         self.runs += 1
         return self.grouped, self.counts, "gx result"
+
+
+def check(conn, *args):
+    """:func:`check_to_keep` with its new check kept at once, as ``validate_staged`` keeps it by default:
+    ``(grouped, counts, GX result, reused)``."""
+    grouped, counts, gx_result, to_keep = check_to_keep(conn, *args)
+    if to_keep is not None:
+        to_keep.write(conn)
+    return grouped, counts, gx_result, to_keep is None
 
 
 def _kept_rows(engine):

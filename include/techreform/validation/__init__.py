@@ -128,7 +128,7 @@ def validate_staged(
     parameters = _parameters(conn, period)
 
     # the same rows checked against the same context before (the instant review, an earlier run): reused
-    grouped, rule_counts, gx_result, to_keep = reuse.check_to_keep(
+    grouped, rule_counts, gx_result, to_keep = reuse.check(
         conn, form, period, frame, parameters, options, partial(_run_suite, form, frame, parameters)
     )
     if keep_check and to_keep is not None:

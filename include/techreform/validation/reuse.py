@@ -14,7 +14,7 @@ of exactly that input, in three parts, so that a log line can say what changed:
 The latest check of each (form, period) is kept in ``dq_review_check`` with the suite's results (the
 failures by (position, rule) and the rule counts, before explanations are applied: explanations are
 matched again each time, they are cheap and may arrive later). :func:`check` returns the kept results
-when the fingerprint is unchanged and runs the suite otherwise (then keeps the new results): the
+when the fingerprint is unchanged and runs the suite otherwise (the caller then keeps the new results): the
 delivery DAG's instant review and the month's run call it alike, so the month's run does not validate
 again what the instant review validated against the same warehouse.
 """
@@ -159,26 +159,9 @@ def _kept(conn: Connection, form: Form, period: str) -> dict[str, Any] | None:
     return None if frame.empty else frame.iloc[0].to_dict()
 
 
-def check(
-    conn: Connection,
-    form: Form,
-    period: Period,
-    frame: pd.DataFrame,
-    parameters: dict[str, Any],
-    options: ValidationOptions,
-    run: Callable[[], tuple[pd.DataFrame, pd.DataFrame, Any]],
-) -> tuple[pd.DataFrame, pd.DataFrame, Any, bool]:
-    """``(failures by (position, rule), rule counts, GX result or None, reused)`` of the check of
-    ``frame``: the kept results when the fingerprint is the kept one's, else ``run()``'s (then kept)."""
-    grouped, counts, gx_result, to_keep = check_to_keep(conn, form, period, frame, parameters, options, run)
-    if to_keep is not None:
-        to_keep.write(conn)
-    return grouped, counts, gx_result, to_keep is None
-
-
 @dataclass(frozen=True)
 class CheckToKeep:
-    """A new check's row of ``dq_review_check``, not yet written (:func:`check_to_keep`)."""
+    """A new check's row of ``dq_review_check``, not yet written (:func:`check`)."""
 
     form: str
     period: str
@@ -190,7 +173,7 @@ class CheckToKeep:
         insert_rows(conn, "dq_review_check", [self.row])
 
 
-def check_to_keep(
+def check(
     conn: Connection,
     form: Form,
     period: Period,
@@ -199,9 +182,10 @@ def check_to_keep(
     options: ValidationOptions,
     run: Callable[[], tuple[pd.DataFrame, pd.DataFrame, Any]],
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any, CheckToKeep | None]:
-    """What :func:`check` gives, with the check to keep (``None`` when the kept results were reused)
-    instead of a written one: the caller writes it (:meth:`CheckToKeep.write`) in the same transaction,
-    as late as it likes. On SQLite the transaction takes the database's one write lock at its first
+    """``(failures by (position, rule), rule counts, GX result or None, check to keep or None)`` of the
+    check of ``frame``: the kept results when the fingerprint is the kept one's (then nothing to keep:
+    reused), else ``run()``'s and the new check to keep, which the caller writes
+    (:meth:`CheckToKeep.write`) in the same transaction, as late as it likes. On SQLite the transaction takes the database's one write lock at its first
     write and holds it to the commit, so a load writes the check after its own work in Python (the rows
     as received read back, the outcomes decided) and not while it does it (docs/performance.md, round 20)."""
     p = str(period)
