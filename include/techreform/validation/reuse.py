@@ -14,9 +14,9 @@ of exactly that input, in three parts, so that a log line can say what changed:
 The latest check of each (form, period) is kept in ``dq_review_check`` with the suite's results (the
 failures by (position, rule) and the rule counts, before explanations are applied: explanations are
 matched again each time, they are cheap and may arrive later). :func:`check` returns the kept results
-when the fingerprint is unchanged and runs the suite otherwise (the caller then keeps the new results): the
-delivery DAG's instant review and the month's run call it alike, so the month's run does not validate
-again what the instant review validated against the same warehouse.
+when the fingerprint is unchanged and runs the suite otherwise (the caller then keeps the new results):
+the delivery DAG's instant review and the month's run call it alike, so the month's run does not
+validate again what the instant review validated against the same warehouse.
 """
 
 from __future__ import annotations
@@ -185,9 +185,10 @@ def check(
     """``(failures by (position, rule), rule counts, GX result or None, check to keep or None)`` of the
     check of ``frame``: the kept results when the fingerprint is the kept one's (then nothing to keep:
     reused), else ``run()``'s and the new check to keep, which the caller writes
-    (:meth:`CheckToKeep.write`) in the same transaction, as late as it likes. On SQLite the transaction takes the database's one write lock at its first
-    write and holds it to the commit, so a load writes the check after its own work in Python (the rows
-    as received read back, the outcomes decided) and not while it does it (docs/performance.md, round 20)."""
+    (:meth:`CheckToKeep.write`) in the same transaction, as late as it likes. On SQLite the transaction
+    takes the database's one write lock at its first write and holds it to the commit, so a load writes
+    the check after its own work in Python (the rows as received read back, the outcomes decided) and
+    not while it does it (docs/performance.md, round 20)."""
     p = str(period)
     current = fingerprint(form, frame, parameters, options)
     kept = _kept(conn, form, p)
