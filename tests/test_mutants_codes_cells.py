@@ -279,3 +279,37 @@ def test_minus_zero_is_read_as_zero_by_the_cell_parser_and_the_column_fast_path_
     # no negative zero reaches the warehouse (it would show as "-0.0" in an extract)
     assert [math.copysign(1.0, v) for v in values] == [1.0, 1.0, 1.0]
     assert math.copysign(1.0, parse_decimal("-0")) == 1.0
+
+
+def test_a_text_column_is_cleaned_in_one_pass_exactly_as_its_cells_one_by_one():
+    """A text column takes parse_column's one pass (cells._clean_text_column: ASCII text only stripped, the
+    rest through clean_text), as a CSV's column (pyarrow strings) or a workbook's (Python values): each cell
+    as parse_cell reads it alone."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from techreform.cells import parse_cell, parse_column
+    from techreform.forms import ENTERPRISE_MONTHLY
+
+    field = ENTERPRISE_MONTHLY.field("enterprise_name")
+    texts = [
+        " Lanzhou Chem ",
+        " nan ",
+        "-",
+        "\u3000兰州化工 ",
+        "兰州 ",
+        "ＡＢＣ",
+        None,
+        "\x1c x \x1f",
+        "—",
+        "  ",
+        "e\u0301",
+    ]
+    cleaned = ["Lanzhou Chem", None, None, "兰州化工", "兰州", "ABC", None, "x", None, None, "é"]
+    for column in (texts, pa.array(texts, type=pa.string())):
+        assert parse_column(field, column) == (cleaned, {})
+    cells = [*texts, 620102.0, float("nan"), dt.date(2013, 6, 1), 12]
+    parsed, errors = parse_column(field, cells)
+    assert errors == {} and parsed == [parse_cell(field, cell) for cell in cells]
+    assert parsed[len(texts) :] == ["620102", None, "2013-06-01", "12"]

@@ -330,14 +330,27 @@ def parse_number_cell(value: Any) -> float | None:
     return parse_decimal(value)
 
 
+def _clean_text_column(values: list[Any]) -> list[str | None]:
+    """:func:`clean_text` of each of ``values``, ASCII text only stripped (NFKC leaves ASCII as it is, so
+    :func:`clean_text` is a strip and the null markers there). One list comprehension: a text column is
+    mostly distinct values (names, codes, e-mail addresses), for which a cache of each distinct text cost
+    more than it saved (a register's 540,900 names 0.82 → 0.2 s; docs/performance.md, round 20)."""
+    return [
+        (None if (stripped := value.strip()) in NULL_MARKERS else stripped)
+        if type(value) is str and value.isascii()
+        else clean_text(value)
+        for value in values
+    ]
+
+
 def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict[int, str]]:
     """:func:`parse_cell` over a column: (clean values, ``None`` where a cell failed; {position: reason}).
 
     The same rules, faster at hundreds of thousands of cells: a plain numeral in a number column is read
     directly (:func:`_plain_decimal`), a workbook's doubles and whole numbers that need no rounding are
-    kept as they are (:func:`_plain_numbers_of_cells`), ASCII text is only stripped (NFKC leaves ASCII
-    unchanged), and in columns of repeating values (codes, months, yes/no) each distinct text is parsed
-    once.
+    kept as they are (:func:`_plain_numbers_of_cells`), a text column is cleaned in one pass with ASCII
+    text only stripped (:func:`_clean_text_column`), and in columns of repeating values (choices, months,
+    yes/no) each distinct text is parsed once.
 
     ``values``: a list of cells, or a pyarrow string array (a columnar CSV table's column,
     :meth:`techreform.readers.RawTable.cells`): a number column's plain numerals are then read with no
@@ -360,31 +373,27 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
             except CellError as exc:
                 errors[position] = exc.reason
         return out, errors
+    if field.type == "text" and not field.aliases:  # cleaning text never fails: one pass, no cache
+        return _clean_text_column(values), errors
     out: list[Any] = [None] * len(values)
-    text = field.type in ("text", "enum")
     cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
     parse_one = parse_number_cell if number else parser
     for position, value in enumerate(values):
         if value is None:
             continue
-        if type(value) is str:
-            if text and value.isascii():  # NFKC leaves ASCII as it is: clean_text is strip + null markers
-                stripped = value.strip()
-                out[position] = None if stripped in NULL_MARKERS else stripped
-                continue
-            elif cache is not None:
-                hit = cache.get(value)
-                if hit is None:
-                    try:
-                        hit = (True, parser(value))
-                    except CellError as exc:
-                        hit = (False, exc.reason)
-                    cache[value] = hit
-                if hit[0]:
-                    out[position] = hit[1]
-                else:
-                    errors[position] = hit[1]
-                continue
+        if type(value) is str and cache is not None:
+            hit = cache.get(value)
+            if hit is None:
+                try:
+                    hit = (True, parser(value))
+                except CellError as exc:
+                    hit = (False, exc.reason)
+                cache[value] = hit
+            if hit[0]:
+                out[position] = hit[1]
+            else:
+                errors[position] = hit[1]
+            continue
         try:
             out[position] = parse_one(value)
         except CellError as exc:
