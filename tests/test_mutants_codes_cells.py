@@ -313,3 +313,40 @@ def test_a_text_column_is_cleaned_in_one_pass_exactly_as_its_cells_one_by_one():
     parsed, errors = parse_column(field, cells)
     assert errors == {} and parsed == [parse_cell(field, cell) for cell in cells]
     assert parsed[len(texts) :] == ["620102", None, "2013-06-01", "12"]
+
+
+@pytest.mark.parametrize("field_type", ["enum", "boolean", "period"])
+def test_a_csv_column_of_repeating_values_parses_each_distinct_text_once_exactly_as_its_cells(field_type):
+    """A CSV's column of choices, yes/no or months (pyarrow strings) is dictionary-encoded and each distinct
+    text parsed once (cells._parse_distinct): each cell's value, or its reason, is parse_cell's for it
+    alone, and the same as the column given as Python values (a workbook's)."""
+    import pyarrow as pa
+
+    from techreform.cells import CellError, parse_cell, parse_column
+    from techreform.forms import FORMS
+
+    # a choice with other spellings (staged as the choice), where a form has one
+    fields = [f for form in FORMS.values() for f in form.fields if f.type == field_type]
+    field = next((f for f in fields if f.aliases), fields[0])
+    texts = {
+        "enum": [*(choice for choice, _ in field.aliases), *(field.choices or ())[:2], "不存在的选项"],
+        "boolean": ["是", " 否 ", "Y", "maybe"],
+        "period": ["2013-06", "2013年6月", "201306", "2013-13"],
+    }[field_type]
+    cells = [texts[i % len(texts)] for i in range(11)] + [None, "", " - ", texts[0]]
+
+    def alone(cell):
+        try:
+            return ("value", parse_cell(field, cell))
+        except CellError as exc:
+            return ("error", exc.reason)
+
+    for column in (pa.array(cells, type=pa.string()), pa.chunked_array([cells[:5], cells[5:]], type=pa.string())):
+        parsed, errors = parse_column(field, column)
+        assert [("error", errors[i]) if i in errors else ("value", v) for i, v in enumerate(parsed)] == [
+            alone(cell) for cell in cells
+        ]
+        assert (parsed, errors) == parse_column(field, cells)
+    assert bool(errors) is (field_type != "enum")  # a choice is judged by the rules, not read as one
+    if field.aliases:
+        assert field.aliases[0][1] in parsed and field.aliases[0][0] not in parsed
