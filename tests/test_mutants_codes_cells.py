@@ -315,11 +315,11 @@ def test_a_text_column_is_cleaned_in_one_pass_exactly_as_its_cells_one_by_one():
     assert parsed[len(texts) :] == ["620102", None, "2013-06-01", "12"]
 
 
-@pytest.mark.parametrize("field_type", ["enum", "boolean", "period"])
+@pytest.mark.parametrize("field_type", ["text", "enum", "boolean", "period"])
 def test_a_csv_column_of_repeating_values_parses_each_distinct_text_once_exactly_as_its_cells(field_type):
-    """A CSV's column of choices, yes/no or months (pyarrow strings) is dictionary-encoded and each distinct
-    text parsed once (cells._parse_distinct): each cell's value, or its reason, is parse_cell's for it
-    alone, and the same as the column given as Python values (a workbook's)."""
+    """A CSV's column of codes, choices, yes/no or months (pyarrow strings) is dictionary-encoded and each
+    distinct text parsed once (cells._parse_distinct): each cell's value, or its reason, is parse_cell's for
+    it alone, and the same as the column given as Python values (a workbook's)."""
     import pyarrow as pa
 
     from techreform.cells import CellError, parse_cell, parse_column
@@ -329,6 +329,7 @@ def test_a_csv_column_of_repeating_values_parses_each_distinct_text_once_exactly
     fields = [f for form in FORMS.values() for f in form.fields if f.type == field_type]
     field = next((f for f in fields if f.aliases), fields[0])
     texts = {
+        "text": [" 620102 ", "620102", "ＡＢ", "\u3000兰州 "],
         "enum": [*(choice for choice, _ in field.aliases), *(field.choices or ())[:2], "不存在的选项"],
         "boolean": ["是", " 否 ", "Y", "maybe"],
         "period": ["2013-06", "2013年6月", "201306", "2013-13"],
@@ -347,6 +348,6 @@ def test_a_csv_column_of_repeating_values_parses_each_distinct_text_once_exactly
             alone(cell) for cell in cells
         ]
         assert (parsed, errors) == parse_column(field, cells)
-    assert bool(errors) is (field_type != "enum")  # a choice is judged by the rules, not read as one
+    assert bool(errors) is (field_type not in ("text", "enum"))  # text and choices are judged by the rules
     if field.aliases:
         assert field.aliases[0][1] in parsed and field.aliases[0][0] not in parsed
