@@ -340,10 +340,9 @@ def _parse_distinct(field: Field, values: Any) -> tuple[list[Any], dict[int, str
     distinct texts parsed (text cleaned by :func:`_clean_text_column`), and each cell's value taken by its
     code, with no Python string per cell. A text column whose first :data:`DISTINCT_SAMPLE` cells are
     mostly distinct (names, credit codes, e-mail addresses) is cleaned cell by cell instead, which costs
-    less than the encoding. A register's
-    540,900 rows: its choices', months' and yes/no columns 0.09–0.10 → 0.01 s each, its text columns
-    1.31 → 0.x s in all (docs/performance.md, round 20). Null cells are ``None``; a cell whose text fails
-    gets its reason, as in :func:`parse_column`'s loop."""
+    less than the encoding. A register's 540,900 rows: its codes', choices' and yes/no columns 0.06–0.11 →
+    0.01–0.02 s each, all its columns 1.38 → 0.51 s (docs/performance.md, round 20). Null cells are
+    ``None``; a cell whose text fails gets its reason, as in :func:`parse_column`'s loop."""
     import numpy as np
     import pyarrow as pa
 
@@ -376,7 +375,7 @@ def _clean_text_column(values: list[Any]) -> list[str | None]:
     """:func:`clean_text` of each of ``values``, ASCII text only stripped (NFKC leaves ASCII as it is, so
     :func:`clean_text` is a strip and the null markers there). One list comprehension: a text column is
     mostly distinct values (names, codes, e-mail addresses), for which a cache of each distinct text cost
-    more than it saved (a register's 540,900 names 0.82 → 0.2 s; docs/performance.md, round 20)."""
+    more than it saved (a register's 540,900 names 0.47–0.51 → 0.24 s; docs/performance.md, round 20)."""
     return [
         (None if (stripped := value.strip()) in NULL_MARKERS else stripped)
         if type(value) is str and value.isascii()
