@@ -194,6 +194,20 @@ def _another_writer_commits(engine) -> str:
     return ""
 
 
+def _temp_tables_at_checkin(engine) -> list[list[str]]:
+    """The TEMP tables each connection holds when it goes back to ``engine``'s pool (SQLite; none recorded on
+    PostgreSQL), recorded from now on: a file's TEMP tables must not outlive its staging."""
+    held: list[list[str]] = []
+    if engine.dialect.name == "sqlite":
+
+        def checkin(dbapi_connection, _record):
+            rows = dbapi_connection.execute("select name from sqlite_temp_master where type = 'table'")
+            held.append(sorted(name for (name,) in rows))
+
+        sa.event.listen(engine, "checkin", checkin)
+    return held
+
+
 def test_while_a_file_is_parsed_slice_by_slice_another_writer_is_not_kept_waiting(settings, engine, monkeypatch):
     """SQLite's one write lock is not held while a file is parsed (docs/performance.md, round 20): the
     slices go to the connection's TEMP tables and the file's transaction only copies them in, so a writer
@@ -213,7 +227,9 @@ def test_while_a_file_is_parsed_slice_by_slice_another_writer_is_not_kept_waitin
     rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 6)]
     rows[4] = e1_row(uscc_for("620102", 5), "2013-06", **{"主营业务收入": "12,3a4"})  # does not parse
     write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    held = _temp_tables_at_checkin(engine)
     (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert all(tables == [] for tables in held) and (held != []) is (engine.dialect.name == "sqlite"), held
     assert probes == ["", "", ""]  # one parse per slice of 2 rows, each with the other writer done
     assert (outcome.status, outcome.rows_staged, outcome.rows_unparsed) == ("loaded", 4, 1)
     assert _count(engine, "select count(*) from stg_enterprise_monthly where delivery_seq = 1") == 4
@@ -246,8 +262,10 @@ def test_a_file_refused_while_its_parsed_rows_are_copied_in_is_rejected_whole_an
         rows = [e1_row(uscc_for("620102" if serial < 4 else "620201", serial), "2013-06") for serial in serials]
         path = write_delivery(settings.landing_dir, E1, "2013-06", name, rows)
         os.utime(path, (mtime * 1_000, mtime * 1_000))
+    held = _temp_tables_at_checkin(engine)
     outcomes = {f.file_name: f for f in ingest_form_period(engine, settings, E1, PERIOD).files}
     sqlite = engine.dialect.name == "sqlite"
+    assert all(tables == [] for tables in held) and (held != []) is sqlite, held  # dropped after the refusal too
     refused = outcomes["E1_620100_2013-06_b.csv"]
     assert (refused.status, refused.rows_staged) == (("rejected", 0) if sqlite else ("loaded", 2))
     assert ("staging failed (OperationalError" in refused.message) is sqlite

@@ -353,15 +353,17 @@ def _parse_distinct(field: Field, values: Any) -> tuple[list[Any], dict[int, str
         return _clean_text_column(values.to_pylist()), {}
     encoded = values.dictionary_encode()
     texts = encoded.dictionary.to_pylist()
-    parsed: list[Any] = _clean_text_column(texts) if text else []
     reasons: dict[int, str] = {}
-    parser = _PARSERS[field.type]
-    for code, cell in enumerate([] if text else texts):
-        try:
-            parsed.append(parser(cell))
-        except CellError as exc:
-            parsed.append(None)
-            reasons[code] = exc.reason
+    if text:
+        parsed = _clean_text_column(texts)
+    else:
+        parsed = []
+        for code, cell in enumerate(texts):
+            try:
+                parsed.append(_PARSERS[field.type](cell))
+            except CellError as exc:
+                parsed.append(None)
+                reasons[code] = exc.reason
     codes = encoded.indices.fill_null(len(parsed)).to_numpy(zero_copy_only=False)
     out = np.array([*parsed, None], dtype=object)[codes].tolist()
     errors: dict[int, str] = {}
@@ -396,12 +398,19 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
     ``values``: a list of cells, or a pyarrow string array (a columnar CSV table's column,
     :meth:`techreform.readers.RawTable.cells`): a number column's plain numerals are then read with no
     Python string per cell, only the cells left to :func:`parse_decimal` are taken out of it."""
+    out, errors = _parsed_column(field, values)
+    if field.aliases:  # a choice's other spellings staged as the choice, as parse_cell does
+        out = [field.canonical(v) for v in out]
+    return out, errors
+
+
+def _parsed_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict[int, str]]:
+    """:func:`parse_column` before a choice's other spellings are mapped to the choice."""
     parser = _PARSERS[field.type]
     number = field.type in ("decimal", "integer")
     plain_numbers = number and not field.aliases  # read in pyarrow first (:func:`_plain_decimals_of_text`)
     if field.type in _CACHED_TYPES and not isinstance(values, list):  # a CSV's column of text
-        out, errors = _parse_distinct(field, values)
-        return ([field.canonical(v) for v in out] if field.aliases else out), errors
+        return _parse_distinct(field, values)
     if not plain_numbers and not isinstance(values, list):
         values = values.to_pylist()
     errors: dict[int, str] = {}
@@ -417,7 +426,7 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
             except CellError as exc:
                 errors[position] = exc.reason
         return out, errors
-    if field.type == "text" and not field.aliases:  # cleaning text never fails: one pass, no cache
+    if field.type == "text":  # cleaning text never fails: one pass, no cache
         return _clean_text_column(values), errors
     out: list[Any] = [None] * len(values)
     cache: dict[str, tuple[bool, Any]] | None = {} if field.type in _CACHED_TYPES else None
@@ -442,6 +451,4 @@ def parse_column(field: Field, values: list[Any] | Any) -> tuple[list[Any], dict
             out[position] = parse_one(value)
         except CellError as exc:
             errors[position] = exc.reason
-    if field.aliases:  # a choice's other spellings staged as the choice, as parse_cell does
-        out = [field.canonical(v) for v in out]
     return out, errors

@@ -712,7 +712,7 @@ def _stage(
             return
         common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
         for parsed in chunks:
-            _insert_slice(conn, form, parsed, common, outcome, STAGED_INTO)
+            _insert_slice(conn, form, parsed, common, outcome, (form.staging_table, "stg_parse_error"))
 
 
 STAGED_COLUMNS = ("delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json")
@@ -729,10 +729,9 @@ PARSE_ERROR_COLUMNS = (
     "messages",
 )
 """The columns of ``stg_parse_error`` a slice's rows that did not parse fill."""
-STAGED_INTO = ("", "stg_parse_error")
-"""Where a slice goes: the form's staging table ("") and the rows that did not parse."""
 STAGED_ASIDE = ("staged_aside", "parse_errors_aside")
-"""Where a slice goes on SQLite before the file's transaction: the TEMP tables of ``aside_tables.sqlite.sql``."""
+"""Where a slice goes on SQLite before the file's transaction (its rows, its rows that did not parse): the
+TEMP tables of ``aside_tables.sqlite.sql``; elsewhere, the form's staging table and ``stg_parse_error``."""
 
 
 def _log_file(conn: Connection, form: Form, period: Period, log_row: dict[str, Any], outcome: FileOutcome) -> int:
@@ -765,13 +764,13 @@ def _insert_slice(
     into: tuple[str, str],
 ) -> None:
     """Insert one parsed slice of a file — its staged rows and its rows that did not parse, with the
-    file's ``common`` values — into ``into`` (:data:`STAGED_INTO` or :data:`STAGED_ASIDE`), and count them
-    in ``outcome``."""
+    file's ``common`` values — into ``into`` (the staging table and ``stg_parse_error``, or on SQLite first
+    :data:`STAGED_ASIDE`), and count them in ``outcome``."""
     staging_table, errors_table = into
     staged_columns = [*STAGED_COLUMNS, *form.field_names]
     insert_columns(
         conn,
-        staging_table or form.staging_table,
+        staging_table,
         staged_columns,
         parsed.staged_columns(staged_columns, {**common, "raw_json": ""}),
     )
