@@ -30,7 +30,7 @@ from deployment_harness import (
     tasks_run_by_worker,
     worker_strays,
 )
-from test_store import local_files, s3_files, warehouse_state
+from test_store import delivered_at_one_time, local_files, s3_files, upload_in_name_order, warehouse_state
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.airflow]
 
@@ -60,6 +60,7 @@ def _reference_run(province: Path, site: Path, warehouse_url: str, monkeypatch) 
     from techreform.warehouse import dispose_engines
 
     shutil.copytree(province / "landing", site / "landing")
+    delivered_at_one_time(site / "landing")
     with monkeypatch.context() as env:
         for key in list(os.environ):
             if key.startswith(("TECHREFORM_", "AIRFLOW_CONN_TECHREFORM", "AWS_")):
@@ -85,7 +86,9 @@ def test_a_period_triggered_through_the_api_runs_on_two_celery_workers_like_dag_
     tmp_path, province, databases, redis_db, reference_warehouse, airflow_db, s3_server, monkeypatch
 ):
     # the deliveries land in the store (the moto S3 server)
-    s3_server.fs.put(str(province / "landing") + "/", f"{s3_server.bucket}/{s3_server.prefix}/landing/", recursive=True)
+    # (in name order: S3's LastModified has one-second resolution, so a bulk upload crossing a second
+    # could change the delivery order against the reference, whose files are given one time below)
+    upload_in_name_order(province, "landing", s3_server)
     with running_deployment(
         tmp_path, meta_url=databases["meta"], warehouse_url=databases["wh"], broker_url=redis_db, s3=s3_server
     ) as deployment:

@@ -261,6 +261,24 @@ def local_files(base: Path) -> dict[str, object]:
     }
 
 
+def delivered_at_one_time(landing: Path) -> None:
+    """Give every file under a local landing folder one modification time. Files are delivered in order
+    of (modification time, name), and S3's ``LastModified`` has one-second resolution; with one time here
+    and the uploads in name order (:func:`upload_in_name_order`), both stores deliver in name order."""
+    for path in landing.rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_360_000_000, 1_360_000_000))
+
+
+def upload_in_name_order(root: Path, folder: str, server) -> None:
+    """Upload ``root/folder`` to the S3 server under its prefix, one object at a time in name order, so
+    that the objects' ``LastModified`` never decreases in name order (the store then delivers by name)."""
+    for path in sorted((root / folder).rglob("*")):
+        if path.is_file():
+            key = path.relative_to(root).as_posix()
+            server.fs.pipe_file(f"{server.bucket}/{server.prefix}/{key}", path.read_bytes())
+
+
 def s3_files(server) -> dict[str, object]:
     fs = server.fs
     fs.invalidate_cache()
@@ -276,11 +294,7 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     # 1. the local folder (the embedded default)
     local = tmp_path / "local"
     shutil.copytree(province / "landing", local / "landing")
-    # files arrive in order of their modification time, then name: here all at one time, so both stores
-    # take them by name (the object store's LastModified is the upload's, below in name order)
-    for path in (local / "landing").rglob("*"):
-        if path.is_file():
-            os.utime(path, (1_360_000_000, 1_360_000_000))
+    delivered_at_one_time(local / "landing")
     _clear_env(monkeypatch)
     monkeypatch.setenv("TECHREFORM_DATA_DIR", str(local))
     monkeypatch.setenv("TECHREFORM_WAREHOUSE_URL", warehouse_url)
@@ -291,10 +305,7 @@ def test_the_monthly_dag_on_the_object_store_gives_the_warehouse_and_files_of_th
     # 2. the object store: deliveries uploaded under <url>/landing, credentials from the Airflow
     # connection techreform_store, a fresh warehouse of the same engine, a data folder that stays empty
     second_url = _second_warehouse(warehouse_url, tmp_path)
-    for path in sorted((local / "landing").rglob("*")):
-        if path.is_file():  # one by one, in name order
-            key = path.relative_to(local).as_posix()
-            s3_server.fs.pipe_file(f"{s3_server.bucket}/{s3_server.prefix}/{key}", path.read_bytes())
+    upload_in_name_order(local, "landing", s3_server)
     _clear_env(monkeypatch)
     for key, value in s3_server.env(through_connection=True).items():
         if not key.startswith("AWS_"):  # the tasks get the credentials from the connection only
