@@ -31,8 +31,11 @@ from techreform.ingest import fill_received
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
-from techreform.validation import derive, explanations, outcomes, reuse, suites
+from techreform.validation import derive, explanations, gx_import, outcomes, reuse, suites
 from techreform.warehouse import delete_where, insert_rows, read_frame
+
+# before any module of this package imports Great Expectations (none does at its own import)
+gx_import.defer_scipy_stats()
 
 __all__ = ["ValidationResult", "validate_staged", "record_results"]
 
