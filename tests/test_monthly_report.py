@@ -44,6 +44,29 @@ def test_a_noisy_series_gets_an_interval_around_the_trend_and_a_cautious_verdict
     assert project([*periods, Period(2015, 12)], [*values, 4000.0], 5000.0, "up").verdict == "missed"
 
 
+def test_the_interval_is_the_t_prediction_interval_and_the_quantile_is_scipy_stats_own():
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    from techreform.report.projection import t_quantile
+
+    periods = [Period(2011, m) for m in range(1, 13)]
+    values = [100.0 * m + (40 if m % 2 else -40) for m in range(1, 13)]
+    p = project(periods, values, 5900.0, "up")
+    ks = np.arange(1, 13, dtype=float)  # months since 2010-12
+    slope, intercept = np.polyfit(ks, values, 1)
+    s = math.sqrt(sum((v - (intercept + slope * k)) ** 2 for k, v in zip(ks, values)) / 10)
+    # t(0.95, 10) from the tables: 1.8125
+    half = 1.8124611228107335 * s * math.sqrt(1 + 1 / 12 + (60 - ks.mean()) ** 2 / ((ks - ks.mean()) ** 2).sum())
+    assert math.isclose(p.high - p.value, half, rel_tol=1e-9) and math.isclose(p.value - p.low, half, rel_tol=1e-9)
+    for df in (1, 2, 3, 10, 57, 1000):
+        for q in (0.5, 0.9, 0.95, 0.975):
+            assert t_quantile(q, df) == float(stats.t.ppf(q, df))
+    assert math.isnan(t_quantile(0.95, 0)) and math.isnan(float(stats.t.ppf(0.95, 0)))
+
+
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
     from techreform.generator import GeneratorConfig, generate

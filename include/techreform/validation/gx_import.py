@@ -7,8 +7,9 @@ docs/performance.md, round 21). No suite of this package uses that expectation, 
 ``stats`` only inside it. :func:`defer_scipy_stats` puts ``scipy.stats`` in ``sys.modules`` as a module
 that is executed on first use (the standard library's :class:`importlib.util.LazyLoader`), so that GX
 binds the name without loading SciPy's statistics; whoever first reads an attribute of it (a suite that
-did use the expectation, the report's projection) loads the real module then, as an ordinary import
-would have.
+did use the expectation) loads the real module then, as an ordinary import would have. The monthly
+report's projection takes its t quantile from ``scipy.special`` (:func:`techreform.report.projection.t_quantile`),
+so a run's process loads SciPy's statistics at no step.
 
 :mod:`techreform.validation` calls it when it is imported, before any of its modules imports GX.
 """
