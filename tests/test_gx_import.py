@@ -1,6 +1,7 @@
 """Great Expectations imported without SciPy's statistics (``techreform.validation.gx_import``): a fresh
-interpreter validates the enterprises' whole suite without executing ``scipy.stats``, and the deferred
-module is the real one on its first use."""
+interpreter validates the enterprises' whole suite and projects a target as the monthly report does
+(``techreform.report.projection``) without executing ``scipy.stats``, and the deferred module is the real
+one on its first use."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import techreform.validation
 from techreform.forms import FORMS
 from techreform.options import ValidationOptions
 from techreform.periods import Period
+from techreform.report.projection import project
 from techreform.validation import _parameters, derive, suites
 from validation_fixtures import e1_row, prepare_warehouse, staged
 
@@ -26,20 +28,23 @@ rows = staged("E1", "2013-06", {"a.csv": [e1_row(1), e1_row(2, employees=0.5), e
 with prepare_warehouse("sqlite:///" + sys.argv[1]).begin() as conn:
     frame = derive.helper_columns(conn, E1, rows, JUNE, ValidationOptions())
     result = suites.run_suite(E1, frame, _parameters(conn, JUNE))
-executed_while_validating = "scipy.stats._stats_py" in sys.modules
+months = [Period(2011, m) for m in range(1, 13)]
+projection = project(months, [100.0 * m + (40 if m % 2 else -40) for m in range(1, 13)], 5900.0, "up")
+executed_before_first_use = "scipy.stats._stats_py" in sys.modules
 from scipy import stats  # as any later importer would
 entropy = float(stats.entropy([0.5, 0.5], [0.25, 0.75]))
 print(json.dumps({
     "expectations": len(result.results),
     "failed": sorted({r.expectation_config.meta["rule_id"] for r in result.results if not r.success}),
-    "executed_while_validating": executed_while_validating,
+    "interval": projection.high > projection.value > projection.low,
+    "executed_before_first_use": executed_before_first_use,
     "entropy": entropy,
     "executed_after_first_use": "scipy.stats._stats_py" in sys.modules,
 }))
 """
 
 
-def test_a_fresh_process_validates_a_whole_suite_without_executing_scipy_stats_and_gets_it_on_first_use(tmp_path):
+def test_a_fresh_process_validates_and_projects_without_executing_scipy_stats_and_gets_it_on_first_use(tmp_path):
     from techreform.forms import FORMS
     from techreform.validation import suites
 
@@ -48,14 +53,15 @@ def test_a_fresh_process_validates_a_whole_suite_without_executing_scipy_stats_a
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PYTHONPATH": str(TESTS), "PATH": "/usr/bin:/bin", "HOME": str(TESTS.parent)},
+        env={"PYTHONPATH": str(TESTS), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["expectations"] == len(suites.suite_dict(FORMS["E1"])["expectations"])
     assert {"E1-H03", "E1-H07"} <= set(seen["failed"])  # the suite really ran: the planted defects fail
-    assert seen["executed_while_validating"] is False
+    assert seen["interval"] is True  # the projection's t quantile was taken
+    assert seen["executed_before_first_use"] is False
     assert math.isclose(seen["entropy"], 0.5 * math.log(4 / 3))  # Σ p·ln(p/q) of the two distributions
     assert seen["executed_after_first_use"] is True
 
