@@ -29,7 +29,7 @@ from techreform.ingest import fill_received, parse_rule_id
 from techreform.periods import Period
 from techreform.reference import prefecture_of_rows
 from techreform.supervisor_rules import validate_supervisors
-from techreform.warehouse import delete_where, insert_rows, query, read_frame, refresh_statistics
+from techreform.warehouse import delete_where, insert_rows, query, read_committed_frame, read_frame, refresh_statistics
 
 OUTCOME_COLUMNS = [
     "form",
@@ -163,9 +163,10 @@ def read_staged(conn: Connection, form: Form, period: str) -> tuple[pd.DataFrame
     some 150 MB less at a 1M-row month through the whole check (docs/performance.md). The rows come in
     delivery order (:func:`into_delivery_order`)."""
     columns = staging_columns(conn, form)
-    staged = read_frame(
+    staged = read_committed_frame(  # before anything is written: through the database's Arrow driver
         conn,
         "staging/files/staged_rows",
+        table=form.staging_table,
         tables={"staging_table": form.staging_table, "columns": [c for c in columns if c not in FILE_COLUMNS]},
         form=form.code,
         period=period,
@@ -198,8 +199,9 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     from techreform.validation import record_results, validate_staged
 
     p = str(period)
+    with engine.begin() as conn:  # the files ingested since the last load, committed for read_staged's reader
+        refresh_statistics(conn, form.staging_table)
     with engine.begin() as conn:
-        refresh_statistics(conn, form.staging_table)  # the files ingested since the last load
         staged, unparsed = read_staged(conn, form, p)
         check_to_keep = None
         if form.checks == "supervisor_rules":

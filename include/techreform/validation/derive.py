@@ -19,6 +19,7 @@ from techreform.forms import E1_YEAR_TO_DATE_FIELDS, PRODUCT_PARTS, TECH_CENTRE_
 from techreform.options import ValidationOptions
 from techreform.periods import Period
 from techreform.validation import hb
+from techreform.warehouse import read_committed_frame
 from techreform.warehouse import read_frame as warehouse_read_frame
 from techreform.warehouse import read_frame_in as warehouse_read_frame_in
 
@@ -99,7 +100,9 @@ def _register(conn: Connection, period: Period, codes: pd.Series) -> pd.DataFram
             conn, "intermediate/register_codes_of", sorted(str(c) for c in wanted), period=str(period)
         )
     if register is None or register.empty:  # none found: the whole register says whether there is one
-        register = warehouse_read_frame(conn, "intermediate/register_codes", period=str(period))
+        register = read_committed_frame(  # the register's load committed: through the Arrow driver
+            conn, "intermediate/register_codes", table="dim_enterprise_register", period=str(period)
+        )
     return register.drop_duplicates("uscc")
 
 

@@ -1,0 +1,199 @@
+"""``warehouse.read_committed_frame``: on PostgreSQL, committed rows read through ADBC's driver on a
+connection of its own give :func:`warehouse.read_frame`'s frame, column for column; what the driver would
+type otherwise is read through the engine instead, as SQLite always is; the driver's sessions are named
+as the engine's and closed with them; the load commits the staging table's statistics before it reads the
+staged rows through the other connection (docs/performance.md, round 22)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from techreform import warehouse
+from techreform.warehouse import engine_for
+
+DDL = (
+    "create table read_t (id integer primary key, name text, amount double precision, headcount bigint, "
+    "flag smallint, late_amount double precision, no_value double precision)"
+)
+ROWS = 3 * 1024 + 17
+"""Rows enough for the driver to read in several batches."""
+
+
+def _row(i: int) -> dict:
+    return {
+        "id": i,
+        "name": None if i % 7 == 0 else ("" if i % 11 == 0 else f"企业{i}"),
+        "amount": None if i % 5 == 0 else i / 8,
+        "headcount": None if i % 13 == 0 else i * 1_000_003,
+        "flag": i % 2,
+        "late_amount": None if i < 2_000 else i * 0.5,  # missing through the driver's first batch
+        "no_value": None,
+    }
+
+
+@pytest.fixture
+def engine(pg_url, tmp_path, monkeypatch):
+    engine = engine_for(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(DDL)
+        warehouse.insert_rows(conn, "read_t", [_row(i) for i in range(ROWS)])
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "read_t.sql").write_text("select * from read_t where id >= :low order by id", encoding="utf-8")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path / "sql")
+    return engine
+
+
+def _engine_reads(monkeypatch) -> list[str]:
+    """The query files read_committed_frame left to read_frame (the engine's connection), as it calls them."""
+    called: list[str] = []
+    read_frame = warehouse.read_frame
+
+    def spy(conn, name, **kwargs):
+        called.append(name)
+        return read_frame(conn, name, **kwargs)
+
+    monkeypatch.setattr(warehouse, "read_frame", spy)
+    return called
+
+
+@pytest.mark.postgres
+def test_committed_rows_come_through_the_arrow_driver_as_read_frame_types_them(engine, monkeypatch):
+    with engine.connect() as conn:
+        expected = warehouse.read_frame(conn, "read_t", low=0)
+        engine_reads = _engine_reads(monkeypatch)
+        got = warehouse.read_committed_frame(conn, "read_t", table="read_t", low=0)
+    assert engine_reads == []  # the driver's frame, not the engine's
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    dtypes = {name: str(dtype) for name, dtype in got.dtypes.items()}
+    assert dtypes == {
+        "id": "int64",
+        "name": "str",
+        "amount": "float64",
+        "headcount": "float64",  # whole numbers with a null: NaN, as pandas makes them
+        "flag": "int64",
+        "late_amount": "float64",
+        "no_value": "object",  # a column of nulls: objects
+    }
+    assert got["name"].isna().sum() == len(range(0, ROWS, 7)) and (got["name"] == "").any()
+    assert got.loc[ROWS - 1, "headcount"] == (ROWS - 1) * 1_000_003 and got["late_amount"].iloc[:2_000].isna().all()
+    assert got["no_value"].tolist() == [None] * ROWS
+
+
+@pytest.mark.postgres
+def test_no_rows_give_read_frames_empty_frame(engine, monkeypatch):
+    with engine.connect() as conn:
+        expected = warehouse.read_frame(conn, "read_t", low=ROWS)
+        engine_reads = _engine_reads(monkeypatch)
+        got = warehouse.read_committed_frame(conn, "read_t", table="read_t", low=ROWS)
+    assert engine_reads == [] and got.empty
+    pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.postgres
+def test_a_column_the_driver_would_type_otherwise_is_read_through_the_engine(engine, monkeypatch):
+    """A decimal column (ADBC gives Arrow decimals, psycopg Python ``Decimal``s) and a ``real`` one (ADBC's
+    float32 is not the double psycopg makes of the server's text): the engine reads the query."""
+    for column, sql_type in (("single", "real"), ("exact", "numeric")):
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"alter table read_t add column {column} {sql_type}")
+            conn.exec_driver_sql(f"update read_t set {column} = id / 10.0")
+        with engine.connect() as conn:
+            expected = warehouse.read_frame(conn, "read_t", low=0)
+            engine_reads = _engine_reads(monkeypatch)
+            got = warehouse.read_committed_frame(conn, "read_t", table="read_t", low=0)
+        assert engine_reads == ["read_t"], column
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        # psycopg's double of the server's text, not float32's 0.10000000149…; Python's Decimal
+        assert got.loc[1, column] == {"single": 0.1, "exact": Decimal("0.1")}[column]
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"alter table read_t drop column {column}")
+
+
+def test_sqlite_is_read_through_the_engine(tmp_path, monkeypatch):
+    """ADBC's SQLite driver would be a second SQLite library in the process, blind to the first one's
+    locks: SQLite is never read through it."""
+    engine = engine_for(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(DDL)
+        warehouse.insert_rows(conn, "read_t", [_row(i) for i in range(10)])
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "read_t.sql").write_text("select * from read_t where id >= :low order by id", encoding="utf-8")
+    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path / "sql")
+    with engine.connect() as conn:
+        engine_reads = _engine_reads(monkeypatch)
+        got = warehouse.read_committed_frame(conn, "read_t", table="read_t", low=2)
+    assert engine_reads == ["read_t"] and got["id"].tolist() == list(range(2, 10))
+
+
+@pytest.mark.postgres
+def test_the_drivers_postgresql_sessions_are_named_as_the_engines_and_closed_with_them(engine, pg_url):
+    with engine.connect() as conn:
+        for low in (0, ROWS - 5):  # the second read opens no new idle session
+            assert len(warehouse.read_committed_frame(conn, "read_t", table="read_t", low=low)) == ROWS - low
+    database = sa.make_url(pg_url).database
+    observer = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+
+    def sessions() -> list[tuple[str, str]]:
+        with observer.connect() as watch:
+            return [
+                tuple(row)
+                for row in watch.execute(
+                    sa.text(
+                        "select application_name, state from pg_stat_activity "
+                        "where datname = :db and pid <> pg_backend_pid()"
+                    ),
+                    {"db": database},
+                )
+            ]
+
+    engine.dispose()  # the engine's pooled session closed: what is left is the driver's
+    assert sessions() == [("techreform", "idle")]
+    warehouse.dispose_engines()
+    assert sessions() == []
+    observer.dispose()
+
+
+@pytest.mark.postgres
+def test_the_load_commits_the_staging_tables_statistics_before_it_reads_the_staged_rows(tmp_path, pg_url, monkeypatch):
+    """The staged rows are read on another connection, whose planner sees only committed statistics: the
+    staging table's ``ANALYZE`` is committed before they are read (without it, a national month's join of
+    its staged rows to the file log was planned for the rows of the month before)."""
+    from landing_files import e1_row, uscc_for, write_delivery
+    from techreform import load
+    from techreform.config import Settings
+    from techreform.forms import ENTERPRISE_MONTHLY as E1
+    from techreform.periods import Period
+    from techreform.pipeline import prepare_warehouse, process_form
+
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": pg_url})
+    engine = prepare_warehouse(settings)
+    rows = [e1_row(uscc_for("620102", n), "2013-06") for n in range(1, 8)]
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    observer = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    seen: list[float] = []
+    read_staged = load.read_staged
+
+    def read_staged_seen_from_outside(conn, form, period):
+        with observer.connect() as other:  # what a connection of its own sees of the statistics
+            seen.append(
+                other.execute(
+                    sa.text("select reltuples from pg_class where relname = :t and relkind = 'r'"),
+                    {"t": E1.staging_table},
+                ).scalar_one()
+            )
+            seen.append(
+                other.execute(
+                    sa.text("select count(*) from pg_stats where tablename = :t"), {"t": E1.staging_table}
+                ).scalar_one()
+            )
+        return read_staged(conn, form, period)
+
+    monkeypatch.setattr(load, "read_staged", read_staged_seen_from_outside)
+    result = process_form(engine, settings, "E1", Period(2013, 6))["load"]
+    observer.dispose()
+    assert result["accepted"] == 7
+    assert seen[0] == 7 and seen[1] > 0  # the rows counted and the columns' statistics committed
