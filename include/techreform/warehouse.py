@@ -6,6 +6,7 @@ The same code and SQL run on SQLite (embedded default) and PostgreSQL (productio
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -327,19 +328,23 @@ _COLUMN_KIND_OF_TYPE = {
 
 
 def _column_kinds(conn: Connection, table: str) -> dict[str, str]:
-    """Each column of ``table`` (PostgreSQL) by kind: ``integer``, ``float``, ``text``, or ``other``.
+    """Each column of ``table`` by the kind of its declared type: ``integer``, ``float``, ``text``, or ``other``.
     COPY reads ``5.0`` as no integer, so values for an integer column are given as integers, rounded as
     PostgreSQL's own float-to-integer cast rounds (half to even), as an ``insert`` of the same value
     would store them; :func:`_copy_array` takes a column's kind to write it as CSV, and
     :func:`read_committed_frame` checks the columns ADBC's driver read against it."""
     key = (str(conn.engine.url), table)  # by database, not by engine object (an id is reused once freed)
     if key not in _COLUMN_KINDS:
-        rows = conn.exec_driver_sql(
-            "select column_name, data_type from information_schema.columns "
-            "where table_name = %(table)s and table_schema = current_schema()",
-            {"table": table},
-        ).fetchall()
-        _COLUMN_KINDS[key] = {name: _COLUMN_KIND_OF_TYPE.get(kind, "other") for name, kind in rows}
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = %(table)s and table_schema = current_schema()",
+                {"table": table},
+            ).fetchall()
+        else:  # SQLite: the declared types of the DDL (text, integer, double precision …)
+            _check_identifiers(table, ())
+            rows = [(row[1], row[2]) for row in conn.exec_driver_sql(f"pragma table_info({table})")]
+        _COLUMN_KINDS[key] = {name: _COLUMN_KIND_OF_TYPE.get(kind.lower(), "other") for name, kind in rows}
     return _COLUMN_KINDS[key]
 
 
@@ -520,25 +525,28 @@ def read_committed_frame(
     conn: Connection, name: str, *, table: str, tables: Mapping[str, str] | None = None, **params: Any
 ):
     """:func:`read_frame` of a query file whose columns are columns of ``table`` and whose rows
-    ``conn``'s transaction has not written (it reads what is committed): the same frame. On PostgreSQL
-    it is read through ADBC's driver (libpq, in C) on a connection of its own, the columns built as Arrow
-    arrays instead of from psycopg's Python tuples: about half the time for the half a million staged
-    rows of a national month (docs/performance.md, round 22).
+    ``conn``'s transaction has not written (it reads what is committed): the same frame, read through
+    the database's ADBC driver (in C, the columns built as Arrow arrays instead of from the driver's Python
+    tuples) on a connection of its own: PostgreSQL's over libpq in this process, SQLite's in a process of
+    its own (:mod:`techreform.sqlite_arrow`: it carries a SQLite library of its own, which must not share a
+    process with Python's). About half the time for the half a million staged rows of a national month
+    (docs/performance.md, round 22).
 
     The frame is :func:`read_frame`'s, column for column: text as ``str``, whole numbers as ``int64``
     (``float64`` with NaN when one is missing), floats as ``float64``, a column of nulls as objects. When
     that cannot be said of what the driver gave, the query is run through ``conn`` by :func:`read_frame`:
-    a column whose type is not its declared kind in ``table`` (:func:`_column_kinds`) or of another type
-    (decimals, dates, booleans), an error of the driver, no ADBC driver — and always on SQLite. (ADBC's
-    SQLite driver carries a SQLite library of its own; two in one process do not see each other's POSIX
-    locks, and a connection of one closing drops the other's: its reads were stale in a test here, and
-    SQLite's documentation counts it among the ways to corrupt a database.) Nothing is written through
-    the other connection.
+    a SQLite database in memory (no other connection sees it), a column whose type is not its declared
+    kind in ``table`` (:func:`_column_kinds`; SQLite keeps a value of another type in any column, and the
+    driver then writes the column's numbers as text), a column of another type (decimals, dates,
+    booleans, bytes), an error of the driver or of its process, or no ADBC driver. Nothing is written
+    through the other connection.
 
-    Every statement of a ``read committed`` transaction sees what was committed when it began, as the
-    other connection's does; but statistics ``ANALYZE`` gathered in ``conn``'s open transaction are not
-    seen by the other connection's planner (:func:`techreform.load.load_form_period` commits the staging
-    table's before it reads)."""
+    SQLite: what ``conn`` reads before its first write is read outside a transaction by the driver
+    (pysqlite begins one at the first write), so the other connection reads the same committed rows. On
+    PostgreSQL every statement of a ``read committed`` transaction sees what was committed when it began,
+    as the other connection's does; but statistics ``ANALYZE`` gathered in ``conn``'s open transaction are
+    not seen by the other connection's planner (:func:`techreform.load.load_form_period` commits the
+    staging table's before it reads)."""
     table_read = _read_arrow(conn, sql_text(name, conn.dialect.name, tables), params)
     frame = _frame_of_arrow(table_read, _column_kinds(conn, table)) if table_read is not None else None
     del table_read
@@ -548,24 +556,41 @@ def read_committed_frame(
 
 
 def _read_arrow(conn: Connection, statement: str, params: Mapping[str, Any]) -> Any:
-    """The rows of ``statement`` as a pyarrow Table, read through ADBC's PostgreSQL driver on a connection
-    of its own to ``conn``'s database, or ``None`` (:func:`read_committed_frame` says when)."""
-    if conn.dialect.name != "postgresql":
-        return None
+    """The rows of ``statement`` as a pyarrow Table, read through ADBC's driver of ``conn``'s database on
+    a connection of its own (SQLite's in a process of its own: :mod:`techreform.sqlite_arrow`), or
+    ``None`` (:func:`read_committed_frame` says when)."""
+    url = conn.engine.url
     try:
-        import adbc_driver_postgresql.dbapi as adbc
-        from sqlalchemy.dialects.postgresql import psycopg
+        if conn.dialect.name == "postgresql":
+            import adbc_driver_postgresql.dbapi as adbc
+            from sqlalchemy.dialects.postgresql import psycopg
+
+            compiled = sa.text(statement).compile(dialect=psycopg.dialect(paramstyle="numeric_dollar"))  # $1, $2
+            values = compiled.construct_params(dict(params))
+            query_args = {"application_name": "techreform", **url.query}  # as the engine names its sessions
+            uri = url.set(drivername="postgresql", query=query_args).render_as_string(hide_password=False)
+            with _postgresql_arrow_connection(adbc, uri) as connection, connection.cursor() as cursor:
+                cursor.execute(compiled.string, [values[key] for key in compiled.positiontup or ()])
+                return cursor.fetch_arrow_table()
+        if (
+            conn.dialect.name == "sqlite"
+            and not in_memory(url)
+            and _has_rows(conn, statement, params, ARROW_PROCESS_MIN_ROWS)
+        ):
+            from sqlalchemy.dialects.sqlite import pysqlite
+
+            compiled = sa.text(statement).compile(dialect=pysqlite.dialect())  # ?
+            values = compiled.construct_params(dict(params))
+            return _sqlite_arrow_in_its_own_process(
+                {
+                    "database": str(Path(url.database).resolve()),
+                    "statement": compiled.string,
+                    "parameters": [values[key] for key in compiled.positiontup or ()],
+                }
+            )
+        return None
     except ImportError:
         return None
-    url = conn.engine.url
-    query_args = {"application_name": "techreform", **url.query}  # as the engine names its sessions
-    uri = url.set(drivername="postgresql", query=query_args).render_as_string(hide_password=False)
-    compiled = sa.text(statement).compile(dialect=psycopg.dialect(paramstyle="numeric_dollar"))  # $1, $2 …
-    values = compiled.construct_params(dict(params))
-    try:
-        with _postgresql_arrow_connection(adbc, uri) as connection, connection.cursor() as cursor:
-            cursor.execute(compiled.string, [values[key] for key in compiled.positiontup or ()])
-            return cursor.fetch_arrow_table()
     except OSError as exc:  # the driver's error while reading its batches, as pyarrow raises it
         _log.debug("read through the engine, not ADBC: %s", exc)
         return None
@@ -574,6 +599,54 @@ def _read_arrow(conn: Connection, statement: str, params: Mapping[str, Any]) -> 
             _log.debug("read through the engine, not ADBC: %s", exc)
             return None
         raise
+
+
+ARROW_PROCESS_MIN_ROWS = 50_000
+"""SQLite: a read of fewer rows is left to the engine. The reading process takes 0.2–0.3 s to start and
+saves some 8 µs a row (docs/performance.md, round 22): about even at 35,000 rows."""
+
+
+def _has_rows(conn: Connection, statement: str, params: Mapping[str, Any], rows: int) -> bool:
+    """Whether ``statement`` gives at least ``rows`` rows: counted up to ``rows`` (its first rows only)."""
+    counted = conn.execute(
+        sa.text(f"select count(*) from (select 1 from ({statement.strip().rstrip(';')}) limit :at_least)"),
+        {**params, "at_least": rows},
+    ).scalar_one()
+    return counted >= rows
+
+
+def _sqlite_arrow_in_its_own_process(request: dict[str, Any]) -> Any:
+    """The pyarrow Table :mod:`techreform.sqlite_arrow` reads for ``request`` in a process of its own (this
+    interpreter, its environment), or ``None`` when it could not (its error is logged at debug level)."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    try:
+        payload = json.dumps(request).encode()
+    except TypeError:  # a parameter JSON cannot carry (a date): the engine binds it
+        return None
+    with subprocess.Popen(
+        [sys.executable, "-m", "techreform.sqlite_arrow"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        try:
+            child.stdin.write(payload)
+            child.stdin.close()
+            table = pa.ipc.open_stream(child.stdout).read_all()
+        except (OSError, pa.ArrowException):
+            table = None
+        except BaseException:
+            child.kill()
+            raise
+        problem = child.stderr.read().decode(errors="replace").strip()
+        if child.wait() != 0 or table is None:
+            _log.debug("read through the engine, not ADBC's SQLite driver: %s", problem.splitlines()[-1:] or "")
+            return None
+    return table
 
 
 def _postgresql_arrow_connection(adbc: Any, uri: str) -> Any:
@@ -608,7 +681,11 @@ def _frame_of_arrow(table: Any, kinds: Mapping[str, str]):
             continue
         if kind == "integer" and pa.types.is_signed_integer(kind_of):
             column = column.cast(pa.int64())  # smallint and integer too: Python ints to psycopg
-        elif not ((kind == "text" and kind_of == pa.string()) or (kind == "float" and kind_of == pa.float64())):
+        elif not (
+            (kind == "text" and kind_of == pa.string())
+            # SQLite keeps a fraction given to an integer column: float64, as read_frame makes of it too
+            or (kind in ("float", "integer") and kind_of == pa.float64())
+        ):
             return None
         columns[name] = column.to_pandas()
     return pd.DataFrame(columns, columns=table.column_names, copy=False)
