@@ -156,15 +156,17 @@ def test_sqlite_is_read_in_a_process_of_its_own_and_sees_each_commit(sqlite_url,
     assert engine_reads == [] and "adbc_driver_sqlite" not in sys.modules
 
 
-def test_a_failed_reading_process_leaves_the_read_to_the_engine(sqlite_url, tmp_path, monkeypatch):
+def test_a_failed_reading_process_leaves_the_read_to_the_engine(sqlite_url, tmp_path, monkeypatch, caplog):
+    import logging
     import sys
 
     engine = _read_t(sqlite_url, tmp_path, monkeypatch, rows=10)
-    monkeypatch.setattr(sys, "executable", "/bin/false")  # the process exits at once, with nothing read
     engine_reads = _engine_reads(monkeypatch)
-    with engine.connect() as conn:
+    with engine.connect() as conn, caplog.at_level(logging.DEBUG, logger="techreform.warehouse"):
+        monkeypatch.setattr(sys, "executable", "/bin/false")  # the process exits at once, with nothing read
         got = warehouse.read_committed_frame(conn, "read_t", table="read_t", low=2)
     assert engine_reads == ["read_t"] and got["id"].tolist() == list(range(2, 10))
+    assert "read through the engine, not ADBC's SQLite driver: 1" in caplog.text  # /bin/false's exit status
 
 
 def test_sqlite_reads_of_fewer_rows_than_its_process_saves_on_are_left_to_the_engine(sqlite_url, tmp_path, monkeypatch):

@@ -620,6 +620,7 @@ def _sqlite_arrow_in_its_own_process(request: dict[str, Any]) -> Any:
     interpreter, its environment), or ``None`` when it could not (its error is logged at debug level)."""
     import subprocess
     import sys
+    import tempfile
 
     import pyarrow as pa
 
@@ -627,12 +628,16 @@ def _sqlite_arrow_in_its_own_process(request: dict[str, Any]) -> Any:
         payload = json.dumps(request).encode()
     except TypeError:  # a parameter JSON cannot carry (a date): the engine binds it
         return None
-    with subprocess.Popen(
-        [sys.executable, "-m", "techreform.sqlite_arrow"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as child:
+    # its errors to a file, not a pipe: a pipe nobody reads while the rows are read could fill and stop it
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(
+            [sys.executable, "-m", "techreform.sqlite_arrow"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+        ) as child,
+    ):
         try:
             child.stdin.write(payload)
             child.stdin.close()
@@ -642,9 +647,10 @@ def _sqlite_arrow_in_its_own_process(request: dict[str, Any]) -> Any:
         except BaseException:
             child.kill()
             raise
-        problem = child.stderr.read().decode(errors="replace").strip()
         if child.wait() != 0 or table is None:
-            _log.debug("read through the engine, not ADBC's SQLite driver: %s", problem.splitlines()[-1:] or "")
+            errors.seek(0)
+            last = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+            _log.debug("read through the engine, not ADBC's SQLite driver: %s", last[0] if last else child.returncode)
             return None
     return table
 
