@@ -202,17 +202,11 @@ def test_the_drivers_postgresql_sessions_are_named_as_the_engines_and_closed_wit
     observer = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
 
     def sessions() -> list[tuple[str, str]]:
+        """The sessions on the test's database but the observer's own: name and state."""
+        sql = "select application_name, state from pg_stat_activity where datname = :db and pid <> pg_backend_pid()"
         with observer.connect() as watch:
-            return [
-                tuple(row)
-                for row in watch.execute(
-                    sa.text(
-                        "select application_name, state from pg_stat_activity "
-                        "where datname = :db and pid <> pg_backend_pid()"
-                    ),
-                    {"db": database},
-                )
-            ]
+            found = watch.execute(sa.text(sql), {"db": database}).all()
+        return [(session.application_name, session.state) for session in found]
 
     engine.dispose()  # the engine's pooled session closed: what is left is the driver's
     assert sessions() == [("techreform", "idle")]
