@@ -184,6 +184,29 @@ def test_sqlite_reads_of_fewer_rows_than_its_process_saves_on_are_left_to_the_en
     assert engine_reads == ["read_t"]  # eight: through the engine
 
 
+def test_a_reading_process_that_writes_no_arrow_is_stopped_and_the_engine_reads(sqlite_url, tmp_path, monkeypatch):
+    """``yes`` writes lines for ever: the stream is refused at its first bytes, the process ends (it is
+    stopped; its output no longer read, it would also end on a closed pipe) and the engine reads."""
+    import shutil
+    import sys
+    import threading
+
+    engine = _read_t(sqlite_url, tmp_path, monkeypatch, rows=10)
+    monkeypatch.setattr(sys, "executable", shutil.which("yes"))
+    engine_reads = _engine_reads(monkeypatch)
+    got: list = []
+
+    def read() -> None:
+        with engine.connect() as conn:
+            got.append(warehouse.read_committed_frame(conn, "read_t", table="read_t", low=2))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=120)
+    assert not reader.is_alive(), "the read waited for a process whose output nobody reads"
+    assert engine_reads == ["read_t"] and got[0]["id"].tolist() == list(range(2, 10))
+
+
 def test_a_sqlite_database_in_memory_is_read_through_the_engine(tmp_path, monkeypatch):
     engine = _read_t("sqlite://", tmp_path, monkeypatch, rows=10)  # one connection's: no other sees it
     with engine.connect() as conn:

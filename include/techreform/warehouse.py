@@ -642,7 +642,8 @@ def _sqlite_arrow_in_its_own_process(request: dict[str, Any]) -> Any:
             child.stdin.write(payload)
             child.stdin.close()
             table = pa.ipc.open_stream(child.stdout).read_all()
-        except (OSError, pa.ArrowException):
+        except (OSError, pa.ArrowException):  # not a stream of Arrow: stopped, not waited for (it may write on)
+            child.kill()
             table = None
         except BaseException:
             child.kill()
