@@ -185,14 +185,20 @@ def test_sqlite_reads_of_fewer_rows_than_its_process_saves_on_are_left_to_the_en
 
 
 def test_a_reading_process_that_writes_no_arrow_is_stopped_and_the_engine_reads(sqlite_url, tmp_path, monkeypatch):
-    """``yes`` writes lines for ever: the stream is refused at its first bytes, the process ends (it is
-    stopped; its output no longer read, it would also end on a closed pipe) and the engine reads."""
-    import shutil
+    """The process writes a well-framed message that is no Arrow (the continuation marker, a length of
+    eight, eight zero bytes) and then sleeps for ten minutes with its output open: the stream is refused,
+    the process is stopped rather than waited for, and the engine reads."""
     import sys
     import threading
 
     engine = _read_t(sqlite_url, tmp_path, monkeypatch, rows=10)
-    monkeypatch.setattr(sys, "executable", shutil.which("yes"))
+    impostor = tmp_path / "impostor"
+    impostor.write_text(
+        "#!/bin/sh\nprintf '\\377\\377\\377\\377\\010\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000'\n"
+        "exec sleep 600\n"
+    )
+    impostor.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(impostor))
     engine_reads = _engine_reads(monkeypatch)
     got: list = []
 
@@ -203,8 +209,71 @@ def test_a_reading_process_that_writes_no_arrow_is_stopped_and_the_engine_reads(
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     reader.join(timeout=120)
-    assert not reader.is_alive(), "the read waited for a process whose output nobody reads"
+    assert not reader.is_alive(), "the read waited for a process that wrote no Arrow"
     assert engine_reads == ["read_t"] and got[0]["id"].tolist() == list(range(2, 10))
+
+
+def test_the_reading_process_waits_for_a_lock_as_long_as_the_request_says(tmp_path):
+    """A writer holds the database's exclusive lock for a second: a request that waits ten seconds reads the
+    rows the writer committed; one that waits none fails. The warehouse's requests carry its engines' wait."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+
+    import pyarrow as pa
+
+    database = tmp_path / "locked.sqlite"
+    with sqlite3.connect(database) as setup:
+        setup.execute("create table t (id integer)")
+        setup.execute("insert into t values (1)")
+    setup.close()
+
+    def read(busy_timeout_ms: int) -> subprocess.CompletedProcess:
+        request = {"database": str(database), "statement": "select id from t order by id", "parameters": []}
+        return subprocess.run(
+            [sys.executable, "-m", "techreform.sqlite_arrow"],
+            input=json.dumps({**request, "busy_timeout_ms": busy_timeout_ms}).encode(),
+            capture_output=True,
+            timeout=120,
+        )
+
+    for busy_timeout_ms in (10_000, 0):
+        writer = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        writer.execute("begin exclusive")  # a rollback journal: no reader while it is held
+        writer.execute("insert into t values (2)")
+        released = threading.Timer(1.0, lambda w=writer: (w.execute("commit"), w.close()))
+        released.start()
+        done = read(busy_timeout_ms)
+        released.join()
+        if busy_timeout_ms:
+            assert done.returncode == 0, done.stderr.decode()
+            # the writer's row: read after its commit (while the lock was held no read could begin)
+            assert pa.ipc.open_stream(done.stdout).read_all().column("id").to_pylist() == [1, 2]
+        else:
+            assert done.returncode != 0 and b"locked" in done.stderr, done.stderr.decode()
+        with sqlite3.connect(database) as cleanup:
+            cleanup.execute("delete from t where id = 2")
+        cleanup.close()
+
+
+def test_the_warehouses_reads_wait_for_a_lock_as_its_engines_do(sqlite_url, tmp_path, monkeypatch):
+    engine = _read_t(sqlite_url, tmp_path, monkeypatch, rows=10)
+    requests: list[dict] = []
+    in_its_own_process = warehouse._sqlite_arrow_in_its_own_process
+
+    def spy(request):
+        requests.append(request)
+        return in_its_own_process(request)
+
+    monkeypatch.setattr(warehouse, "_sqlite_arrow_in_its_own_process", spy)
+    monkeypatch.setattr(warehouse, "SQLITE_BUSY_TIMEOUT_SECONDS", 7)
+    with engine.connect() as conn:
+        assert warehouse.read_committed_frame(conn, "read_t", table="read_t", low=3)["id"].tolist() == list(
+            range(3, 10)
+        )
+    assert [request["busy_timeout_ms"] for request in requests] == [7_000]
 
 
 def test_a_sqlite_database_in_memory_is_read_through_the_engine(tmp_path, monkeypatch):

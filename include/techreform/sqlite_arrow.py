@@ -8,10 +8,12 @@ File", 2.2.1; a read here was stale). In a process of its own it is one more rea
 any other process is.
 
 The request comes on standard input as JSON (``database``: the file; ``statement``: one ``select`` with
-``?`` parameters; ``parameters``); the rows go to standard output as one Arrow IPC stream. The driver types
-a column from its first batch and refuses another type in a later one, so every row is read as one
-batch: nulls and floats give floats, and text among numbers gives text with the numbers written out —
-which the caller checks against the columns' declared types. Nothing is written to the database.
+``?`` parameters; ``parameters``; ``busy_timeout_ms``: how long to wait for a lock, the warehouse's
+:data:`~techreform.warehouse.SQLITE_BUSY_TIMEOUT_SECONDS`); the rows go to standard output as one Arrow
+IPC stream. The driver types a column from its first batch and refuses another type in a later one, so
+every row is read as one batch: nulls and floats give floats, and text among numbers gives text with the
+numbers written out — which the caller checks against the columns' declared types. Nothing is written to
+the database.
 
 Only the standard library, pyarrow and the driver are imported: the process starts in a fraction of a
 second."""
@@ -21,16 +23,14 @@ from __future__ import annotations
 import json
 import sys
 
-BUSY_TIMEOUT_MS = 60_000
-"""How long the read waits for a lock, as the warehouse engine's connections do (``timeout=60``)."""
-
 ONE_BATCH_ROWS = 2**30
 """Rows per batch of the driver: every row in one batch (the largest value it takes is below 2³¹ − 1)."""
 
 
-def read(database: str, statement: str, parameters: list) -> object:
-    """The rows of ``statement`` on the SQLite file ``database`` as a pyarrow Table. Through the driver
-    manager's own objects, not its DB-API module, which imports pandas and pyarrow's datasets (0.5 s)."""
+def read(database: str, statement: str, parameters: list, busy_timeout_ms: int) -> object:
+    """The rows of ``statement`` on the SQLite file ``database`` as a pyarrow Table, waiting up to
+    ``busy_timeout_ms`` for a lock. Through the driver manager's own objects, not its DB-API module, which
+    imports pandas and pyarrow's datasets (0.7 s)."""
     from contextlib import closing
 
     import adbc_driver_manager
@@ -42,7 +42,7 @@ def read(database: str, statement: str, parameters: list) -> object:
         closing(adbc_driver_manager.AdbcConnection(opened)) as connection,
     ):
         with closing(adbc_driver_manager.AdbcStatement(connection)) as setting:
-            setting.set_sql_query(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+            setting.set_sql_query(f"pragma busy_timeout = {int(busy_timeout_ms)}")
             setting.execute_update()
         with closing(adbc_driver_manager.AdbcStatement(connection)) as query:
             query.set_options(**{"adbc.sqlite.query.batch_rows": str(ONE_BATCH_ROWS)})
@@ -58,7 +58,7 @@ def main() -> int:
     import pyarrow as pa
 
     request = json.load(sys.stdin)
-    table = read(request["database"], request["statement"], request["parameters"])
+    table = read(request["database"], request["statement"], request["parameters"], request["busy_timeout_ms"])
     with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as writer:
         writer.write_table(table)
     return 0

@@ -25,6 +25,10 @@ from techreform.memory import cycle_collection_paused
 _ENGINES: dict[str, Engine] = {}
 _log = logging.getLogger(__name__)
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+"""How long a SQLite connection of the warehouse waits for another's lock before it fails (the engine's
+connections, and the reading process of :func:`read_committed_frame`)."""
+
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
     "sup_email_log": {"claim_owner": "text", "claim_host": "text", "claim_pid": "integer", "claim_until": "text"},
     "fct_indicator": {"data_period": "text"},
@@ -41,7 +45,7 @@ def engine_for(url: str) -> Engine:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"timeout": 60})
+            engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
             @sa.event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -586,6 +590,7 @@ def _read_arrow(conn: Connection, statement: str, params: Mapping[str, Any]) -> 
                     "database": str(Path(url.database).resolve()),
                     "statement": compiled.string,
                     "parameters": [values[key] for key in compiled.positiontup or ()],
+                    "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_SECONDS * 1000,
                 }
             )
         return None
