@@ -127,7 +127,14 @@ def test_the_forms_ingest_in_parallel_and_validate_in_order_each_after_its_own_i
     assert dag.task_dict[validations[0]].upstream_task_ids - {"report_period"} == {"ingest_register"}
     for label, before, after in zip(labels[1:], validations, validations[1:], strict=False):
         assert dag.task_dict[after].upstream_task_ids - {"report_period"} == {before, f"ingest_{label}"}
-    assert dag.task_dict["review"].upstream_task_ids - {"report_period"} == {validations[-1]}
+    # completeness reads the register in force and who sent rows (E1's and Q1's): beside E1's validation
+    assert dag.task_dict["review"].upstream_task_ids - {"report_period"} == {
+        "validate_load_register",
+        "ingest_enterprises",
+        "ingest_products",
+    }
+    for name in ("quality_gate", "write_receipts"):
+        assert dag.task_dict[name].upstream_task_ids - {"report_period"} == {"review", validations[-1]}
 
 
 def test_the_delivery_dag_runs_on_the_landing_watchers_asset_one_run_at_a_time(dagbag):

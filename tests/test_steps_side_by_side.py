@@ -172,8 +172,10 @@ def test_each_validation_waits_for_its_own_ingest_and_the_one_before_and_a_skipp
     assert waits["validate_load_register"] == {"ingest_register"}
     for before, label in zip(labels, labels[1:], strict=False):
         assert waits[f"validate_load_{label}"] == {f"ingest_{label}", f"validate_load_{before}"}
-    # the gate after completeness, the receipts written beside it; the receipts' e-mails after both
-    assert waits["quality_gate"] == waits["write_receipts"] == {"review"}
+    # completeness beside the enterprises' validation (the register in force, who sent rows); the gate after
+    # it and every validation, the receipts written beside the gate; the receipts' e-mails after both
+    assert waits["review"] == {"validate_load_register", "ingest_enterprises", "ingest_products"}
+    assert waits["quality_gate"] == waits["write_receipts"] == {"review", f"validate_load_{labels[-1]}"}
     assert waited_for(STEPS, STEPS)["send_receipts"] == {"write_receipts", "quality_gate"}
     # after the gate: the indicators beside the supervision; PROJECT_RED's refresh waits for both
     assert waits["compute_indicators"] == waits["supervise"] == waits["summarise"] == {"quality_gate"}

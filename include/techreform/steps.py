@@ -14,15 +14,16 @@ period parsed once, who runs it and how e-mail goes — and returns a small summ
 A step runs after the step before it in the table, unless it names its upstream steps (``after``): the
 forms' ingests all follow ``prepare_warehouse`` and run in parallel on the workers; each validation waits
 for its own form's ingest and the validation before it (:func:`upstream`), so the register is validated
-while the enterprises' files are still staged. The receipts are written beside the quality gate (which
-judges completeness, not the receipts); after the gate the indicators, the supervision (its lights do not
-read the indicators), the receipts' e-mails and the summary run side by side;
-``refresh_supervision_indicators`` waits for the indicators (and the corrected periods) and the
-supervision, and the report, the supervisors' e-mails and the extract follow it in turn. The table's
-order is always one the DAG allows, so the CLI may run the same steps one after the other. Each step holds
-the period for its run and itself exclusively (:func:`techreform.runlock.period_lock`): the tasks of one
-run share the period, another run of the same period is refused at once.
-"""
+while the enterprises' files are still staged. Completeness (``review``) reads the register in force and who
+sent rows, so it waits for the register's validation and the reporting forms' ingests and runs beside the
+enterprises' validation. The receipts are written beside the quality gate (which judges completeness and
+every form's outcomes, not the receipts), both after the last validation; after the gate the indicators, the
+supervision (its lights do not read the indicators), the receipts' e-mails and the summary run side by side;
+``refresh_supervision_indicators`` waits for the indicators (and the corrected periods) and the supervision,
+and the report, the supervisors' e-mails and the extract follow it in turn. The table's order is always one
+the DAG allows, so the CLI may run the same steps one after the other. Each step holds the period for its
+run and itself exclusively (:func:`techreform.runlock.period_lock`): the tasks of one run share the period,
+another run of the same period is refused at once."""
 
 from __future__ import annotations
 
@@ -115,6 +116,16 @@ TASK_LABELS: dict[str, str] = {
 """Each form's word in its task ids (``ingest_<label>``, ``validate_load_<label>``)."""
 
 
+def ingest_step(form_code: str) -> str:
+    """The name of the step that ingests form ``form_code`` (``ingest_<label>``, :data:`TASK_LABELS`)."""
+    return f"ingest_{TASK_LABELS[form_code]}"
+
+
+def validation_step(form_code: str) -> str:
+    """The name of the step that validates and loads form ``form_code`` (``validate_load_<label>``)."""
+    return f"validate_load_{TASK_LABELS[form_code]}"
+
+
 def _forms() -> Iterator[Step]:
     # The forms' ingests touch only their own form's files and rows: in parallel, each after
     # prepare_warehouse. The validations run in PROCESSING_ORDER (the register and supervisors in force
@@ -124,43 +135,66 @@ def _forms() -> Iterator[Step]:
     from techreform.forms import PROCESSING_ORDER  # the forms as data: no heavy import
 
     for form in PROCESSING_ORDER:
-        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
-            f"ingest_{label}",
+            ingest_step(form.code),
             "techreform.pipeline:ingest_form",
-            (code,),
+            (form.code,),
             fault_after="after_ingest",
             after=("prepare_warehouse",),
-            doc=f"{code}: keep every new file of the delivery in the raw zone, stage its rows",
+            doc=f"{form.code}: keep every new file of the delivery in the raw zone, stage its rows",
         )
     previous: tuple[str, ...] = ()
     for form in PROCESSING_ORDER:  # the validations: in order, each after its form's ingest
-        code, label = form.code, TASK_LABELS[form.code]
         yield Step(
-            f"validate_load_{label}",
+            validation_step(form.code),
             "techreform.pipeline:validate_load_form",
-            (code,),
+            (form.code,),
             outlets=(warehouse_asset(form.target_table),),
-            after=(f"ingest_{label}", *previous),
-            doc=f"{code}: validate (Great Expectations) and replace the period's facts in one transaction",
+            after=(ingest_step(form.code), *previous),
+            doc=f"{form.code}: validate (Great Expectations) and replace the period's facts in one transaction",
         )
-        previous = (f"validate_load_{label}",)
+        previous = (validation_step(form.code),)
+
+
+def _completeness_inputs() -> tuple[str, ...]:
+    """The steps the period's completeness (the step ``review``) waits for: what it reads is the register in
+    force (the register's validation) and who sent rows — the staged rows and unreadable rows of E1 and of
+    each form whose reporters are its earlier ones (Q1; their earlier periods' facts are loaded by earlier
+    runs) — so their ingests, not their validations: it runs beside the enterprises' validation."""
+    from techreform.forms import ENTERPRISE_MONTHLY, ENTERPRISE_REGISTER, PROCESSING_ORDER
+
+    reported = [ENTERPRISE_MONTHLY, *(f for f in PROCESSING_ORDER if f.expected_reporters == "previous_reporters")]
+    return (validation_step(ENTERPRISE_REGISTER.code), *(ingest_step(f.code) for f in reported))
+
+
+def _after_every_validation(*steps: str) -> tuple[str, ...]:
+    """``steps`` and the last validation of :data:`~techreform.forms.PROCESSING_ORDER` (which follows every
+    other): for a step that reads every form's outcomes."""
+    from techreform.forms import PROCESSING_ORDER
+
+    return (*steps, validation_step(PROCESSING_ORDER[-1].code))
 
 
 STEPS: tuple[Step, ...] = (
     Step("prepare_warehouse", "techreform.pipeline:prepare", doc="create missing tables, load the code lists"),
     *_forms(),
-    Step("review", "techreform.pipeline:review", doc="completeness (报送率) of the period"),
+    Step(
+        "review",
+        "techreform.pipeline:review",
+        after=_completeness_inputs(),
+        doc="completeness (报送率) of the period; beside the enterprises' validation (it reads who sent rows)",
+    ),
     Step(
         "write_receipts",
         "techreform.pipeline:receipts",
+        after=_after_every_validation("review"),
         doc="review receipts (审核回执) per prefecture and the GX Data Docs; beside the gate and what follows it",
     ),
     Step(
         "quality_gate",
         "techreform.pipeline:gate",
         decides=True,
-        after=("review",),
+        after=_after_every_validation("review"),
         doc="fail before any e-mail when the period's data cannot carry indicators and supervision",
     ),
     Step(
