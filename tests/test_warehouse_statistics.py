@@ -1,13 +1,13 @@
 """The planner's statistics after a load (``warehouse.refresh_statistics``): on PostgreSQL the tables a load
-wrote are analysed inside its transaction, and a table another transaction is analysing is skipped, not
-waited for; on SQLite nothing is gathered."""
+wrote are analysed inside its transaction when it changed enough of them, and a table another transaction is
+analysing is skipped, not waited for; on SQLite nothing is gathered."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from landing_files import e1_row, uscc_for, write_delivery
+from landing_files import e1_row, p1_row, uscc_for, write_delivery
 from techreform.config import Settings
 from techreform.forms import ENTERPRISE_MONTHLY as E1
 from techreform.periods import Period
@@ -65,6 +65,67 @@ def test_a_table_another_transaction_is_analysing_is_skipped_not_waited_for(pg_u
             refresh_statistics(other, "stats_t")
             taken = other.exec_driver_sql("select reltuples from pg_class where relname = 'stats_t'").scalar_one()
     assert taken == 150
+
+
+def _reltuples(conn, table: str) -> float:
+    return conn.execute(sa.text("select reltuples from pg_class where relname = :t"), {"t": table}).scalar_one()
+
+
+@pytest.mark.postgres
+def test_a_table_is_analysed_when_the_rows_the_transaction_changed_are_enough(pg_url, monkeypatch):
+    """Autovacuum's rule (50 rows and a tenth of the table at the server's defaults) or ANALYSE_ROWS_AT_MOST
+    rows whatever the table's size; a table never analysed always; without a count always."""
+    from techreform import warehouse
+
+    engine = engine_for(pg_url)
+    with engine.begin() as conn:
+        # autovacuum kept out of the way: its own ANALYZE would change the counts read here
+        for table in ("stats_big", "stats_new"):
+            conn.exec_driver_sql(f"create table {table} (id integer primary key) with (autovacuum_enabled = false)")
+        conn.exec_driver_sql("insert into stats_big select generate_series(1, 1000)")
+        conn.exec_driver_sql("analyze stats_big")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("insert into stats_big select generate_series(1001, 1149)")
+        conn.exec_driver_sql("insert into stats_new values (1)")
+        refresh_statistics(conn, "stats_big", "stats_new", changed_rows=149)  # 149 < 50 + 100
+        assert _reltuples(conn, "stats_big") == 1000  # left as it was
+        assert _reltuples(conn, "stats_new") == 1  # never analysed before
+        refresh_statistics(conn, "stats_big", changed_rows=150)
+        assert _reltuples(conn, "stats_big") == 1149
+    with engine.begin() as conn:
+        conn.exec_driver_sql("insert into stats_big select generate_series(1150, 1160)")
+        refresh_statistics(conn, "stats_big", changed_rows=0)
+        assert _reltuples(conn, "stats_big") == 1149
+        refresh_statistics(conn, "stats_big")  # rows other transactions committed: analysed whatever changed
+        assert _reltuples(conn, "stats_big") == 1160
+    monkeypatch.setattr(warehouse, "ANALYSE_ROWS_AT_MOST", 20)  # a table large beside what a load changes
+    with engine.begin() as conn:
+        conn.exec_driver_sql("insert into stats_big select generate_series(1161, 1180)")
+        refresh_statistics(conn, "stats_big", changed_rows=19)
+        assert _reltuples(conn, "stats_big") == 1160
+        refresh_statistics(conn, "stats_big", changed_rows=20)
+        assert _reltuples(conn, "stats_big") == 1180
+
+
+@pytest.mark.postgres
+def test_a_small_form_loaded_after_a_large_one_leaves_the_outcomes_statistics_as_they_were(tmp_path, pg_url):
+    """E1's eight rows are loaded, then analysed (a table never analysed); a second form's one row is not
+    enough to sample the outcomes again, and its own facts table (never analysed) is."""
+    from techreform.forms import PROJECT_MONTHLY as P1
+
+    settings = Settings.from_env({"TECHREFORM_DATA_DIR": str(tmp_path / "data"), "TECHREFORM_WAREHOUSE_URL": pg_url})
+    engine = _deliver_and_load(settings)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("alter table etl_row_outcome set (autovacuum_enabled = false)")
+        conn.exec_driver_sql("analyze etl_row_outcome")
+        before = _reltuples(conn, "etl_row_outcome")
+    assert before == 8
+    write_delivery(settings.landing_dir, P1, "2013-06", "P1_620100_2013-06.csv", [p1_row(1, "2013-06")])
+    process_form(engine, settings, "P1", Period(2013, 6))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from etl_row_outcome")).scalar_one() == 9
+        assert _reltuples(conn, "etl_row_outcome") == before  # one row: not sampled again
+        assert _reltuples(conn, P1.target_table) >= 0  # analysed: never before
 
 
 def test_names_that_are_not_plain_tables_are_refused(warehouse_url):

@@ -199,7 +199,7 @@ def load_form_period(engine: Engine, settings: Settings, form: Form, period: Per
     from techreform.validation import record_results, validate_staged
 
     p = str(period)
-    with engine.begin() as conn:  # the files ingested since the last load, committed for read_staged's reader
+    with engine.begin() as conn:  # the files other transactions staged since the last load, for read_staged's reader
         refresh_statistics(conn, form.staging_table)
     with engine.begin() as conn:
         staged, unparsed = read_staged(conn, form, p)
@@ -307,16 +307,18 @@ def _texts_at(count: int, values: dict[int, str]) -> Any:
 def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFrame) -> None:
     """Replace the period's row outcomes, quarantine and facts of ``form``: the facts are the staged rows
     whose outcome in ``rows`` is accepted and current, copied inside the database."""
-    delete_where(conn, "etl_row_outcome", form=form.code, period=period)
-    delete_where(conn, "quarantine", form=form.code, period=period)
+    # each table's statistics refreshed when the rows deleted and inserted here are enough to change them
+    changed = delete_where(conn, "etl_row_outcome", form=form.code, period=period)
     outcomes = rows.assign(form=form.code, period=period)
-    insert_rows(conn, "etl_row_outcome", outcomes, OUTCOME_COLUMNS)
+    changed += insert_rows(conn, "etl_row_outcome", outcomes, OUTCOME_COLUMNS)
+    refresh_statistics(conn, "etl_row_outcome", changed_rows=changed)  # the copy below joins the outcomes
+    changed = delete_where(conn, "quarantine", form=form.code, period=period)
     quarantined = outcomes[outcomes["outcome"] == "quarantined"].rename(columns={"raw_json": "row_json"})
-    insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
-    refresh_statistics(conn, "etl_row_outcome", "quarantine")  # the copy below joins the outcomes
+    changed += insert_rows(conn, "quarantine", quarantined, QUARANTINE_COLUMNS)
+    refresh_statistics(conn, "quarantine", changed_rows=changed)
 
-    delete_where(conn, form.target_table, **{form.target_period_column: period})
-    query(
+    changed = delete_where(conn, form.target_table, **{form.target_period_column: period})
+    changed += query(
         conn,
         "ops/load/current_facts",
         tables={
@@ -328,10 +330,10 @@ def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFram
         },
         form=form.code,
         period=period,
-    )
+    ).rowcount
     for spec in form.fields:
         if spec.type == "integer":  # whole numbers are a rule (E1-H07); the facts keep integers whatever it says
-            query(
+            changed += query(
                 conn,
                 "ops/load/whole_number_facts",
                 tables={
@@ -340,8 +342,9 @@ def _replace_period(conn: Connection, form: Form, period: str, rows: pd.DataFram
                     "column": spec.name,
                 },
                 period=period,
-            )
-    refresh_statistics(conn, form.target_table)  # for the indicators, the review and the next month's checks
+            ).rowcount
+    # for the indicators, the review and the next month's checks
+    refresh_statistics(conn, form.target_table, changed_rows=changed)
 
 
 OUTCOME_FACT_COLUMNS = ("prefecture_code", "review_status", "soft_rule_ids")
