@@ -2,11 +2,8 @@
 -- the period was last loaded (a late A1). A file with no rows at all never has outcomes: it counts only
 -- while its period has none either (loaded_periods.sql).
 select distinct f.period
-from etl_file_log as f
+from int_file_decision as f
 where f.form = :form
   and f.status = 'loaded'
   and f.rows_received > 0
-  and not exists (
-      select 1 from etl_row_outcome as o
-      where o.form = f.form and o.period = f.period and o.file_sha256 = f.file_sha256
-  )
+  and not f.has_outcomes
