@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from techreform import readers
+from techreform.ahead import produced_ahead
 from techreform.cells import parse_column
 from techreform.config import Settings
 from techreform.files import write_bytes
@@ -711,8 +712,9 @@ def _stage(
         if chunks is None:
             return
         common = {"delivery_period": str(period), "file_sha256": outcome.sha256, "delivery_seq": delivery_seq}
-        for parsed in chunks:
-            _insert_slice(conn, form, parsed, common, outcome, (form.staging_table, "stg_parse_error"))
+        with produced_ahead(chunks, name="parse") as slices:  # the next slice parsed while this one is copied
+            for parsed in slices:
+                _insert_slice(conn, form, parsed, common, outcome, (form.staging_table, "stg_parse_error"))
 
 
 STAGED_COLUMNS = ("delivery_period", "file_sha256", "source_row", "delivery_seq", "raw_json")
