@@ -5,7 +5,7 @@
 -- Each test reads the first key of etl_row_outcome's primary key (form, period, file_sha256, source_row)
 -- through a scalar subquery ordered by that key. Written as "exists (…)", PostgreSQL flattens the
 -- subquery, drops any order by, and estimates that a sequential scan finds a file's first row early;
--- rows lie in file order, so it read through every earlier file's rows, for every file: 0.8–2.3 s for a
+-- rows lie in file order, so it read through every earlier file's rows, for every file: 0.8–2.8 s for a
 -- national month's 30 files against 1 ms through the key (docs/performance.md, round 24).
 -- Dropped and created on every schema check, which both PostgreSQL and SQLite run.
 drop view if exists int_file_decision;
