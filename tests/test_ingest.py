@@ -237,6 +237,54 @@ def test_while_a_file_is_parsed_slice_by_slice_another_writer_is_not_kept_waitin
     assert _count(engine, "select count(*) from lock_probe") == 3
 
 
+def test_on_postgresql_the_next_slice_is_parsed_while_a_slice_is_copied(settings, engine, monkeypatch):
+    """PostgreSQL (docs/performance.md, round 24): while a slice of a file is copied into staging, the next
+    slice is being parsed (``techreform.ahead.produced_ahead``), so the server's work and the client's
+    overlap; every row is staged as before. On SQLite (TEMP tables through ``executemany``, which holds the
+    GIL) the slices are parsed one after the other, between the inserts."""
+    import threading
+    import time
+
+    import techreform.ingest as ingest
+
+    monkeypatch.setattr(ingest, "STAGE_CHUNK_ROWS", 2)
+    real_parse, real_insert = ingest.parse_table, ingest.insert_columns
+    parses: list[str] = []
+    overlapped: list[bool] = []
+
+    def recording_parse(form, table, period=None):
+        if table.file_name.startswith("E1_"):
+            parses.append(threading.current_thread().name)
+        return real_parse(form, table, period)
+
+    wait = 5.0 if engine.dialect.name == "postgresql" else 0.2
+
+    def insert_waiting_for_the_next_parse(conn, table, names, columns):
+        if table in (E1.staging_table, "staged_aside"):
+            after = len(overlapped) + 2  # this insert's slice is the last but one parsed once the next has begun
+            deadline = time.monotonic() + wait
+            while len(parses) < after and after <= 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            overlapped.append(len(parses) >= after)
+        return real_insert(conn, table, names, columns)
+
+    monkeypatch.setattr(ingest, "parse_table", recording_parse)
+    monkeypatch.setattr(ingest, "insert_columns", insert_waiting_for_the_next_parse)
+    rows = [e1_row(uscc_for("620102", i), "2013-06") for i in range(1, 6)]
+    write_delivery(settings.landing_dir, E1, "2013-06", "E1_620100_2013-06.csv", rows)
+    (outcome,) = ingest_form_period(engine, settings, E1, PERIOD).files
+    assert (outcome.status, outcome.rows_staged) == ("loaded", 5)
+    assert _count(engine, "select count(*) from stg_enterprise_monthly where delivery_seq = 1") == 5
+    assert len(parses) == 3  # slices of 2, 2 and 1 rows
+    main = threading.current_thread().name
+    if engine.dialect.name == "postgresql":
+        assert overlapped == [True, True, False]  # the last slice has no next one
+        assert parses[0] == main and all(name.startswith("parse") for name in parses[1:])
+    else:
+        assert overlapped == [False, False, False]
+        assert parses == [main] * 3
+
+
 def test_a_file_refused_while_its_parsed_rows_are_copied_in_is_rejected_whole_and_the_next_goes_on(
     settings, engine, monkeypatch
 ):
